@@ -1,0 +1,3 @@
+from cxloop.cli import main
+
+main()

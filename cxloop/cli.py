@@ -1,0 +1,19 @@
+"""The `cxloop` command: run the system or one of its processes, and operate it."""
+
+from __future__ import annotations
+
+import click
+
+from cxloop import run
+
+
+@click.group()
+def main() -> None:
+    """cxloop: closed-loop customer feedback."""
+
+
+main.add_command(run.up)
+main.add_command(run.migrate)
+main.add_command(run.serve)
+main.add_command(run.worker)
+main.add_command(run.beat)

@@ -1,0 +1,145 @@
+"""Commands that run cxloop's processes; `up` supervises all of them on one machine."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+import click
+
+from shared.db import migrate as apply_migrations
+from shared.embedded import start_redis
+from shared.logs import configure_logging
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WORKER_MODULES = {
+    "router": "services.router.worker",
+    "notifier": "services.notifier.worker",
+}
+
+
+@click.command()
+def migrate() -> None:
+    """Apply database migrations up to the latest schema."""
+    settings = Settings.from_env()
+    configure_logging(settings, process="migrate")
+    apply_migrations(settings.effective_database_url)
+    click.echo("database is up to date")
+
+
+@click.command()
+def serve() -> None:
+    """Run the ingest HTTP service under gunicorn."""
+    os.execvp(
+        sys.executable,
+        [sys.executable, "-m", "gunicorn", "--config", "python:services.ingest.gunicorn_conf",
+         "services.ingest.wsgi:create_app_from_env()"],
+    )  # fmt: skip
+
+
+@click.command()
+@click.argument("service", type=click.Choice(sorted(WORKER_MODULES)))
+def worker(service: str) -> None:
+    """Run a Celery worker consuming SERVICE's queue."""
+    from importlib import import_module
+
+    settings = Settings.from_env()
+    configure_logging(settings, process=f"{service}-worker")
+    app = import_module(WORKER_MODULES[service]).create_worker_app(settings)
+    app.worker_main(
+        ["worker", "-Q", service, "-n", f"{service}@%h", "--loglevel", settings.log_level,
+         "--concurrency", str(settings.worker_concurrency), "--without-gossip", "--without-mingle"]
+    )  # fmt: skip
+
+
+@click.command()
+def beat() -> None:
+    """Run the scheduler that sends the periodic sweeps and SLA checks."""
+    from shared.celery_app import create_celery
+
+    settings = Settings.from_env()
+    configure_logging(settings, process="beat")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    create_celery(settings).start(["beat", "--loglevel", settings.log_level])
+
+
+@dataclass
+class _Child:
+    name: str
+    argv: list[str]
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: list[float] = field(default_factory=list)
+
+
+@click.command()
+def up() -> None:
+    """Start the whole system: migrations, embedded Redis if needed, web, workers and scheduler."""
+    settings = Settings.from_env()
+    configure_logging(settings, process="up")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    redis_proc = None
+    if not settings.redis_url:
+        redis_proc = start_redis(settings.embedded_redis_socket)
+        env["CXLOOP_REDIS_URL"] = settings.effective_redis_url
+    env.setdefault("CXLOOP_DATA_DIR", str(settings.data_dir.resolve()))
+    apply_migrations(settings.effective_database_url)
+    exe = [sys.executable, "-m", "cxloop"]
+    children = [
+        _Child("ingest", [*exe, "serve"]),
+        _Child("router", [*exe, "worker", "router"]),
+        _Child("notifier", [*exe, "worker", "notifier"]),
+        _Child("beat", [*exe, "beat"]),
+    ]
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    for child in children:
+        child.proc = subprocess.Popen(child.argv, env=env)
+    click.echo(f"cxloop is up: ingest on http://{settings.bind}, data in {settings.data_dir}")
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            for child in children:
+                if child.proc is not None and child.proc.poll() is not None and not stopping:
+                    _restart(child, env)
+    finally:
+        for child in children:
+            if child.proc is not None and child.proc.poll() is None:
+                child.proc.terminate()
+        for child in children:
+            if child.proc is not None:
+                try:
+                    child.proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.proc.kill()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+
+
+def _restart(child: _Child, env: dict[str, str]) -> None:
+    """Restart a crashed process, giving up if it keeps crashing (5 times in a minute)."""
+    assert child.proc is not None
+    now = time.monotonic()
+    child.restarts = [t for t in child.restarts if now - t < 60] + [now]
+    if len(child.restarts) > 5:
+        raise click.ClickException(
+            f"{child.name} keeps exiting (last code {child.proc.returncode})"
+        )
+    log.warning(
+        "process exited; restarting", extra={"child": child.name, "code": child.proc.returncode}
+    )
+    child.proc = subprocess.Popen(child.argv, env=env)

@@ -1,0 +1,82 @@
+"""The Celery app factory every service uses, with the reliability settings in one place.
+
+Why these settings: a task is acknowledged only after it finished (`acks_late`) and is put back
+when its pool child dies (`reject_on_worker_lost`). When a whole worker dies, Redis only restores
+its unacked tasks after `visibility_timeout`; the periodic sweeps re-enqueue stored-but-unfinished
+work well before that, and every task is idempotent, so the late restore is a harmless repeat.
+The hard time limit stays below the visibility timeout so a running task is never handed out twice.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from shared import task_names
+from shared.settings import Settings
+
+
+def broker_url(settings: Settings) -> str:
+    """Kombu URL for the configured or embedded Redis."""
+    url = settings.effective_redis_url
+    if url.startswith("unix://"):
+        return "redis+socket://" + url.removeprefix("unix://")
+    return url
+
+
+def create_celery(
+    settings: Settings, *, name: str = "cxloop", include: list[str] | None = None
+) -> Celery:
+    """Build a Celery app configured from settings; `include` lists task modules to register."""
+    app = Celery(name, broker=broker_url(settings), include=include or [])
+    app.conf.update(
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        task_acks_on_failure_or_timeout=True,
+        worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        task_time_limit=settings.task_time_limit_s,
+        task_soft_time_limit=max(1, settings.task_time_limit_s - 10),
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        task_default_queue=task_names.ROUTER_QUEUE,
+        task_queues=[Queue(task_names.ROUTER_QUEUE), Queue(task_names.NOTIFIER_QUEUE)],
+        task_routes=_route_by_prefix,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={
+            "visibility_timeout": settings.visibility_timeout_s,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+        },
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2},
+        beat_schedule={
+            "sweep-unrouted": {
+                "task": task_names.SWEEP_UNROUTED,
+                "schedule": settings.sweep_interval_s,
+            },
+            "sweep-deliveries": {
+                "task": task_names.SWEEP_DELIVERIES,
+                "schedule": settings.sweep_interval_s,
+            },
+        },
+        beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
+        worker_hijack_root_logger=False,
+        enable_utc=True,
+    )
+    app.conf.cxloop_settings = settings
+    return app
+
+
+def _route_by_prefix(
+    name: str, args: object, kwargs: object, options: object, **_: object
+) -> dict[str, str] | None:
+    for prefix, queue in task_names.QUEUE_BY_PREFIX.items():
+        if name.startswith(prefix):
+            return {"queue": queue}
+    return None
+
+
+def settings_of(app: Celery) -> Settings:
+    """Return the settings a Celery app was built with."""
+    return app.conf.cxloop_settings

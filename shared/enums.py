@@ -1,0 +1,32 @@
+"""Status and kind values stored in the database and shown in the API."""
+
+from enum import StrEnum
+
+
+class CaseStatus(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+
+
+class Priority(StrEnum):
+    P1 = "p1"
+    P2 = "p2"
+    P3 = "p3"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class DeliveryKind(StrEnum):
+    ASSIGNMENT = "assignment"
+    ESCALATION = "escalation"

@@ -1,0 +1,33 @@
+"""Per-process resources (engine, sessions) built lazily from settings, never at import."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db import make_engine, make_session_factory
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Database handles for one process; rebuilt after a fork so connections are never shared."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+
+@cache
+def _build(settings: Settings, pid: int) -> Runtime:
+    engine = make_engine(settings.effective_database_url)
+    return Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
+
+
+def runtime(settings: Settings) -> Runtime:
+    """Return this process's runtime for these settings."""
+    return _build(settings, os.getpid())

@@ -1,0 +1,130 @@
+"""Process settings, read once from the environment (12-factor) and passed explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+PREFIX = "CXLOOP_"
+EXAMPLE_ROUTES = Path(__file__).resolve().parent.parent / "examples" / "retailer" / "routes.yml"
+
+
+class Secret(str):
+    """A string whose repr is masked, so a secret never lands in a log or traceback by accident."""
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self else "Secret('')"
+
+
+NO_SECRET = Secret("")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a cxloop process needs: `from_env()` in production, a literal in tests."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    redis_url: str = ""
+    routes_file: Path = EXAMPLE_ROUTES
+    api_keys: tuple[Secret, ...] = ()
+    public_url: str = "http://127.0.0.1:8000"
+    bind: str = "127.0.0.1:8000"
+    web_workers: int = 2
+    web_threads: int = 4
+    worker_concurrency: int = 2
+    max_content_length: int = 1_048_576
+    max_batch: int = 1000
+    sweep_interval_s: float = 20.0
+    sweep_grace_s: float = 40.0
+    delivery_lease_s: float = 90.0
+    escalation_interval_s: float = 60.0
+    visibility_timeout_s: int = 300
+    task_time_limit_s: int = 120
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_username: str = ""
+    smtp_password: Secret = NO_SECRET
+    smtp_from: str = "cxloop@localhost"
+    smtp_timeout_s: float = 10.0
+    slack_token: Secret = NO_SECRET
+    slack_api_url: str = "https://slack.com/api"
+    http_timeout_s: float = 10.0
+    retry_backoff_s: float = 2.0
+    retry_backoff_max_s: float = 300.0
+    max_retries: int = 8
+    secret_key: Secret = NO_SECRET
+    log_level: str = "INFO"
+    log_format: str = "json"  # json | text
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database, or SQLite under the data directory."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'cxloop.db').resolve()}"
+
+    @property
+    def embedded_redis_socket(self) -> Path:
+        """Unix socket of the embedded Redis used when no REDIS_URL is configured."""
+        return (self.data_dir / "redis" / "redis.sock").resolve()
+
+    @property
+    def effective_redis_url(self) -> str:
+        """The configured Redis, or the embedded one's socket."""
+        return self.redis_url or f"unix://{self.embedded_redis_socket}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where the outbox channel writes messages when no real channel is configured."""
+        return self.data_dir / "outbox"
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def to_env(self) -> dict[str, str]:
+        """Return the CXLOOP_* variables that rebuild these settings in a child process."""
+        env = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            text = ",".join(value) if isinstance(value, tuple) else str(value)
+            env[PREFIX + f.name.upper()] = text
+        return env
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from CXLOOP_* variables (DATABASE_URL and REDIS_URL also unprefixed)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = env.get(PREFIX + f.name.upper())
+            if raw is None and f.name in ("database_url", "redis_url"):
+                raw = env.get(f.name.upper())
+            if raw is None:
+                continue
+            values[f.name] = _coerce(f.name, f.type, raw)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _coerce(name: str, type_name: object, raw: str) -> object:
+    kind = str(type_name)
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "Path":
+            return Path(raw)
+        if kind == "Secret":
+            return Secret(raw)
+        if kind.startswith("tuple"):
+            return tuple(Secret(v) for v in _split(raw))
+    except ValueError as exc:
+        raise ValueError(f"{PREFIX}{name.upper()}: cannot parse {raw!r}: {exc}") from exc
+    return raw

@@ -1,0 +1,12 @@
+"""Task names and queues: the only contract between services (they never import each other)."""
+
+ROUTER_QUEUE = "router"
+NOTIFIER_QUEUE = "notifier"
+
+PROCESS_RESPONSE = "router.process_response"
+SWEEP_UNROUTED = "router.sweep_unrouted"
+CHECK_SLA = "router.check_sla"
+DELIVER = "notifier.deliver"
+SWEEP_DELIVERIES = "notifier.sweep_pending"
+
+QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}

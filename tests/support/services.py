@@ -1,0 +1,70 @@
+"""Real Redis and PostgreSQL for the suite: the machine's own when running, else ones we start."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import redis
+
+
+def port_open(host: str, port: int) -> bool:
+    """Return whether something accepts TCP connections at host:port."""
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+@contextmanager
+def redis_server(workdir: Path) -> Iterator[str]:
+    """Yield a Redis URL: the local server on 6379 (database 9, flushed) or an embedded one."""
+    if port_open("127.0.0.1", 6379):
+        url = os.environ.get("CXLOOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+        redis.Redis.from_url(url).flushdb()
+        yield url
+        redis.Redis.from_url(url).flushdb()
+        return
+    from shared.embedded import start_redis
+
+    sock = workdir / "redis" / "redis.sock"
+    proc = start_redis(sock)
+    try:
+        yield f"unix://{sock}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def postgres_server(workdir: Path) -> Iterator[str]:
+    """Yield the URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+    name = f"cxloop_test_{uuid.uuid4().hex[:8]}"
+    if port_open("127.0.0.1", 5432):
+        admin = os.environ.get(
+            "CXLOOP_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        )
+        base = admin.rsplit("/", 1)[0]
+        server = None
+    else:
+        import pgserver
+
+        server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
+        admin = server.get_uri()
+        base = None
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        if base is not None:
+            yield f"{base}/{name}"
+        else:
+            yield admin.replace("/postgres?", f"/{name}?", 1)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if server is not None:
+            server.cleanup()
