@@ -1,0 +1,88 @@
+"""Email over SMTP (plain, STARTTLS or SSL), multipart text and HTML."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import make_msgid, parseaddr
+
+from services.notifier.channels.base import Channel, PermanentError, Rate, TransientError
+from services.notifier.formatting import render_email
+from services.notifier.message import Alert
+
+SECURITY_MODES = ("none", "starttls", "ssl")
+
+
+class EmailChannel(Channel):
+    """Send an alert as one email to the target address."""
+
+    type = "email"
+    rate = Rate(per_second=2.0, burst=10)
+
+    def unavailable(self, target: str) -> str | None:
+        if not self.settings.smtp_host:
+            return "no SMTP host configured (CXLOOP_SMTP_HOST)"
+        return None
+
+    def send(self, alert: Alert, target: str) -> None:
+        message = build_message(alert, sender=self.settings.smtp_from, to=target)
+        try:
+            with self._connect() as smtp:
+                if self.settings.smtp_username:
+                    smtp.login(self.settings.smtp_username, str(self.settings.smtp_password))
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise _by_code(min(codes), f"recipient refused: {codes}") from None
+        except smtplib.SMTPResponseException as exc:
+            detail = exc.smtp_error.decode(errors="replace")[:200]
+            raise _by_code(exc.smtp_code, f"SMTP {exc.smtp_code}: {detail}") from None
+        except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
+            raise PermanentError(f"SMTP security failed: {type(exc).__name__}: {exc}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientError(f"SMTP unreachable: {type(exc).__name__}: {exc}") from None
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.smtp_security not in SECURITY_MODES:
+            raise PermanentError(f"smtp_security must be one of {SECURITY_MODES}")
+        if s.smtp_security == "ssl":
+            return smtplib.SMTP_SSL(
+                s.smtp_host,
+                s.smtp_port,
+                timeout=s.smtp_timeout_s,
+                context=ssl.create_default_context(),
+            )
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_s)
+        if s.smtp_security == "starttls":
+            try:
+                smtp.starttls(context=ssl.create_default_context())
+            except BaseException:
+                smtp.close()
+                raise
+        return smtp
+
+
+def build_message(alert: Alert, *, sender: str, to: str) -> EmailMessage:
+    """Build the multipart/alternative email for one alert."""
+    content = render_email(alert)
+    try:
+        recipient = Address(addr_spec=to)
+    except (ValueError, IndexError) as exc:
+        raise PermanentError(f"invalid email address {to!r}: {exc}") from None
+    message = EmailMessage()
+    message["Subject"] = content.subject
+    message["From"] = sender
+    message["To"] = recipient
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "cxloop.invalid"
+    message["Message-ID"] = make_msgid(f"cxloop-delivery-{alert.delivery_id}", domain=domain)
+    message["X-Cxloop-Case"] = str(alert.case_id)
+    message.set_content(content.text)
+    message.add_alternative(content.html, subtype="html")
+    return message
+
+
+def _by_code(code: int, message: str) -> TransientError | PermanentError:
+    return PermanentError(message) if 500 <= code < 600 else TransientError(message)

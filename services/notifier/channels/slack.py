@@ -1,0 +1,131 @@
+"""Slack: an incoming webhook (`webhook:<ENV_VAR>`) or the bot API (`channel:<#name or id>`)."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from services.notifier.channels.base import Channel, PermanentError, Rate, TransientError
+from services.notifier.formatting import slack_message
+from services.notifier.message import Alert
+
+WEBHOOK = "webhook:"
+CHANNEL = "channel:"
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+# chat.postMessage errors that a later attempt may not hit; every other error is permanent.
+TRANSIENT_API_ERRORS = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class SlackChannel(Channel):
+    """Post a Block Kit alert; the webhook URL and token never leave this object."""
+
+    type = "slack"
+    rate = Rate(per_second=1.0, burst=3)  # Slack allows about one message per second per channel
+
+    def unavailable(self, target: str) -> str | None:
+        if target.startswith(WEBHOOK) and _ENV_NAME.fullmatch(target.removeprefix(WEBHOOK)):
+            name = target.removeprefix(WEBHOOK)
+            return None if os.environ.get(name) else f"webhook variable {name} is not set"
+        if target.startswith(CHANNEL) and not self.settings.slack_token:
+            return "no Slack bot token (CXLOOP_SLACK_TOKEN)"
+        return None
+
+    def send(self, alert: Alert, target: str) -> None:
+        if not (target.startswith(WEBHOOK) or target.startswith(CHANNEL)):
+            raise PermanentError(f"bad Slack target {target!r}: use webhook:<ENV> or channel:<id>")
+        if target.startswith(WEBHOOK) and not _ENV_NAME.fullmatch(target.removeprefix(WEBHOOK)):
+            raise PermanentError(f"bad webhook variable name in {target!r}")
+        reason = self.unavailable(target)
+        if reason is not None:
+            raise PermanentError(reason)
+        payload = slack_message(alert)
+        if target.startswith(WEBHOOK):
+            url = os.environ[target.removeprefix(WEBHOOK)]
+            if not url.startswith(("https://", "http://")):
+                raise PermanentError(f"{target.removeprefix(WEBHOOK)} does not hold a URL")
+            response = self._post(url, payload, headers={})
+            _check_http(response)
+            return
+        payload["channel"] = target.removeprefix(CHANNEL)
+        response = self._post(
+            self.settings.slack_api_url.rstrip("/") + "/chat.postMessage",
+            payload,
+            headers={"Authorization": f"Bearer {self.settings.slack_token}"},
+        )
+        _check_http(response)
+        _check_api(response)
+
+    def _post(
+        self, url: str, payload: dict[str, Any], headers: dict[str, str]
+    ) -> requests.Response:
+        # Exceptions from requests quote the URL, which holds the webhook secret: never chain them.
+        try:
+            return requests.post(
+                url,
+                json=payload,
+                headers=headers,
+                timeout=self.settings.http_timeout_s,
+                allow_redirects=False,
+            )
+        except requests.Timeout:
+            raise TransientError("Slack did not answer in time") from None
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot reach Slack: {type(exc).__name__}") from None
+
+
+def _check_http(response: requests.Response) -> None:
+    status = response.status_code
+    if status == 429:
+        raise TransientError("Slack rate limit (HTTP 429)", retry_after=_retry_after(response))
+    if status >= 500:
+        raise TransientError(f"Slack HTTP {status}: {_short(response.text)}")
+    if status >= 300:
+        raise PermanentError(f"Slack HTTP {status}: {_short(response.text)}")
+
+
+def _check_api(response: requests.Response) -> None:
+    try:
+        body = response.json()
+    except ValueError:
+        raise TransientError(f"Slack answered non-JSON: {_short(response.text)}") from None
+    if not isinstance(body, dict):
+        raise TransientError("Slack answered an unexpected JSON value")
+    if body.get("ok") is True:
+        return
+    error = str(body.get("error", "unknown_error"))
+    if error in TRANSIENT_API_ERRORS:
+        raise TransientError(f"Slack error {error}", retry_after=_retry_after(response))
+    raise PermanentError(f"Slack error {error}")
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds to wait from the Retry-After header (seconds or HTTP date) or JSON retry_after."""
+    header = response.headers.get("Retry-After", "").strip()
+    if header:
+        try:
+            return max(0.0, float(header))
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    try:
+        value = response.json().get("retry_after")
+    except (ValueError, AttributeError):
+        return None
+    return max(0.0, float(value)) if isinstance(value, int | float) else None
+
+
+def _short(text: str) -> str:
+    return " ".join(text.split())[:200]

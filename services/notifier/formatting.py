@@ -1,0 +1,128 @@
+"""Render an alert for each medium, treating every customer-supplied string as hostile."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from services.notifier.message import Alert
+
+SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
+_MENTION = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
+_LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class EmailContent:
+    """Subject and both bodies of one alert email."""
+
+    subject: str
+    text: str
+    html: str
+
+
+@cache
+def _templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("services.notifier", "templates"),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def one_line(text: str) -> str:
+    """Collapse line breaks so untrusted text cannot add email headers."""
+    return _LINE_BREAKS.sub(" ", text).strip()
+
+
+def render_email(alert: Alert) -> EmailContent:
+    """Render the subject, the plain-text body and the autoescaped HTML body."""
+    env = _templates()
+    return EmailContent(
+        subject=one_line(alert.headline)[:200],
+        text=env.get_template("alert.txt").render(alert=alert),
+        html=env.get_template("alert.html").render(alert=alert),
+    )
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape text for Slack mrkdwn: no control sequences (<!here>, <@U1>, <url|label>) or
+    broadcast mentions (@channel, @here, @everyone) can be formed from it."""
+    return _unmention(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def _unmention(text: str) -> str:
+    return _MENTION.sub("@" + _WORD_JOINER, text)
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote(text: str) -> str:
+    lines = escape_mrkdwn(_truncate(text, SLACK_TEXT_LIMIT)).splitlines() or [""]
+    return "\n".join("&gt; " + line for line in lines)
+
+
+def slack_message(alert: Alert) -> dict[str, Any]:
+    """Build the Block Kit payload (without channel), with link unfurling off."""
+    fields = [
+        ("Touchpoint", alert.touchpoint),
+        ("Priority", alert.priority.upper()),
+        ("Scores", alert.scores_text),
+        ("Receiver", alert.receiver),
+        ("Respondent", alert.respondent),
+        ("Source", alert.source),
+    ]
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _truncate(_unmention(alert.headline), 150)},
+        },
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(_truncate(value, 500))}"}
+                for name, value in fields
+            ],
+        },
+    ]
+    if alert.comment.strip():
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(alert.comment)}}
+        )
+    if alert.reasons:
+        reasons = "\n".join(f"• {escape_mrkdwn(r)}" for r in alert.reasons)
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": _truncate(f"*Why*\n{reasons}", 3000)},
+            }
+        )
+    blocks.append(
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open case"},
+                    "url": alert.case_url,
+                    "action_id": "open_case",
+                }
+            ],
+        }
+    )
+    return {
+        "text": escape_mrkdwn(alert.headline),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }

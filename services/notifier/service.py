@@ -1,0 +1,182 @@
+"""Data access for deliveries: claim atomically, record the outcome, find what the sweep owes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from services.notifier.message import Alert, Score
+from shared.enums import DeliveryStatus
+from shared.models import CaseEvent, Delivery
+
+ACTOR = "notifier"
+
+
+def claim_delivery(
+    session: Session, *, delivery_id: int, now: datetime, lease: timedelta
+) -> Delivery | None:
+    """Take the delivery for this worker until now+lease; None if sent, failed, held or not due."""
+    claimable = or_(
+        Delivery.status == DeliveryStatus.PENDING,
+        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+    )
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, claimable, Delivery.due_at <= now)
+        .values(status=DeliveryStatus.SENDING, lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.scalars(
+        select(Delivery).where(Delivery.id == delivery_id).execution_options(populate_existing=True)
+    ).one()
+
+
+def get_delivery(session: Session, *, delivery_id: int) -> Delivery | None:
+    """Return a delivery by id."""
+    return session.get(Delivery, delivery_id)
+
+
+def mark_sent(
+    session: Session, *, delivery: Delivery, now: datetime, via: str, fallback: str | None
+) -> bool:
+    """Record a successful send (once: False if it was already recorded) and its case event."""
+    values = {"status": DeliveryStatus.SENT, "sent_at": now, "attempts": Delivery.attempts + 1}
+    if not _release(session, delivery, values | {"last_error": None}):
+        return False
+    detail: dict[str, Any] = {"via": via} | ({"fallback": fallback} if fallback else {})
+    _event(session, delivery, "delivered", detail, now)
+    return True
+
+
+def mark_failed(
+    session: Session, *, delivery: Delivery, now: datetime, error: str, permanent: bool
+) -> None:
+    """Record that the delivery will not be sent, with the error, for the API and the timeline."""
+    values = {"status": DeliveryStatus.FAILED, "attempts": Delivery.attempts + 1}
+    if not _release(session, delivery, values | {"last_error": error}):
+        return
+    detail = {"error": error, "permanent": permanent, "attempts": delivery.attempts + 1}
+    _event(session, delivery, "delivery_failed", detail, now)
+
+
+def schedule_retry(
+    session: Session, *, delivery: Delivery, now: datetime, due_at: datetime, error: str
+) -> None:
+    """Release the claim after a failed attempt; the delivery is due again at due_at."""
+    values = {"status": DeliveryStatus.PENDING, "due_at": due_at, "attempts": Delivery.attempts + 1}
+    if not _release(session, delivery, values | {"last_error": error}):
+        return
+    detail = {"error": error, "attempts": delivery.attempts + 1, "due_at": due_at.isoformat()}
+    _event(session, delivery, "delivery_retry", detail, now)
+
+
+def release_claim(session: Session, *, delivery: Delivery, due_at: datetime) -> None:
+    """Give the delivery back without counting an attempt (e.g. the target's rate limit)."""
+    _release(session, delivery, {"status": DeliveryStatus.PENDING, "due_at": due_at})
+
+
+def _release(session: Session, delivery: Delivery, values: dict[str, Any]) -> bool:
+    """End this worker's claim with the given values; False if the claim was no longer held."""
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.SENDING)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def due_deliveries(
+    session: Session, *, now: datetime, grace: timedelta, limit: int
+) -> Sequence[int]:
+    """Ids the sweep must re-enqueue: pending and due for longer than grace, or lease expired.
+
+    Pending ones get due_at=now, so the next sweep waits another grace period before repeating.
+    """
+    ids = session.scalars(
+        select(Delivery.id)
+        .where(
+            or_(
+                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now - grace),
+                and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
+            )
+        )
+        .order_by(Delivery.due_at)
+        .limit(limit)
+    ).all()
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+            .values(due_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return ids
+
+
+def build_alert(delivery: Delivery, *, public_url: str) -> Alert:
+    """Build the channel-neutral alert for a delivery from its case and response."""
+    case = delivery.case
+    response = case.response
+    scores = tuple(
+        Score(name, value, scale)
+        for name, value, scale in (
+            ("NPS", response.nps, "/10"),
+            ("CSAT", response.csat, "/5"),
+            ("CES", response.ces, "/7"),
+        )
+        if value is not None
+    )
+    return Alert(
+        delivery_id=delivery.id,
+        case_id=case.id,
+        kind=delivery.kind,
+        step=delivery.step,
+        receiver=delivery.receiver,
+        channel=delivery.channel,
+        touchpoint=case.touchpoint,
+        priority=case.priority,
+        scores=scores,
+        comment=response.comment or "",
+        reasons=reasons_of(case.reasons),
+        respondent_name=response.respondent_name or "",
+        respondent_email=response.respondent_email or "",
+        source=response.source,
+        case_url=f"{public_url.rstrip('/')}/cases/{case.id}",
+        created_at=case.created_at,
+        polarity=case.polarity,
+    )
+
+
+def reasons_of(stored: Any) -> tuple[str, ...]:
+    """Read the human-readable reasons a case was stored with (a list, or {"reasons": [...]})."""
+    if isinstance(stored, dict):
+        stored = stored.get("reasons", [])
+    if not isinstance(stored, list):
+        return ()
+    return tuple(
+        str(r.get("text") or r.get("reason") or r) if isinstance(r, dict) else str(r)
+        for r in stored
+    )
+
+
+def _event(
+    session: Session, delivery: Delivery, action: str, detail: dict[str, Any], now: datetime
+) -> None:
+    base = {
+        "delivery_id": delivery.id,
+        "receiver": delivery.receiver,
+        "channel": delivery.channel,
+        "target": delivery.target,
+    }
+    session.add(
+        CaseEvent(
+            case_id=delivery.case_id, at=now, actor=ACTOR, action=action, detail=base | detail
+        )
+    )
