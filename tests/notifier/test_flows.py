@@ -1,0 +1,173 @@
+"""One delivery attempt end to end without Celery: outcomes, retries, fallbacks, rate limits."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+import redis
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.notifier import flows
+from services.notifier.channels import Rate
+from services.notifier.ratelimit import RateLimiter
+from shared.enums import DeliveryStatus
+from shared.models import CaseEvent, Delivery, utcnow
+from shared.settings import Settings
+from tests.notifier.factories import create_delivery
+from tests.support.slack_standin import Answer, SlackStandin
+from tests.support.smtp import SMTPRecorder
+
+
+def _get(sessions: sessionmaker[Session], delivery_id: int) -> Delivery:
+    with sessions() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        return delivery
+
+
+def _actions(sessions: sessionmaker[Session]) -> list[str]:
+    with sessions() as session:
+        return list(session.scalars(select(CaseEvent.action).order_by(CaseEvent.id)))
+
+
+def test_email_is_sent_and_recorded(
+    sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    delivery_id = create_delivery(sessions)
+    outcome = flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
+    assert outcome == flows.Outcome("sent")
+    assert len(smtp.messages) == 1
+    assert _get(sessions, delivery_id).status == DeliveryStatus.SENT
+    assert flows.deliver(sessions, notifier_settings, delivery_id, limiter=None).status == "skipped"
+    assert len(smtp.messages) == 1
+
+
+def test_transient_failure_schedules_a_retry_that_honours_retry_after(
+    sessions: sessionmaker[Session], notifier_settings: Settings, slack: SlackStandin
+) -> None:
+    delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
+    slack.answer_next(1, Answer(429, "", {"Retry-After": "2"}))
+    outcome = flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
+    assert outcome.status == "retry"
+    assert outcome.retry_in is not None and outcome.retry_in >= 2.0
+    pending = _get(sessions, delivery_id)
+    assert (pending.status, pending.attempts) == ("pending", 1)
+    assert "429" in (pending.last_error or "")
+    early = flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
+    assert early.status == "not_due" and slack.posts == []
+    later = utcnow() + timedelta(seconds=outcome.retry_in)
+    assert flows.deliver(
+        sessions, notifier_settings, delivery_id, limiter=None, now=lambda: later
+    ) == flows.Outcome("sent")
+    sent = _get(sessions, delivery_id)
+    assert (sent.status, sent.attempts, sent.last_error) == ("sent", 2, None)
+    assert len(slack.posts) == 1
+    assert _actions(sessions) == ["delivery_retry", "delivered"]
+
+
+def test_transient_failures_give_up_after_max_retries(
+    sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    settings = notifier_settings.with_(max_retries=2)
+    delivery_id = create_delivery(sessions)
+    smtp.fail_next(10, "451 4.3.0 Try again later")
+    clock = [utcnow()]
+    for _ in range(3):
+        flows.deliver(sessions, settings, delivery_id, limiter=None, now=lambda: clock[0])
+        clock[0] += timedelta(seconds=5)
+    failed = _get(sessions, delivery_id)
+    assert (failed.status, failed.attempts) == ("failed", 3)
+    assert (failed.last_error or "").startswith("gave up after 3 attempts: SMTP 451")
+    assert _actions(sessions) == ["delivery_retry", "delivery_retry", "delivery_failed"]
+
+
+def test_permanent_failure_is_recorded_without_retry(
+    sessions: sessionmaker[Session], notifier_settings: Settings, slack: SlackStandin
+) -> None:
+    delivery_id = create_delivery(sessions, channel="slack", target="channel:#nowhere")
+    slack.answer_next(1, Answer(200, {"ok": False, "error": "channel_not_found"}))
+    assert flows.deliver(sessions, notifier_settings, delivery_id, limiter=None).status == "failed"
+    failed = _get(sessions, delivery_id)
+    assert (failed.status, failed.last_error) == ("failed", "Slack error channel_not_found")
+    assert slack.requests == 1
+
+
+def test_unconfigured_channel_writes_the_outbox_and_says_so(
+    sessions: sessionmaker[Session], notifier_settings: Settings
+) -> None:
+    settings = notifier_settings.with_(smtp_host="")
+    delivery_id = create_delivery(sessions)
+    assert flows.deliver(sessions, settings, delivery_id, limiter=None).status == "sent"
+    [written] = settings.outbox_dir.iterdir()
+    assert json.loads(written.read_text())["target"] == "delivery-lead@example.com"
+    with sessions() as session:
+        event = session.scalars(select(CaseEvent)).one()
+    assert event.detail["via"] == "outbox"
+    assert "no SMTP host" in event.detail["fallback"]
+
+
+def test_unexpected_error_counts_an_attempt_and_propagates(
+    sessions: sessionmaker[Session], notifier_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    delivery_id = create_delivery(sessions)
+
+    def broken(*_: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr("services.notifier.channels.email.EmailChannel.send", broken)
+    with pytest.raises(KeyError):
+        flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
+    delivery = _get(sessions, delivery_id)
+    assert (delivery.status, delivery.attempts, delivery.last_error) == (
+        "pending",
+        1,
+        "unexpected KeyError",
+    )
+
+
+def test_rate_limited_target_waits_without_counting_an_attempt(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    redis_url: str,
+    smtp: SMTPRecorder,
+) -> None:
+    limiter = RateLimiter(redis.Redis.from_url(redis_url))
+    rate = Rate(per_second=2.0, burst=10)
+    for _ in range(rate.burst):
+        assert limiter.take("email:delivery-lead@example.com", rate) == 0
+    delivery_id = create_delivery(sessions)
+    outcome = flows.deliver(sessions, notifier_settings, delivery_id, limiter=limiter)
+    assert outcome.status == "rate_limited"
+    assert outcome.retry_in is not None and 0 < outcome.retry_in <= 0.5
+    delivery = _get(sessions, delivery_id)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    assert smtp.messages == []
+
+
+def test_token_bucket_is_shared_per_target_and_refills(redis_url: str) -> None:
+    a = RateLimiter(redis.Redis.from_url(redis_url))
+    b = RateLimiter(redis.Redis.from_url(redis_url))
+    rate = Rate(per_second=1.0, burst=2)
+    assert a.take("slack:channel:#x", rate) == 0
+    assert b.take("slack:channel:#x", rate) == 0
+    wait = a.take("slack:channel:#x", rate)
+    assert 0.9 < wait <= 1.0
+    assert b.take("slack:channel:#other", rate) == 0
+
+
+@pytest.mark.parametrize(
+    ("attempt", "retry_after", "low", "high"),
+    [(1, None, 0.0, 1.0), (4, None, 0.0, 8.0), (20, None, 0.0, 300.0), (1, 30.0, 30.0, 30.0)],
+)
+def test_backoff_is_jittered_exponential_capped_and_respects_retry_after(
+    attempt: int, retry_after: float | None, low: float, high: float
+) -> None:
+    delays = [
+        flows.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after) for _ in range(200)
+    ]
+    assert all(low <= d <= high for d in delays)
+    top = flows.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after, rand=lambda: 1.0)
+    assert top == high
