@@ -1,0 +1,158 @@
+"""GET /v1/cases and /v1/cases/<id>: read the case queue (the desk has its own UI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.exceptions import NotFound
+
+from services.ingest.app import ingest
+from services.ingest.auth import protect
+from services.ingest.errors import http_error
+from services.ingest.service import OPEN, get_case, list_cases, unstorable
+from shared.enums import CaseStatus
+from shared.logs import redact
+from shared.models import Response
+
+bp = protect(Blueprint("cases", __name__, url_prefix="/v1"))
+
+MAX_ID = 2**31 - 1  # the id columns' range; larger ids cannot exist
+EXCERPT = 280
+
+
+def _storable(text: str) -> None:
+    if unstorable(text):
+        raise ValidationError("must not contain NUL characters")
+
+
+class CaseQuerySchema(Schema):
+    """Filters and paging of the case list; unknown parameters are rejected so typos surface."""
+
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(validate=validate.OneOf([OPEN, *CaseStatus]))
+    owner = fields.String(validate=[validate.Length(1, 100), _storable])
+    touchpoint = fields.String(validate=[validate.Length(1, 100), _storable])
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=[validate.Length(1, 500), _storable])
+
+
+def public_target(target: str) -> str:
+    """Show a delivery target without secrets: a webhook is named by its env var, never its URL."""
+    if target.startswith("webhook:"):
+        return "webhook:" + target.removeprefix("webhook:").split("/", 1)[0]
+    return redact(target)
+
+
+def _scores(response: Response) -> dict[str, int | None]:
+    return {"nps": response.nps, "csat": response.csat, "ces": response.ces}
+
+
+def _scrub(value: Any) -> Any:
+    """Redact URL paths and tokens in router-written JSON before showing it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    return value
+
+
+class ResponseSummarySchema(Schema):
+    id = fields.Integer()
+    source = fields.String()
+    response_id = fields.String(attribute="external_id")
+    submitted_at = fields.DateTime()
+    scores = fields.Function(_scores)
+    comment_excerpt = fields.Function(lambda r: r.comment[:EXCERPT])
+
+
+class ResponseDetailSchema(Schema):
+    id = fields.Integer()
+    source = fields.String()
+    response_id = fields.String(attribute="external_id")
+    submitted_at = fields.DateTime()
+    received_at = fields.DateTime()
+    respondent = fields.Function(
+        lambda r: {"id": r.respondent_id, "email": r.respondent_email, "name": r.respondent_name}
+    )
+    touchpoint = fields.String(allow_none=True)
+    scores = fields.Function(_scores)
+    comment = fields.String()
+    attributes = fields.Dict()
+
+
+class DeliverySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    step = fields.Integer()
+    receiver = fields.String()
+    channel = fields.String()
+    target = fields.Function(lambda d: public_target(d.target))
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.Function(lambda d: redact(d.last_error) if d.last_error else None)
+    due_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class EventSchema(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    detail = fields.Function(lambda e: _scrub(e.detail))
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    priority = fields.String()
+    touchpoint = fields.String()
+    owner = fields.String()
+    polarity = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    response = fields.Nested(ResponseSummarySchema)
+
+
+class CaseDetailSchema(CaseSummarySchema):
+    response = fields.Nested(ResponseDetailSchema)
+    sentiment = fields.Function(
+        lambda c: {
+            "polarity": c.polarity,
+            "subjectivity": c.subjectivity,
+            "analysis": _scrub(c.analysis),
+        }
+    )
+    reasons = fields.Function(lambda c: _scrub(c.reasons))
+    touchpoints = fields.Function(lambda c: _scrub(c.touchpoints))
+    receivers = fields.Function(lambda c: _scrub(c.receivers))
+    deliveries = fields.List(fields.Nested(DeliverySchema))
+    events = fields.List(fields.Nested(EventSchema))
+
+
+@bp.get("/cases")
+def cases_index() -> dict[str, Any]:
+    """List cases newest first, filtered by status (or `open`), owner and touchpoint."""
+    query = CaseQuerySchema().load(request.args.to_dict())
+    with ingest().sessions() as session:
+        try:
+            page = list_cases(session, **query)
+        except ValueError as exc:
+            raise ValidationError({"cursor": [str(exc)]}) from exc
+        items = CaseSummarySchema(many=True).dump(page.items)
+    return {"items": items, "next_cursor": page.next_cursor}
+
+
+@bp.get("/cases/<int:case_id>")
+def case_detail(case_id: int) -> dict[str, Any]:
+    """Show one case with its response, sentiment, reasons, receivers, deliveries and events."""
+    with ingest().sessions() as session:
+        case = get_case(session, case_id=case_id) if case_id <= MAX_ID else None
+        if case is None:
+            raise http_error(NotFound, f"no case {case_id}")
+        return CaseDetailSchema().dump(case)

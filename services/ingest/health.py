@@ -1,0 +1,50 @@
+"""Liveness and readiness probes for load balancers and orchestrators (no auth)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import redis.exceptions
+from flask import Blueprint
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from services.ingest.app import Ingest, ingest
+from services.ingest.errors import error_response
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Say the process is alive; checks no dependency so a broker outage never restarts it."""
+    return {"status": "ok"}
+
+
+def check_dependencies(svc: Ingest) -> dict[str, str]:
+    """Return {dependency: reason} for each of database and broker that is unreachable."""
+    failures = {}
+    try:
+        with svc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except SQLAlchemyError as exc:
+        failures["database"] = f"unreachable: {type(exc).__name__}"
+    try:
+        svc.redis.ping()
+    except redis.exceptions.RedisError as exc:
+        failures["broker"] = f"unreachable: {type(exc).__name__}"
+    return failures
+
+
+@bp.get("/readyz")
+def readyz() -> Any:
+    """Answer 200 when the database and the broker answer, else 503 naming what failed."""
+    failures = check_dependencies(ingest())
+    if failures:
+        log.warning("not ready", extra={"failures": failures})
+        errors = {name: [reason] for name, reason in failures.items()}
+        return error_response(503, "not ready: " + ", ".join(sorted(failures)), errors)
+    return {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}

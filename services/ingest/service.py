@@ -1,0 +1,191 @@
+"""Data access for ingest: store responses idempotently, read cases with keyset pagination."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from shared.enums import OPEN_CASE_STATUSES
+from shared.models import Case, Response
+from shared.schemas import load_response
+
+EMAIL_MAX = 320  # the column's width (RFC 5321's practical limit)
+OPEN = "open"  # status filter meaning every not-yet-resolved status
+
+
+def unstorable(text: str) -> bool:
+    """Say whether text holds what PostgreSQL or UTF-8 cannot store (NUL, lone surrogates)."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+        return True
+    return False
+
+
+def _bad_strings(value: Any, path: str) -> Iterator[str]:
+    """Yield the paths of strings PostgreSQL cannot store (NUL) or UTF-8 cannot encode."""
+    if isinstance(value, str):
+        if unstorable(value):
+            yield path or "_schema"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and unstorable(key):
+                yield path or "_schema"
+            else:
+                yield from _bad_strings(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_strings(item, f"{path}.{index}" if path else str(index))
+
+
+def check_storable(*, data: dict[str, Any], raw: Any) -> None:
+    """Raise ValidationError for valid-looking input the database could not store."""
+    errors: dict[str, list[str]] = {}
+    for path in _bad_strings(raw, ""):
+        errors.setdefault(path, []).append("must not contain NUL characters or lone surrogates")
+    email = (data.get("respondent") or {}).get("email")
+    if email is not None and len(email) > EMAIL_MAX:
+        errors.setdefault("respondent.email", []).append(f"longer than {EMAIL_MAX} characters")
+    try:
+        data["submitted_at"].astimezone(UTC)
+    except OverflowError:
+        errors.setdefault("submitted_at", []).append("out of range once converted to UTC")
+    if errors:
+        raise ValidationError(errors)
+
+
+def load_storable(payload: Any) -> dict[str, Any]:
+    """Validate one generic response and check it can be stored; raise ValidationError if not."""
+    data = load_response(payload)
+    check_storable(data=data, raw=payload)
+    return data
+
+
+def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
+    respondent = data.get("respondent") or {}
+    scores = data.get("scores") or {}
+    return {
+        "source": data["source"],
+        "external_id": data["response_id"],
+        "submitted_at": data["submitted_at"],
+        "received_at": datetime.now(UTC),
+        "respondent_id": respondent.get("id"),
+        "respondent_email": respondent.get("email"),
+        "respondent_name": respondent.get("name"),
+        "touchpoint": data.get("touchpoint"),
+        "nps": scores.get("nps"),
+        "csat": scores.get("csat"),
+        "ces": scores.get("ces"),
+        "comment": data.get("comment") or "",
+        "attributes": dict(data.get("attributes") or {}),
+        "raw": raw,
+    }
+
+
+def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple[Response, bool]:
+    """Store a loaded generic response once per (source, response_id); return (row, created).
+
+    INSERT ... ON CONFLICT DO NOTHING makes concurrent repeats safe without a savepoint: the
+    loser of a race inserts nothing and reads the winner's row.
+    """
+    check_storable(data=data, raw=raw)
+    table = Response.__table__
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
+        session.get_bind().dialect.name
+    ]
+    statement = (
+        insert(table)
+        .values(**_row_values(data, raw))
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(table.c.id)
+    )
+    new_id = session.execute(statement).scalar_one_or_none()
+    if new_id is not None:
+        return session.get_one(Response, new_id), True
+    existing = session.scalars(
+        select(Response).where(
+            Response.source == data["source"], Response.external_id == data["response_id"]
+        )
+    ).one()
+    return existing, False
+
+
+def get_case(session: Session, *, case_id: int) -> Case | None:
+    """Return a case with its response, deliveries and events, or None."""
+    return session.scalars(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.response), selectinload(Case.deliveries), selectinload(Case.events)
+        )
+    ).one_or_none()
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of cases, newest first, and the cursor of the next page (None at the end)."""
+
+    items: list[Case]
+    next_cursor: str | None
+
+
+def encode_cursor(case: Case) -> str:
+    """Return an opaque cursor pointing just after this case."""
+    text = json.dumps([case.created_at.isoformat(), case.id])
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Read a cursor back; raise ValueError if it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, case_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        at = datetime.fromisoformat(created)
+    except (binascii.Error, UnicodeError, TypeError, ValueError) as exc:
+        raise ValueError("not a valid cursor") from exc
+    if at.tzinfo is None or not isinstance(case_id, int) or isinstance(case_id, bool):
+        raise ValueError("not a valid cursor")
+    return at, case_id
+
+
+def list_cases(
+    session: Session,
+    *,
+    status: str | None = None,
+    owner: str | None = None,
+    touchpoint: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """List cases newest first with keyset pagination; raise ValueError for a bad cursor."""
+    query = select(Case).options(selectinload(Case.response))
+    if status == OPEN:
+        query = query.where(Case.status.in_([str(s) for s in OPEN_CASE_STATUSES]))
+    elif status is not None:
+        query = query.where(Case.status == status)
+    if owner is not None:
+        query = query.where(Case.owner == owner)
+    if touchpoint is not None:
+        query = query.where(Case.touchpoint == touchpoint)
+    if cursor is not None:
+        at, case_id = decode_cursor(cursor)
+        query = query.where(
+            or_(Case.created_at < at, and_(Case.created_at == at, Case.id < case_id))
+        )
+    query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1)
+    rows = list(session.scalars(query))
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

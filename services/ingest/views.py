@@ -1,0 +1,127 @@
+"""POST /v1/responses and /v1/responses:batch: validate, commit, answer 202, then enqueue.
+
+Batches are all-or-nothing: every item is validated first and if any is invalid the answer is
+422 naming each bad item by index (`responses.3.scores.nps`) and nothing is stored; otherwise
+all items are stored in one transaction and each gets its own result. A repeat of an
+already-stored (source, response_id), in another request or the same batch, is a duplicate:
+it answers the stored id and stores nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, request
+from marshmallow import RAISE, Schema, ValidationError, fields
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from services.ingest.app import ingest, log_ids
+from services.ingest.auth import protect
+from services.ingest.enqueue import send_routing
+from services.ingest.errors import http_error
+from services.ingest.service import load_storable, store_response
+from shared.db import transaction
+from shared.models import Response
+
+log = logging.getLogger(__name__)
+
+bp = protect(Blueprint("responses", __name__, url_prefix="/v1"))
+
+JSON_TYPE = "application/json"
+
+
+def read_json() -> Any:
+    """Return the parsed JSON body: 415 unless it is declared JSON, 400 with the parser's reason."""
+    if request.mimetype != JSON_TYPE:
+        given = request.mimetype or "none"
+        raise http_error(UnsupportedMediaType, f"Content-Type must be {JSON_TYPE}, not {given}")
+    body = request.get_data(cache=False)
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, nesting too deep
+        raise http_error(BadRequest, f"malformed JSON: {exc}") from exc
+
+
+class BatchSchema(Schema):
+    """The batch envelope; its items are validated one by one to name them by index."""
+
+    class Meta:
+        unknown = RAISE
+
+    responses = fields.List(fields.Raw(), required=True)
+
+
+def load_batch(payload: Any, *, max_batch: int) -> list[tuple[dict[str, Any], Any]]:
+    """Validate a whole batch; return (loaded, raw) per item or raise naming every bad item."""
+    items = BatchSchema().load(payload)["responses"]
+    if not 1 <= len(items) <= max_batch:
+        raise ValidationError({"responses": [f"give between 1 and {max_batch} responses"]})
+    loaded, errors = [], {}
+    for index, item in enumerate(items):
+        try:
+            loaded.append((load_storable(item), item))
+        except ValidationError as exc:
+            errors[index] = exc.messages
+    if errors:
+        raise ValidationError({"responses": errors})
+    return loaded
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The outcome for one stored response."""
+
+    id: int
+    duplicate: bool
+    needs_routing: bool
+
+    @classmethod
+    def of(cls, row: Response, created: bool) -> Accepted:
+        """Describe a stored row; a never-sent duplicate is sent again (routing is idempotent)."""
+        unsent = row.routed_at is None and row.enqueued_at is None
+        return cls(id=row.id, duplicate=not created, needs_routing=created or unsent)
+
+    def body(self) -> dict[str, Any]:
+        """The per-response answer."""
+        return {"id": self.id, "status": "accepted", "duplicate": self.duplicate}
+
+
+def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Accepted]:
+    """Commit every item, then send routing tasks for those that need one."""
+    svc = ingest()
+    with transaction(svc.sessions) as session:
+        outcomes = [Accepted.of(*store_response(session, data=d, raw=r)) for d, r in items]
+    for (data, _), outcome in zip(items, outcomes, strict=True):
+        log.info(
+            "response accepted",
+            extra=log_ids(response_id=outcome.id, source=data["source"],
+                          duplicate=outcome.duplicate),
+        )  # fmt: skip
+    to_route = list(dict.fromkeys(o.id for o in outcomes if o.needs_routing))
+    if to_route:
+        send_routing(svc.celery, svc.sessions, to_route)
+    return outcomes
+
+
+@bp.post("/responses")
+def post_response() -> tuple[dict[str, Any], int]:
+    """Accept one response in the generic form."""
+    payload = read_json()
+    (outcome,) = _store_and_enqueue([(load_storable(payload), payload)])
+    return outcome.body(), 202
+
+
+@bp.post("/responses:batch")
+def post_batch() -> tuple[dict[str, Any], int]:
+    """Accept up to max_batch responses, all valid or none stored."""
+    payload = read_json()
+    items = load_batch(payload, max_batch=ingest().settings.max_batch)
+    outcomes = _store_and_enqueue(items)
+    return {
+        "items": [{"index": i, **o.body()} for i, o in enumerate(outcomes)],
+        "accepted": sum(not o.duplicate for o in outcomes),
+        "duplicates": sum(o.duplicate for o in outcomes),
+    }, 202
