@@ -92,6 +92,12 @@ class Case(Base):
         Index("ix_cases_status_created", "status", "created_at"),
         Index("ix_cases_owner_status", "owner", "status"),
         Index("ix_cases_touchpoint_status", "touchpoint", "status"),
+        Index("ix_cases_created", "created_at"),
+        Index("ix_cases_assignee_status", "assignee_id", "status"),
+        Index("ix_cases_team_status", "team", "status"),
+        Index("ix_cases_priority_status", "priority", "status"),
+        Index("ix_cases_status_ack_due", "status", "ack_due_at"),
+        Index("ix_cases_status_resolve_due", "status", "resolve_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,6 +114,17 @@ class Case(Base):
     analysis: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Case-desk state (services/desk): who works on it, where it is in its lifecycle and SLA.
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    root_cause: Mapped[str | None] = mapped_column(String(100))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    ack_due_at: Mapped[datetime | None]
+    resolve_due_at: Mapped[datetime | None]
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 PREFIX = "CXLOOP_"
 EXAMPLE_ROUTES = Path(__file__).resolve().parent.parent / "examples" / "retailer" / "routes.yml"
+EXAMPLE_DESK = EXAMPLE_ROUTES.with_name("desk.yml")
 
 
 class Secret(str):
@@ -33,6 +34,7 @@ class Settings:
     database_url: str = ""
     redis_url: str = ""
     routes_file: Path = EXAMPLE_ROUTES
+    desk_file: Path = EXAMPLE_DESK
     api_keys: tuple[Secret, ...] = ()
     public_url: str = "http://127.0.0.1:8000"
     bind: str = "127.0.0.1:8000"

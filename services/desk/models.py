@@ -1,0 +1,109 @@
+"""The desk's own tables: people, teams, API tokens, internal notes and customer contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.desk.enums import Role
+from shared.models import Base, Response, utcnow
+
+
+class Team(Base):
+    """A group of owners; its lead is the second step of the escalation chain."""
+
+    __tablename__ = "desk_teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_users.id", ondelete="SET NULL", use_alter=True, name="fk_teams_lead")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead: Mapped[User | None] = relationship(foreign_keys=[lead_id], post_update=True)
+
+
+class User(Base):
+    """A person who logs in to the desk; the role decides what they may see and change."""
+
+    __tablename__ = "desk_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20), default=Role.VIEWER)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("desk_teams.id", ondelete="SET NULL"))
+    password_hash: Mapped[str] = mapped_column(String(300), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
+
+    @property
+    def label(self) -> str:
+        """How the person is shown in timelines and lists."""
+        return self.name or self.email
+
+
+class ApiToken(Base):
+    """A machine credential acting as one user; only its SHA-256 digest is stored."""
+
+    __tablename__ = "desk_api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("desk_users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class Note(Base):
+    """An internal note on a case; never shown to the customer."""
+
+    __tablename__ = "desk_notes"
+    __table_args__ = (Index("ix_desk_notes_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("desk_users.id", ondelete="SET NULL")
+    )
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    author: Mapped[User | None] = relationship()
+
+
+class Contact(Base):
+    """A record that someone got back to the customer: the step that closes the loop."""
+
+    __tablename__ = "desk_contacts"
+    __table_args__ = (Index("ix_desk_contacts_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+# Substring search in comments (the queue's `q`) stays fast on PostgreSQL with a trigram index;
+# on SQLite the same name is a plain index (the migration tests compare one schema for both).
+Index(
+    "ix_responses_comment_trgm",
+    Response.comment,
+    postgresql_using="gin",
+    postgresql_ops={"comment": "gin_trgm_ops"},
+)
