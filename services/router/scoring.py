@@ -1,10 +1,30 @@
-"""Sentiment of a comment, with TextBlob at the core."""
+"""Sentiment of a comment: TextBlob's lexicon at the core, corrected for how customers complain."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
-from textblob import TextBlob
+import snowballstemmer
+from textblob.en import sentiment as textblob_sentiment
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from services.router import language, lexicon
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"(?<!\w)@\w+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_HASHTAG = re.compile(r"#(\w+)")
+_TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
+_TIME_SPAN = re.compile(r"\b\d+(?:\.\d+)?\s*\+?\s*(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b")
+_CONTRAST = frozenset(("but", "however", "although", "though"))
+# Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
+_BEFORE_CONTRAST = 0.35
+# VADER adds slang, emphasis and its own emoji table as a second, smaller opinion voice.
+_VADER_WEIGHT = 0.25
+_STEMMER = snowballstemmer.stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -18,9 +38,144 @@ class Sentiment:
     evidence: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Return the Snowball stem of a lower-case word (cached: vocabularies repeat)."""
+    return _STEMMER.stemWord(word)
+
+
+def normalise(text: str) -> str:
+    """Unescape HTML, drop URLs and @mentions, split CamelCase hashtags into words."""
+    text = _MENTION.sub(" ", _URL.sub(" ", html.unescape(text)))
+    text = _HASHTAG.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _tokens(text: str) -> list[str]:
+    lowered = text.lower().replace("’", "'").replace("n't", " not").replace("'s", " is").replace("cannot", "can not")
+    return _TOKEN.findall(lowered)
+
+
+def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
+    """Split at contrast words; clauses before the last one count for less."""
+    cuts = [i for i, t in enumerate(tokens) if t in _CONTRAST and 0 < i < len(tokens) - 1]
+    if not cuts:
+        return [(1.0, tokens)]
+    last = cuts[-1]
+    return [(_BEFORE_CONTRAST, tokens[:last]), (1.0, tokens[last + 1 :])]
+
+
+def _cues(tokens: list[str], weight: float, evidence: list[str]) -> float:
+    """Sum the complaint and praise cues of one clause, honouring negation."""
+    stems = [stem(t) for t in tokens]
+    total = 0.0
+    i = 0
+    while i < len(stems):
+        negated = any(s in lexicon.NEGATORS for s in stems[max(0, i - 2) : i])
+        for size in (4, 3, 2):
+            phrase = " ".join(stems[i : i + size])
+            value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
+            if value is not None and len(stems[i : i + size]) == size:
+                total += weight * value
+                evidence.append(f"{' '.join(tokens[i : i + size])!r} {weight * value:+.2f}")
+                i += size
+                break
+        else:
+            value = (
+                lexicon.COMPLAINT_TERMS.get(stems[i])
+                or lexicon.PRAISE_TERMS.get(stems[i])
+                or lexicon.DEMAND_WORDS.get(stems[i])
+            )
+            if value is not None:
+                if negated:
+                    # "not delayed" is no complaint; "not friendly" is one.
+                    value = -0.5 * value if value > 0 else 0.0
+                if value:
+                    total += weight * value
+                    evidence.append(f"{tokens[i]!r} {weight * value:+.2f}")
+            i += 1
+    return total
+
+
+@cache
+def _vader() -> SentimentIntensityAnalyzer:
+    return SentimentIntensityAnalyzer()
+
+
+def _emoji(text: str, evidence: list[str]) -> float:
+    total = 0.0
+    for char in {c for c in text if c in lexicon.EMOJI}:
+        total += lexicon.EMOJI[char]
+        evidence.append(f"emoji {char} {lexicon.EMOJI[char]:+.2f}")
+    for face, value in lexicon.EMOTICONS.items():
+        if face in text:
+            total += value
+            evidence.append(f"emoticon {face} {value:+.2f}")
+    return total
+
+
+def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tuple[float, float]:
+    """TextBlob polarity per clause, averaged by clause weight over the clauses it could score."""
+    scored = []
+    contrast = len(clauses) > 1
+    for weight, tokens in clauses:
+        assessments = [
+            a
+            for a in textblob_sentiment(" ".join(tokens)).assessments
+            if [w for w in a[0] if w != "!"][-1:] != [] and a[0][-1] not in lexicon.TEXTBLOB_NEUTRAL
+        ]
+        if assessments:
+            polarity = sum(a[1] for a in assessments) / len(assessments)
+            subjectivity = sum(a[2] for a in assessments) / len(assessments)
+            scored.append((weight, polarity, subjectivity))
+            words = "; ".join(" ".join(a[0]) for a in assessments)
+            evidence.append(f"textblob {polarity:+.2f} x{weight:g} ({words})")
+        elif contrast:
+            # An unscored clause after "but" still outweighs praise before it.
+            scored.append((weight, 0.0, 0.0))
+    if not any(p for _, p, _ in scored):
+        return 0.0, 0.0
+    total = sum(w for w, _, _ in scored)
+    polarity = sum(w * p for w, p, _ in scored) / total
+    return polarity, sum(w * s for w, _, s in scored) / total
+
+
+def score_english(text: str) -> tuple[float, float, list[str]]:
+    """Return (polarity, subjectivity, evidence) for an English comment."""
+    clean = normalise(text)
+    tokens = _tokens(clean)
+    clauses = _clauses(tokens)
+    evidence: list[str] = []
+    if len(clauses) > 1:
+        evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
+    polarity, subjectivity = _textblob(clauses, evidence)
+    cues = sum(_cues(words, weight, evidence) for weight, words in clauses)
+    spans = _TIME_SPAN.findall(clean.lower())
+    if spans:
+        cues -= 0.3
+        evidence.append(f"time span {spans[0]!r} -0.30")
+    cues += _emoji(clean, evidence)
+    vader = _VADER_WEIGHT * _vader().polarity_scores(clean)["compound"]
+    if vader:
+        cues += vader
+        evidence.append(f"vader {vader:+.2f}")
+    if cues < 0 and ("!" in tokens or any(w.isupper() and len(w) > 2 for w in clean.split())):
+        cues *= 1.25
+        evidence.append("emphasis (! or capitals) x1.25 on complaint cues")
+    return max(-1.0, min(1.0, polarity + cues)), subjectivity, evidence
+
+
 def analyse(text: str) -> Sentiment:
-    """Score a comment's polarity (-1..1) and subjectivity (0..1)."""
+    """Score a comment's polarity (-1..1) and subjectivity (0..1), saying why and in which language."""
     if not text.strip():
-        return Sentiment(0.0, 0.0, language="und", analysed=False)
-    blob = TextBlob(text)
-    return Sentiment(blob.sentiment.polarity, blob.sentiment.subjectivity)
+        return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
+    detected = language.detect(normalise(text))
+    if detected.code == "fr":
+        polarity, subjectivity = language.french_sentiment(normalise(text))
+        note = "French: scored with textblob-fr's lexicon (no complaint cues)"
+        return Sentiment(polarity, subjectivity, "fr", True, (detected.evidence, note))
+    if detected.code not in ("en", "und"):
+        note = f"not analysed: sentiment is supported for English and French, not {detected.name}"
+        return Sentiment(0.0, 0.0, detected.code, False, (detected.evidence, note))
+    polarity, subjectivity, evidence = score_english(text)
+    return Sentiment(polarity, subjectivity, "en", True, (detected.evidence, *evidence))

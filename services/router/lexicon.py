@@ -1,0 +1,117 @@
+"""Shipped word tables for complaint cues, praise, intensity and emoji, keyed by Snowball stem."""
+
+from __future__ import annotations
+
+# Weights are in TextBlob polarity units (-1..1); they are added to TextBlob's own score.
+# Keys are Snowball stems, so "waiting", "waited" and "waits" all hit "wait".
+
+# What customers say when something went wrong, in any industry: the event, not the emotion.
+COMPLAINT_TERMS: dict[str, float] = {
+    **dict.fromkeys(("wait", "delay", "cancel", "stuck", "strand", "lost", "lose"), -0.3),
+    **dict.fromkeys(("miss", "missing", "broke", "broken", "damag", "crash", "fail"), -0.3),
+    **dict.fromkeys(("refund", "overbook", "bump", "divert", "leak", "spill", "dirti"), -0.25),
+    **dict.fromkeys(("late", "later", "overcharg", "complaint", "complain", "compens"), -0.25),
+    **dict.fromkeys(("unhelp", "unprofession", "unaccept", "incompet", "ignor", "error"), -0.35),
+    **dict.fromkeys(("problem", "issu", "hassl", "mess", "chao", "nightmar", "joke"), -0.25),
+    **dict.fromkeys(("rude", "worst", "useless", "pathet", "ridicul", "disgust"), -0.35),
+    **dict.fromkeys(("frustrat", "annoy", "upset", "angri", "furious", "disappoint"), -0.35),
+    **dict.fromkeys(("hate", "suck", "fed", "scam", "shame", "lie", "liar", "never"), -0.3),
+    **dict.fromkeys(("wtf", "smh", "ugh", "seriously", "unreal", "appal", "horribl"), -0.3),
+    **dict.fromkeys(("still", "again", "anymor", "unabl", "disconnect"), -0.2),
+    **dict.fromkeys(("nobodi", "noth", "noon", "excus"), -0.2),
+    **dict.fromkeys(("hour", "hrs"), -0.1),
+}
+
+# Multi-word complaint cues, matched on stems joined by spaces.
+COMPLAINT_PHRASES: dict[str, float] = {
+    "on hold": -0.35,
+    "do better": -0.5,
+    "could have": -0.2,
+    "how can you": -0.3,
+    "how could you": -0.3,
+    "not allow": -0.3,
+    "not find": -0.3,
+    "not abl": -0.3,
+    "hang up": -0.35,
+    "without ani": -0.3,
+    "no way": -0.3,
+    "too long": -0.3,
+    "get through": -0.2,
+    "hold time": -0.35,
+    "yet to": -0.3,
+    "where is our": -0.25,
+    "never fli": -0.4,
+    "never book": -0.4,
+    "no one": -0.3,
+    "no answer": -0.3,
+    "no respons": -0.3,
+    "no repli": -0.3,
+    "no help": -0.3,
+    "no call": -0.25,
+    "no inform": -0.25,
+    "not work": -0.3,
+    "not receiv": -0.3,
+    "never arriv": -0.4,
+    "never receiv": -0.4,
+    "charg twice": -0.4,
+    "doubl charg": -0.4,
+    "hung up": -0.35,
+    "how long": -0.25,
+    "what is go on": -0.25,
+    "where is my": -0.25,
+    "when will": -0.15,
+    "want my money": -0.4,
+    "never again": -0.5,
+    "thank for noth": -0.6,
+    "custom servic": -0.1,
+}
+
+# Questions that demand action rather than ask for information.
+DEMAND_WORDS: dict[str, float] = {"whi": -0.2}
+
+# Praise that TextBlob's lexicon does not score.
+PRAISE_TERMS: dict[str, float] = {
+    **dict.fromkeys(("thank", "thx", "thnx", "ty", "kudo", "appreci", "grate"), 0.35),
+    **dict.fromkeys(("love", "luv", "awesom", "amaz", "excel", "fantast", "outstand"), 0.3),
+    **dict.fromkeys(("smooth", "friend", "pleasant", "comfort", "recommend"), 0.2),
+    **dict.fromkeys(("enjoy", "impress", "glad", "happi", "yay", "woohoo", "rock"), 0.25),
+}
+
+PRAISE_PHRASES: dict[str, float] = {
+    "on time": 0.3,
+    "no problem": 0.3,
+    "no worri": 0.3,
+    "no issu": 0.3,
+    "well done": 0.4,
+    "good job": 0.4,
+    "great job": 0.4,
+}
+
+# Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
+TEXTBLOB_NEUTRAL = frozenset(
+    "more most first last next few many much able available direct fly left back behind common "
+    "open due early long little big real sure total certain new old whole full high low other only "
+    "same own several final least less right straight public general".split()
+)
+
+# Words that turn the next cue around ("not delayed", "never late" is praise, not a complaint).
+NEGATORS = frozenset(
+    ("not", "no", "never", "n't", "dont", "didnt", "isnt", "wasnt", "without", "cannot", "cant")
+)
+
+# Emoji and emoticons: a short shipped table, no network at run time.
+EMOJI: dict[str, float] = {
+    **dict.fromkeys("😡😠🤬😤👎💩😒🙄😞😩😫😖😣😢😭😔😕🤦😑😐", -0.4),
+    **dict.fromkeys("😊😀😁😃😄😍🥰😘❤💕💙💜👍👏🙌🎉😎✈🤗💯⭐🌟😻☺", 0.35),
+}
+EMOTICONS: dict[str, float] = {
+    ":)": 0.35,
+    ":-)": 0.35,
+    ":D": 0.35,
+    "<3": 0.35,
+    ";)": 0.25,
+    ":(": -0.4,
+    ":-(": -0.4,
+    ":/": -0.3,
+    ">:(": -0.5,
+}
