@@ -89,9 +89,52 @@ PRAISE_PHRASES: dict[str, float] = {
 
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
 TEXTBLOB_NEUTRAL = frozenset(
-    "more most first last next few many much able available direct fly left back behind common "
-    "open due early long little big real sure total certain new old whole full high low other only "
-    "same own several final least less right straight public general".split()
+    [
+        "more",
+        "most",
+        "first",
+        "last",
+        "next",
+        "few",
+        "many",
+        "much",
+        "able",
+        "available",
+        "direct",
+        "fly",
+        "left",
+        "back",
+        "behind",
+        "common",
+        "open",
+        "due",
+        "early",
+        "long",
+        "little",
+        "big",
+        "real",
+        "sure",
+        "total",
+        "certain",
+        "new",
+        "old",
+        "whole",
+        "full",
+        "high",
+        "low",
+        "other",
+        "only",
+        "same",
+        "own",
+        "several",
+        "final",
+        "least",
+        "less",
+        "right",
+        "straight",
+        "public",
+        "general",
+    ]
 )
 
 # Words that turn the next cue around ("not delayed", "never late" is praise, not a complaint).

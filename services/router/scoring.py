@@ -52,7 +52,8 @@ def normalise(text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
-    lowered = text.lower().replace("’", "'").replace("n't", " not").replace("'s", " is").replace("cannot", "can not")
+    lowered = text.lower().replace("\u2019", "'").replace("cannot", "can not")
+    lowered = lowered.replace("n't", " not").replace("'s", " is")
     return _TOKEN.findall(lowered)
 
 
@@ -166,7 +167,7 @@ def score_english(text: str) -> tuple[float, float, list[str]]:
 
 
 def analyse(text: str) -> Sentiment:
-    """Score a comment's polarity (-1..1) and subjectivity (0..1), saying why and in which language."""
+    """Score polarity (-1..1) and subjectivity (0..1), saying why and in which language."""
     if not text.strip():
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
     detected = language.detect(normalise(text))
