@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
