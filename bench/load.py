@@ -1,0 +1,217 @@
+"""Load benchmark: the bare-Flask ceiling, cxloop's ingest, and the loop end to end.
+
+    .venv/bin/python -m bench.load [--duration 20] [--e2e-duration 60] [--rate 100] [--no-write]
+
+Runs everything on this machine in one go, so the ratios compare like with like on a noisy host:
+(a) a bare Flask app under cxloop's gunicorn settings that only pushes the body to Redis;
+(b) cxloop's ingest (authenticated, validated, committed to PostgreSQL, enqueued), saturated with
+wrk and then paced at half that rate for its p99; (c) responses posted at a steady rate until a
+Slack stand-in has every alert, with the resident memory of every web and worker process.
+PostgreSQL and Redis are the machine's (or started like the test suite does); the Redis database
+(CXLOOP_TEST_REDIS_URL, default db 9) is flushed. Results go into docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import redis
+
+from bench import load_gen, load_report
+from shared.db import migrate
+from shared.settings import Settings
+from tests.e2e.harness import answers, free_port, wait_until
+from tests.support.processes import Process
+from tests.support.services import postgres_server, redis_server
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "bench-key"
+WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_BENCH"
+ROUTES = f"""\
+touchpoints:
+  delivery:
+    description: "Delivery: couriers, parcels, late, missing or damaged deliveries, tracking"
+    keywords: [courier, parcel, tracking]
+  general:
+    description: "Anything else"
+default_touchpoint: general
+receivers:
+  - name: bench-team
+    slack:
+      - webhook_url_env: {WEBHOOK_ENV}
+route:
+  receiver: bench-team
+"""
+
+
+def body_template(run: str) -> str:
+    """A dissatisfied response as JSON, with load_gen.ID_MARK where the unique id goes."""
+    return json.dumps({
+        "source": "bench", "response_id": load_gen.ID_MARK,
+        "submitted_at": "2026-01-15T10:30:00Z",
+        "respondent": {"id": "c-1", "email": "ann@example.com", "name": "Ann"},
+        "scores": {"nps": 2, "csat": 1},
+        "comment": f"Ref {load_gen.ID_MARK}: the courier was late and the parcel arrived damaged.",
+        "attributes": {"region": "north", "plan": "plus", "run": run},
+    })  # fmt: skip
+
+
+def start_ceiling(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """Serve bench/ceiling_app.py with the gunicorn config `cxloop serve` uses."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "python:services.ingest.gunicorn_conf",
+             "bench.ceiling_app:create_app()"],
+            env={**_base_env(), **settings.to_env()}, cwd=ROOT, stdout=out, stderr=out,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def _base_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+
+
+def saturate(url: str, template: str, prefix: str, duration: float) -> load_gen.Throughput:
+    """Warm up briefly, then measure the highest request rate with wrk."""
+    load_gen.run_wrk(url, KEY, template, prefix + "w", 2, connections=16)
+    return load_gen.run_wrk(url, KEY, template, prefix, duration, connections=16)
+
+
+def phase_ceiling(settings: Settings, work: Path, run: str, duration: float) -> dict:
+    """(a) The bare app's requests per second."""
+    proc = start_ceiling(settings, work / "ceiling.log")
+    try:
+        wait_until(lambda: answers(f"http://{settings.bind}/healthz"), 30, "the ceiling app")
+        result = saturate(f"http://{settings.bind}", body_template(run), f"{run}-a", duration)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    redis.Redis.from_url(settings.redis_url).delete("bench:ceiling")
+    return {"throughput": result}
+
+
+def phase_ingest(settings: Settings, work: Path, run: str, duration: float) -> dict:
+    """(b) cxloop's ingest saturated, then paced at half that rate for its latency."""
+    web = Process(["serve"], settings, work / "ingest.log", _webhook_env(""))
+    web.start()
+    sampler = None
+    try:
+        wait_until(lambda: answers(f"http://{settings.bind}/healthz"), 60, "cxloop ingest")
+        sampler = load_gen.MemorySampler({"web": web.proc.pid})  # type: ignore[union-attr]
+        with sampler.running():
+            template = body_template(run)
+            full = saturate(f"http://{settings.bind}", template, f"{run}-b", duration)
+            half_rate = max(1.0, full.rps / 2)
+            paced = load_gen.paced_post(
+                f"http://{settings.bind}", KEY,
+                lambda i: template.replace(load_gen.ID_MARK, f"{run}-h-{i}").encode(),
+                half_rate, duration,
+            )  # fmt: skip
+    finally:
+        web.stop()
+    return {"throughput": full, "half_rate": half_rate, "half": paced, "memory": sampler}
+
+
+def phase_end_to_end(
+    settings: Settings, work: Path, run: str, rate: float, duration: float
+) -> dict:
+    """(c) A steady stream of dissatisfied responses until the Slack stand-in has every alert."""
+    template = body_template(run)
+    pattern = re.compile(rb"BENCH-" + run.encode() + rb"-c-\d+")
+    routes = work / "routes.yml"
+    routes.write_text(ROUTES)
+    settings = settings.with_(routes_file=routes)
+    sent: dict[str, float] = {}
+    with ExitStack() as stack:
+        clock = stack.enter_context(load_gen.alert_clock(pattern))
+        env = _webhook_env(clock.url + "/services/T0BENCH/B0BENCH/benchsecret")
+        procs = {
+            name: Process(args, settings, work / f"{name}.log", env)
+            for name, args in (("web", ["serve"]), ("router", ["worker", "router"]),
+                               ("notifier", ["worker", "notifier"]), ("beat", ["beat"]))
+        }  # fmt: skip
+        for name, proc in procs.items():
+            stack.callback(proc.stop)
+            proc.start(ready=None if name in ("web", "beat") else "ready.")
+        wait_until(lambda: answers(f"http://{settings.bind}/healthz"), 60, "cxloop ingest")
+        sampler = load_gen.MemorySampler({n: p.proc.pid for n, p in procs.items()})  # type: ignore[union-attr]
+        with sampler.running():
+            paced = load_gen.paced_post(
+                f"http://{settings.bind}", KEY,
+                lambda i: template.replace(load_gen.ID_MARK, f"BENCH-{run}-c-{i}").encode(),
+                rate, duration, on_sent=lambda i, t: sent.__setitem__(f"BENCH-{run}-c-{i}", t),
+            )  # fmt: skip
+            expected = len(sent)
+            drained = _wait_for_alerts(clock, expected, timeout=max(60.0, duration))
+    latencies = sorted(
+        (clock.arrived[token] - t) * 1000 for token, t in sent.items() if token in clock.arrived
+    )
+    return {
+        "rate": rate, "duration": duration, "sent": expected, "post_errors": paced.errors,
+        "alerts": len(clock.arrived), "posts": clock.posts, "drained": drained,
+        "latencies": latencies, "memory": sampler, "late_start": paced.late_start,
+    }  # fmt: skip
+
+
+def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(clock.arrived) >= expected:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _webhook_env(url: str) -> dict[str, str]:
+    return {WEBHOOK_ENV: url} if url else {}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the three phases and report."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20, help="seconds per ingest phase")
+    parser.add_argument("--e2e-duration", type=float, default=60, help="seconds of steady load")
+    parser.add_argument("--rate", type=float, default=100, help="end-to-end responses/s")
+    parser.add_argument("--no-write", action="store_true", help="do not update the doc")
+    args = parser.parse_args(argv)
+    if not load_gen.wrk_available():
+        sys.exit("bench needs wrk (Debian/Ubuntu: apt-get install wrk)")
+    run = time.strftime("%H%M%S")
+    with tempfile.TemporaryDirectory(prefix="cxloop-bench-") as tmp:
+        work = Path(tmp)
+        results = {}
+        with redis_server(work / "redis") as redis_url:
+            settings = Settings(
+                data_dir=work / "data", redis_url=redis_url, api_keys=(KEY,),
+                bind=f"127.0.0.1:{free_port()}", log_format="json",
+            )  # fmt: skip
+            results["ceiling"] = phase_ceiling(settings, work, run, args.duration)
+            for phase in ("ingest", "e2e"):
+                redis.Redis.from_url(redis_url).flushdb()
+                with postgres_server(work / f"pg-{phase}") as db_url:
+                    migrate(db_url)
+                    phase_settings = settings.with_(database_url=db_url)
+                    if phase == "ingest":
+                        results[phase] = phase_ingest(phase_settings, work, run, args.duration)
+                    else:
+                        results[phase] = phase_end_to_end(
+                            phase_settings, work, run, args.rate, args.e2e_duration
+                        )
+        command = " ".join([".venv/bin/python -m bench.load", *(argv or sys.argv[1:])])
+        report = load_report.Report(results, command=command)
+        print(report.table())
+        if not args.no_write:
+            report.write(ROOT / "docs" / "benchmarks.md")
+
+
+if __name__ == "__main__":
+    main()

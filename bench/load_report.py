@@ -1,0 +1,132 @@
+"""The benchmark's verdict: figures against the targets, as a table and in docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
+MB = 1024 * 1024
+RATIO_TARGET, HALF_P99_TARGET_MS, E2E_P95_TARGET_MS, RSS_TARGET_MB = 0.6, 50.0, 1000.0, 200.0
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of already sorted values (nan when there are none)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def machine() -> str:
+    """One line describing where the figures were measured."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {mem_kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, ValueError, IndexError):
+        memory = ""
+    return (
+        f"{os.cpu_count()} cores ({cpu}){memory}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}; PostgreSQL and Redis on the same machine"
+    )
+
+
+def verdict(ok: bool, measured: float, target: float, lower_is_better: bool = True) -> str:
+    """'met' or 'missed by N%' for one figure against its target."""
+    if ok:
+        return "met"
+    if math.isnan(measured):
+        return "not measured"
+    miss = (measured / target - 1) if lower_is_better else (1 - measured / target)
+    return f"MISSED by {abs(miss) * 100:.0f}%"
+
+
+@dataclass
+class Report:
+    """The results of one run of bench/load.py and how they compare to the targets."""
+
+    results: dict[str, dict[str, Any]]
+    command: str
+
+    def rows(self) -> list[tuple[str, str, str, str]]:
+        """(measure, figure, target, verdict) for every reported figure."""
+        ceiling = self.results["ceiling"]["throughput"]
+        ingest = self.results["ingest"]["throughput"]
+        half = self.results["ingest"]["half"]
+        e2e = self.results["e2e"]
+        ratio = ingest.rps / ceiling.rps if ceiling.rps else math.nan
+        half_lat = half.latencies_ms()
+        half_p99 = percentile(half_lat, 99)
+        e2e_p95 = percentile(e2e["latencies"], 95)
+        missing = e2e["sent"] - e2e["alerts"]
+        rows = [
+            ("(a) ceiling: bare Flask + Redis push", f"{ceiling.rps:,.0f} req/s", "", ""),
+            ("(b) cxloop ingest, saturated", f"{ingest.rps:,.0f} req/s", "", ""),
+            ("(b)/(a) throughput ratio", f"{ratio:.2f}", f">= {RATIO_TARGET}",
+             verdict(ratio >= RATIO_TARGET, ratio, RATIO_TARGET, lower_is_better=False)),
+            ("(b) latency when saturated, p50 / p99",
+             f"{ingest.p50_ms:.1f} / {ingest.p99_ms:.1f} ms", "", ""),
+            (f"(b) p99 at half load ({self.results['ingest']['half_rate']:.0f} req/s, "
+             f"{len(half_lat)} requests, p50 {percentile(half_lat, 50):.1f} ms)",
+             f"{half_p99:.1f} ms", f"< {HALF_P99_TARGET_MS:.0f} ms",
+             verdict(half_p99 < HALF_P99_TARGET_MS, half_p99, HALF_P99_TARGET_MS)),
+            ("errors (non-202, socket) in (a) / (b) / half load",
+             f"{ceiling.errors} / {ingest.errors} / {half.errors}", "0",
+             verdict(ceiling.errors + ingest.errors + half.errors == 0, 1, 1)),
+            (f"(c) end to end at {e2e['rate']:.0f}/s for {e2e['duration']:.0f} s: alerts received",
+             f"{e2e['alerts']} of {e2e['sent']} ({e2e['posts']} posts)", "all, once each",
+             verdict(missing == 0 and e2e["posts"] == e2e["alerts"], 1, 1)),
+            ("(c) POST to alert latency, p50 / p95 / p99 / max",
+             " / ".join(f"{percentile(e2e['latencies'], p):.0f}" for p in (50, 95, 99, 100))
+             + " ms", f"p95 < {E2E_P95_TARGET_MS:.0f} ms",
+             verdict(e2e_p95 < E2E_P95_TARGET_MS, e2e_p95, E2E_P95_TARGET_MS)),
+        ]  # fmt: skip
+        for role, (name, rss) in self._peak_rss().items():
+            rss_mb = rss / MB
+            rows.append((f"peak RSS, {role} ({name})", f"{rss_mb:.0f} MB",
+                         f"< {RSS_TARGET_MB:.0f} MB",
+                         verdict(rss_mb < RSS_TARGET_MB, rss_mb, RSS_TARGET_MB)))  # fmt: skip
+        return rows
+
+    def _peak_rss(self) -> dict[str, tuple[str, int]]:
+        peaks: dict[str, tuple[str, int]] = {}
+        for phase in ("ingest", "e2e"):
+            for (role, _pid), (name, rss) in self.results[phase]["memory"].peaks.items():
+                if rss > peaks.get(role, ("", 0))[1]:
+                    peaks[role] = (name, rss)
+        return dict(sorted(peaks.items()))
+
+    def table(self) -> str:
+        """The rows as a Markdown table."""
+        lines = ["| Measure | Figure | Target | Verdict |", "|---|---|---|---|"]
+        lines += [f"| {' | '.join(row)} |" for row in self.rows()]
+        return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The generated section of docs/benchmarks.md."""
+        return "\n".join([
+            START,
+            f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on {machine()}.",
+            "",
+            f"Command: `{self.command}`",
+            "",
+            self.table(),
+            END,
+        ])  # fmt: skip
+
+    def write(self, path: Path) -> None:
+        """Replace the generated section of `path`, keeping the hand-written analysis around it."""
+        text = path.read_text() if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
+        head, _, rest = text.partition(START)
+        _, _, tail = rest.partition(END)
+        path.write_text(head + self.markdown() + tail)
