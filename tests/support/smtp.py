@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 
 def free_port() -> int:
@@ -37,6 +38,7 @@ class SMTPRecorder:
     host: str = "127.0.0.1"
     port: int = 0
     messages: list[Received] = field(default_factory=list)
+    logins: list[str] = field(default_factory=list)
     _failures: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -56,11 +58,44 @@ class SMTPRecorder:
         return "250 Message accepted for delivery"
 
 
+def _authenticator(recorder: SMTPRecorder, username: str, password: str) -> object:
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            username.encode(),
+            password.encode(),
+        )
+        if ok:
+            recorder.logins.append(username)
+        return AuthResult(success=ok, handled=ok)
+
+    return authenticate
+
+
 @contextmanager
-def smtp_server() -> Iterator[SMTPRecorder]:
-    """Run an SMTP server on a free port for the duration of the block."""
+def smtp_server(
+    *,
+    tls: ssl.SSLContext | None = None,
+    implicit_tls: bool = False,
+    credentials: tuple[str, str] | None = None,
+) -> Iterator[SMTPRecorder]:
+    """Run an SMTP server on a free port: plain, STARTTLS (tls) or SSL (tls + implicit_tls).
+
+    With credentials, AUTH is offered only over TLS, as on real servers, and checked.
+    """
     recorder = SMTPRecorder(port=free_port())
-    controller = Controller(recorder, hostname=recorder.host, port=recorder.port)
+    options: dict[str, object] = {}
+    if tls is not None and implicit_tls:
+        # aiosmtpd cannot see TLS it did not negotiate itself; the socket is encrypted anyway.
+        options.update(ssl_context=tls, auth_require_tls=False)
+    elif tls is not None:
+        options.update(tls_context=tls, require_starttls=True)
+    if credentials is not None:
+        options["authenticator"] = _authenticator(recorder, *credentials)
+        # (Under implicit TLS aiosmtpd warns that required AUTH lacks TLS; it does not.)
+        options["auth_required"] = not implicit_tls
+    controller = Controller(recorder, hostname=recorder.host, port=recorder.port, **options)
     controller.start()
     try:
         yield recorder
