@@ -59,6 +59,10 @@ def create_celery(
                 "task": task_names.SWEEP_DELIVERIES,
                 "schedule": settings.sweep_interval_s,
             },
+            "check-sla": {
+                "task": task_names.CHECK_SLA,
+                "schedule": settings.escalation_interval_s,
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         worker_hijack_root_logger=False,

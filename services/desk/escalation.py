@@ -1,0 +1,152 @@
+"""The SLA check: stamp deadlines, find breaches, and create each escalation delivery once.
+
+Runs from the `router.check_sla` beat task. A case row is locked while it is escalated and its
+`escalation_step` advances in the same transaction as the new deliveries, whose unique key
+(case, kind, step, receiver, channel, target) makes a concurrent or repeated run harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.desk.access import case_team
+from services.desk.config import DeskConfig
+from services.desk.enums import Role
+from services.desk.models import Team, User
+from services.desk.service import stamp_deadlines
+from services.desk.sla import SlaView, breach_start, steps_due
+from shared.db import transaction
+from shared.enums import OPEN_CASE_STATUSES, DeliveryKind
+from shared.models import Case, CaseEvent, Delivery
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+Target = tuple[str, str]  # (channel, target)
+
+
+def stamp_batch(session: Session, *, config: DeskConfig, limit: int = BATCH) -> int:
+    """Give open cases without deadlines their deadlines; return how many were stamped."""
+    cases = session.scalars(
+        select(Case)
+        .where(
+            Case.status.in_(OPEN_CASE_STATUSES),
+            Case.ack_due_at.is_(None),
+            Case.resolve_due_at.is_(None),
+        )
+        .order_by(Case.id)
+        .limit(limit)
+    ).all()
+    return sum(stamp_deadlines(case, config) for case in cases)
+
+
+def breached_ids(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
+    """Return ids of open cases past a deadline they have not met."""
+    query = (
+        select(Case.id)
+        .where(
+            Case.status.in_(OPEN_CASE_STATUSES),
+            or_(
+                and_(Case.acknowledged_at.is_(None), Case.ack_due_at <= now),
+                Case.resolve_due_at <= now,
+            ),
+        )
+        .order_by(Case.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def view_of(case: Case) -> SlaView:
+    """Return the SLA facts of a stored case."""
+    return SlaView(
+        status=case.status,
+        ack_due_at=case.ack_due_at,
+        resolve_due_at=case.resolve_due_at,
+        acknowledged_at=case.acknowledged_at,
+        resolved_at=case.resolved_at,
+    )
+
+
+def targets_for(session: Session, *, to: str, case: Case, config: DeskConfig) -> list[Target]:
+    """Return where an escalation step goes: owner, the team's lead, or the champions."""
+    if to == "owner":
+        if case.assignee_id is not None:
+            user = session.get(User, case.assignee_id)
+            if user is not None and user.active:
+                return [("email", user.email)]
+        rows = session.execute(
+            select(Delivery.channel, Delivery.target)
+            .where(Delivery.case_id == case.id, Delivery.kind == DeliveryKind.ASSIGNMENT)
+            .distinct()
+        )
+        return sorted((channel, target) for channel, target in rows)
+    if to == "team_lead":
+        team = case_team(case, config)
+        lead = session.scalar(
+            select(User).join(Team, Team.lead_id == User.id).where(Team.name == team)
+        )
+        return [("email", lead.email)] if lead is not None and lead.active else []
+    champions = session.scalars(
+        select(User.email).where(User.role == Role.CHAMPION, User.active.is_(True))
+    )
+    return sorted({*config.champion_targets, *(("email", email) for email in champions)})
+
+
+def escalate_case(
+    session: Session, *, case_id: int, config: DeskConfig, now: datetime
+) -> list[int]:
+    """Take every escalation step now due for one case; return the new delivery ids."""
+    case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        return []
+    started = breach_start(view_of(case), now)
+    if started is None:
+        return []
+    which = "acknowledge" if case.acknowledged_at is None else "resolve"
+    created: list[int] = []
+    for number in steps_due(started, now, config.escalation, case.escalation_step):
+        step = config.escalation[number - 1]
+        targets = targets_for(session, to=step.to, case=case, config=config)
+        for channel, target in targets:
+            delivery = Delivery(
+                case_id=case.id, kind=DeliveryKind.ESCALATION, step=number, receiver=step.to,
+                channel=channel, target=target, created_at=now, due_at=now,
+            )  # fmt: skip
+            session.add(delivery)
+            session.flush()
+            created.append(delivery.id)
+        detail = {
+            "step": number,
+            "to": step.to,
+            "breach": which,
+            "breached_at": started.isoformat(),
+            "targets": [f"{channel}:{target}" for channel, target in targets],
+        }
+        if not targets:
+            detail["warning"] = f"no {step.to} to notify; configure users, a team lead or champions"
+        session.add(CaseEvent(case_id=case.id, at=now, action="escalate", detail=detail))
+        case.escalation_step = number
+    return created
+
+
+def check_sla(sessions: sessionmaker[Session], *, config: DeskConfig, now: datetime) -> list[int]:
+    """Stamp deadlines, then escalate every breached case; return new delivery ids to send."""
+    with transaction(sessions) as session:
+        stamped = stamp_batch(session, config=config)
+    with transaction(sessions) as session:
+        ids = breached_ids(session, now=now)
+    created: list[int] = []
+    for case_id in ids:
+        with transaction(sessions) as session:
+            new = escalate_case(session, case_id=case_id, config=config, now=now)
+        if new:
+            log.info("escalated", extra={"case_id": case_id, "deliveries": new})
+        created.extend(new)
+    if stamped:
+        log.info("stamped SLA deadlines", extra={"cases": stamped})
+    return created

@@ -1,0 +1,196 @@
+"""The case lifecycle as pure functions: a command and a case snapshot in, a change out.
+
+new -> acknowledged -> in_progress -> resolved -> closed; resolved/closed can be reopened.
+Illegal transitions raise `IllegalTransition` (HTTP 409); bad input raises `InvalidCommand` (422).
+Every change carries the audit detail: what changed, before and after.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shared.enums import CaseStatus
+
+NEW, ACK, WORK, DONE, CLOSED = (
+    CaseStatus.NEW,
+    CaseStatus.ACKNOWLEDGED,
+    CaseStatus.IN_PROGRESS,
+    CaseStatus.RESOLVED,
+    CaseStatus.CLOSED,
+)
+
+# action -> statuses it may start from
+ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "acknowledge": (NEW,),
+    "start": (NEW, ACK),
+    "resolve": (ACK, WORK),
+    "close": (DONE,),
+    "reopen": (DONE, CLOSED),
+    "assign": (NEW, ACK, WORK, DONE),
+}
+REOPEN_TO = (ACK, WORK)
+NOTE_MAX = 10_000
+
+
+class IllegalTransition(Exception):
+    """The action is not allowed from the case's current status."""
+
+    def __init__(self, action: str, status: str) -> None:
+        allowed = ", ".join(ALLOWED_FROM.get(action, ()))
+        super().__init__(
+            f"cannot {action} a case that is {status} (allowed from: {allowed or 'nowhere'})"
+        )
+        self.action = action
+        self.status = status
+
+
+class InvalidCommand(Exception):
+    """The command's input is wrong; `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class CaseSnapshot:
+    """The lifecycle fields of a case, as read before the change."""
+
+    status: str
+    touchpoint: str
+    assignee_id: int | None = None
+    team: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    root_cause: str | None = None
+    resolution_note: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """What to write to the case, and the audit event describing it."""
+
+    action: str
+    updates: dict[str, Any]
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _check(action: str, case: CaseSnapshot) -> None:
+    if case.status not in ALLOWED_FROM[action]:
+        raise IllegalTransition(action, case.status)
+
+
+def _audit(case: CaseSnapshot, updates: dict[str, Any]) -> dict[str, Any]:
+    """Before/after of every field that changes, as JSON-friendly values."""
+
+    def plain(value: Any) -> Any:
+        return value.isoformat() if isinstance(value, datetime) else value
+
+    before = {k: plain(getattr(case, k)) for k in updates}
+    after = {k: plain(v) for k, v in updates.items()}
+    changed = [k for k in updates if before[k] != after[k]]
+    return {
+        "before": {k: before[k] for k in changed},
+        "after": {k: after[k] for k in changed},
+    }
+
+
+def _text(value: str | None, name: str, *, required: bool) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise InvalidCommand({name: ["required"]})
+    if len(text) > NOTE_MAX:
+        raise InvalidCommand({name: [f"longer than {NOTE_MAX} characters"]})
+    return text
+
+
+def acknowledge(case: CaseSnapshot, *, now: datetime) -> Change:
+    """Take note of a new case: the SLA's first clock stops."""
+    _check("acknowledge", case)
+    updates = {"status": ACK, "acknowledged_at": now}
+    return Change("acknowledge", updates, _audit(case, updates))
+
+
+def start(case: CaseSnapshot, *, now: datetime) -> Change:
+    """Start working on a case (acknowledging it too if that was skipped)."""
+    _check("start", case)
+    updates: dict[str, Any] = {"status": WORK}
+    if case.acknowledged_at is None:
+        updates["acknowledged_at"] = now
+    return Change("start", updates, _audit(case, updates))
+
+
+def resolve(
+    case: CaseSnapshot, *, now: datetime, root_cause: str, note: str, allowed: tuple[str, ...]
+) -> Change:
+    """Resolve with a root-cause code from the touchpoint's list and a resolution note."""
+    _check("resolve", case)
+    errors: dict[str, list[str]] = {}
+    if root_cause not in allowed:
+        errors["root_cause"] = [f"must be one of: {', '.join(allowed)}"]
+    if not (note or "").strip():
+        errors["resolution_note"] = ["required"]
+    if errors:
+        raise InvalidCommand(errors)
+    updates = {
+        "status": DONE,
+        "resolved_at": now,
+        "root_cause": root_cause,
+        "resolution_note": _text(note, "resolution_note", required=True),
+    }
+    return Change("resolve", updates, _audit(case, updates))
+
+
+def close(case: CaseSnapshot, *, now: datetime) -> Change:
+    """Close a resolved case for good (it can still be reopened)."""
+    _check("close", case)
+    updates = {"status": CLOSED, "closed_at": now}
+    return Change("close", updates, _audit(case, updates))
+
+
+def reopen(case: CaseSnapshot, *, to: str, reason: str) -> Change:
+    """Reopen a resolved or closed case; the previous resolution stays in the audit trail."""
+    _check("reopen", case)
+    if to not in REOPEN_TO:
+        raise InvalidCommand({"to": [f"must be one of: {', '.join(REOPEN_TO)}"]})
+    updates = {
+        "status": to,
+        "resolved_at": None,
+        "closed_at": None,
+        "root_cause": None,
+        "resolution_note": None,
+    }
+    change = Change("reopen", updates, _audit(case, updates))
+    change.detail["reason"] = _text(reason, "reason", required=True)
+    return change
+
+
+def assign(case: CaseSnapshot, *, assignee_id: int | None, team: str | None) -> Change:
+    """Assign or reassign the case to a person and/or a team."""
+    _check("assign", case)
+    if assignee_id is None and team is None:
+        raise InvalidCommand({"_schema": ["give an assignee, a team, or both"]})
+    updates: dict[str, Any] = {}
+    if assignee_id is not None:
+        updates["assignee_id"] = assignee_id
+    if team is not None:
+        updates["team"] = team
+    return Change("assign", updates, _audit(case, updates))
+
+
+def note(body: str) -> Change:
+    """Add an internal note (allowed in every status)."""
+    text = _text(body, "body", required=True)
+    return Change("note", {}, {"length": len(text)})
+
+
+def contact(*, channel: str, outcome: str, note: str) -> Change:
+    """Record that the customer was contacted: how, and what came of it."""
+    return Change(
+        "contact",
+        {},
+        {"channel": channel, "outcome": outcome, "note": _text(note, "note", required=False)},
+    )

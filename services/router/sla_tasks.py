@@ -1,0 +1,23 @@
+"""The scheduled SLA check: a thin Celery wrapper around services.desk.escalation."""
+
+from __future__ import annotations
+
+from celery import Task, shared_task
+
+from services.desk.config import desk_config
+from services.desk.escalation import check_sla as run_check
+from shared import task_names
+from shared.celery_app import settings_of
+from shared.models import utcnow
+from shared.runtime import runtime
+
+
+@shared_task(name=task_names.CHECK_SLA, bind=True)
+def check_sla(self: Task) -> int:
+    """Escalate breached cases; send each new escalation delivery to the notifier after commit."""
+    settings = settings_of(self.app)
+    config = desk_config(settings.desk_file)
+    ids = run_check(runtime(settings).sessions, config=config, now=utcnow())
+    for delivery_id in ids:
+        self.app.send_task(task_names.DELIVER, args=[delivery_id])
+    return len(ids)

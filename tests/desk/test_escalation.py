@@ -1,0 +1,110 @@
+"""The SLA check on a real database: time is driven forward; each step escalates exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.desk.config import parse_desk_config
+from services.desk.escalation import check_sla
+from shared.db import transaction
+from shared.models import Case, CaseEvent, Delivery
+from tests.desk.factories import T0, add_assignment, make_case, make_user
+
+CONFIG = parse_desk_config(
+    {
+        "sla": [{"acknowledge": "1h", "resolve": "1d"}],
+        "escalation": [
+            {"to": "owner", "after": "0m"},
+            {"to": "team_lead", "after": "2h"},
+            {"to": "champion", "after": "8h"},
+        ],
+        "champions": {"slack": [{"channel": "#cx-escalations"}]},
+        "teams": {"delivery": {"receivers": ["delivery-team"]}},
+        "root_causes": {"default": ["other"]},
+    }
+)
+
+
+def escalations(sessions: sessionmaker[Session]) -> list[tuple[int, str, str, str]]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Delivery.step, Delivery.receiver, Delivery.channel, Delivery.target)
+            .where(Delivery.kind == "escalation")
+            .order_by(Delivery.step, Delivery.target)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def test_each_escalation_step_fires_once_as_time_passes(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        make_user(session, "lead@example.com", "owner", team="delivery", lead=True)
+        make_user(session, "champ@example.com", "champion")
+        case = make_case(session)
+        add_assignment(session, case)
+        case_id = case.id
+
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(minutes=59)) == []
+    with sessions() as session:
+        stored = session.get(Case, case_id)
+        assert stored is not None
+        assert stored.ack_due_at == T0 + timedelta(hours=1)
+        assert stored.resolve_due_at == T0 + timedelta(days=1)
+
+    first = check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=1))
+    assert len(first) == 1
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=2)) == []
+    assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]
+
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3))) == 1
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3, minutes=1)) == []
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=9))) == 2
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=3)) == []
+
+    assert escalations(sessions) == [
+        (1, "owner", "email", "delivery-lead@example.com"),
+        (2, "team_lead", "email", "lead@example.com"),
+        (3, "champion", "email", "champ@example.com"),
+        (3, "champion", "slack", "channel:#cx-escalations"),
+    ]
+    with sessions() as session:
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.action == "escalate").order_by(CaseEvent.id)
+        ).all()
+        assert [e.detail["step"] for e in events] == [1, 2, 3]
+        assert {e.detail["breach"] for e in events} == {"acknowledge"}
+        pending = session.scalars(select(Delivery.status).where(Delivery.kind == "escalation"))
+        assert set(pending) == {"pending"}
+
+
+def test_acknowledged_in_time_means_no_escalation_until_the_resolve_deadline(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        case = make_case(session, acknowledged_at=T0 + timedelta(minutes=30), status="acknowledged")
+        add_assignment(session, case)
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=12)) == []
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=1))) == 1
+    with sessions() as session:
+        event = session.scalar(select(CaseEvent).where(CaseEvent.action == "escalate"))
+        assert event is not None and event.detail["breach"] == "resolve"
+
+
+def test_resolved_cases_and_a_missing_team_lead_are_handled(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        make_case(session, status="resolved", resolved_at=T0 + timedelta(days=2))
+        open_case = make_case(session, owner="unknown-team")
+        add_assignment(session, open_case, target="ops@example.com")
+    created = check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3))
+    assert escalations(sessions) == [(1, "owner", "email", "ops@example.com")]
+    assert len(created) == 1
+    with sessions() as session:
+        skipped = session.scalars(
+            select(CaseEvent).where(CaseEvent.action == "escalate").order_by(CaseEvent.id)
+        ).all()
+        assert [e.detail["step"] for e in skipped] == [1, 2]
+        assert "no team_lead to notify" in skipped[1].detail["warning"]
