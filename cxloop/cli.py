@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cxloop import run
+from services.router import evaluation
 
 
 @click.group()
@@ -17,3 +18,4 @@ main.add_command(run.migrate)
 main.add_command(run.serve)
 main.add_command(run.worker)
 main.add_command(run.beat)
+main.add_command(evaluation.command)

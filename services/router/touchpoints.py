@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
+from services.router.related import GROUPS
+from services.router.scoring import normalise, stem
+
 _WORD = re.compile(r"[a-z]+")
+_ALIASES = (
+    (re.compile(r"\bcheck[\s-]?ins?\b"), "checkin"),
+    (re.compile(r"\bwi[\s-]?fi\b"), "wifi"),
+    (re.compile(r"\be[\s-]mail"), "email"),
+    (re.compile(r"\blog[\s-]?in\b"), "login"),
+    (re.compile(r"\b(?:on[\s-]?board|in[\s-]?flight)\b"), "onboard"),
+)
+_GRAMMAR = "and or the a an of to in on at for with from by how after before their our your its"
+_FILLER = "about into over under all any other etc via per when where what who which new"
+# Words every kind of feedback uses; they tell nothing about the touchpoint.
+_GENERIC = "time times experience experiences passenger passengers handling selection thing issue"
+_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_GENERIC}".split())
+DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
 
 
 @dataclass(frozen=True)
@@ -26,15 +45,25 @@ class TouchpointMatch:
     evidence: tuple[str, ...] = ()
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
+def _stems(text: str) -> list[str]:
+    text = normalise(text).lower()
+    for pattern, alias in _ALIASES:
+        text = pattern.sub(alias, text)
+    return [stem(w) for w in _WORD.findall(text) if w not in _STOP and len(w) > 1]
 
 
-def _terms(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower()) if len(w) > 2}
+def _with_bigrams(stems: list[str]) -> list[str]:
+    return stems + [f"{a} {b}" for a, b in itertools.pairwise(stems)]
+
+
+def _related() -> dict[str, set[str]]:
+    """Map each stem to the stems that share a group with it."""
+    related: dict[str, set[str]] = defaultdict(set)
+    for group in GROUPS:
+        stems = {stem(w) for w in group}
+        for s in stems:
+            related[s] |= stems - {s}
+    return related
 
 
 class TouchpointDetector:
@@ -42,17 +71,37 @@ class TouchpointDetector:
 
     def __init__(self, specs: list[TouchpointSpec]) -> None:
         self.specs = specs
-        self._terms = {
-            s.name: _terms(" ".join((s.name.replace("_", " "), s.description, *s.keywords)))
-            for s in specs
+        related = _related()
+        # term -> touchpoint -> (weight, the configured word it came from)
+        self._index: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+        for spec in specs:
+            # The description is authoritative; the name stands in only when there is none.
+            configured = spec.description or spec.name.replace("_", " ")
+            own = _stems(" ".join((configured, *spec.keywords)))
+            for term in own:
+                for near in related.get(term, ()):
+                    self._add(near, spec.name, RELATED, term)
+            for term in own:
+                self._add(term, spec.name, DIRECT, term)
+            for phrase in _with_bigrams(own)[len(own) :]:
+                self._add(phrase, spec.name, PHRASE, phrase)
+        # Words shared by many touchpoints ("flight", "service") say little about which one.
+        self._idf = {
+            term: math.log(len(specs) / len(owners)) + 0.1 for term, owners in self._index.items()
         }
+
+    def _add(self, term: str, name: str, weight: float, source: str) -> None:
+        if self._index[term].get(name, (0.0, ""))[0] < weight:
+            self._index[term][name] = (weight, source)
 
     def detect(self, text: str) -> list[TouchpointMatch]:
         """Return matching touchpoints, best first; empty when nothing matches."""
-        words = _terms(text)
-        matches = []
-        for spec in self.specs:
-            hits = sorted(words & self._terms[spec.name])
-            if hits:
-                matches.append(TouchpointMatch(spec.name, float(len(hits)), tuple(hits)))
-        return sorted(matches, key=lambda m: -m.score)
+        scores: dict[str, float] = defaultdict(float)
+        evidence: dict[str, list[str]] = defaultdict(list)
+        for term in dict.fromkeys(_with_bigrams(_stems(text))):
+            for name, (weight, source) in self._index.get(term, {}).items():
+                scores[name] += weight * self._idf[term]
+                evidence[name].append(term if source == term else f"{term}~{source}")
+        order = {spec.name: i for i, spec in enumerate(self.specs)}
+        ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
+        return [TouchpointMatch(n, round(scores[n], 3), tuple(evidence[n])) for n in ranked]

@@ -1,0 +1,222 @@
+"""Measure dissatisfaction and touchpoint detection on labelled comments, against baselines."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+import yaml
+from textblob import TextBlob
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+from services.router.policy import Scores, Thresholds, decide
+from services.router.scoring import analyse
+from services.router.touchpoints import TouchpointDetector, TouchpointSpec
+
+# negativereason -> touchpoint, from the data set's README; "Can't Tell" has no touchpoint.
+REASON_TOUCHPOINT = {
+    "Customer Service Issue": "customer_service",
+    "Late Flight": "flight_operations",
+    "Cancelled Flight": "flight_operations",
+    "Lost Luggage": "baggage",
+    "Damaged Luggage": "baggage",
+    "Flight Booking Problems": "booking",
+    "Flight Attendant Complaints": "cabin_crew",
+    "Bad Flight": "inflight",
+    "longlines": "airport",
+}
+HELD_OUT_SHARE = 5  # one comment in five, chosen by a hash of its text, is never looked at
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One labelled comment: its text, whether the customer was dissatisfied, its touchpoint."""
+
+    text: str
+    dissatisfied: bool
+    touchpoint: str | None
+
+
+@dataclass(frozen=True)
+class Binary:
+    """Dissatisfaction metrics: confusion counts, then the figures derived from them."""
+
+    tp: int
+    fp: int
+    fn: int
+    tn: int
+
+    @classmethod
+    def of(cls, truth: Sequence[bool], predicted: Sequence[bool]) -> Binary:
+        """Count agreements between labels and predictions."""
+        pairs = Counter(zip(truth, predicted, strict=True))
+        return cls(pairs[True, True], pairs[False, True], pairs[True, False], pairs[False, False])
+
+    @staticmethod
+    def _f1(tp: int, fp: int, fn: int) -> float:
+        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp else 0.0
+
+    @property
+    def f1(self) -> float:
+        return self._f1(self.tp, self.fp, self.fn)
+
+    @property
+    def accuracy(self) -> float:
+        return (self.tp + self.tn) / max(1, self.tp + self.fp + self.fn + self.tn)
+
+    @property
+    def macro_f1(self) -> float:
+        """Mean F1 of the two classes: a model that says "dissatisfied" to all scores low."""
+        return (self.f1 + self._f1(self.tn, self.fn, self.fp)) / 2
+
+
+def held_out(text: str) -> bool:
+    """Tell whether a comment belongs to the held-out part (stable across runs and machines)."""
+    return int(hashlib.sha1(text.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0
+
+
+def load(path: Path) -> list[Labelled]:
+    """Read a CSV with text, sentiment and negativereason columns."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [
+            Labelled(
+                row["text"],
+                row["sentiment"] == "negative",
+                REASON_TOUCHPOINT.get(row.get("negativereason") or ""),
+            )
+            for row in csv.DictReader(f)
+        ]
+
+
+def tune_threshold(scores: Sequence[float], truth: Sequence[bool]) -> tuple[float, Binary]:
+    """Find the threshold t (dissatisfied when score < t) with the best macro-F1 on this data."""
+    candidates = sorted({round(s, 2) for s in scores} | {0.0})
+    results = [(t, Binary.of(truth, [s < t for s in scores])) for t in candidates]
+    return max(results, key=lambda r: r[1].macro_f1)
+
+
+@dataclass(frozen=True)
+class Config:
+    """The parts of a routing file that decide dissatisfaction and touchpoints."""
+
+    thresholds: Thresholds
+    detector: TouchpointDetector
+    default_touchpoint: str | None
+
+
+def read_config(path: Path) -> Config:
+    """Read policy thresholds and touchpoints from a routing YAML file."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    specs = [
+        TouchpointSpec(name, (v or {}).get("description", ""), tuple((v or {}).get("keywords", ())))
+        for name, v in (raw.get("touchpoints") or {}).items()
+    ]
+    thresholds = Thresholds(**(raw.get("policy") or {}))
+    return Config(thresholds, TouchpointDetector(specs), raw.get("default_touchpoint"))
+
+
+def decide_comment(text: str, config: Config) -> tuple[bool, str | None]:
+    """Run the router's pure path for a text-only response: sentiment, policy, touchpoint."""
+    decision = decide(Scores(), analyse(text), config.thresholds, has_comment=bool(text.strip()))
+    matches = config.detector.detect(text)
+    return decision.dissatisfied, matches[0].name if matches else config.default_touchpoint
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Everything `cxloop eval` prints for one part of the data."""
+
+    ours: Binary
+    textblob: tuple[float, Binary]
+    vader: tuple[float, Binary]
+    touchpoints: Counter[tuple[str, str | None]]
+    per_second: float
+
+
+def evaluate(rows: Sequence[Labelled], config: Config) -> Evaluation:
+    """Score every comment with our path and with both baselines."""
+    truth = [r.dissatisfied for r in rows]
+    start = time.process_time()
+    decided = [decide_comment(r.text, config) for r in rows]
+    per_second = len(rows) / max(time.process_time() - start, 1e-9)
+    vader = SentimentIntensityAnalyzer()
+    touchpoints = Counter((r.touchpoint, p) for r, (_, p) in zip(rows, decided, strict=True))
+    return Evaluation(
+        Binary.of(truth, [d for d, _ in decided]),
+        tune_threshold([TextBlob(r.text).sentiment.polarity for r in rows], truth),
+        tune_threshold([vader.polarity_scores(r.text)["compound"] for r in rows], truth),
+        Counter({k: v for k, v in touchpoints.items() if k[0] is not None}),
+        per_second,
+    )
+
+
+def _binary_lines(name: str, b: Binary) -> list[str]:
+    return [
+        f"  {name:<34} macro-F1 {b.macro_f1:.3f}  accuracy {b.accuracy:.3f}  "
+        f"dissatisfied P {b.precision:.3f} R {b.recall:.3f} F1 {b.f1:.3f}",
+        f"  {'':<34} confusion: TP {b.tp}  FP {b.fp}  FN {b.fn}  TN {b.tn}",
+    ]
+
+
+def report(title: str, e: Evaluation) -> str:
+    """Render one part's figures as the text `cxloop eval` prints."""
+    lines = [f"== {title}: {e.ours.tp + e.ours.fp + e.ours.fn + e.ours.tn} comments", ""]
+    lines.append("Dissatisfaction (macro-F1 over dissatisfied / not is the headline)")
+    lines += _binary_lines("cxloop (policy on analyse())", e.ours)
+    lines += _binary_lines(f"TextBlob polarity < {e.textblob[0]:+.2f} (tuned)", e.textblob[1])
+    lines += _binary_lines(f"VADER compound < {e.vader[0]:+.2f} (tuned)", e.vader[1])
+    gain = e.ours.macro_f1 - max(e.textblob[1].macro_f1, e.vader[1].macro_f1)
+    lines.append(f"  gain over the better tuned baseline: {gain:+.3f} macro-F1")
+    total = sum(e.touchpoints.values())
+    right = sum(n for (truth, got), n in e.touchpoints.items() if truth == got)
+    lines += ["", f"Touchpoints: accuracy {right / max(total, 1):.3f} on {total} complaints"]
+    for name in sorted({t for t, _ in e.touchpoints}):
+        n = sum(v for (t, _), v in e.touchpoints.items() if t == name)
+        ok = e.touchpoints[name, name]
+        top = Counter({g: v for (t, g), v in e.touchpoints.items() if t == name and g != name})
+        wrong = ", ".join(f"{g} {v}" for g, v in top.most_common(2))
+        lines.append(f"  {name:<18} {ok / n:.3f}  ({ok}/{n}; most often instead: {wrong})")
+    lines += ["", f"Throughput: {e.per_second:,.0f} comments/s on one core (CPU time)", ""]
+    return "\n".join(lines)
+
+
+def run(data: Path, config_path: Path, echo: Callable[[str], None]) -> None:
+    """Evaluate the whole file, then its development and held-out parts."""
+    config = read_config(config_path)
+    rows = load(data)
+    analyse("Warm up the caches.")
+    analyse("Bonjour, le service était lent.")  # loads the language profiles once
+    for title, part in (
+        ("all", rows),
+        ("development part (used for tuning)", [r for r in rows if not held_out(r.text)]),
+        ("held-out part (never used for tuning)", [r for r in rows if held_out(r.text)]),
+    ):
+        echo(report(title, evaluate(part, config)))
+
+
+@click.command("eval")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("examples/airline/routes.yml"),
+    show_default=True,
+)
+def command(data: Path, config_path: Path) -> None:
+    """Measure dissatisfaction and touchpoint detection on a labelled CSV, beside baselines."""
+    run(data, config_path, click.echo)
