@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -206,3 +207,14 @@ def test_a_duplicate_of_a_never_enqueued_response_is_sent_again(
     assert redis.Redis.from_url(redis_url).llen("router") == 1
     assert post(up, generic()).status_code == 202
     assert redis.Redis.from_url(redis_url).llen("router") == 1
+
+
+def test_concurrent_repeats_store_one_row_and_all_get_its_id(app: Flask, sessions):
+    def send(_: int) -> dict[str, Any]:
+        return post(app.test_client(), generic()).get_json()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(send, range(16)))
+    assert len({a["id"] for a in answers}) == 1
+    assert sum(not a["duplicate"] for a in answers) == 1
+    assert count(sessions) == 1

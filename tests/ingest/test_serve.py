@@ -1,0 +1,79 @@
+"""`cxloop serve` really runs gunicorn: a response posted over HTTP lands in the router queue."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import time
+
+import pytest
+import redis
+import requests
+
+from shared.settings import Settings
+from tests.ingest.payloads import auth, generic
+from tests.support.processes import Process
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_healthy(base: str, server: Process, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise AssertionError(f"ingest never became healthy:\n{server.output()[-4000:]}")
+
+
+@pytest.mark.slow
+def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
+    tmp_path, sqlite_url, redis_url
+):
+    port = free_port()
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        api_keys=("test-key",),
+        bind=f"127.0.0.1:{port}",
+        web_workers=1,
+        web_threads=2,
+    )
+    server = Process(["serve"], settings, tmp_path / "serve.log").start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(base, server)
+        resp = requests.post(
+            f"{base}/v1/responses",
+            json=generic(),
+            headers={**auth(), "X-Request-ID": "req-77"},
+            timeout=10,
+        )
+        assert resp.status_code == 202, resp.text
+        response_id = resp.json()["id"]
+        listed = requests.get(f"{base}/v1/cases?owner=ann-private", headers=auth(), timeout=10)
+        assert listed.status_code == 200
+    finally:
+        server.stop()
+
+    queue = redis.Redis.from_url(redis_url)
+    assert queue.llen("router") == 1
+    message = json.loads(queue.lindex("router", 0))
+    assert message["headers"]["task"] == "router.process_response"
+    args, kwargs, _ = json.loads(base64.b64decode(message["body"]))
+    assert (args, kwargs) == ([response_id], {})
+
+    output = server.output()
+    accepted = [json.loads(line) for line in output.splitlines() if '"response accepted"' in line]
+    assert accepted and accepted[0]["response_id"] == response_id
+    assert accepted[0]["request_id"] == "req-77"
+    assert "POST /v1/responses" in output and "rid=req-77" in output
+    assert "ann-private" not in output and "test-key" not in output
