@@ -101,15 +101,13 @@ def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple
     loser of a race inserts nothing and reads the winner's row.
     """
     check_storable(data=data, raw=raw)
-    table = Response.__table__
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
-        session.get_bind().dialect.name
-    ]
+    values = _row_values(data, raw)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        insert(table)
-        .values(**_row_values(data, raw))
+        dialect.insert(Response)
+        .values(**values)
         .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(table.c.id)
+        .returning(Response.id)
     )
     new_id = session.execute(statement).scalar_one_or_none()
     if new_id is not None:
