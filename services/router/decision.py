@@ -1,0 +1,145 @@
+"""The one routing decision, shared by the worker and `cxloop routes test`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from services.router.config import RouterConfig
+from services.router.policy import Decision, Scores, decide
+from services.router.routing import Route, labels_for, matching_routes
+from services.router.scoring import analyse
+from services.router.touchpoints import TouchpointDetector, TouchpointMatch
+from shared.enums import Priority
+
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+@dataclass(frozen=True)
+class RoutingOutcome:
+    """Everything decided about one response, and why."""
+
+    response_id: str
+    dissatisfied: bool
+    reasons: tuple[str, ...]
+    priority: Priority | None
+    polarity: float
+    subjectivity: float
+    language: str
+    analysed: bool
+    evidence: tuple[str, ...]
+    touchpoint: str
+    touchpoint_source: str  # explicit | detected | default
+    touchpoints: tuple[TouchpointMatch, ...]
+    receivers: tuple[str, ...]
+    routes: tuple[str, ...]
+    labels: Mapping[str, str]
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the outcome as plain JSON-ready values."""
+        return {
+            "response_id": self.response_id,
+            "dissatisfied": self.dissatisfied,
+            "reasons": list(self.reasons),
+            "priority": self.priority,
+            "polarity": round(self.polarity, 4),
+            "subjectivity": round(self.subjectivity, 4),
+            "language": self.language,
+            "analysed": self.analysed,
+            "evidence": list(self.evidence),
+            "touchpoint": self.touchpoint,
+            "touchpoint_source": self.touchpoint_source,
+            "touchpoints": [
+                {"name": m.name, "score": m.score, "evidence": list(m.evidence)}
+                for m in self.touchpoints
+            ],
+            "receivers": list(self.receivers),
+            "routes": list(self.routes),
+            "labels": dict(self.labels),
+            "explanation": self.explanation,
+        }
+
+
+@lru_cache(maxsize=8)
+def detector_for(config: RouterConfig) -> TouchpointDetector:
+    """Return the touchpoint detector of a config, built once per loaded config."""
+    return TouchpointDetector(list(config.touchpoints))
+
+
+def route_response(
+    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any]
+) -> RoutingOutcome:
+    """Decide whether a response (generic form) is a case, its touchpoint and its receivers."""
+    comment = response.get("comment") or ""
+    scores = response.get("scores") or {}
+    sentiment = analyse(comment)
+    decision = decide(
+        Scores(scores.get("nps"), scores.get("csat"), scores.get("ces")),
+        sentiment,
+        config.thresholds,
+        has_comment=bool(comment.strip()),
+    )
+    detected = tuple(detector.detect(comment)) if comment.strip() else ()
+    touchpoint, source = _choose_touchpoint(config, response.get("touchpoint"), detected)
+    names = [touchpoint, *(m.name for m in detected if m.name != touchpoint)]
+    labels = labels_for(response, decision, names, sentiment, thresholds=config.thresholds)
+    nodes = matching_routes(config.route, labels) if decision.dissatisfied else []
+    receivers = tuple(dict.fromkeys(node.receiver for node in nodes))
+    return RoutingOutcome(
+        response_id=str(response.get("response_id", "")),
+        dissatisfied=decision.dissatisfied,
+        reasons=decision.reasons,
+        priority=decision.priority,
+        polarity=sentiment.polarity,
+        subjectivity=sentiment.subjectivity,
+        language=sentiment.language,
+        analysed=sentiment.analysed,
+        evidence=sentiment.evidence,
+        touchpoint=touchpoint,
+        touchpoint_source=source,
+        touchpoints=detected,
+        receivers=receivers,
+        routes=tuple(node.path for node in nodes),
+        labels=labels,
+        explanation=_explain(decision, touchpoint, source, detected, nodes),
+    )
+
+
+def _choose_touchpoint(
+    config: RouterConfig, explicit: str | None, detected: tuple[TouchpointMatch, ...]
+) -> tuple[str, str]:
+    """The explicit field wins (lower-cased, words joined by _); else detected; else default."""
+    if explicit and explicit.strip():
+        wanted = _SEPARATORS.sub("_", explicit.strip().lower())
+        return wanted, "explicit"
+    if detected:
+        return detected[0].name, "detected"
+    return config.default_touchpoint, "default"
+
+
+def _explain(
+    decision: Decision,
+    touchpoint: str,
+    source: str,
+    detected: tuple[TouchpointMatch, ...],
+    nodes: list[Route],
+) -> str:
+    """Say in one sentence what happened, for the case timeline and `routes test`."""
+    verdict = (
+        f"dissatisfied ({decision.priority}): {'; '.join(decision.reasons)}"
+        if decision.dissatisfied
+        else f"not dissatisfied: {'; '.join(decision.reasons)}"
+    )
+    if source == "detected":
+        words = ", ".join(detected[0].evidence)
+        where = f"touchpoint {touchpoint} detected from {words!r}" if words else touchpoint
+    else:
+        where = f"touchpoint {touchpoint} ({source})"
+    if not decision.dissatisfied:
+        return f"{verdict}. {where}; no case, nobody alerted."
+    routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)
+    return f"{verdict}. {where}. Routed to {routed}."

@@ -1,0 +1,166 @@
+"""The routing tree, in the manner of Prometheus Alertmanager: labels in, receivers out."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from services.router.policy import Decision, Thresholds, ces_band, csat_band, nps_category
+from services.router.scoring import Sentiment
+
+LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_MATCHER = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*(.*?)\s*")
+
+
+class Op(StrEnum):
+    EQ = "="
+    NE = "!="
+    RE = "=~"
+    NRE = "!~"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """One label matcher; a missing label matches as the empty string, as in Alertmanager."""
+
+    name: str
+    op: Op
+    value: str
+    pattern: re.Pattern[str] | None = None
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Return whether the labels satisfy this matcher (regexes are anchored)."""
+        actual = labels.get(self.name, "")
+        if self.op is Op.EQ:
+            return actual == self.value
+        if self.op is Op.NE:
+            return actual != self.value
+        assert self.pattern is not None
+        found = self.pattern.fullmatch(actual) is not None
+        return found if self.op is Op.RE else not found
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op}{json.dumps(self.value, ensure_ascii=False)}"
+
+
+def parse_matcher(text: str) -> Matcher:
+    """Parse `label = "value"` (also !=, =~, !~; quotes optional); raise ValueError saying why."""
+    found = _MATCHER.fullmatch(text)
+    if found is None:
+        raise ValueError(f'bad matcher {text!r}: expected label = "value" (or !=, =~, !~)')
+    name, op, raw = found.groups()
+    if raw.startswith('"'):
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ValueError(
+                f"bad matcher {text!r}: unterminated or invalid quoted value"
+            ) from None
+        if not isinstance(value, str):
+            raise ValueError(f"bad matcher {text!r}: unterminated or invalid quoted value")
+    elif '"' in raw:
+        raise ValueError(f"bad matcher {text!r}: stray quote in unquoted value")
+    else:
+        value = raw
+    pattern = None
+    if op in (Op.RE, Op.NRE):
+        try:
+            pattern = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"bad regex {value!r} in matcher {text!r}: {exc}") from None
+    return Matcher(name, Op(op), value, pattern)
+
+
+@dataclass(frozen=True)
+class Route:
+    """A node of the tree: matchers, the receiver (inherited from the parent), children."""
+
+    receiver: str
+    matchers: tuple[Matcher, ...] = ()
+    continue_: bool = False
+    routes: tuple[Route, ...] = ()
+    path: str = "route"
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """Return whether every matcher of this node holds."""
+        return all(m.matches(labels) for m in self.matchers)
+
+    def walk(self) -> list[Route]:
+        """Return this node and all its descendants, depth first."""
+        return [self, *(node for child in self.routes for node in child.walk())]
+
+
+def matching_routes(route: Route, labels: Mapping[str, str]) -> list[Route]:
+    """Return the nodes that take the labels, exactly as Alertmanager's Route.Match does.
+
+    Depth first: the first matching child wins unless it has `continue`, in which case the
+    search goes on to its siblings; a node none of whose children match is itself the match.
+    """
+    if not route.matches(labels):
+        return []
+    found: list[Route] = []
+    for child in route.routes:
+        matches = matching_routes(child, labels)
+        found.extend(matches)
+        if matches and not child.continue_:
+            break
+    return found or [route]
+
+
+def match(route: Route, labels: Mapping[str, str]) -> list[str]:
+    """Return the receivers the labels go to, in tree order, each once."""
+    return list(dict.fromkeys(node.receiver for node in matching_routes(route, labels)))
+
+
+def labels_for(
+    response: Mapping[str, Any],
+    decision: Decision,
+    touchpoints: Sequence[str],
+    sentiment: Sentiment,
+    *,
+    thresholds: Thresholds | None = None,
+) -> dict[str, str]:
+    """Build the routing labels of a response in generic form (`touchpoints`: chosen first).
+
+    Attributes come first so that a survey attribute can never override a computed label.
+    """
+    t = thresholds or Thresholds()
+    scores = response.get("scores") or {}
+    labels = {str(k): str(v) for k, v in (response.get("attributes") or {}).items()}
+    computed = {
+        "touchpoint": touchpoints[0] if touchpoints else "",
+        "touchpoints": ",".join(touchpoints),
+        "nps_category": nps_category(scores.get("nps"), t),
+        "csat_band": csat_band(scores.get("csat"), t),
+        "ces_band": ces_band(scores.get("ces"), t),
+        "sentiment": _sentiment_label(sentiment, t) if response.get("comment", "").strip() else "",
+        "priority": decision.priority or "",
+        "dissatisfied": "true" if decision.dissatisfied else "false",
+        "language": sentiment.language if sentiment.analysed else "",
+        "source": response.get("source") or "",
+    }
+    labels.update({k: str(v) for k, v in computed.items() if v is not None})
+    return {k: v for k, v in labels.items() if v != ""}
+
+
+def _sentiment_label(sentiment: Sentiment, t: Thresholds) -> str:
+    if not sentiment.analysed:
+        return ""
+    if sentiment.polarity < t.polarity_below:
+        return "negative"
+    return "positive" if sentiment.polarity > -t.polarity_below else "neutral"
+
+
+# Values a matcher may compare computed labels with; config validation uses these.
+LABEL_VALUES: dict[str, tuple[str, ...]] = {
+    "nps_category": ("detractor", "passive", "promoter"),
+    "csat_band": ("dissatisfied", "neutral", "satisfied"),
+    "ces_band": ("easy", "neutral", "hard"),
+    "sentiment": ("negative", "neutral", "positive"),
+    "priority": ("p1", "p2", "p3"),
+    "dissatisfied": ("true", "false"),
+}

@@ -1,0 +1,87 @@
+"""Celery entry points of the router: thin wrappers that own transactions, retries and sends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import kombu.exceptions
+import redis.exceptions
+from celery import Celery, Task, shared_task
+from sqlalchemy.exc import OperationalError
+
+from services.router import service
+from services.router.config import ConfigError, RouterConfig, load_config
+from services.router.decision import detector_for
+from services.router.touchpoints import TouchpointDetector
+from shared import task_names
+from shared.celery_app import settings_of
+from shared.db import transaction
+from shared.models import utcnow
+from shared.runtime import runtime
+
+log = logging.getLogger(__name__)
+
+BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
+SWEEP_BATCH = 500
+_loaded: dict[Path, tuple[int, RouterConfig]] = {}
+
+
+def current_config(path: Path) -> tuple[RouterConfig, TouchpointDetector]:
+    """Return the routing config, reloaded when the file changes; a broken edit keeps the last."""
+    cached = _loaded.get(path)
+    try:
+        mtime = path.stat().st_mtime_ns
+        if cached is None or cached[0] != mtime:
+            _loaded[path] = (mtime, load_config(path))
+    except (OSError, ConfigError) as exc:
+        if cached is None:
+            raise
+        log.error("routing file unusable; keeping the last good one", extra={"error": str(exc)})
+    config = _loaded[path][1]
+    return config, detector_for(config)
+
+
+@shared_task(
+    name=task_names.PROCESS_RESPONSE, bind=True, autoretry_for=(OperationalError,),
+    retry_backoff=2, retry_backoff_max=120, retry_jitter=True, max_retries=10,
+)  # fmt: skip
+def process_response(self: Task, response_id: int) -> int:
+    """Route one stored response into a case, then ask the notifier to alert its owners."""
+    settings = settings_of(self.app)
+    config, detector = current_config(settings.routes_file)
+    with transaction(runtime(settings).sessions) as session:
+        delivery_ids = service.route_stored(
+            session, response_id=response_id, config=config, detector=detector, now=utcnow()
+        )
+    return _send(self.app, task_names.DELIVER, delivery_ids)
+
+
+@shared_task(name=task_names.SWEEP_UNROUTED, bind=True)
+def sweep_unrouted(self: Task) -> int:
+    """Re-enqueue responses that were stored but never routed (broker down, task lost)."""
+    settings = settings_of(self.app)
+    with transaction(runtime(settings).sessions) as session:
+        ids = service.unrouted_responses(
+            session, now=utcnow(), grace=timedelta(seconds=settings.sweep_grace_s),
+            limit=SWEEP_BATCH,
+        )  # fmt: skip
+    if ids:
+        log.info("re-enqueueing unrouted responses", extra={"count": len(ids)})
+    return _send(self.app, task_names.PROCESS_RESPONSE, ids)
+
+
+def _send(app: Celery, name: str, ids: Sequence[int]) -> int:
+    """Send one task per id; on a broker error stop, the periodic sweeps send the rest later."""
+    for sent, item in enumerate(ids):
+        try:
+            app.send_task(name, args=[item])
+        except BROKER_ERRORS as exc:
+            log.warning(
+                "broker unavailable; the sweep will send the rest",
+                extra={"task": name, "id": item, "unsent": len(ids) - sent, "error": str(exc)},
+            )
+            return sent
+    return len(ids)
