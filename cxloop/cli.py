@@ -6,6 +6,7 @@ import click
 
 from cxloop import run
 from services.router import evaluation
+from services.router.cli import routes
 
 
 @click.group()
@@ -19,3 +20,4 @@ main.add_command(run.serve)
 main.add_command(run.worker)
 main.add_command(run.beat)
 main.add_command(evaluation.command)
+main.add_command(routes)
