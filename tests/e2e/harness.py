@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import time
@@ -11,10 +12,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 from shared.settings import Settings
 from tests.support.processes import Process
+
+ROOT = Path(__file__).resolve().parents[2]
 
 # `python -m cxloop ARGS` for each process; docker-compose.yml must run exactly these.
 PROCESS_ARGS: dict[str, tuple[str, ...]] = {
@@ -34,6 +38,15 @@ T = TypeVar("T")
 def container_command(service: str) -> list[str]:
     """The command a container of `service` runs: the same module entry point the tests run."""
     return ["python", "-m", "cxloop", *PROCESS_ARGS[service]]
+
+
+def healthcheck() -> ModuleType:
+    """The container health probe, deploy/healthcheck.py (a script, not a package module)."""
+    spec = importlib.util.spec_from_file_location("healthcheck", ROOT / "deploy" / "healthcheck.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port() -> int:
@@ -134,10 +147,11 @@ class System:
         for proc in self.processes.values():
             proc.stop()
 
-    def logs(self) -> str:
-        """The tail of every process's log, for failure messages."""
+    def logs(self, tail: int | None = 3000) -> str:
+        """Every process's log (by default only its tail, for failure messages)."""
         return "\n".join(
-            f"--- {name} ---\n{proc.output()[-3000:]}" for name, proc in self.processes.items()
+            f"--- {name} ---\n{proc.output()[-tail if tail else 0 :]}"
+            for name, proc in self.processes.items()
         )
 
 

@@ -1,0 +1,82 @@
+"""Fixtures for the whole loop on real processes: PostgreSQL, Redis, SMTP and a Slack stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.settings import Settings
+from tests.e2e.harness import free_port
+from tests.support.slack_standin import SlackStandin, slack_standin
+from tests.support.smtp import SMTPRecorder, smtp_server
+
+KEY = "e2e-key"
+OWNER = "delivery-lead@example.com"
+WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_E2E"
+ROUTES = f"""\
+touchpoints:
+  delivery:
+    description: "Delivery: couriers, parcels, late, missing or damaged deliveries, tracking"
+    keywords: [courier, parcel, tracking]
+  general:
+    description: "Anything else"
+default_touchpoint: general
+receivers:
+  - name: delivery-team
+    email: [{OWNER}]
+    slack:
+      - webhook_url_env: {WEBHOOK_ENV}
+route:
+  receiver: delivery-team
+"""
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPRecorder]:
+    """A real SMTP server that records what it receives."""
+    with smtp_server() as recorder:
+        yield recorder
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandin]:
+    """A real HTTP server standing in for Slack."""
+    with slack_standin() as standin:
+        yield standin
+
+
+@pytest.fixture
+def loop_settings(
+    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPRecorder, slack: SlackStandin
+) -> Settings:
+    """Production-shaped settings (PostgreSQL, Redis, SMTP, Slack) with short sweeps."""
+    routes = tmp_path / "routes.yml"
+    routes.write_text(ROUTES)
+    port = free_port()
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=postgres_url,
+        redis_url=redis_url,
+        routes_file=routes,
+        api_keys=(KEY,),
+        bind=f"127.0.0.1:{port}",
+        public_url=f"http://127.0.0.1:{port}",
+        web_workers=1,
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        slack_api_url=slack.api_url,
+        sweep_interval_s=2,
+        sweep_grace_s=4,
+        delivery_lease_s=5,
+        retry_backoff_s=0.5,
+        retry_backoff_max_s=5,
+        log_format="text",
+    )
+
+
+@pytest.fixture
+def loop_env(slack: SlackStandin) -> dict[str, str]:
+    """The secret webhook URL, in the variable the routing file names."""
+    return {WEBHOOK_ENV: slack.webhook_url}
