@@ -81,9 +81,12 @@ class _Child:
 @click.command()
 def up() -> None:
     """Start the whole system: migrations, embedded Redis if needed, web, workers and scheduler."""
+    from services.ingest.auth import ensure_api_key, key_file
+
     settings = Settings.from_env()
     configure_logging(settings, process="up")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings = ensure_api_key(settings)
     env = dict(os.environ)
     redis_proc = None
     if not settings.redis_url:
@@ -108,7 +111,11 @@ def up() -> None:
     signal.signal(signal.SIGINT, _stop)
     for child in children:
         child.proc = subprocess.Popen(child.argv, env=env)
-    click.echo(f"cxloop is up: ingest on http://{settings.bind}, data in {settings.data_dir}")
+    key_hint = "CXLOOP_API_KEYS" if os.environ.get("CXLOOP_API_KEYS") else key_file(settings)
+    click.echo(
+        f"cxloop is up: ingest on http://{settings.bind} (API key: {key_hint}), "
+        f"data in {settings.data_dir}"
+    )
     try:
         while not stopping:
             time.sleep(0.5)

@@ -12,7 +12,7 @@ class RespondentSchema(Schema):
         unknown = RAISE
 
     id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
-    email = fields.Email(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=320))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
