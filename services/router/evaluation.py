@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
-import yaml
 from textblob import TextBlob
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from services.router.config import load_config
 from services.router.policy import Scores, Thresholds, decide
 from services.router.scoring import analyse
-from services.router.touchpoints import TouchpointDetector, TouchpointSpec
+from services.router.touchpoints import TouchpointDetector
 
 # negativereason -> touchpoint, from the data set's README; "Can't Tell" has no touchpoint.
 REASON_TOUCHPOINT = {
@@ -119,14 +119,10 @@ class Config:
 
 
 def read_config(path: Path) -> Config:
-    """Read policy thresholds and touchpoints from a routing YAML file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    specs = [
-        TouchpointSpec(name, (v or {}).get("description", ""), tuple((v or {}).get("keywords", ())))
-        for name, v in (raw.get("touchpoints") or {}).items()
-    ]
-    thresholds = Thresholds(**(raw.get("policy") or {}))
-    return Config(thresholds, TouchpointDetector(specs), raw.get("default_touchpoint"))
+    """Load a routing file with the router's own validating loader."""
+    routes = load_config(path)
+    detector = TouchpointDetector(list(routes.touchpoints))
+    return Config(routes.thresholds, detector, routes.default_touchpoint)
 
 
 def decide_comment(text: str, config: Config) -> tuple[bool, str | None]:

@@ -45,15 +45,14 @@ class TouchpointMatch:
     evidence: tuple[str, ...] = ()
 
 
-def _stems(text: str) -> list[str]:
+def _words(text: str) -> list[tuple[str, str]]:
+    """Return (word as written, stem) pairs, then the same for each pair of neighbours."""
     text = normalise(text).lower()
     for pattern, alias in _ALIASES:
         text = pattern.sub(alias, text)
-    return [stem(w) for w in _WORD.findall(text) if w not in _STOP and len(w) > 1]
-
-
-def _with_bigrams(stems: list[str]) -> list[str]:
-    return stems + [f"{a} {b}" for a, b in itertools.pairwise(stems)]
+    words = [(w, stem(w)) for w in _WORD.findall(text) if w not in _STOP and len(w) > 1]
+    pairs = [(f"{a} {b}", f"{x} {y}") for (a, x), (b, y) in itertools.pairwise(words)]
+    return words + pairs
 
 
 def _related() -> dict[str, set[str]]:
@@ -72,19 +71,18 @@ class TouchpointDetector:
     def __init__(self, specs: list[TouchpointSpec]) -> None:
         self.specs = specs
         related = _related()
-        # term -> touchpoint -> (weight, the configured word it came from)
+        # stem -> touchpoint -> (weight, the configured word it came from)
         self._index: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
         for spec in specs:
             # The description is authoritative; the name stands in only when there is none.
             configured = spec.description or spec.name.replace("_", " ")
-            own = _stems(" ".join((configured, *spec.keywords)))
-            for term in own:
+            for word, term in _words(" ".join((configured, *spec.keywords))):
+                if " " in term:
+                    self._add(term, spec.name, PHRASE, word)
+                    continue
+                self._add(term, spec.name, DIRECT, word)
                 for near in related.get(term, ()):
-                    self._add(near, spec.name, RELATED, term)
-            for term in own:
-                self._add(term, spec.name, DIRECT, term)
-            for phrase in _with_bigrams(own)[len(own) :]:
-                self._add(phrase, spec.name, PHRASE, phrase)
+                    self._add(near, spec.name, RELATED, word)
         # Words shared by many touchpoints ("flight", "service") say little about which one.
         self._idf = {
             term: math.log(len(specs) / len(owners)) + 0.1 for term, owners in self._index.items()
@@ -98,10 +96,14 @@ class TouchpointDetector:
         """Return matching touchpoints, best first; empty when nothing matches."""
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[str]] = defaultdict(list)
-        for term in dict.fromkeys(_with_bigrams(_stems(text))):
+        seen: set[str] = set()
+        for word, term in _words(text):
+            if term in seen:
+                continue
+            seen.add(term)
             for name, (weight, source) in self._index.get(term, {}).items():
                 scores[name] += weight * self._idf[term]
-                evidence[name].append(term if source == term else f"{term}~{source}")
+                evidence[name].append(word if weight > RELATED else f"{word}~{source}")
         order = {spec.name: i for i, spec in enumerate(self.specs)}
         ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
         return [TouchpointMatch(n, round(scores[n], 3), tuple(evidence[n])) for n in ranked]

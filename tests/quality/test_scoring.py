@@ -1,0 +1,106 @@
+"""Sentiment decides hard customer sentences right, and says why and in which language."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.router.scoring import analyse
+
+THRESHOLD = -0.05  # the policy's default polarity_below
+
+DISSATISFIED = [
+    "The courier left my parcel in the rain and nobody answered the phone",
+    "Not bad, but the app keeps crashing when I pay",
+    "I am not happy with this order",
+    "Been on hold for 3 hours and still no one has called me back",
+    "Still waiting for my refund after two weeks",
+    "My package never arrived and I was charged twice",
+    "Why has my flight been cancelled again? I need to get home tonight",
+    "The vacuum stopped working after a month. Customer support ignored every email. 😡",
+    (
+        "We stayed four nights. The room looked fine in the photos, but the shower was broken, "
+        "the staff at reception were rude when we complained and we never got the refund "
+        "they promised for the missing breakfast."
+    ),
+]
+
+SATISFIED_OR_NEUTRAL = [
+    "Absolutely love the new checkout",
+    "Thanks, the agent sorted it out in five minutes",
+    "The delivery was not delayed at all, great job",
+    "Can I change the delivery address for my order?",
+    "Great headphones: the sound is rich, the battery lasts all week and they fold flat 👍",
+    "The flight left on time and the crew were lovely",
+]
+
+
+@pytest.mark.parametrize("text", DISSATISFIED)
+def test_complaints_score_under_the_policy_threshold(text: str) -> None:
+    assert analyse(text).polarity < THRESHOLD
+
+
+@pytest.mark.parametrize("text", SATISFIED_OR_NEUTRAL)
+def test_praise_and_plain_questions_do_not(text: str) -> None:
+    assert analyse(text).polarity >= THRESHOLD
+
+
+def test_negation_turns_praise_into_complaint() -> None:
+    assert analyse("not happy").polarity < THRESHOLD < analyse("happy").polarity
+
+
+def test_words_after_but_outweigh_the_words_before() -> None:
+    praise_first = analyse("The seats were comfortable but the food was cold and awful")
+    praise_last = analyse("The food was cold and awful but the seats were comfortable")
+    assert praise_first.polarity < praise_last.polarity
+    assert any("contrast" in e for e in praise_first.evidence)
+
+
+def test_polarity_stays_in_range_on_a_pile_of_complaints() -> None:
+    text = "terrible awful rude broken lost cancelled delayed refund never arrived " * 20
+    assert analyse(text).polarity == -1.0
+
+
+def test_evidence_names_the_cues_that_decided() -> None:
+    evidence = " ".join(analyse("Still waiting for my refund, no one answers").evidence)
+    assert "refund" in evidence
+    assert "no one" in evidence
+
+
+def test_html_entities_mentions_and_urls_are_not_scored() -> None:
+    plain = analyse("the staff were rude & slow")
+    noisy = analyse("@shop the staff were rude &amp; slow https://t.co/abc")
+    assert noisy.polarity == pytest.approx(plain.polarity)
+
+
+def test_english_is_analysed() -> None:
+    result = analyse("The parcel arrived late and the box was damaged")
+    assert (result.language, result.analysed) == ("en", True)
+
+
+def test_german_is_flagged_not_analysed_with_a_reason() -> None:
+    result = analyse("Das Paket kam viel zu spät an und der Kundendienst war unfreundlich.")
+    assert result.language == "de"
+    assert result.analysed is False
+    assert result.polarity == 0.0
+    assert any("not analysed" in e and "German" in e for e in result.evidence)
+
+
+def test_french_is_analysed_with_the_french_lexicon() -> None:
+    unhappy = analyse("Le service client était horrible et le colis est arrivé en retard.")
+    happy = analyse("Livraison rapide, produit magnifique, je suis très content !")
+    assert unhappy.language == happy.language == "fr"
+    assert unhappy.analysed and happy.analysed
+    assert unhappy.polarity < THRESHOLD < happy.polarity
+    assert any("textblob-fr" in e for e in unhappy.evidence)
+
+
+def test_empty_comment_is_not_analysed() -> None:
+    result = analyse("   ")
+    assert result.analysed is False
+    assert result.polarity == 0.0
+
+
+def test_short_english_is_still_analysed() -> None:
+    result = analyse("so rude!!")
+    assert result.analysed is True
+    assert result.polarity < THRESHOLD

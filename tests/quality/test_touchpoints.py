@@ -1,0 +1,79 @@
+"""Touchpoints are found from one-line descriptions alone, with the words that matched."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.router.touchpoints import TouchpointDetector, TouchpointSpec
+
+RETAIL = [
+    TouchpointSpec("delivery", "Delivery: couriers, parcels, late, missing or damaged deliveries"),
+    TouchpointSpec("billing", "Billing: invoices, payments, refunds and charges"),
+    TouchpointSpec("support", "Customer support: phone lines, hold times, agents, email replies"),
+    TouchpointSpec("store", "Stores: staff, queues at the till, opening hours"),
+    TouchpointSpec("website", "Website and app: login, checkout, search, errors"),
+]
+
+
+@pytest.fixture(scope="module")
+def detector() -> TouchpointDetector:
+    return TouchpointDetector(RETAIL)
+
+
+@pytest.mark.parametrize(
+    ("text", "touchpoint"),
+    [
+        ("The courier left my parcel in the rain", "delivery"),
+        ("My packages were delivered to the wrong house", "delivery"),
+        ("I was charged twice and still have no refund", "billing"),
+        ("Been on hold for an hour, the representative hung up on me", "support"),
+        ("The app crashes every time I try to log in", "website"),
+        ("The website keeps showing an error when I pay at checkout", "website"),
+        ("The staff at the till ignored me while the queue got longer", "store"),
+    ],
+)
+def test_finds_the_touchpoint_a_complaint_is_about(
+    detector: TouchpointDetector, text: str, touchpoint: str
+) -> None:
+    assert detector.detect(text)[0].name == touchpoint
+
+
+def test_inflections_and_plurals_match(detector: TouchpointDetector) -> None:
+    for text in ("one parcel", "two parcels", "the couriers", "a courier's van"):
+        assert detector.detect(text)[0].name == "delivery"
+
+
+def test_case_does_not_matter(detector: TouchpointDetector) -> None:
+    assert detector.detect("MY PARCEL IS LOST")[0].name == "delivery"
+
+
+def test_several_touchpoints_can_match_best_first(detector: TouchpointDetector) -> None:
+    matches = detector.detect("The parcel never came and the refund is still not on my card")
+    names = [m.name for m in matches]
+    assert {"delivery", "billing"} <= set(names)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+
+
+def test_nothing_matches_an_unrelated_comment(detector: TouchpointDetector) -> None:
+    assert detector.detect("Hello there, lovely weather today") == []
+
+
+def test_evidence_shows_which_configured_word_a_synonym_matched(
+    detector: TouchpointDetector,
+) -> None:
+    match = TouchpointDetector([TouchpointSpec("baggage", "Lost or damaged luggage")]).detect(
+        "They lost my suitcase"
+    )[0]
+    assert "lost" in match.evidence
+    assert any(e.startswith("suitcase~") and "luggage" in e for e in match.evidence)
+    assert detector.detect("refund please")[0].evidence
+
+
+def test_keywords_from_config_count(detector: TouchpointDetector) -> None:
+    custom = TouchpointDetector([*RETAIL, TouchpointSpec("loyalty", "Loyalty", ("stampcard",))])
+    assert custom.detect("my stampcard was not stamped")[0].name == "loyalty"
+
+
+def test_words_shared_by_every_touchpoint_decide_nothing() -> None:
+    specs = [TouchpointSpec("a", "order problems: tracking"), TouchpointSpec("b", "order: pricing")]
+    assert TouchpointDetector(specs).detect("where is my order tracking")[0].name == "a"
