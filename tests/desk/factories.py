@@ -63,3 +63,18 @@ def add_assignment(session: Session, case: Case, target: str = "delivery-lead@ex
 def make_user(session: Session, email: str, role: str, team: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
     """Create a user with the shared test password."""
     return add_user(session, email=email, password=PASSWORD, role=role, team=team, **kw)
+
+
+def make_response(session: Session, *, submitted_at: datetime, **answers: Any) -> Response:
+    """Store a response that did not become a case (a satisfied customer, say)."""
+    response = Response(
+        source="test",
+        external_id=f"r{next(_ids)}",
+        submitted_at=submitted_at,
+        received_at=submitted_at,
+        comment="",
+        **answers,
+    )
+    session.add(response)
+    session.flush()
+    return response

@@ -1,0 +1,244 @@
+"""KPIs for champions, as tables of plain values computed in portable SQL (SQLite, PostgreSQL).
+
+Every KPI covers cases created (or responses submitted) in a period [start, end), optionally
+split by touchpoint or owner. Percentile p90 is the nearest-rank one: the smallest value with at
+least 90% of the values at or below it (window functions, so the same SQL runs on both engines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import Session
+
+from shared.enums import OPEN_CASE_STATUSES
+from shared.models import Case, Response
+
+GROUPS = ("all", "touchpoint", "owner")
+AGE_BUCKETS = (("under_1d", 1), ("1d_to_3d", 3), ("3d_to_7d", 7))
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days from `start` up to and including `end` (UTC)."""
+
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        """First instant of the period."""
+        return datetime.combine(self.start, time.min, UTC)
+
+    @property
+    def until(self) -> datetime:
+        """First instant after the period."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One KPI table: a name for URLs and CSV files, a title, columns and rows."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _day(session: Session, column: Any) -> ColumnElement[str]:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+    return func.strftime("%Y-%m-%d", column)
+
+
+def _group(by: str) -> ColumnElement[Any]:
+    if by not in GROUPS:
+        raise ValueError(f"group must be one of {', '.join(GROUPS)}")
+    return literal("all") if by == "all" else getattr(Case, by)
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(float(seconds) / 3600, 2)
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _in(period: Period) -> Any:
+    return and_(Case.created_at >= period.since, Case.created_at < period.until)
+
+
+def complaints_per_day(session: Session, period: Period, by: str) -> Table:
+    """Cases opened per day."""
+    day, group = _day(session, Case.created_at).label("day"), _group(by).label("grp")
+    rows = session.execute(
+        select(day, group, func.count())
+        .where(_in(period))
+        .group_by(day, group)
+        .order_by(day, group)
+    ).all()
+    return Table("complaints_per_day", "Complaints per day", ("day", by, "cases"), _plain(rows))
+
+
+def _p90(session: Session, period: Period, by: str, done: Any, seconds: Any) -> dict[Any, float]:
+    group = _group(by)
+    ranked = (
+        select(
+            group.label("grp"),
+            seconds.label("d"),
+            func.row_number().over(partition_by=group, order_by=seconds).label("rn"),
+            func.count().over(partition_by=group).label("n"),
+        )
+        .where(_in(period), done.is_not(None))
+        .subquery()
+    )
+    query = (
+        select(ranked.c.grp, func.min(ranked.c.d))
+        .where(ranked.c.rn * 10 >= ranked.c.n * 9)
+        .group_by(ranked.c.grp)
+    )
+    return {g: v for g, v in session.execute(query)}
+
+
+def response_times(session: Session, period: Period, by: str) -> Table:
+    """Average and p90 hours from case creation to acknowledgement and to resolution."""
+    group = _group(by).label("grp")
+    ack = _seconds(session, Case.acknowledged_at, Case.created_at)
+    res = _seconds(session, Case.resolved_at, Case.created_at)
+    stats = session.execute(
+        select(
+            group, func.count(), func.count(Case.acknowledged_at), func.avg(ack),
+            func.count(Case.resolved_at), func.avg(res),
+        ).where(_in(period)).group_by(group).order_by(group)
+    ).all()  # fmt: skip
+    p90_ack = _p90(session, period, by, Case.acknowledged_at, ack)
+    p90_res = _p90(session, period, by, Case.resolved_at, res)
+    rows = [
+        (g, n, n_ack, _hours(avg_ack), _hours(p90_ack.get(g)), n_res, _hours(avg_res),
+         _hours(p90_res.get(g)))
+        for g, n, n_ack, avg_ack, n_res, avg_res in stats
+    ]  # fmt: skip
+    columns = (by, "cases", "acknowledged", "avg_ack_h", "p90_ack_h", "resolved",
+               "avg_resolve_h", "p90_resolve_h")  # fmt: skip
+    return Table("response_times", "Time to acknowledge and resolve (hours)", columns, rows)
+
+
+def _count_if(condition: Any) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def escalations(session: Session, period: Period, by: str) -> Table:
+    """Share of cases that were escalated at least once."""
+    group = _group(by).label("grp")
+    stats = session.execute(
+        select(group, func.count(), _count_if(Case.escalation_step > 0))
+        .where(_in(period)).group_by(group).order_by(group)
+    ).all()  # fmt: skip
+    rows = [(g, n, int(e or 0), _pct(int(e or 0), n)) for g, n, e in stats]
+    return Table("escalations", "Escalation rate", (by, "cases", "escalated", "rate_pct"), rows)
+
+
+def sla_compliance(session: Session, period: Period, by: str, now: datetime) -> Table:
+    """Deadlines met among deadlines already decided (met, or passed without being met)."""
+    group = _group(by).label("grp")
+    ack_met = and_(Case.acknowledged_at.is_not(None), Case.acknowledged_at <= Case.ack_due_at)
+    ack_decided = and_(
+        Case.ack_due_at.is_not(None), (Case.acknowledged_at.is_not(None)) | (Case.ack_due_at <= now)
+    )
+    res_met = and_(Case.resolved_at.is_not(None), Case.resolved_at <= Case.resolve_due_at)
+    res_decided = and_(Case.resolve_due_at.is_not(None), res_met | (Case.resolve_due_at <= now))
+    stats = session.execute(
+        select(
+            group, _count_if(ack_decided), _count_if(and_(ack_decided, ack_met)),
+            _count_if(res_decided), _count_if(and_(res_decided, res_met)),
+        ).where(_in(period)).group_by(group).order_by(group)
+    ).all()  # fmt: skip
+    rows = []
+    for g, a_n, a_met, r_n, r_met in stats:
+        a_n, a_met, r_n, r_met = (int(v or 0) for v in (a_n, a_met, r_n, r_met))
+        rows.append((g, a_n, a_met, _pct(a_met, a_n), r_n, r_met, _pct(r_met, r_n)))
+    columns = (by, "ack_due", "ack_met", "ack_pct", "resolve_due", "resolve_met", "resolve_pct")
+    return Table("sla_compliance", "SLA compliance", columns, rows)
+
+
+def backlog_by_age(session: Session, by: str, now: datetime) -> Table:
+    """Cases open now, by how long they have been open."""
+    group = _group(by).label("grp")
+    buckets = [_count_if(Case.created_at > now - timedelta(days=days)) for _, days in AGE_BUCKETS]
+    stats = session.execute(
+        select(group, func.count(), *buckets)
+        .where(Case.status.in_(OPEN_CASE_STATUSES)).group_by(group).order_by(group)
+    ).all()  # fmt: skip
+    rows = []
+    for g, total, *cumulative in stats:
+        counts = [int(c or 0) for c in cumulative]
+        split = [counts[0], counts[1] - counts[0], counts[2] - counts[1], total - counts[2]]
+        rows.append((g, *split, total))
+    columns = (by, *(name for name, _ in AGE_BUCKETS), "over_7d", "open")
+    return Table("backlog_by_age", "Open backlog by age", columns, rows)
+
+
+def score_trends(session: Session, period: Period, by: str) -> Table:
+    """NPS, average CSAT and CES per day over all responses (not only complaints)."""
+    day = _day(session, Response.submitted_at).label("day")
+    if by == "all":
+        group: ColumnElement[Any] = literal("all")
+    elif by == "touchpoint":
+        group = func.coalesce(Case.touchpoint, Response.touchpoint, "unknown")
+    else:
+        group = func.coalesce(Case.owner, "none")
+    group = group.label("grp")
+    stats = session.execute(
+        select(
+            day, group, func.count(), func.count(Response.nps), _count_if(Response.nps >= 9),
+            _count_if(Response.nps <= 6), func.avg(Response.csat), func.avg(Response.ces),
+        )
+        .outerjoin(Case, Case.response_id == Response.id)
+        .where(Response.submitted_at >= period.since, Response.submitted_at < period.until)
+        .group_by(day, group).order_by(day, group)
+    ).all()  # fmt: skip
+    rows = []
+    for d, g, n, n_nps, promoters, detractors, csat, ces in stats:
+        nps = (
+            round(100.0 * (int(promoters or 0) - int(detractors or 0)) / n_nps, 1)
+            if n_nps
+            else None
+        )
+        rows.append((d, g, n, nps, _round(csat), _round(ces)))
+    columns = ("day", by, "responses", "nps", "csat_avg", "ces_avg")
+    return Table("score_trends", "NPS, CSAT and CES per day", columns, rows)
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _plain(rows: Any) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in rows]
+
+
+TABLES: dict[str, Callable[[Session, Period, str, datetime], Table]] = {
+    "complaints_per_day": lambda s, p, by, now: complaints_per_day(s, p, by),
+    "response_times": lambda s, p, by, now: response_times(s, p, by),
+    "escalations": lambda s, p, by, now: escalations(s, p, by),
+    "sla_compliance": sla_compliance,
+    "backlog_by_age": lambda s, p, by, now: backlog_by_age(s, by, now),
+    "score_trends": lambda s, p, by, now: score_trends(s, p, by),
+}
+
+
+def all_tables(session: Session, period: Period, by: str, now: datetime) -> list[Table]:
+    """Compute every KPI table."""
+    return [compute(session, period, by, now) for compute in TABLES.values()]
