@@ -14,10 +14,9 @@ import click
 from textblob import TextBlob
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router.config import load_config
-from services.router.policy import Scores, Thresholds, decide
+from services.router.config import RouterConfig, load_config
+from services.router.decision import detector_for, route_response
 from services.router.scoring import analyse
-from services.router.touchpoints import TouchpointDetector
 
 # negativereason -> touchpoint, from the data set's README; "Can't Tell" has no touchpoint.
 REASON_TOUCHPOINT = {
@@ -109,27 +108,10 @@ def tune_threshold(scores: Sequence[float], truth: Sequence[bool]) -> tuple[floa
     return max(results, key=lambda r: r[1].macro_f1)
 
 
-@dataclass(frozen=True)
-class Config:
-    """The parts of a routing file that decide dissatisfaction and touchpoints."""
-
-    thresholds: Thresholds
-    detector: TouchpointDetector
-    default_touchpoint: str | None
-
-
-def read_config(path: Path) -> Config:
-    """Load a routing file with the router's own validating loader."""
-    routes = load_config(path)
-    detector = TouchpointDetector(list(routes.touchpoints))
-    return Config(routes.thresholds, detector, routes.default_touchpoint)
-
-
-def decide_comment(text: str, config: Config) -> tuple[bool, str | None]:
-    """Run the router's pure path for a text-only response: sentiment, policy, touchpoint."""
-    decision = decide(Scores(), analyse(text), config.thresholds, has_comment=bool(text.strip()))
-    matches = config.detector.detect(text)
-    return decision.dissatisfied, matches[0].name if matches else config.default_touchpoint
+def decide_comment(text: str, config: RouterConfig) -> tuple[bool, str]:
+    """Route a text-only response through the router's real decision path (as `routes test`)."""
+    outcome = route_response(config, detector_for(config), {"comment": text})
+    return outcome.dissatisfied, outcome.touchpoint
 
 
 @dataclass(frozen=True)
@@ -143,7 +125,7 @@ class Evaluation:
     per_second: float
 
 
-def evaluate(rows: Sequence[Labelled], config: Config) -> Evaluation:
+def evaluate(rows: Sequence[Labelled], config: RouterConfig) -> Evaluation:
     """Score every comment with our path and with both baselines."""
     truth = [r.dissatisfied for r in rows]
     start = time.process_time()
@@ -172,7 +154,7 @@ def report(title: str, e: Evaluation) -> str:
     """Render one part's figures as the text `cxloop eval` prints."""
     lines = [f"== {title}: {e.ours.tp + e.ours.fp + e.ours.fn + e.ours.tn} comments", ""]
     lines.append("Dissatisfaction (macro-F1 over dissatisfied / not is the headline)")
-    lines += _binary_lines("cxloop (policy on analyse())", e.ours)
+    lines += _binary_lines("cxloop (route_response)", e.ours)
     lines += _binary_lines(f"TextBlob polarity < {e.textblob[0]:+.2f} (tuned)", e.textblob[1])
     lines += _binary_lines(f"VADER compound < {e.vader[0]:+.2f} (tuned)", e.vader[1])
     gain = e.ours.macro_f1 - max(e.textblob[1].macro_f1, e.vader[1].macro_f1)
@@ -192,7 +174,7 @@ def report(title: str, e: Evaluation) -> str:
 
 def run(data: Path, config_path: Path, echo: Callable[[str], None]) -> None:
     """Evaluate the whole file, then its development and held-out parts."""
-    config = read_config(config_path)
+    config = load_config(config_path)
     rows = load(data)
     analyse("Warm up the caches.")
     analyse("Bonjour, le service était lent.")  # loads the language profiles once
