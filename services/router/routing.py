@@ -62,8 +62,8 @@ def parse_matcher(text: str) -> Matcher:
             ) from None
         if not isinstance(value, str):
             raise ValueError(f"bad matcher {text!r}: unterminated or invalid quoted value")
-    elif '"' in raw:
-        raise ValueError(f"bad matcher {text!r}: stray quote in unquoted value")
+    elif '"' in raw or raw[:1] in ("=", "~", "!"):
+        raise ValueError(f'bad matcher {text!r}: expected label = "value" (or !=, =~, !~)')
     else:
         value = raw
     pattern = None

@@ -1,0 +1,67 @@
+"""The one decision path: sentiment, policy, touchpoint and receivers for a generic response."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.router.config import RouterConfig, parse_config
+from services.router.decision import detector_for, route_response
+
+ROUTES = """
+touchpoints:
+  delivery: {description: "Delivery: couriers, parcels, late or missing deliveries"}
+  billing: {description: "Billing: invoices, refunds, charges"}
+default_touchpoint: general
+receivers:
+  - {name: champions, email: [champions@example.com]}
+  - {name: delivery-team, email: [delivery@example.com]}
+  - {name: billing-team, email: [billing@example.com]}
+route:
+  receiver: champions
+  routes:
+    - {matchers: ['touchpoint = "delivery"'], receiver: delivery-team}
+    - {matchers: ['touchpoint = "billing"'], receiver: billing-team}
+"""
+
+
+@pytest.fixture(scope="module")
+def config() -> RouterConfig:
+    return parse_config(ROUTES, source="routes.yml")
+
+
+def route(config: RouterConfig, **fields: object) -> dict[str, object]:
+    response = {"source": "web", "response_id": "r1", "scores": {}, "comment": ""} | fields
+    return route_response(config, detector_for(config), response).to_dict()
+
+
+def test_a_detected_touchpoint_picks_its_owner(config: RouterConfig) -> None:
+    outcome = route(config, scores={"nps": 3}, comment="The courier lost my parcel.")
+    assert outcome["touchpoint"] == "delivery" and outcome["touchpoint_source"] == "detected"
+    assert outcome["receivers"] == ["delivery-team"]
+    assert outcome["routes"] == ["route.routes[0]"]
+    assert "delivery-team via route.routes[0]" in outcome["explanation"]
+
+
+def test_the_explicit_touchpoint_wins_over_the_comment(config: RouterConfig) -> None:
+    outcome = route(config, scores={"nps": 3}, touchpoint="Billing", comment="Parcel was late.")
+    assert outcome["touchpoint"] == "billing" and outcome["touchpoint_source"] == "explicit"
+    assert outcome["receivers"] == ["billing-team"]
+    assert outcome["touchpoints"][0]["name"] == "delivery"  # still shown as evidence
+
+
+def test_nothing_detected_falls_back_to_the_default(config: RouterConfig) -> None:
+    outcome = route(config, scores={"nps": 0})
+    assert (outcome["touchpoint"], outcome["touchpoint_source"]) == ("general", "default")
+    assert outcome["receivers"] == ["champions"]
+
+
+def test_a_satisfied_response_goes_nowhere(config: RouterConfig) -> None:
+    outcome = route(config, scores={"nps": 10}, comment="Parcel came early, great service!")
+    assert outcome["dissatisfied"] is False
+    assert outcome["receivers"] == [] and outcome["priority"] is None
+    assert "no case" in outcome["explanation"]
+
+
+def test_the_detector_is_built_once_per_config(config: RouterConfig) -> None:
+    assert detector_for(config) is detector_for(config)
+    assert detector_for(parse_config(ROUTES)) is not detector_for(config)

@@ -1,0 +1,92 @@
+"""The dissatisfaction policy: scores and sentiment in, a decision with reasons and priority out."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.router.policy import Scores, Thresholds, decide
+from services.router.scoring import Sentiment
+from shared.enums import Priority
+
+T = Thresholds()
+NEUTRAL = Sentiment(0.0, 0.3)
+MILD = Sentiment(-0.2, 0.5)
+STRONG = Sentiment(-0.8, 0.9)
+KIND = Sentiment(0.6, 0.7)
+FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
+
+
+@pytest.mark.parametrize(
+    ("scores", "sentiment", "dissatisfied", "priority"),
+    [
+        (Scores(nps=6), NEUTRAL, True, Priority.P2),  # a detractor at the threshold
+        (Scores(nps=7), NEUTRAL, False, None),  # a passive with a neutral comment
+        (Scores(nps=3), KIND, True, Priority.P2),  # a detractor with kind words is still a case
+        (Scores(nps=2), NEUTRAL, True, Priority.P1),  # extreme NPS
+        (Scores(csat=1), NEUTRAL, True, Priority.P1),  # extreme CSAT
+        (Scores(ces=7), NEUTRAL, True, Priority.P1),  # extreme effort
+        (Scores(csat=2), NEUTRAL, True, Priority.P2),
+        (Scores(ces=5), NEUTRAL, True, Priority.P2),
+        (Scores(nps=5, csat=2), NEUTRAL, True, Priority.P1),  # two scores agree
+        (Scores(nps=5), MILD, True, Priority.P1),  # a score and the comment agree
+        (Scores(nps=9), MILD, False, None),  # a promoter with a grumpy remark
+        (Scores(nps=10), STRONG, False, None),  # scores outweigh text when they disagree
+        (Scores(csat=5), MILD, False, None),
+        (Scores(ces=2), MILD, False, None),
+        (Scores(nps=8), MILD, True, Priority.P3),  # a passive's negative comment counts
+        (Scores(), MILD, True, Priority.P3),  # comment only, mildly negative
+        (Scores(), STRONG, True, Priority.P2),  # comment only, strongly negative
+        (Scores(), KIND, False, None),
+        (Scores(nps=9, csat=1), KIND, True, Priority.P1),  # any bad score makes a case
+    ],
+)
+def test_decision(
+    scores: Scores, sentiment: Sentiment, dissatisfied: bool, priority: Priority | None
+) -> None:
+    decision = decide(scores, sentiment, T, has_comment=True)
+    assert (decision.dissatisfied, decision.priority) == (dissatisfied, priority)
+    assert decision.reasons
+
+
+def test_reasons_are_human_readable() -> None:
+    decision = decide(Scores(nps=3, csat=2, ces=6), Sentiment(-0.42, 0.5), T, has_comment=True)
+    assert decision.reasons == (
+        "NPS 3 is a detractor (0-6)",
+        "CSAT 2 is at or under 2",
+        "CES 6 is at or over 5 (high effort)",
+        "comment polarity -0.42 under -0.05",
+    )
+
+
+def test_a_promoter_with_a_negative_comment_says_why_it_is_not_a_case() -> None:
+    decision = decide(Scores(nps=9), MILD, T, has_comment=True)
+    assert decision.reasons == (
+        "NPS 9 is a promoter (9-10)",
+        "comment polarity -0.20 under -0.05",
+        "the scores outweigh the negative comment",
+    )
+
+
+def test_without_a_comment_scores_alone_decide() -> None:
+    empty = Sentiment(0.0, 0.0, language="und", analysed=False)
+    decision = decide(Scores(nps=4), empty, T, has_comment=False)
+    assert decision.dissatisfied
+    assert decision.reasons == ("NPS 4 is a detractor (0-6)", "no comment; scores alone decide")
+
+
+def test_an_unanalysed_comment_leaves_the_decision_to_the_scores() -> None:
+    assert not decide(Scores(nps=8), FRENCH, T, has_comment=True).dissatisfied
+    decision = decide(Scores(nps=1), FRENCH, T, has_comment=True)
+    assert decision.dissatisfied and decision.priority is Priority.P1
+    assert "comment not analysed (language 'fr'); scores alone decide" in decision.reasons
+
+
+def test_thresholds_are_configurable() -> None:
+    strict = Thresholds(nps_detractor_max=8, csat_max=3, ces_min=4, polarity_below=-0.5)
+    assert decide(Scores(nps=8), NEUTRAL, strict, has_comment=True).dissatisfied
+    assert decide(Scores(csat=3), NEUTRAL, strict, has_comment=True).dissatisfied
+    assert decide(Scores(ces=4), NEUTRAL, strict, has_comment=True).dissatisfied
+    assert not decide(Scores(), MILD, strict, has_comment=True).dissatisfied
+    assert decide(Scores(nps=8), NEUTRAL, strict, has_comment=True).reasons[0] == (
+        "NPS 8 is a detractor (0-8)"
+    )

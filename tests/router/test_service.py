@@ -1,0 +1,196 @@
+"""Case persistence on both databases: idempotent cases, one delivery per target, the sweep."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.router import service
+from services.router.config import RouterConfig, load_config
+from services.router.decision import detector_for, route_response
+from shared.db import make_engine, make_session_factory
+from shared.models import Case, CaseEvent, Delivery, Response
+from shared.settings import Settings
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def config(settings: Settings) -> RouterConfig:
+    return load_config(settings.routes_file)
+
+
+def store(sessions: sessionmaker[Session], **fields: Any) -> int:
+    """Commit a response as ingest would (a delivery detractor in the EU unless told otherwise)."""
+    values: dict[str, Any] = {
+        "source": "test",
+        "external_id": f"r-{next(_ids)}",
+        "submitted_at": NOW - timedelta(hours=1),
+        "nps": 2,
+        "comment": "The parcel arrived two days late and the box was crushed.",
+        "attributes": {"region": "eu"},
+    }
+    with sessions() as session, session.begin():
+        response = Response(**(values | fields))
+        session.add(response)
+        session.flush()
+        return response.id
+
+
+def route(sessions: sessionmaker[Session], config: RouterConfig, response_id: int) -> list[int]:
+    with sessions() as session, session.begin():
+        return service.route_stored(
+            session, response_id=response_id, config=config, detector=detector_for(config),
+            now=NOW,
+        )  # fmt: skip
+
+
+def count(sessions: sessionmaker[Session], model: type) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def test_a_dissatisfied_response_becomes_one_case_with_a_delivery_per_target(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    response_id = store(sessions)
+    delivery_ids = route(sessions, config, response_id)
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.response_id == response_id
+        assert (case.status, case.priority, case.touchpoint) == ("new", "p1", "delivery")
+        assert case.owner == "cx-champions"
+        assert case.receivers["receivers"] == ["cx-champions", "delivery-eu"]
+        assert case.reasons["reasons"][0] == "NPS 2 is a detractor (0-6)"
+        assert case.polarity is not None and case.polarity < 0
+        targets = [(d.receiver, d.channel, d.target, d.status) for d in case.deliveries]
+        assert targets == [
+            ("cx-champions", "email", "cx-champions@example.com", "pending"),
+            ("cx-champions", "slack", "channel:#cx-champions", "pending"),
+            ("delivery-eu", "email", "delivery-eu-lead@example.com", "pending"),
+            ("delivery-eu", "email", "logistics-emea@example.com", "pending"),
+            ("delivery-eu", "slack", "channel:#delivery-eu", "pending"),
+        ]
+        assert delivery_ids == [d.id for d in case.deliveries]
+        assert [e.action for e in case.events] == ["created", "routed"]
+        assert "Routed to cx-champions" in case.events[1].detail["explanation"]
+        assert session.get(Response, response_id).routed_at == NOW  # type: ignore[union-attr]
+
+
+def test_routing_the_same_response_twice_creates_nothing_new(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    response_id = store(sessions)
+    first = route(sessions, config, response_id)
+    second = route(sessions, config, response_id)
+    assert second == first  # still pending: handed to the notifier again, which claims once
+    assert (count(sessions, Case), count(sessions, Delivery), count(sessions, CaseEvent)) == (
+        1, 5, 2,
+    )  # fmt: skip
+
+
+def test_open_case_returns_the_existing_case(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    response_id = store(sessions)
+    with sessions() as session, session.begin():
+        response = session.get(Response, response_id)
+        assert response is not None
+        outcome = route_response(config, detector_for(config), service.generic_form(response))
+        first, created = service.open_case(
+            session, response=response, outcome=outcome, config=config, now=NOW
+        )
+        again, created_again = service.open_case(
+            session, response=response, outcome=outcome, config=config, now=NOW
+        )
+    assert created and not created_again and again.id == first.id
+    assert count(sessions, Delivery) == 5
+
+
+@pytest.fixture
+def pg_sessions(postgres_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(postgres_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_concurrent_insert_of_the_same_case_is_absorbed(
+    pg_sessions: sessionmaker[Session], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two transactions open the case at once: the loser's unique violation becomes a no-op.
+
+    PostgreSQL only: SQLite lets one writer in at a time, so there the race cannot happen.
+    """
+    sessions = pg_sessions
+    config = load_config(Settings().routes_file)
+    caplog.set_level(logging.INFO, logger=service.__name__)
+    response_id = store(sessions)
+    results: list[tuple[int, bool]] = []
+
+    def open_case(session: Session) -> None:
+        response = session.get(Response, response_id)
+        assert response is not None
+        outcome = route_response(config, detector_for(config), service.generic_form(response))
+        case, created = service.open_case(
+            session, response=response, outcome=outcome, config=config, now=NOW
+        )
+        results.append((case.id, created))
+
+    def loser() -> None:
+        with sessions() as session, session.begin():
+            open_case(session)
+
+    with sessions() as session, session.begin():
+        open_case(session)
+        thread = threading.Thread(target=loser)
+        thread.start()
+        thread.join(timeout=1)  # it found no case and now waits on our uncommitted row
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert [created for _, created in results] == [True, False]
+    assert results[0][0] == results[1][0]
+    assert "case already opened concurrently" in caplog.messages
+    assert (count(sessions, Case), count(sessions, Delivery)) == (1, 5)
+
+
+def test_a_satisfied_response_is_marked_routed_without_a_case(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    response_id = store(sessions, nps=10, comment="Quick delivery, lovely packaging.")
+    assert route(sessions, config, response_id) == []
+    assert count(sessions, Case) == 0
+    with sessions() as session:
+        assert session.get(Response, response_id).routed_at == NOW  # type: ignore[union-attr]
+
+
+def test_a_missing_response_is_skipped(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    assert route(sessions, config, 424242) == []
+
+
+def test_the_sweep_claims_unrouted_responses_never_sent_or_overdue(
+    sessions: sessionmaker[Session],
+) -> None:
+    grace = timedelta(seconds=40)
+    never_sent = store(sessions)
+    overdue = store(sessions, enqueued_at=NOW - timedelta(minutes=5))
+    store(sessions, enqueued_at=NOW - timedelta(seconds=10))  # its task is probably queued
+    store(sessions, routed_at=NOW - timedelta(minutes=5))  # done
+    with sessions() as session, session.begin():
+        claimed = service.unrouted_responses(session, now=NOW, grace=grace, limit=10)
+    assert claimed == [never_sent, overdue]
+    with sessions() as session, session.begin():
+        assert service.unrouted_responses(session, now=NOW, grace=grace, limit=10) == []
+        later = service.unrouted_responses(session, now=NOW + grace * 2, grace=grace, limit=1)
+    assert later == [never_sent]
