@@ -1,0 +1,137 @@
+"""A real router worker on real Redis: stored responses become cases; repeats change nothing."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import redis
+from celery import Celery
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared import task_names
+from shared.celery_app import create_celery
+from shared.models import Case, Delivery, Response
+from shared.settings import Settings
+from tests.support.processes import Process, start_worker
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def worker_settings(settings: Settings, redis_url: str) -> Settings:
+    return settings.with_(redis_url=redis_url, worker_concurrency=1)
+
+
+@pytest.fixture
+def router(worker_settings: Settings, tmp_path: Path) -> Iterator[Process]:
+    worker = start_worker("router", worker_settings, tmp_path)
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def celery(worker_settings: Settings) -> Celery:
+    return create_celery(worker_settings)
+
+
+def store(sessions: sessionmaker[Session], external_id: str) -> int:
+    """Commit a delivery detractor's response as ingest would, without sending its task."""
+    with sessions() as session, session.begin():
+        response = Response(
+            source="test", external_id=external_id, submitted_at=datetime.now(UTC), nps=1,
+            comment="The courier left my parcel in the rain and it was ruined.",
+            attributes={"region": "us"},
+        )  # fmt: skip
+        session.add(response)
+        session.flush()
+        return response.id
+
+
+def wait_until(check: Callable[[], object], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def queued_deliveries(redis_url: str) -> list[int]:
+    """Delivery ids of the `notifier.deliver` tasks waiting in the notifier queue."""
+    client = redis.Redis.from_url(redis_url)
+    ids = []
+    for raw in client.lrange(task_names.NOTIFIER_QUEUE, 0, -1):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == task_names.DELIVER
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        ids.append(args[0])
+    return sorted(ids)
+
+
+def case_rows(sessions: sessionmaker[Session]) -> tuple[int, list[int]]:
+    with sessions() as session:
+        cases = session.scalar(select(func.count()).select_from(Case)) or 0
+        return cases, list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
+
+
+def test_a_worker_turns_a_stored_response_into_a_case_once(
+    router: Process, celery: Celery, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    response_id = store(sessions, "w-1")
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
+    wait_until(lambda: case_rows(sessions)[0] == 1 and queued_deliveries(redis_url))
+    _, delivery_ids = case_rows(sessions)
+    wait_until(lambda: queued_deliveries(redis_url) == delivery_ids)
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert (case.priority, case.touchpoint, case.owner) == ("p1", "delivery", "cx-champions")
+        assert {d.receiver for d in case.deliveries} == {"cx-champions", "delivery-us"}
+        assert {d.status for d in case.deliveries} == {"pending"}
+
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
+    # Still-pending deliveries are handed over again (the notifier claims each once) ...
+    wait_until(lambda: len(queued_deliveries(redis_url)) == 3 * len(delivery_ids))
+    # ... but nothing new is created.
+    assert case_rows(sessions) == (1, delivery_ids)
+
+
+def test_the_sweep_routes_a_response_whose_task_was_never_sent(
+    router: Process, celery: Celery, sessions: sessionmaker[Session]
+) -> None:
+    response_id = store(sessions, "w-lost")
+    celery.send_task(task_names.SWEEP_UNROUTED)
+
+    def routed() -> bool:
+        with sessions() as session:
+            response = session.get(Response, response_id)
+            return response is not None and response.routed_at is not None
+
+    wait_until(routed)
+    assert case_rows(sessions)[0] == 1
+
+
+def test_a_bad_routing_file_stops_the_worker_with_file_key_and_reason(
+    worker_settings: Settings, tmp_path: Path
+) -> None:
+    routes = tmp_path / "routes.yml"
+    routes.write_text(
+        "touchpoints: {delivery: {description: parcels}}\n"
+        "receivers: [{name: champs, email: [champs@example.com]}]\n"
+        "route:\n  receiver: champs\n  routes:\n    - {matchers: ['touchpoint = \"delivery\"'], "
+        "receiver: delivery-tem}\n"
+    )
+    worker = Process(
+        ["worker", "router"], worker_settings.with_(routes_file=routes), tmp_path / "bad.log"
+    ).start()
+    assert worker.proc is not None
+    assert worker.proc.wait(timeout=60) == 1
+    output = worker.output()
+    assert f"{routes}: route.routes[0].receiver: undefined receiver 'delivery-tem'" in output
+    assert "Traceback" not in output
