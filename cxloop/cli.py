@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from cxloop import run
+from services.desk import cli as desk_cli
 from services.router import evaluation
 from services.router.cli import routes
 
@@ -21,3 +22,4 @@ main.add_command(run.worker)
 main.add_command(run.beat)
 main.add_command(evaluation.command)
 main.add_command(routes)
+main.add_command(desk_cli.user)

@@ -1,0 +1,85 @@
+"""The case desk: where champions and owners work the cases the router opened.
+
+`init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
+JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, and /openapi.json.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from shared.settings import Settings
+
+SECRET_FILE = "secret-key"
+
+
+class MissingSecretKey(RuntimeError):
+    """Sessions need a secret key and none is configured where one must be."""
+
+
+def secret_key(settings: Settings) -> str:
+    """Return the session-signing key: configured, or a 0600 file in the embedded default."""
+    if settings.secret_key:
+        return str(settings.secret_key)
+    path = settings.data_dir / SECRET_FILE
+    if not path.exists():
+        if settings.database_url:
+            raise MissingSecretKey(
+                "no secret key: set CXLOOP_SECRET_KEY (the same for every web process) "
+                f"or put one in {path}"
+            )
+        _write_private(path, secrets.token_urlsafe(48))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # a concurrent process created it first; both then read the same key
+    finally:
+        tmp.unlink()
+
+
+def init_app(app: Flask) -> None:
+    """Wire the desk into an app: resources, login, CSRF, secure cookies, blueprints."""
+    from celery import Celery
+
+    from services.desk import context, openapi, pages, views
+    from services.desk.config import desk_config
+    from shared.celery_app import create_celery
+    from shared.runtime import runtime
+
+    settings: Settings = app.config["CXLOOP_SETTINGS"]
+    desk_config(settings.desk_file)  # a bad desk file fails at start, naming file and key
+    secure = settings.public_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=app.config.get("SECRET_KEY") or secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        WTF_CSRF_CHECK_DEFAULT=False,  # the desk's pages check it; the machine API uses tokens
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    celery: Celery = create_celery(settings)
+    app.extensions["desk"] = context.Desk(
+        settings=settings, sessions=runtime(settings).sessions, celery=celery
+    )
+    app.extensions["desk_csrf"] = CSRFProtect(app)
+    app.teardown_appcontext(context.close_db)
+    pages.init_login(app)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(pages.bp)

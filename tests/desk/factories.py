@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from itertools import count
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.desk.users import add_user
+from services.desk.models import User
+from services.desk.users import ensure_team, hash_password
 from shared.models import Case, Delivery, Response
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
@@ -60,9 +62,24 @@ def add_assignment(session: Session, case: Case, target: str = "delivery-lead@ex
     session.flush()
 
 
-def make_user(session: Session, email: str, role: str, team: str | None = None, **kw: Any):  # type: ignore[no-untyped-def]
-    """Create a user with the shared test password."""
-    return add_user(session, email=email, password=PASSWORD, role=role, team=team, **kw)
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def make_user(
+    session: Session, email: str, role: str, team: str | None = None, *, lead: bool = False
+) -> User:
+    """Create a user with the shared test password (hashed once: scrypt is slow on purpose)."""
+    user = User(email=email, role=role, name=email.split("@")[0].title(),
+                password_hash=_password_hash())  # fmt: skip
+    if team:
+        user.team = ensure_team(session, name=team)
+    session.add(user)
+    session.flush()
+    if lead and user.team is not None:
+        user.team.lead = user
+    return user
 
 
 def make_response(session: Session, *, submitted_at: datetime, **answers: Any) -> Response:

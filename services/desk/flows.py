@@ -1,0 +1,121 @@
+"""Act on a case: access check, lock, lifecycle rule, write, audit; one path for API and pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import Forbidden, NotFound
+
+from services.desk import lifecycle, service
+from services.desk.access import can_change, can_see
+from services.desk.config import DeskConfig
+from services.desk.models import User
+from shared.enums import DeliveryKind
+from shared.models import Case, Delivery
+
+ACTIONS = ("acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts")
+
+
+@dataclass
+class Outcome:
+    """The case after an action, and the deliveries to hand to the notifier after commit."""
+
+    case: Case
+    deliveries: list[int] = field(default_factory=list)
+
+
+def visible_case(session: Session, *, user: User, case_id: int, config: DeskConfig) -> Case:
+    """Return the case if the user may see it; 404 otherwise (existence is not revealed)."""
+    case = service.get_case(session, case_id=case_id)
+    if case is None or not can_see(user, case, config):
+        raise NotFound(f"case {case_id} not found")
+    return case
+
+
+def perform(
+    session: Session,
+    *,
+    user: User,
+    case_id: int,
+    action: str,
+    data: dict[str, Any],
+    config: DeskConfig,
+    now: datetime,
+) -> Outcome:
+    """Apply one action to a case in the session's transaction (the caller commits)."""
+    case = service.get_case(session, case_id=case_id, lock=True)
+    if case is None or not can_see(user, case, config):
+        raise NotFound(f"case {case_id} not found")
+    if not can_change(user, case, config):
+        raise Forbidden("your role may not change this case")
+    service.stamp_deadlines(case, config)
+    snap = service.snapshot(case)
+    outcome = Outcome(case)
+    if action == "notes":
+        service.add_note(session, case=case, author=user, body=data["body"], now=now)
+        return outcome
+    if action == "contacts":
+        service.add_contact(
+            session, case=case, user=user, channel=data["channel"], outcome=data["outcome"],
+            note=data.get("note", ""), now=now,
+        )  # fmt: skip
+        return outcome
+    if action == "assign":
+        change, assignee = _assign(session, snap, data)
+    else:
+        change, assignee = _transition(snap, action, data, config, now), None
+    event = service.record(session, case=case, change=change, actor=user.email, now=now)
+    if assignee is not None and assignee.id != user.id:
+        delivery = Delivery(
+            case_id=case.id, kind=DeliveryKind.ASSIGNMENT, step=event.id, receiver=assignee.email,
+            channel="email", target=assignee.email, created_at=now, due_at=now,
+        )  # fmt: skip
+        session.add(delivery)
+        session.flush()
+        outcome.deliveries.append(delivery.id)
+    return outcome
+
+
+def _transition(
+    snap: lifecycle.CaseSnapshot,
+    action: str,
+    data: dict[str, Any],
+    config: DeskConfig,
+    now: datetime,
+) -> lifecycle.Change:
+    if action == "acknowledge":
+        return lifecycle.acknowledge(snap, now=now)
+    if action == "start":
+        return lifecycle.start(snap, now=now)
+    if action == "resolve":
+        return lifecycle.resolve(
+            snap, now=now, root_cause=data.get("root_cause", ""),
+            note=data.get("resolution_note", ""), allowed=config.root_causes_for(snap.touchpoint),
+        )  # fmt: skip
+    if action == "close":
+        return lifecycle.close(snap, now=now)
+    if action == "reopen":
+        return lifecycle.reopen(
+            snap, to=data.get("to", "acknowledged"), reason=data.get("reason", "")
+        )
+    raise NotFound(f"no action {action!r}")
+
+
+def _assign(
+    session: Session, snap: lifecycle.CaseSnapshot, data: dict[str, Any]
+) -> tuple[lifecycle.Change, User | None]:
+    assignee = None
+    if data.get("assignee"):
+        assignee = service.find_assignee(session, email=data["assignee"])
+        if assignee is None:
+            raise lifecycle.InvalidCommand({"assignee": ["no active user with this email"]})
+    team = data.get("team") or None
+    if team is not None and not service.team_exists(session, name=team):
+        raise lifecycle.InvalidCommand({"team": ["no team with this name"]})
+    change = lifecycle.assign(snap, assignee_id=assignee.id if assignee else None, team=team)
+    if assignee is not None:
+        change.detail["assignee"] = assignee.email
+    return change, assignee

@@ -1,0 +1,64 @@
+"""The web forms; Flask-WTF gives each a CSRF token checked on submit."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+from services.desk.enums import ContactChannel, ContactOutcome
+from shared.enums import CaseStatus
+
+TEXT = Length(max=10_000)
+
+
+def _choices(values: object) -> list[tuple[str, str]]:
+    return [(str(v), str(v).replace("_", " ")) for v in values]  # type: ignore[attr-defined]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+
+
+class PlainForm(FlaskForm):
+    """A button-only form (acknowledge, start, close, log out): just the CSRF token."""
+
+
+class ResolveForm(FlaskForm):
+    root_cause = SelectField("Root cause", validators=[DataRequired()])
+    resolution_note = TextAreaField("Resolution note", validators=[DataRequired(), TEXT])
+
+
+class ReopenForm(FlaskForm):
+    to = SelectField(
+        "Reopen as", choices=_choices((CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS))
+    )
+    reason = TextAreaField("Reason", validators=[DataRequired(), TEXT])
+
+
+class AssignForm(FlaskForm):
+    assignee = EmailField("Assignee email", validators=[Optional(), Email(), Length(max=320)])
+    team = StringField("Team", validators=[Optional(), Length(max=100)])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Internal note", validators=[DataRequired(), TEXT])
+
+
+class ContactForm(FlaskForm):
+    channel = SelectField("Channel", choices=_choices(ContactChannel))
+    outcome = SelectField("Outcome", choices=_choices(ContactOutcome))
+    note = TextAreaField("What was said", validators=[Optional(), TEXT])
+
+
+ACTION_FORMS: dict[str, type[FlaskForm]] = {
+    "acknowledge": PlainForm,
+    "start": PlainForm,
+    "close": PlainForm,
+    "resolve": ResolveForm,
+    "reopen": ReopenForm,
+    "assign": AssignForm,
+    "notes": NoteForm,
+    "contacts": ContactForm,
+}

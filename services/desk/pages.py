@@ -1,0 +1,260 @@
+"""The desk's web pages: log-in, queue, case page with its action forms, KPI dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from services.desk import charts, context, export, flows, kpis, present
+from services.desk.access import can_change
+from services.desk.filters import kpi_period, queue_filter
+from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm
+from services.desk.lifecycle import IllegalTransition, InvalidCommand
+from services.desk.models import User
+from services.desk.queue import BadCursor, facet_counts, page
+from services.desk.schemas import KpiQuery, QueueQuery
+from services.desk.users import authenticate
+from services.desk.views import csv_response
+
+bp = Blueprint(
+    "desk_pages", __name__, template_folder="templates", static_folder="static",
+    static_url_path="/desk-static",
+)  # fmt: skip
+PUBLIC = ("desk_pages.login", "desk_pages.static")
+
+
+def init_login(app: Flask) -> None:
+    """Set up sessions for people: who is logged in is looked up on each request."""
+    manager = LoginManager(app)
+    manager.login_view = "desk_pages.login"
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load(user_id: str) -> User | None:
+        user = context.db().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+
+@bp.before_request
+def guard() -> ResponseReturnValue | None:
+    """Check CSRF on every write, and send anonymous visitors to the log-in page."""
+    if request.method == "POST":
+        current_app.extensions["desk_csrf"].protect()
+    if request.endpoint not in PUBLIC and not current_user.is_authenticated:
+        return redirect(url_for("desk_pages.login", next=request.full_path))
+    return None
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    """A write without a valid CSRF token is refused, with a page saying why."""
+    return render_template("desk/error.html", code=400, message=error.description), 400
+
+
+@bp.errorhandler(HTTPException)
+def page_error(error: HTTPException) -> ResponseReturnValue:
+    """Errors on pages are pages, not JSON."""
+    return render_template(
+        "desk/error.html", code=error.code, message=error.description
+    ), error.code or 500
+
+
+def _safe_next(target: str | None) -> str:
+    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
+        return target
+    return url_for("desk_pages.queue")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Log in with email and password."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        session = context.db()
+        user = authenticate(
+            session, email=form.email.data or "", password=form.password.data or "",
+            now=context.now(),
+        )  # fmt: skip
+        session.commit()
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")), 303)
+        flash("Email or password is wrong.", "error")
+        return render_template("desk/login.html", form=form), 401
+    return render_template("desk/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    """Log out and forget the session."""
+    logout_user()
+    return redirect(url_for("desk_pages.login"), 303)
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """The queue is the desk's home."""
+    return redirect(url_for("desk_pages.queue"))
+
+
+@bp.get("/queue")
+def queue() -> ResponseReturnValue:
+    """The queue page: filters, counts, one page of cases."""
+    session, config = context.db(), context.config()
+    try:
+        data = QueueQuery().load(request.args.to_dict(flat=False))
+        f = queue_filter(session, data, user=current_user, config=config)
+        result = page(session, f, now=context.now(), config=config)
+    except (ValidationError, BadCursor) as exc:
+        message = str(exc.messages if isinstance(exc, ValidationError) else exc)
+        return render_template("desk/error.html", code=422, message=message), 422
+    counts = facet_counts(session, f, now=context.now(), config=config)
+    args = {k: v for k, v in request.args.items(multi=True) if k != "cursor"}
+    return render_template(
+        "desk/queue.html", items=present.rows(session, result.rows), counts=counts, data=data,
+        next_cursor=result.next_cursor, args=request.args, export_args=args,
+    )  # fmt: skip
+
+
+def _case_page(case_id: int, status: int = 200, error: str | None = None) -> ResponseReturnValue:
+    session, config = context.db(), context.config()
+    case = flows.visible_case(session, user=current_user, case_id=case_id, config=config)
+    detail = present.detail(session, case, config=config, now=context.now())
+    forms = {name: form_type(formdata=None) for name, form_type in ACTION_FORMS.items()}
+    resolve = forms["resolve"]
+    assert isinstance(resolve, ResolveForm)
+    resolve.root_cause.choices = [(c, c.replace("_", " ")) for c in detail["root_causes"]]
+    writable = can_change(current_user, case, config)
+    return render_template(
+        "desk/case.html", case=detail, forms=forms, writable=writable, error=error,
+    ), status  # fmt: skip
+
+
+@bp.get("/cases/<int:case_id>")
+def case_page(case_id: int) -> ResponseReturnValue:
+    """The case page: response, analysis, routing, deliveries, timeline, and actions."""
+    return _case_page(case_id)
+
+
+@bp.post("/cases/<int:case_id>/<action>")
+def case_action(case_id: int, action: str) -> ResponseReturnValue:
+    """Run one action from the case page's forms."""
+    if action not in ACTION_FORMS:
+        abort(404)
+    form = ACTION_FORMS[action]()
+    if isinstance(form, ResolveForm):
+        form.root_cause.choices = [(c, c) for c in context.config().root_causes_for(
+            _touchpoint(case_id))]  # fmt: skip
+    if not form.validate():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return _case_page(case_id, 422, errors)
+    data: dict[str, Any] = {k: v for k, v in form.data.items() if k != "csrf_token"}
+    session = context.db()
+    try:
+        outcome = flows.perform(
+            session, user=current_user, case_id=case_id, action=action, data=data,
+            config=context.config(), now=context.now(),
+        )  # fmt: skip
+        session.commit()
+    except IllegalTransition as exc:
+        session.rollback()
+        return _case_page(case_id, 409, str(exc))
+    except InvalidCommand as exc:
+        session.rollback()
+        return _case_page(case_id, 422, str(exc))
+    context.notify(outcome.deliveries)
+    flash(f"Done: {action.replace('_', ' ')}.", "ok")
+    return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
+
+
+def _touchpoint(case_id: int) -> str:
+    case = flows.visible_case(
+        context.db(), user=current_user, case_id=case_id, config=context.config()
+    )
+    return case.touchpoint
+
+
+@bp.get("/dashboard")
+def dashboard() -> ResponseReturnValue:
+    """KPIs with charts for a period, by touchpoint or owner."""
+    try:
+        data = KpiQuery().load(request.args.to_dict(flat=False))
+    except ValidationError as exc:
+        return render_template("desk/error.html", code=422, message=str(exc.messages)), 422
+    now = context.now()
+    period = kpi_period(data, now.date())
+    tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now)}
+    return render_template(
+        "desk/dashboard.html", tables=tables, period=period, by=data["by"],
+        charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
+    )  # fmt: skip
+
+
+def _charts(tables: dict[str, kpis.Table]) -> dict[str, Any]:
+    per_day: dict[str, int] = {}
+    for day, _group, count in tables["complaints_per_day"].rows:
+        per_day[day] = per_day.get(day, 0) + count
+    nps: dict[str, list[tuple[int, float]]] = {}
+    for day, _group, n, score, _csat, _ces in tables["score_trends"].rows:
+        if score is not None:
+            nps.setdefault(day, []).append((n, score))
+    nps_day = {d: round(sum(n * s for n, s in v) / sum(n for n, _ in v), 1) for d, v in nps.items()}
+    backlog = [0, 0, 0, 0]
+    for _group, *buckets, _total in tables["backlog_by_age"].rows:
+        backlog = [a + b for a, b in zip(backlog, buckets, strict=True)]
+    return {
+        "complaints": charts.bar_chart("Complaints per day", list(per_day), list(per_day.values())),
+        "nps": charts.line_chart("NPS per day", list(nps_day), list(nps_day.values())),
+        "backlog": charts.bar_chart(
+            "Open backlog by age", ["< 1 day", "1-3 days", "3-7 days", "> 7 days"], backlog
+        ),
+    }
+
+
+@bp.get("/exports/cases.csv")
+def export_cases() -> ResponseReturnValue:
+    """The queue's cases as CSV (every page)."""
+    from services.desk.views import all_matching
+
+    try:
+        data = QueueQuery().load(request.args.to_dict(flat=False))
+    except ValidationError as exc:
+        abort(422, str(exc.messages))
+    f = queue_filter(context.db(), data, user=current_user, config=context.config())
+    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+
+
+@bp.get("/exports/kpis/<name>.csv")
+def export_kpi(name: str) -> ResponseReturnValue:
+    """One KPI table as CSV."""
+    if name not in kpis.TABLES:
+        abort(404)
+    try:
+        data = KpiQuery().load(request.args.to_dict(flat=False))
+    except ValidationError as exc:
+        abort(422, str(exc.messages))
+    now = context.now()
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    return csv_response(export.table_csv(table), f"{name}.csv")
+
+
+@bp.context_processor
+def _inject() -> dict[str, Any]:
+    return {"logout_form": PlainForm(formdata=None), "current_user": current_user}

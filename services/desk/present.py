@@ -1,0 +1,97 @@
+"""Turn stored rows into the plain dictionaries the API schemas and templates show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from services.desk import service
+from services.desk.config import DeskConfig
+from services.desk.enums import SlaState
+from services.desk.escalation import view_of
+from services.desk.models import User
+from services.desk.queue import QueueRow
+from services.desk.sla import sla_state
+from shared.models import Case, Response
+
+
+def _respondent(response: Response) -> str | None:
+    if response.respondent_name and response.respondent_email:
+        return f"{response.respondent_name} <{response.respondent_email}>"
+    return response.respondent_name or response.respondent_email or response.respondent_id
+
+
+def _user(user: User | None) -> dict[str, Any] | None:
+    return None if user is None else {"id": user.id, "email": user.email, "name": user.name}
+
+
+def summary(case: Case, response: Response, state: str, assignee: User | None) -> dict[str, Any]:
+    """The fields of a case the queue lists."""
+    return {
+        "id": case.id, "status": case.status, "priority": case.priority,
+        "touchpoint": case.touchpoint, "owner": case.owner, "team": case.team,
+        "assignee": _user(assignee), "created_at": case.created_at,
+        "ack_due_at": case.ack_due_at, "resolve_due_at": case.resolve_due_at,
+        "sla_state": state, "escalation_step": case.escalation_step,
+        "nps": response.nps, "csat": response.csat, "ces": response.ces,
+        "comment": response.comment, "respondent": _respondent(response),
+        "overdue": state == SlaState.OVERDUE,
+    }  # fmt: skip
+
+
+def rows(session: Session, page_rows: list[QueueRow]) -> list[dict[str, Any]]:
+    """Present a queue page, loading assignees in one query."""
+    users = service.users_by_id(
+        session, {r.case.assignee_id for r in page_rows if r.case.assignee_id}
+    )
+    return [
+        summary(r.case, r.response, r.sla_state, users.get(r.case.assignee_id or 0))
+        for r in page_rows
+    ]
+
+
+def detail(session: Session, case: Case, *, config: DeskConfig, now: Any) -> dict[str, Any]:
+    """Everything about one case: response, analysis, routing, deliveries, timeline, notes."""
+    response = case.response
+    assignee = session.get(User, case.assignee_id) if case.assignee_id else None
+    state = sla_state(view_of(case), now, config.due_soon)
+    out = summary(case, response, state, assignee)
+    out.update(
+        acknowledged_at=case.acknowledged_at, resolved_at=case.resolved_at,
+        closed_at=case.closed_at, root_cause=case.root_cause,
+        resolution_note=case.resolution_note,
+        root_causes=list(config.root_causes_for(case.touchpoint)),
+        reasons=case.reasons, analysis=case.analysis, touchpoints=case.touchpoints,
+        receivers=case.receivers, polarity=case.polarity,
+        response={
+            "id": response.id, "source": response.source, "external_id": response.external_id,
+            "submitted_at": response.submitted_at, "respondent_id": response.respondent_id,
+            "respondent_email": response.respondent_email,
+            "respondent_name": response.respondent_name, "touchpoint": response.touchpoint,
+            "nps": response.nps, "csat": response.csat, "ces": response.ces,
+            "comment": response.comment, "attributes": response.attributes,
+            "answers": response.raw,
+        },
+        deliveries=[
+            {"id": d.id, "kind": d.kind, "step": d.step, "receiver": d.receiver,
+             "channel": d.channel, "target": d.target, "status": d.status,
+             "attempts": d.attempts, "last_error": d.last_error, "sent_at": d.sent_at}
+            for d in case.deliveries
+        ],
+        timeline=[
+            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in case.events
+        ],
+        notes=[
+            {"id": n.id, "body": n.body, "author": n.author.email if n.author else None,
+             "created_at": n.created_at}
+            for n in service.notes_of(session, case_id=case.id)
+        ],
+        contacts=[
+            {"id": c.id, "channel": c.channel, "outcome": c.outcome, "note": c.note,
+             "user": c.user.email if c.user else None, "at": c.at}
+            for c in service.contacts_of(session, case_id=case.id)
+        ],
+    )  # fmt: skip
+    return out

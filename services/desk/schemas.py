@@ -1,0 +1,269 @@
+"""marshmallow schemas at every desk HTTP boundary; the OpenAPI document is built from them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from services.desk.enums import ContactChannel, ContactOutcome, SlaState
+from services.desk.kpis import GROUPS
+from services.desk.queue import MAX_LIMIT, OPEN, SORTS
+from shared.enums import CaseStatus, Priority
+
+TEXT_MAX = 10_000
+
+
+class CommaList(fields.List):
+    """A list given as repeated query parameters and/or comma-separated values."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        items = value if isinstance(value, list) else [value]
+        split = [part.strip() for item in items for part in str(item).split(",") if part.strip()]
+        return super()._deserialize(split, attr, data, **kwargs)
+
+
+class QueryArgs(Schema):
+    """Query-string arguments: single values arrive as one-item lists and are unwrapped."""
+
+    @pre_load
+    def _unwrap(self, data: Any, **_: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        lists = {name for name, f in self.fields.items() if isinstance(f, fields.List)}
+        return {
+            k: (v if k in lists or not isinstance(v, list) else (v[-1] if v else None))
+            for k, v in data.items()
+        }
+
+
+def _score(low: int, high: int, bound: str) -> fields.Integer:
+    return fields.Integer(validate=validate.Range(low, high), metadata={"description": bound})
+
+
+class QueueQuery(QueryArgs):
+    """Filters, search, sort and page of the case queue."""
+
+    status = CommaList(
+        fields.String(validate=validate.OneOf([OPEN, *CaseStatus])),
+        load_default=lambda: [OPEN],
+        metadata={"description": "statuses; 'open' means new, acknowledged and in progress"},
+    )
+    touchpoint = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
+    priority = CommaList(fields.String(validate=validate.OneOf(list(Priority))), load_default=list)
+    owner = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
+    team = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
+    assignee = fields.String(metadata={"description": "an email, or 'me'"})
+    sla = CommaList(fields.String(validate=validate.OneOf(list(SlaState))), load_default=list)
+    created_from = fields.Date()
+    created_to = fields.Date()
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+    sort = fields.String(load_default="newest", validate=validate.OneOf(list(SORTS)))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
+    cursor = fields.String(validate=validate.Length(max=500))
+    counts = fields.Boolean(load_default=True)
+    nps_min = _score(0, 10, "NPS at least")
+    nps_max = _score(0, 10, "NPS at most")
+    csat_min = _score(1, 5, "CSAT at least")
+    csat_max = _score(1, 5, "CSAT at most")
+    ces_min = _score(1, 7, "CES at least")
+    ces_max = _score(1, 7, "CES at most")
+
+
+class UserRef(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+
+
+class CaseSummary(Schema):
+    """One case as listed in the queue."""
+
+    id = fields.Integer()
+    status = fields.String()
+    priority = fields.String()
+    touchpoint = fields.String()
+    owner = fields.String()
+    team = fields.String(allow_none=True)
+    assignee = fields.Nested(UserRef, allow_none=True)
+    created_at = fields.DateTime()
+    ack_due_at = fields.DateTime(allow_none=True)
+    resolve_due_at = fields.DateTime(allow_none=True)
+    sla_state = fields.String()
+    overdue = fields.Boolean(metadata={"description": "past a deadline it has not met"})
+    escalation_step = fields.Integer()
+    nps = fields.Integer(allow_none=True)
+    csat = fields.Integer(allow_none=True)
+    ces = fields.Integer(allow_none=True)
+    comment = fields.String()
+    respondent = fields.String(allow_none=True)
+
+
+class QueuePage(Schema):
+    items = fields.List(fields.Nested(CaseSummary))
+    next_cursor = fields.String(allow_none=True)
+    counts = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(keys=fields.String(), values=fields.Integer()),
+        metadata={"description": "per facet (status, touchpoint, priority, sla), other filters on"},
+    )
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    detail = fields.Dict()
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    step = fields.Integer()
+    receiver = fields.String()
+    channel = fields.String()
+    target = fields.String()
+    status = fields.String()
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+
+
+class NoteOut(Schema):
+    id = fields.Integer()
+    body = fields.String()
+    author = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ContactOut(Schema):
+    id = fields.Integer()
+    channel = fields.String()
+    outcome = fields.String()
+    note = fields.String()
+    user = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class ResponseOut(Schema):
+    id = fields.Integer()
+    source = fields.String()
+    external_id = fields.String()
+    submitted_at = fields.DateTime()
+    respondent_id = fields.String(allow_none=True)
+    respondent_email = fields.String(allow_none=True)
+    respondent_name = fields.String(allow_none=True)
+    touchpoint = fields.String(allow_none=True)
+    nps = fields.Integer(allow_none=True)
+    csat = fields.Integer(allow_none=True)
+    ces = fields.Integer(allow_none=True)
+    comment = fields.String()
+    attributes = fields.Dict()
+    answers = fields.Raw(metadata={"description": "the raw payload as received"})
+
+
+class CaseDetail(CaseSummary):
+    """A case with everything the case page shows."""
+
+    acknowledged_at = fields.DateTime(allow_none=True)
+    resolved_at = fields.DateTime(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
+    root_cause = fields.String(allow_none=True)
+    resolution_note = fields.String(allow_none=True)
+    root_causes = fields.List(fields.String(), metadata={"description": "codes allowed to resolve"})
+    reasons = fields.Dict()
+    analysis = fields.Dict()
+    touchpoints = fields.Dict()
+    receivers = fields.Dict()
+    polarity = fields.Float(allow_none=True)
+    response = fields.Nested(ResponseOut)
+    deliveries = fields.List(fields.Nested(DeliveryOut))
+    timeline = fields.List(fields.Nested(EventOut))
+    notes = fields.List(fields.Nested(NoteOut))
+    contacts = fields.List(fields.Nested(ContactOut))
+
+
+class Empty(Schema):
+    """No body needed."""
+
+
+class ResolveIn(Schema):
+    root_cause = fields.String(required=True, validate=validate.Length(1, 100))
+    resolution_note = fields.String(required=True, validate=validate.Length(1, TEXT_MAX))
+
+
+class ReopenIn(Schema):
+    to = fields.String(
+        load_default=CaseStatus.ACKNOWLEDGED,
+        validate=validate.OneOf([CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS]),
+    )
+    reason = fields.String(required=True, validate=validate.Length(1, TEXT_MAX))
+
+
+class AssignIn(Schema):
+    assignee = fields.Email(metadata={"description": "the user's email"})
+    team = fields.String(validate=validate.Length(1, 100))
+
+    @validates_schema
+    def _someone(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("assignee") and not data.get("team"):
+            raise ValidationError("give an assignee, a team, or both")
+
+
+class NoteIn(Schema):
+    body = fields.String(required=True, validate=validate.Length(1, TEXT_MAX))
+
+
+class ContactIn(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(list(ContactChannel)))
+    outcome = fields.String(required=True, validate=validate.OneOf(list(ContactOutcome)))
+    note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
+
+
+ACTION_SCHEMAS: dict[str, type[Schema]] = {
+    "acknowledge": Empty,
+    "start": Empty,
+    "close": Empty,
+    "resolve": ResolveIn,
+    "reopen": ReopenIn,
+    "assign": AssignIn,
+    "notes": NoteIn,
+    "contacts": ContactIn,
+}
+
+
+class KpiQuery(QueryArgs):
+    start = fields.Date(metadata={"description": "first day (default: 29 days before end)"})
+    end = fields.Date(metadata={"description": "last day, inclusive (default: today)"})
+    by = fields.String(load_default="all", validate=validate.OneOf(GROUPS))
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("start must not be after end", "start")
+        if data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 366:
+            raise ValidationError("a period is at most a year", "start")
+
+
+class KpiTableOut(Schema):
+    name = fields.String()
+    title = fields.String()
+    columns = fields.List(fields.String())
+    rows = fields.List(fields.List(fields.Raw()))
+
+
+class KpisOut(Schema):
+    start = fields.Date()
+    end = fields.Date()
+    by = fields.String()
+    tables = fields.List(fields.Nested(KpiTableOut))
+
+
+class Error(Schema):
+    """The one error shape of every endpoint."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -1,0 +1,215 @@
+"""The desk's JSON API: queue, case detail, lifecycle actions, KPIs and CSV exports.
+
+Authenticated with personal API tokens (`Authorization: Bearer cxd_...`); the token's user and
+role decide what is visible and what may change, exactly as on the web pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+from flask import Blueprint, Response, g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnprocessableEntity
+
+from services.desk import context, export, flows, kpis, present
+from services.desk.filters import kpi_period, queue_filter
+from services.desk.lifecycle import IllegalTransition, InvalidCommand
+from services.desk.models import User
+from services.desk.openapi import documented
+from services.desk.queue import MAX_LIMIT, BadCursor, QueueFilter, facet_counts, page
+from services.desk.schemas import (
+    ACTION_SCHEMAS,
+    CaseDetail,
+    KpiQuery,
+    KpisOut,
+    QueuePage,
+    QueueQuery,
+)
+from services.desk.users import user_for_token
+from services.ingest.errors import http_error
+
+bp = Blueprint("desk_api", __name__)
+EXPORT_CAP = 100_000
+
+
+@bp.before_request
+def require_token() -> None:
+    """Reject the request with 401 unless it carries an active user's API token."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = None
+    if scheme.lower() == "bearer" and token.strip():
+        session = context.db()
+        user = user_for_token(session, token=token.strip(), now=context.now())
+        session.commit()
+    if user is None:
+        raise Unauthorized(
+            description="a valid desk API token is required (Authorization: Bearer cxd_...)",
+            www_authenticate=WWWAuthenticate("bearer", {"realm": "cxloop-desk"}),
+        )
+    g.desk_user = user
+
+
+def current_user() -> User:
+    """Return the authenticated user of this request."""
+    return g.desk_user
+
+
+def _args(schema: Any) -> dict[str, Any]:
+    return schema.load(request.args.to_dict(flat=False))
+
+
+def run_queue(data: dict[str, Any]) -> tuple[QueueFilter, Any]:
+    """Build the filter and fetch one page; a bad cursor is a 422."""
+    session = context.db()
+    f = queue_filter(session, data, user=current_user(), config=context.config())
+    try:
+        return f, page(session, f, now=context.now(), config=context.config())
+    except BadCursor as exc:
+        raise http_error(UnprocessableEntity, str(exc), {"cursor": [str(exc)]}) from exc
+
+
+@bp.get("/v1/desk/queue")
+@documented("List cases with filters, search, sort, pages and counts", query=QueueQuery,
+            response=QueuePage)  # fmt: skip
+def queue() -> dict[str, Any]:
+    """List the cases the user may see."""
+    data = _args(QueueQuery())
+    f, result = run_queue(data)
+    session = context.db()
+    counts = (
+        facet_counts(session, f, now=context.now(), config=context.config())
+        if data["counts"]
+        else {}
+    )
+    body = {"items": present.rows(session, result.rows), "next_cursor": result.next_cursor,
+            "counts": counts}  # fmt: skip
+    return QueuePage().dump(body)
+
+
+def _detail(case_id: int) -> dict[str, Any]:
+    session, config = context.db(), context.config()
+    case = flows.visible_case(session, user=current_user(), case_id=case_id, config=config)
+    return CaseDetail().dump(present.detail(session, case, config=config, now=context.now()))
+
+
+@bp.get("/v1/desk/cases/<int:case_id>")
+@documented("Everything about one case", response=CaseDetail)
+def case_detail(case_id: int) -> dict[str, Any]:
+    """Show one case with its response, routing, deliveries, timeline, notes and contacts."""
+    session = context.db()
+    case = flows.visible_case(
+        session, user=current_user(), case_id=case_id, config=context.config()
+    )
+    return CaseDetail().dump(
+        present.detail(session, case, config=context.config(), now=context.now())
+    )
+
+
+def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Run an action, commit, notify, and return the updated case; errors in the one shape."""
+    session = context.db()
+    try:
+        outcome = flows.perform(
+            session, user=current_user(), case_id=case_id, action=action, data=data,
+            config=context.config(), now=context.now(),
+        )  # fmt: skip
+        session.commit()
+    except IllegalTransition as exc:
+        session.rollback()
+        raise http_error(Conflict, str(exc)) from exc
+    except InvalidCommand as exc:
+        session.rollback()
+        raise http_error(UnprocessableEntity, "the request is invalid", exc.errors) from exc
+    except Exception:
+        session.rollback()
+        raise
+    context.notify(outcome.deliveries)
+    session.expire_all()
+    case = flows.visible_case(
+        session, user=current_user(), case_id=case_id, config=context.config()
+    )
+    return CaseDetail().dump(
+        present.detail(session, case, config=context.config(), now=context.now())
+    )
+
+
+def _action_view(action: str) -> Any:
+    schema = ACTION_SCHEMAS[action]
+
+    def view(case_id: int) -> dict[str, Any]:
+        body = request.get_json(silent=True)
+        if body is None and request.get_data():
+            raise http_error(UnprocessableEntity, "the body must be a JSON object")
+        return act(case_id, action, schema().load(body or {}))
+
+    view.__name__ = f"case_{action}"
+    view.__doc__ = f"{action.capitalize()} a case."
+    errors = (401, 403, 404, 409) if action not in ("notes", "contacts") else (401, 403, 404)
+    return documented(f"{action.capitalize()} a case", body=schema, response=CaseDetail,
+                      errors=errors)(view)  # fmt: skip
+
+
+for _action in flows.ACTIONS:
+    bp.add_url_rule(
+        f"/v1/cases/<int:case_id>/{_action}", view_func=_action_view(_action), methods=["POST"]
+    )
+
+
+@bp.get("/v1/desk/kpis")
+@documented("KPI tables for a period, by touchpoint or owner", query=KpiQuery, response=KpisOut)
+def kpi_tables() -> dict[str, Any]:
+    """Compute every KPI table for the period."""
+    data = _args(KpiQuery())
+    now = context.now()
+    period = kpi_period(data, now.date())
+    tables = kpis.all_tables(context.db(), period, data["by"], now)
+    return KpisOut().dump({"start": period.start, "end": period.end, "by": data["by"],
+                           "tables": [t.__dict__ for t in tables]})  # fmt: skip
+
+
+def all_matching(f: QueueFilter) -> Iterator[dict[str, Any]]:
+    """Every case matching a filter, page by page (capped)."""
+    session, config, now = context.db(), context.config(), context.now()
+    f = replace(f, limit=MAX_LIMIT, cursor=None)
+    seen = 0
+    while seen < EXPORT_CAP:
+        result = page(session, f, now=now, config=config)
+        yield from present.rows(session, result.rows)
+        seen += len(result.rows)
+        if result.next_cursor is None:
+            return
+        f = replace(f, cursor=result.next_cursor)
+
+
+def csv_response(text: str, filename: str) -> Response:
+    """Return CSV as a download."""
+    return Response(
+        text, mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )  # fmt: skip
+
+
+@bp.get("/v1/desk/exports/cases.csv")
+@documented("Cases matching the queue filters, as CSV", query=QueueQuery, content_type="text/csv")
+def export_cases() -> Response:
+    """Export the filtered cases."""
+    f = queue_filter(
+        context.db(), _args(QueueQuery()), user=current_user(), config=context.config()
+    )
+    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+
+
+@bp.get("/v1/desk/exports/kpis/<name>.csv")
+@documented("One KPI table as CSV", query=KpiQuery, content_type="text/csv")
+def export_kpi(name: str) -> Response:
+    """Export one KPI table."""
+    if name not in kpis.TABLES:
+        raise NotFound(f"no KPI table {name!r}; try one of {', '.join(kpis.TABLES)}")
+    data = _args(KpiQuery())
+    now = context.now()
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    return csv_response(export.table_csv(table), f"{name}.csv")
