@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from services.desk.enums import ContactChannel, ContactOutcome
@@ -12,8 +15,9 @@ from shared.enums import CaseStatus
 TEXT = Length(max=10_000)
 
 
-def _choices(values: object) -> list[tuple[str, str]]:
-    return [(str(v), str(v).replace("_", " ")) for v in values]  # type: ignore[attr-defined]
+def choices(values: Iterable[str]) -> list[SelectChoice]:
+    """Select options for codes, labelled readably."""
+    return [SelectChoice(str(v), str(v).replace("_", " ")) for v in values]
 
 
 class LoginForm(FlaskForm):
@@ -32,7 +36,7 @@ class ResolveForm(FlaskForm):
 
 class ReopenForm(FlaskForm):
     to = SelectField(
-        "Reopen as", choices=_choices((CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS))
+        "Reopen as", choices=choices((CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS))
     )
     reason = TextAreaField("Reason", validators=[DataRequired(), TEXT])
 
@@ -47,8 +51,8 @@ class NoteForm(FlaskForm):
 
 
 class ContactForm(FlaskForm):
-    channel = SelectField("Channel", choices=_choices(ContactChannel))
-    outcome = SelectField("Outcome", choices=_choices(ContactOutcome))
+    channel = SelectField("Channel", choices=choices(ContactChannel))
+    outcome = SelectField("Outcome", choices=choices(ContactOutcome))
     note = TextAreaField("What was said", validators=[Optional(), TEXT])
 
 

@@ -48,6 +48,19 @@ class User(Base):
         """How the person is shown in timelines and lists."""
         return self.name or self.email
 
+    # What Flask-Login asks of a logged-in user.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        """Deactivated users cannot log in and their sessions stop working."""
+        return self.active
+
+    def get_id(self) -> str:
+        """The id kept in the signed session cookie."""
+        return str(self.id)
+
 
 class ApiToken(Base):
     """A machine credential acting as one user; only its SHA-256 digest is stored."""

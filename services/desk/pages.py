@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from services.desk import charts, context, export, flows, kpis, present
 from services.desk.access import can_change
 from services.desk.filters import kpi_period, queue_filter
-from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm
+from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm, choices
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
 from services.desk.queue import BadCursor, facet_counts, page
@@ -140,7 +140,7 @@ def _case_page(case_id: int, status: int = 200, error: str | None = None) -> Res
     forms = {name: form_type(formdata=None) for name, form_type in ACTION_FORMS.items()}
     resolve = forms["resolve"]
     assert isinstance(resolve, ResolveForm)
-    resolve.root_cause.choices = [(c, c.replace("_", " ")) for c in detail["root_causes"]]
+    resolve.root_cause.choices = choices(detail["root_causes"])
     writable = can_change(current_user, case, config)
     return render_template(
         "desk/case.html", case=detail, forms=forms, writable=writable, error=error,
@@ -160,8 +160,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         abort(404)
     form = ACTION_FORMS[action]()
     if isinstance(form, ResolveForm):
-        form.root_cause.choices = [(c, c) for c in context.config().root_causes_for(
-            _touchpoint(case_id))]  # fmt: skip
+        form.root_cause.choices = choices(context.config().root_causes_for(_touchpoint(case_id)))
     if not form.validate():
         errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
         return _case_page(case_id, 422, errors)

@@ -15,6 +15,7 @@ from services.desk import init_app
 from services.desk.users import issue_token
 from services.ingest.errors import register_error_handlers
 from shared.db import transaction
+from shared.runtime import runtime
 from shared.settings import EXAMPLE_DESK, Secret, Settings
 from tests.desk.factories import T0, add_assignment, make_case, make_user
 
@@ -39,6 +40,7 @@ def app(desk_settings: Settings) -> Iterator[Flask]:
     app.extensions["desk"] = replace(app.extensions["desk"], clock=lambda: NOW)
     yield app
     app.extensions["desk"].celery.close()
+    runtime(desk_settings).engine.dispose()
 
 
 @pytest.fixture
