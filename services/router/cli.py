@@ -16,7 +16,7 @@ from shared.settings import Settings
 
 OUTPUT_KEYS = (
     "response_id", "dissatisfied", "reasons", "polarity", "touchpoints", "receivers", "priority",
-    "touchpoint", "evidence", "explanation",
+    "touchpoint", "owner", "evidence", "explanation",
 )  # fmt: skip
 
 _config_option = click.option(

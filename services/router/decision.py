@@ -10,7 +10,7 @@ from typing import Any
 
 from services.router.config import RouterConfig
 from services.router.policy import Decision, Scores, decide
-from services.router.routing import Route, labels_for, matching_routes
+from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
 from services.router.touchpoints import TouchpointDetector, TouchpointMatch
 from shared.enums import Priority
@@ -34,6 +34,7 @@ class RoutingOutcome:
     touchpoint: str
     touchpoint_source: str  # explicit | detected | default
     touchpoints: tuple[TouchpointMatch, ...]
+    owner: str | None
     receivers: tuple[str, ...]
     routes: tuple[str, ...]
     labels: Mapping[str, str]
@@ -57,6 +58,7 @@ class RoutingOutcome:
                 {"name": m.name, "score": m.score, "evidence": list(m.evidence)}
                 for m in self.touchpoints
             ],
+            "owner": self.owner,
             "receivers": list(self.receivers),
             "routes": list(self.routes),
             "labels": dict(self.labels),
@@ -102,6 +104,7 @@ def route_response(
         touchpoint=touchpoint,
         touchpoint_source=source,
         touchpoints=detected,
+        owner=owner_of(nodes),
         receivers=receivers,
         routes=tuple(node.path for node in nodes),
         labels=labels,
@@ -142,4 +145,4 @@ def _explain(
     if not decision.dissatisfied:
         return f"{verdict}. {where}; no case, nobody alerted."
     routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)
-    return f"{verdict}. {where}. Routed to {routed}."
+    return f"{verdict}. {where}. Owner {owner_of(nodes)}; routed to {routed}."

@@ -111,6 +111,18 @@ def matching_routes(route: Route, labels: Mapping[str, str]) -> list[Route]:
     return found or [route]
 
 
+def owner_of(nodes: Sequence[Route]) -> str | None:
+    """Return the owning receiver among matched nodes: the first that ended the search.
+
+    A node with `continue` is a copy sent on the way (e.g. champions hearing of every p1), so
+    the owner is the first matched node without it; if every match continued, the last one.
+    """
+    for node in nodes:
+        if not node.continue_:
+            return node.receiver
+    return nodes[-1].receiver if nodes else None
+
+
 def match(route: Route, labels: Mapping[str, str]) -> list[str]:
     """Return the receivers the labels go to, in tree order, each once."""
     return list(dict.fromkeys(node.receiver for node in matching_routes(route, labels)))

@@ -86,7 +86,7 @@ def _new_case(
     now: datetime,
 ) -> Case:  # fmt: skip
     assert outcome.priority is not None, "only dissatisfied responses become cases"
-    owner = outcome.receivers[0] if outcome.receivers else config.route.receiver
+    owner = outcome.owner or config.route.receiver
     case = Case(
         response_id=response.id,
         status=CaseStatus.NEW,

@@ -48,13 +48,15 @@ def test_routes_test_prints_one_json_line_per_response() -> None:
     assert late["response_id"] == "late" and late["dissatisfied"] is True
     assert late["priority"] == "p1" and late["touchpoint"] == "delivery"
     assert late["receivers"] == ["cx-champions", "delivery-eu"]
+    assert late["owner"] == "delivery-eu"
     assert late["reasons"][0] == "NPS 2 is a detractor (0-6)"
     assert late["polarity"] < 0
     assert late["touchpoints"][0]["name"] == "delivery"
     assert "parcel" in late["touchpoints"][0]["evidence"]
     assert happy["dissatisfied"] is False and happy["receivers"] == [] and happy["priority"] is None
     assert bill["touchpoint"] == "billing"
-    assert bill["receivers"] == ["cx-champions", "billing-team", "support-team"]
+    assert bill["receivers"] == ["cx-champions", "support-team", "billing-team"]
+    assert bill["owner"] == "billing-team"
 
 
 def test_invalid_lines_are_reported_and_fail_the_run_at_the_end(tmp_path: Path) -> None:

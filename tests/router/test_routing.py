@@ -6,7 +6,15 @@ import pytest
 
 from services.router.config import parse_config
 from services.router.policy import Decision, Thresholds
-from services.router.routing import Op, Route, labels_for, match, parse_matcher
+from services.router.routing import (
+    Op,
+    Route,
+    labels_for,
+    match,
+    matching_routes,
+    owner_of,
+    parse_matcher,
+)
 from services.router.scoring import Sentiment
 from shared.enums import Priority
 
@@ -105,6 +113,21 @@ def test_a_receiver_reached_twice_is_listed_once() -> None:
         source="t.yml",
     )  # fmt: skip
     assert match(config.route, {"plan": "enterprise", "priority": "p1"}) == ["champions"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "owner"),
+    [
+        ({"touchpoint": "delivery", "priority": "p1", "region": "eu"}, "delivery-eu"),
+        ({"touchpoint": "billing", "plan": "enterprise"}, "billing"),
+        ({"priority": "p1", "plan": "enterprise"}, "enterprise"),  # every match continued
+        ({}, "champions"),
+    ],
+)
+def test_the_owner_is_the_first_match_that_did_not_continue(
+    tree: Route, labels: dict[str, str], owner: str
+) -> None:
+    assert owner_of(matching_routes(tree, labels)) == owner
 
 
 @pytest.mark.parametrize(

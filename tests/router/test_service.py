@@ -68,7 +68,7 @@ def test_a_dissatisfied_response_becomes_one_case_with_a_delivery_per_target(
         case = session.scalars(select(Case)).one()
         assert case.response_id == response_id
         assert (case.status, case.priority, case.touchpoint) == ("new", "p1", "delivery")
-        assert case.owner == "cx-champions"
+        assert case.owner == "delivery-eu"  # champions get a copy of every p1
         assert case.receivers["receivers"] == ["cx-champions", "delivery-eu"]
         assert case.reasons["reasons"][0] == "NPS 2 is a detractor (0-6)"
         assert case.polarity is not None and case.polarity < 0
@@ -82,7 +82,7 @@ def test_a_dissatisfied_response_becomes_one_case_with_a_delivery_per_target(
         ]
         assert delivery_ids == [d.id for d in case.deliveries]
         assert [e.action for e in case.events] == ["created", "routed"]
-        assert "Routed to cx-champions" in case.events[1].detail["explanation"]
+        assert "Owner delivery-eu; routed to cx-champions" in case.events[1].detail["explanation"]
         assert session.get(Response, response_id).routed_at == NOW  # type: ignore[union-attr]
 
 

@@ -90,7 +90,7 @@ def test_a_worker_turns_a_stored_response_into_a_case_once(
     wait_until(lambda: queued_deliveries(redis_url) == delivery_ids)
     with sessions() as session:
         case = session.scalars(select(Case)).one()
-        assert (case.priority, case.touchpoint, case.owner) == ("p1", "delivery", "cx-champions")
+        assert (case.priority, case.touchpoint, case.owner) == ("p1", "delivery", "delivery-us")
         assert {d.receiver for d in case.deliveries} == {"cx-champions", "delivery-us"}
         assert {d.status for d in case.deliveries} == {"pending"}
 
