@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
 
 from services.desk import service
 from services.desk.access import visible_cases
@@ -40,3 +41,8 @@ def kpi_period(data: dict[str, Any], today: date) -> Period:
     end = data.get("end") or today
     start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
     return Period(start, end)
+
+
+def query_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
+    """Return the query string as lists, leaving out empty values (blank form fields)."""
+    return {k: kept for k, values in args.lists() if (kept := [v for v in values if v.strip()])}

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.desk import charts, context, export, flows, kpis, present
 from services.desk.access import can_change
-from services.desk.filters import kpi_period, queue_filter
+from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm, choices
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
@@ -119,17 +119,17 @@ def queue() -> ResponseReturnValue:
     """The queue page: filters, counts, one page of cases."""
     session, config = context.db(), context.config()
     try:
-        data = QueueQuery().load(request.args.to_dict(flat=False))
+        data = QueueQuery().load(query_args(request.args))
         f = queue_filter(session, data, user=current_user, config=config)
         result = page(session, f, now=context.now(), config=config)
     except (ValidationError, BadCursor) as exc:
         message = str(exc.messages if isinstance(exc, ValidationError) else exc)
         return render_template("desk/error.html", code=422, message=message), 422
     counts = facet_counts(session, f, now=context.now(), config=config)
-    args = {k: v for k, v in request.args.items(multi=True) if k != "cursor"}
+    args = {k: v[-1] for k, v in query_args(request.args).items() if k != "cursor"}
     return render_template(
         "desk/queue.html", items=present.rows(session, result.rows), counts=counts, data=data,
-        next_cursor=result.next_cursor, args=request.args, export_args=args,
+        next_cursor=result.next_cursor, export_args=args,
     )  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def _touchpoint(case_id: int) -> str:
 def dashboard() -> ResponseReturnValue:
     """KPIs with charts for a period, by touchpoint or owner."""
     try:
-        data = KpiQuery().load(request.args.to_dict(flat=False))
+        data = KpiQuery().load(query_args(request.args))
     except ValidationError as exc:
         return render_template("desk/error.html", code=422, message=str(exc.messages)), 422
     now = context.now()
@@ -233,7 +233,7 @@ def export_cases() -> ResponseReturnValue:
     from services.desk.views import all_matching
 
     try:
-        data = QueueQuery().load(request.args.to_dict(flat=False))
+        data = QueueQuery().load(query_args(request.args))
     except ValidationError as exc:
         abort(422, str(exc.messages))
     f = queue_filter(context.db(), data, user=current_user, config=context.config())
@@ -246,7 +246,7 @@ def export_kpi(name: str) -> ResponseReturnValue:
     if name not in kpis.TABLES:
         abort(404)
     try:
-        data = KpiQuery().load(request.args.to_dict(flat=False))
+        data = KpiQuery().load(query_args(request.args))
     except ValidationError as exc:
         abort(422, str(exc.messages))
     now = context.now()

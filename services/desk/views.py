@@ -15,7 +15,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnprocessableEntity
 
 from services.desk import context, export, flows, kpis, present
-from services.desk.filters import kpi_period, queue_filter
+from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
 from services.desk.openapi import documented
@@ -59,7 +59,7 @@ def current_user() -> User:
 
 
 def _args(schema: Any) -> dict[str, Any]:
-    return schema.load(request.args.to_dict(flat=False))
+    return schema.load(query_args(request.args))
 
 
 def run_queue(data: dict[str, Any]) -> tuple[QueueFilter, Any]:

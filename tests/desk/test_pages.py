@@ -70,7 +70,7 @@ def test_an_owner_cannot_open_or_change_another_teams_case_page(
 def test_a_viewer_gets_no_forms_and_403_on_writes(client: FlaskClient, world: World) -> None:
     log_in(client, "vic@example.com")
     page = client.get(f"/cases/{world.delivery_case}").text
-    assert "/acknowledge" not in page and "<form method=\"post\" action=\"/cases" not in page
+    assert "/acknowledge" not in page and '<form method="post" action="/cases' not in page
     token = csrf(client, "/queue")
     response = client.post(f"/cases/{world.delivery_case}/acknowledge", data={"csrf_token": token})
     assert response.status_code == 403

@@ -1,0 +1,82 @@
+"""A real browser (headless Chromium) walks through the desk the way a champion would."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.desk.conftest import World
+from tests.desk.factories import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
+]
+
+
+@pytest.fixture
+def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
+    """The desk served over real HTTP on a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_champion_works_a_case_in_the_browser(base_url: str, world: World) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page()
+        page.goto(f"{base_url}/queue")
+        page.get_by_label("Email").fill("champ@example.com")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+        page.get_by_label("Touchpoint").fill("delivery")
+        page.get_by_role("button", name="Apply").click()
+        rows = page.locator("table.queue tbody tr")
+        sync_api.expect(rows).to_have_count(1)
+        page.get_by_role("link", name=f"#{world.delivery_case}").click()
+        sync_api.expect(page.locator("blockquote.comment")).to_contain_text("over the fence")
+
+        page.get_by_role("button", name="Acknowledge").click()
+        sync_api.expect(page.locator(".flash")).to_contain_text("acknowledge")
+        page.get_by_label("Note", exact=True).fill("Asked the courier for photos")
+        page.get_by_role("button", name="Add note").click()
+        page.get_by_label("Root cause").select_option("carrier_delay")
+        page.get_by_label("Resolution note").fill("Refund issued and courier briefed")
+        page.get_by_role("button", name="Resolve").click()
+
+        timeline = page.locator("ol.timeline")
+        sync_api.expect(timeline).to_contain_text("acknowledge by champ@example.com")
+        sync_api.expect(timeline).to_contain_text("note by champ@example.com")
+        sync_api.expect(timeline).to_contain_text("resolve by champ@example.com")
+        sync_api.expect(page.locator("h1 .status")).to_have_text("resolved")
+        sync_api.expect(page.locator("ul.notes").first).to_contain_text(
+            "Asked the courier for photos"
+        )
+
+        page.get_by_role("link", name="Dashboard").click()
+        page.get_by_label("From", exact=True).fill("2026-03-01")
+        page.get_by_label("To", exact=True).fill("2026-03-07")
+        page.get_by_role("button", name="Show").click()
+        sync_api.expect(page.locator("svg.chart")).to_have_count(3)
+        sync_api.expect(
+            page.get_by_role("heading", name="Time to acknowledge and resolve (hours)")
+        ).to_be_visible()
+        sync_api.expect(page.locator("#t-response_times ~ div table")).to_contain_text("all")
+        browser.close()
