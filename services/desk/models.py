@@ -110,6 +110,9 @@ class Contact(Base):
     user: Mapped[User | None] = relationship()
 
 
+# Score trends select responses by when they were submitted.
+Index("ix_responses_submitted", Response.submitted_at)
+
 # Substring search in comments (the queue's `q`) stays fast on PostgreSQL with a trigram index;
 # on SQLite the same name is a plain index (the migration tests compare one schema for both).
 Index(

@@ -4,8 +4,8 @@ from typing import Any
 
 from alembic import context
 
-from shared.db import make_engine
 import services.desk.models  # noqa: F401  (desk tables join the metadata)
+from shared.db import make_engine
 from shared.models import Base, UTCDateTime
 
 config = context.config

@@ -108,6 +108,7 @@ def upgrade() -> None:
         for name, columns in CASE_INDEXES.items():
             batch_op.create_index(name, columns)
 
+    op.create_index("ix_responses_submitted", "responses", ["submitted_at"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_index(
@@ -121,6 +122,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_responses_comment_trgm", table_name="responses")
+    op.drop_index("ix_responses_submitted", table_name="responses")
     with op.batch_alter_table("cases") as batch_op:
         for name in CASE_INDEXES:
             batch_op.drop_index(name)
