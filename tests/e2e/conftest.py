@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import Settings
+from shared.settings import Secret, Settings
 from tests.e2e.harness import free_port
 from tests.support.slack_standin import SlackStandin, slack_standin
 from tests.support.smtp import SMTPRecorder, smtp_server
@@ -61,6 +61,7 @@ def loop_settings(
         redis_url=redis_url,
         routes_file=routes,
         api_keys=(KEY,),
+        secret_key=Secret("e2e-secret-key"),
         bind=f"127.0.0.1:{port}",
         public_url=f"http://127.0.0.1:{port}",
         web_workers=1,
