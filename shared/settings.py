@@ -10,6 +10,7 @@ from pathlib import Path
 PREFIX = "CXLOOP_"
 EXAMPLE_ROUTES = Path(__file__).resolve().parent.parent / "examples" / "retailer" / "routes.yml"
 EXAMPLE_DESK = EXAMPLE_ROUTES.with_name("desk.yml")
+EXAMPLE_SOURCES = EXAMPLE_ROUTES.with_name("sources.yml")
 
 
 class Secret(str):
@@ -35,6 +36,7 @@ class Settings:
     redis_url: str = ""
     routes_file: Path = EXAMPLE_ROUTES
     desk_file: Path = EXAMPLE_DESK
+    sources_file: Path = EXAMPLE_SOURCES
     api_keys: tuple[Secret, ...] = ()
     public_url: str = "http://127.0.0.1:8000"
     bind: str = "127.0.0.1:8000"

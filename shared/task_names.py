@@ -6,6 +6,7 @@ NOTIFIER_QUEUE = "notifier"
 PROCESS_RESPONSE = "router.process_response"
 SWEEP_UNROUTED = "router.sweep_unrouted"
 CHECK_SLA = "router.check_sla"
+FETCH_RESPONSE = "router.fetch_response"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 
