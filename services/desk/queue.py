@@ -107,9 +107,13 @@ def conditions(
 ) -> list[Any]:
     """Return the WHERE conditions of a filter, leaving out one facet (for its counts)."""
     where: list[Any] = list(f.scope)
-    if f.status and skip != "status":
+    if f.status:
         statuses = {s for s in f.status if s != OPEN}
         if OPEN in f.status:
+            statuses.update(OPEN_CASE_STATUSES)
+        if skip == "status":
+            # The status facet counts the open statuses and the chosen ones, not every closed
+            # case ever: that would scan the whole history on each queue view.
             statuses.update(OPEN_CASE_STATUSES)
         where.append(Case.status.in_(sorted(statuses)))
     for name, values in (("touchpoint", f.touchpoint), ("priority", f.priority)):
