@@ -141,7 +141,9 @@ def write_section(path: Path, n: int, runs: int, results: list[tuple[str, float]
         "## Case desk", "",
         f"`bench/desk_queue.py`: {n:,} cases in PostgreSQL (seeded with generate_series), "
         f"p95 over {runs} runs of each query through the desk's own code, KPI period 30 days, "
-        f"measured {datetime.now(UTC):%Y-%m-%d} on this machine. Target: p95 < 100 ms.", "",
+        f"measured {datetime.now(UTC):%Y-%m-%d} on this machine. Target: p95 < 100 ms. "
+        "Data: cases over about two years (one every 63 s), 1% open, 4% resolved, the rest "
+        "closed; six touchpoints; every response has a comment (trigram-indexed search).", "",
         "| Query | p95 (ms) |", "|---|---:|",
         *(f"| {name} | {ms:.1f} |" for name, ms in results), "",
     ]  # fmt: skip
