@@ -1,0 +1,201 @@
+"""The adapter interface every survey source implements, and the registry keyed by type."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from services.ingest.sources.config import SourceConfig
+
+
+class SignatureError(Exception):
+    """The request is not signed by the vendor: answered 401 and stored nowhere."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PayloadError(Exception):
+    """A correctly signed body that is not the vendor's documented format: answered 400."""
+
+
+class FetchError(Exception):
+    """Fetching a thin event's full response from the vendor's API failed."""
+
+
+class TransientFetchError(FetchError):
+    """Worth retrying: timeout, connection error, 5xx, 429."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentFetchError(FetchError):
+    """Retrying will not help: bad token, unknown response, a body we cannot read."""
+
+
+class Kind(StrEnum):
+    """What a question is, as far as default mapping cares."""
+
+    NPS = "nps"
+    SCALE = "scale"  # opinion / linear scale
+    RATING = "rating"  # stars, smileys
+    LONG_TEXT = "long_text"
+    TEXT = "text"
+    EMAIL = "email"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer, named by every identifier a mapping may use (id, ref, title)."""
+
+    keys: tuple[str, ...]
+    kind: Kind
+    value: Any
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A vendor response in vendor-neutral terms, before the source's mapping is applied."""
+
+    response_id: str
+    submitted_at: datetime
+    answers: tuple[Answer, ...] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)  # hidden fields, embedded data...
+    respondent: Mapping[str, Any] = field(default_factory=dict)  # id, email, name
+    scores: Mapping[str, Any] = field(default_factory=dict)  # scores the vendor states directly
+    comment: str | None = None  # a comment the vendor states directly
+    version: datetime | None = None  # when the vendor last changed it; older events are stale
+
+
+@dataclass(frozen=True)
+class Thin:
+    """A thin event: only ids; the full response is fetched later from the vendor's API."""
+
+    response_id: str
+    occurred_at: datetime
+    ref: Mapping[str, Any]  # what `fetch` needs (survey id, response id...)
+
+
+@dataclass(frozen=True)
+class ParseResult:
+    """What one webhook request carried: responses, a thin event, or nothing to store."""
+
+    event_id: str | None = None
+    submissions: tuple[Submission, ...] = ()
+    generic: tuple[dict[str, Any], ...] = ()  # already in the generic form (signed JSON sources)
+    thin: Thin | None = None
+    ignored: str | None = None  # why nothing is stored (a ping, another event type)
+    reply: Mapping[str, Any] | None = None  # the body the vendor expects for an ignored event
+    payload: Any = None  # the parsed body, kept as the raw record
+
+
+class SourceAdapter:
+    """One vendor: verify its signature over raw bytes, parse its payload, fetch thin events."""
+
+    type: ClassVar[str]
+    label: ClassVar[str]
+    thin: ClassVar[bool] = False
+    ces_scale: ClassVar[str] = "effort"  # how the vendor's CES question reads by default
+
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
+    ) -> None:
+        """Raise SignatureError unless one of the source's secrets signed this request."""
+        raise NotImplementedError
+
+    def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
+        """Read a verified body; raise PayloadError if it is not the vendor's format."""
+        raise NotImplementedError
+
+    def handshake(self, method: str, args: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+        """Answer a HEAD/GET URL check made when the webhook is created."""
+        return {"status": "ready", "source_type": self.type}, 200
+
+    def fetch(self, ref: Mapping[str, Any], source: SourceConfig, timeout: float) -> Submission:
+        """Fetch a thin event's full response from the vendor's API."""
+        raise PermanentFetchError(f"{self.type} sources do not fetch responses")
+
+
+_REGISTRY: dict[str, SourceAdapter] = {}
+
+
+def register(cls: type[SourceAdapter]) -> type[SourceAdapter]:
+    """Class decorator: make an adapter available under its type name."""
+    _REGISTRY[cls.type] = cls()
+    return cls
+
+
+def adapter_for(type_name: str) -> SourceAdapter:
+    """Return the adapter of a source type; raise KeyError naming the known types."""
+    _load_all()
+    try:
+        return _REGISTRY[type_name]
+    except KeyError:
+        raise KeyError(f"unknown source type {type_name!r}; known: {', '.join(types())}") from None
+
+
+def types() -> list[str]:
+    """Every registered source type."""
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def _load_all() -> None:
+    from services.ingest.sources import (  # noqa: F401  (each module registers itself)
+        delighted,
+        formbricks,
+        generic,
+        google_forms,
+        qualtrics,
+        standard_webhooks,
+        surveymonkey,
+        tally,
+        typeform,
+    )
+
+
+def load_json(body: bytes) -> Any:
+    """Parse a JSON body or raise PayloadError with the parser's reason."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"malformed JSON: {exc}") from exc
+
+
+def need(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """Return mapping[key] if it has the expected type, else raise PayloadError naming it."""
+    if not isinstance(mapping, dict):
+        raise PayloadError(f"{where} must be an object")
+    value = mapping.get(key)
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        raise PayloadError(f"{where}.{key} is missing or not a {_names(kind)}")
+    return value
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _names(kind: type | tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in _as_tuple(kind))
+
+
+def parse_time(value: Any, where: str) -> datetime:
+    """Read an ISO-8601 timestamp with a zone (Z allowed) or raise PayloadError."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    raise PayloadError(f"{where} is not an ISO-8601 timestamp with a time zone")

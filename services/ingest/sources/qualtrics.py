@@ -1,0 +1,175 @@
+"""Qualtrics event subscriptions: thin, form-encoded, signed inside the body.
+
+With a `sharedKey` on the subscription, Qualtrics posts `application/x-www-form-urlencoded`
+fields `Topic`, `MSG` (the event as JSON: SurveyID, ResponseID, CompletedDate...) and `HMAC`,
+the hex HMAC-SHA512 of the MSG text keyed with the shared key. The full response is fetched from
+`GET /API/v3/surveys/{SurveyID}/responses/{ResponseID}` with `X-API-TOKEN`.
+See docs/sources/qualtrics.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from services.ingest.sources import http, signing
+from services.ingest.sources.base import (
+    Answer,
+    Kind,
+    ParseResult,
+    PayloadError,
+    PermanentFetchError,
+    SignatureError,
+    SourceAdapter,
+    Submission,
+    Thin,
+    need,
+    register,
+)
+from services.ingest.sources.config import SourceConfig
+
+RESPONSE_TOPIC = "surveyengine.completedResponse."
+METADATA = {
+    "startDate",
+    "endDate",
+    "status",
+    "ipAddress",
+    "progress",
+    "duration",
+    "finished",
+    "recordedDate",
+    "_recordId",
+    "locationLatitude",
+    "locationLongitude",
+    "distributionChannel",
+    "userLanguage",
+    "recipientEmail",
+    "recipientFirstName",
+    "recipientLastName",
+    "externalDataReference",
+}
+
+
+def form_fields(body: bytes) -> dict[str, str]:
+    """Decode a form-encoded body strictly; raise PayloadError if it is not one."""
+    try:
+        text = body.decode("utf-8")
+        parsed = parse_qs(text, keep_blank_values=True, strict_parsing=bool(text), errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise PayloadError(f"body is not form-encoded: {exc}") from exc
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def _qualtrics_time(value: Any) -> datetime:
+    """CompletedDate is "2020-10-22 12:31:40" in UTC."""
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=UTC)
+        except ValueError:
+            pass
+    return datetime.now(UTC)
+
+
+@register
+class Qualtrics(SourceAdapter):
+    type = "qualtrics"
+    label = "Qualtrics"
+    thin = True
+
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
+    ) -> None:
+        """Check the form's HMAC field: hex HMAC-SHA512 of its MSG field, keyed by sharedKey."""
+        secrets = signing.require_secrets(source.secrets, source.name)
+        try:
+            fields = form_fields(body)
+        except PayloadError as exc:
+            raise SignatureError(f"unsigned: {exc}") from exc
+        if not fields.get("HMAC") or "MSG" not in fields:
+            raise SignatureError("missing HMAC or MSG field (set a sharedKey on the subscription)")
+        given = signing.hexdecode(fields["HMAC"])
+        message = fields["MSG"].encode()
+        expected = [signing.digest(s.encode(), message, "sha512") for s in secrets]
+        if not signing.matches_any(given, expected):
+            raise SignatureError("HMAC does not match a configured shared key")
+
+    def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
+        """Read the completedResponse event's ids; other topics are acknowledged."""
+        fields = form_fields(body)
+        topic = fields.get("Topic", "")
+        try:
+            message = json.loads(fields.get("MSG", ""))
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(f"MSG is not JSON: {exc}") from exc
+        payload = {"Topic": topic, "MSG": message}
+        if RESPONSE_TOPIC not in topic:
+            return ParseResult(ignored=f"topic {topic!r}", payload=payload)
+        response_id = need(message, "ResponseID", str, "MSG")
+        survey_id = need(message, "SurveyID", str, "MSG")
+        thin = Thin(
+            response_id=response_id,
+            occurred_at=_qualtrics_time(message.get("CompletedDate")),
+            ref={"survey_id": survey_id, "response_id": response_id},
+        )
+        return ParseResult(event_id=response_id, thin=thin, payload=payload)
+
+    def handshake(self, method: str, args: Mapping[str, str]) -> tuple[dict[str, Any], int]:
+        """Qualtrics requires the publication URL to answer GET as well as POST."""
+        return {"status": "ready", "source_type": self.type}, 200
+
+    def fetch(self, ref: Mapping[str, Any], source: SourceConfig, timeout: float) -> Submission:
+        """Fetch one response by id with the source's API token."""
+        if not source.api_token:
+            raise PermanentFetchError(f"source {source.name!r} has no API token (api_token_env)")
+        if not source.api_base_url:
+            raise PermanentFetchError(f"source {source.name!r} needs api_base_url (datacenter)")
+        url = (
+            f"{source.api_base_url}/API/v3/surveys/{quote(str(ref['survey_id']), safe='')}"
+            f"/responses/{quote(str(ref['response_id']), safe='')}"
+        )
+        document = http.get_json(
+            url, headers={"X-API-TOKEN": str(source.api_token)}, timeout=timeout, vendor=self.label
+        )
+        result = document.get("result") if isinstance(document, dict) else None
+        if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
+            raise PermanentFetchError("Qualtrics response has no result.values")
+        return _submission(result, str(ref["response_id"]))
+
+
+def _submission(result: dict[str, Any], response_id: str) -> Submission:
+    values: dict[str, Any] = result["values"]
+    labels = result.get("labels") if isinstance(result.get("labels"), dict) else {}
+    nps_ids = {k.removesuffix("_NPS_GROUP") for k in values if k.endswith("_NPS_GROUP")}
+    answers, fields = [], {}
+    for key, value in values.items():
+        if key.startswith("QID"):
+            if key.endswith("_NPS_GROUP"):
+                continue
+            base = key.removesuffix("_TEXT")
+            kind = Kind.NPS if key in nps_ids else Kind.OTHER
+            if key.endswith("_TEXT"):
+                kind = Kind.LONG_TEXT
+            shown = labels.get(key, value) if kind is Kind.OTHER else value
+            answers.append(Answer(keys=(key, base), kind=kind, value=shown))
+        elif key not in METADATA and isinstance(value, str | int | float):
+            fields[key] = value
+    name = " ".join(
+        str(values[k]) for k in ("recipientFirstName", "recipientLastName") if values.get(k)
+    )
+    respondent = {
+        "id": values.get("externalDataReference"),
+        "email": values.get("recipientEmail"),
+        "name": name or None,
+    }
+    submitted = _qualtrics_time(values.get("recordedDate") or values.get("endDate"))
+    return Submission(
+        response_id=str(result.get("responseId") or response_id),
+        submitted_at=submitted,
+        answers=tuple(answers),
+        fields=fields,
+        respondent={k: v for k, v in respondent.items() if isinstance(v, str) and v},
+        version=submitted,
+    )

@@ -1,0 +1,190 @@
+"""Persistence for webhook sources: one row per vendor response, updated by later events.
+
+A vendor that sends several events per response (created, updated, finished) updates the same
+row. Changed content is routed again only while no case exists: an open case is never
+duplicated or re-routed; the change is recorded on its timeline instead, so the owner sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.ingest.service import store_response
+from shared.models import Case, CaseEvent, Response
+
+ACTOR = "ingest"
+CONTENT = (
+    "respondent_id",
+    "respondent_email",
+    "respondent_name",
+    "touchpoint",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "attributes",
+)
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DUPLICATE = "duplicate"
+    STALE = "stale"  # an older version than the one stored (events arrived out of order)
+    AWAITING_FETCH = "awaiting_fetch"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What happened to one response and what must be sent once the transaction commits."""
+
+    id: int
+    outcome: Outcome
+    needs_routing: bool = False
+    needs_fetch: bool = False
+
+    def body(self) -> dict[str, Any]:
+        """The per-response answer to the vendor."""
+        return {"id": self.id, "outcome": str(self.outcome)}
+
+
+def envelope(
+    *, source_type: str, event_id: str | None, version: datetime | None, payload: Any
+) -> dict[str, Any]:
+    """The raw record kept with a response: the vendor's event exactly as parsed."""
+    return {
+        "source_type": source_type,
+        "event_id": event_id,
+        "version": version.isoformat() if version else None,
+        "payload": payload,
+    }
+
+
+def _values(data: dict[str, Any]) -> dict[str, Any]:
+    respondent = data.get("respondent") or {}
+    scores = data.get("scores") or {}
+    return {
+        "respondent_id": respondent.get("id"),
+        "respondent_email": respondent.get("email"),
+        "respondent_name": respondent.get("name"),
+        "touchpoint": data.get("touchpoint"),
+        "nps": scores.get("nps"),
+        "csat": scores.get("csat"),
+        "ces": scores.get("ces"),
+        "comment": data.get("comment") or "",
+        "attributes": dict(data.get("attributes") or {}),
+    }
+
+
+def locked(session: Session, row: Response) -> Response:
+    """Re-read the row under a row lock so concurrent events for it apply one after the other."""
+    return session.scalars(
+        select(Response)
+        .where(Response.id == row.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _unsent(row: Response) -> bool:
+    return row.routed_at is None and row.enqueued_at is None
+
+
+def _is_stale(row: Response, raw: dict[str, Any]) -> bool:
+    stored, given = (row.raw or {}).get("version"), raw.get("version")
+    if not stored or not given:
+        return False
+    return datetime.fromisoformat(given) < datetime.fromisoformat(stored)
+
+
+def apply_update(
+    session: Session, *, row: Response, data: dict[str, Any], raw: dict[str, Any]
+) -> Stored:
+    """Bring a stored response up to date with a newer event; decide whether to route again."""
+    if _is_stale(row, raw):
+        return Stored(row.id, Outcome.STALE, needs_routing=_unsent(row))
+    values = _values(data)
+    changed = [name for name in CONTENT if getattr(row, name) != values[name]]
+    if not changed:
+        return Stored(row.id, Outcome.DUPLICATE, needs_routing=_unsent(row))
+    for name in changed:
+        setattr(row, name, values[name])
+    row.raw = raw
+    case = session.scalars(select(Case).where(Case.response_id == row.id)).one_or_none()
+    if case is not None:
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=datetime.now(UTC),
+                actor=ACTOR,
+                action="response_updated",
+                detail={"changed": changed, "event_id": raw.get("event_id")},
+            )
+        )
+        return Stored(row.id, Outcome.UPDATED)
+    row.routed_at = None
+    row.enqueued_at = None
+    row.routing_error = None
+    return Stored(row.id, Outcome.UPDATED, needs_routing=True)
+
+
+def store_submission(session: Session, *, data: dict[str, Any], raw: dict[str, Any]) -> Stored:
+    """Store a loaded generic response, or update the row a previous event created."""
+    row, created = store_response(session, data=data, raw=raw)
+    if created:
+        return Stored(row.id, Outcome.CREATED, needs_routing=True)
+    return apply_update(session, row=locked(session, row), data=data, raw=raw)
+
+
+def awaiting_message(label: str) -> str:
+    """The routing_error shown while a thin event's response is being fetched."""
+    return f"awaiting the full response from the {label} API"
+
+
+def store_thin(
+    session: Session,
+    *,
+    source: str,
+    label: str,
+    response_id: str,
+    occurred_at: datetime,
+    raw: dict[str, Any],
+) -> Stored:
+    """Store a thin event as a placeholder row and ask for a fetch.
+
+    The placeholder is marked routed (with a routing_error saying it awaits the fetch) so the
+    routing sweep leaves it alone; the fetch fills it in and hands it to the router.
+    """
+    data = {
+        "source": source,
+        "response_id": response_id,
+        "submitted_at": occurred_at,
+        "respondent": {},
+        "touchpoint": None,
+        "scores": {},
+        "comment": "",
+        "attributes": {},
+    }
+    row, created = store_response(session, data=data, raw={**raw, "fetch": "pending"})
+    if created:
+        row.routed_at = datetime.now(UTC)
+        row.routing_error = awaiting_message(label)
+        return Stored(row.id, Outcome.AWAITING_FETCH, needs_fetch=True)
+    row = locked(session, row)
+    previous = row.raw or {}
+    if raw.get("event_id") and previous.get("event_id") == raw.get("event_id"):
+        pending = previous.get("fetch") == "pending"
+        return Stored(row.id, Outcome.DUPLICATE, needs_fetch=pending)
+    row.raw = {
+        **previous,
+        "event_id": raw.get("event_id"),
+        "payload": raw.get("payload"),
+        "fetch": "pending",
+    }
+    return Stored(row.id, Outcome.AWAITING_FETCH, needs_fetch=True)

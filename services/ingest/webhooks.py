@@ -1,0 +1,199 @@
+"""POST /v1/webhooks/<source>: survey tools post here in their own format, signed their own way.
+
+Order matters: the signature is checked over the raw bytes before anything is parsed, and an
+unsigned request is refused (401) without being stored. A verified event is parsed, mapped
+to the generic response, committed, answered 200, and only then sent for routing (or, for a
+thin event, for fetching). HEAD and GET answer vendors' URL checks; no route redirects.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.blueprints import BlueprintSetupState
+from marshmallow import ValidationError
+from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, Unauthorized
+
+from services.ingest.app import ingest, log_ids
+from services.ingest.enqueue import BROKER_ERRORS, send_routing
+from services.ingest.errors import http_error
+from services.ingest.service import load_storable
+from services.ingest.sources.base import (
+    ParseResult,
+    PayloadError,
+    SignatureError,
+    SourceAdapter,
+    adapter_for,
+)
+from services.ingest.sources.config import SourceConfig, Sources, load_sources
+from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
+from shared import task_names
+from shared.db import transaction
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
+NO_SIGNAL = "give at least one score"
+FETCH_RETRY_AFTER_S = 30
+
+
+@bp.record_once
+def _load_sources(state: BlueprintSetupState) -> None:
+    """Load and validate the sources file when the app is built (a bad file stops the start)."""
+    settings = state.app.config["CXLOOP_SETTINGS"]
+    state.app.extensions["cxloop.sources"] = load_sources(settings.sources_file, os.environ)
+
+
+def sources() -> Sources:
+    """The current app's configured sources."""
+    return current_app.extensions["cxloop.sources"]
+
+
+def _source(name: str) -> tuple[SourceConfig, SourceAdapter]:
+    source = sources().get(name)
+    if source is None:
+        raise http_error(NotFound, f"no webhook source named {name!r} is configured")
+    return source, adapter_for(source.type)
+
+
+@bp.route("/<source_name>", methods=["GET", "HEAD"], strict_slashes=False)
+@bp.route("/<source_name>/", methods=["GET", "HEAD"], strict_slashes=False)
+def check(source_name: str) -> tuple[dict[str, Any], int]:
+    """Answer the URL check some vendors make when the webhook is created."""
+    source, adapter = _source(source_name)
+    body, status = adapter.handshake(request.method, request.args)
+    return {"source": source.name, **body}, status
+
+
+@bp.route("/<source_name>", methods=["POST"], strict_slashes=False)
+@bp.route("/<source_name>/", methods=["POST"], strict_slashes=False)
+def receive(source_name: str) -> tuple[dict[str, Any], int] | tuple[dict[str, Any], int, Any]:
+    """Verify, parse, store and acknowledge one vendor event."""
+    source, adapter = _source(source_name)
+    body = request.get_data(cache=False)
+    try:
+        adapter.verify(body, request.headers, source, datetime.now(UTC))
+    except SignatureError as exc:
+        log.warning(
+            "webhook signature rejected", extra=log_ids(source=source.name, reason=exc.reason)
+        )
+        raise http_error(Unauthorized, f"webhook signature rejected: {exc.reason}") from exc
+    try:
+        result = adapter.parse(body, request.headers, source)
+    except PayloadError as exc:
+        raise http_error(BadRequest, f"not a {adapter.label} webhook payload: {exc}") from exc
+    if result.ignored:
+        log.info(
+            "webhook event ignored",
+            extra=log_ids(source=source.name, event_id=result.event_id, reason=result.ignored),
+        )
+        return {"status": "ignored", "reason": result.ignored, **(result.reply or {})}, 200
+    if result.thin is not None:
+        return _accept_thin(source, adapter, result)
+    return _accept_responses(source, adapter, result)
+
+
+def _loaded(source: SourceConfig, adapter: SourceAdapter, result: ParseResult) -> list[Any]:
+    """Map and validate every response the event carries (422 names the bad fields)."""
+    payloads = list(result.generic) or [
+        to_generic(s, source, ces_scale=adapter.ces_scale) for s in result.submissions
+    ]
+    loaded = []
+    for payload, submission in zip(
+        payloads, result.submissions or [None] * len(payloads), strict=True
+    ):
+        try:
+            data = load_storable(payload)
+        except ValidationError as exc:
+            if _only_no_signal(exc):
+                continue
+            raise
+        version = submission.version if submission is not None else None
+        loaded.append(
+            (
+                data,
+                envelope(
+                    source_type=source.type,
+                    event_id=result.event_id,
+                    version=version,
+                    payload=result.payload,
+                ),
+            )
+        )
+    return loaded
+
+
+def _only_no_signal(exc: ValidationError) -> bool:
+    """A partial response with no score or comment yet: nothing to act on, nothing wrong."""
+    messages = exc.messages if isinstance(exc.messages, dict) else {}
+    return set(messages) == {"_schema"} and all(NO_SIGNAL in m for m in messages["_schema"])
+
+
+def _accept_responses(
+    source: SourceConfig, adapter: SourceAdapter, result: ParseResult
+) -> tuple[dict[str, Any], int]:
+    items = _loaded(source, adapter, result)
+    if not items:
+        return {"status": "ignored", "reason": "no score or comment yet"}, 200
+    svc = ingest()
+    with transaction(svc.sessions) as session:
+        stored = [store_submission(session, data=d, raw=r) for d, r in items]
+    _log(source, result, stored)
+    to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
+    if to_route:
+        send_routing(svc.celery, svc.sessions, to_route)
+    return {"status": "accepted", "responses": [s.body() for s in stored]}, 200
+
+
+def _accept_thin(
+    source: SourceConfig, adapter: SourceAdapter, result: ParseResult
+) -> tuple[dict[str, Any], int]:
+    """Store the ids, answer at once; a router worker fetches the response (thin webhooks)."""
+    assert result.thin is not None
+    thin = result.thin
+    raw = envelope(
+        source_type=source.type, event_id=result.event_id, version=None, payload=result.payload
+    ) | {"ref": dict(thin.ref)}
+    svc = ingest()
+    with transaction(svc.sessions) as session:
+        stored = store_thin(
+            session,
+            source=source.name,
+            label=adapter.label,
+            response_id=thin.response_id,
+            occurred_at=thin.occurred_at,
+            raw=raw,
+        )
+    _log(source, result, [stored])
+    if stored.needs_fetch:
+        try:
+            svc.celery.send_task(task_names.FETCH_RESPONSE, args=[stored.id])
+        except BROKER_ERRORS as exc:
+            # Stored but not fetched: a 503 makes the vendor retry, and the retry re-sends.
+            log.warning(
+                "broker unavailable; asking the vendor to retry",
+                extra=log_ids(response_id=stored.id, error=str(exc)),
+            )
+            raise ServiceUnavailable(
+                description="stored; fetching is unavailable, retry later",
+                retry_after=FETCH_RETRY_AFTER_S,
+            ) from exc
+    return {"status": "accepted", "responses": [stored.body()]}, 200
+
+
+def _log(source: SourceConfig, result: ParseResult, stored: list[Stored]) -> None:
+    for item in stored:
+        log.info(
+            "webhook response stored",
+            extra=log_ids(
+                source=source.name,
+                event_id=result.event_id,
+                response_id=item.id,
+                outcome=str(item.outcome),
+            ),
+        )
