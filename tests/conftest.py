@@ -10,8 +10,8 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared.db import make_engine, make_session_factory, migrate
 import services.desk.models  # noqa: F401  (desk tables join the metadata)
+from shared.db import make_engine, make_session_factory, migrate
 from shared.models import Base
 from shared.settings import Settings
 from tests.support.services import postgres_server, redis_server
