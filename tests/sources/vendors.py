@@ -106,7 +106,7 @@ def generic(body: bytes, secret: str, *, at: int | None = None) -> dict[str, str
 def qualtrics_body(message: dict[str, Any], secret: str, topic: str | None = None) -> bytes:
     """Form-encoded Topic, MSG and HMAC (hex HMAC-SHA512 of MSG keyed by the shared key)."""
     msg = json.dumps(message)
-    topic = topic or f"brand.surveyengine.completedResponse.{message.get('SurveyID', 'SV_1')}"
+    topic = topic or "brand.surveyengine.completedResponse.SV_cVn9uBwheR9hz01"
     sig = _hmac(secret.encode(), msg.encode(), hashlib.sha512).hex()
     return urlencode({"Topic": topic, "HMAC": sig, "MSG": msg}).encode()
 
