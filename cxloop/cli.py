@@ -6,6 +6,7 @@ import click
 
 from cxloop import run
 from services.desk import cli as desk_cli
+from services.ingest import importer
 from services.router import evaluation
 from services.router.cli import routes
 
@@ -22,4 +23,5 @@ main.add_command(run.worker)
 main.add_command(run.beat)
 main.add_command(evaluation.command)
 main.add_command(routes)
+main.add_command(importer.command)
 main.add_command(desk_cli.user)

@@ -1,0 +1,106 @@
+"""`cxloop import FILE.csv --source NAME`: summary, reject file, idempotent re-runs, routing."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import redis
+from click.testing import CliRunner
+
+from cxloop.cli import main
+from shared.models import Response
+from shared.settings import Settings
+
+EXPORT = """\
+Response ID,Submitted At,How likely are you to recommend us?,Why?,touchpoint,customer_id,region
+r-1,2024-03-01 10:00:00,2,The parcel never arrived.,delivery,C-1,emea
+r-2,2024-03-01T11:00:00+01:00,10,Great service,,C-2,us
+r-3,yesterday,5,Slow,delivery,C-3,us
+,2024-03-01 12:00:00,4,No id here,,C-4,us
+r-5,2024-03-01 13:00:00,11,Out of range,,C-5,us
+r-6,2024-03-01 14:00:00,,,,C-6,us
+"""
+
+
+@pytest.fixture
+def run_import(
+    settings: Settings,
+    redis_url: str,
+    sources_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Callable[..., object]:
+    env = settings.with_(redis_url=redis_url, sources_file=sources_file).to_env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    export = tmp_path / "export.csv"
+    export.write_text(EXPORT)
+
+    def run(*extra: str) -> object:
+        return CliRunner().invoke(
+            main,
+            [
+                "import",
+                str(export),
+                "--source",
+                "tally",
+                "--map",
+                "nps=How likely are you to recommend us?",
+                "--map",
+                "comment=Why?",
+                *extra,
+            ],
+        )
+
+    return run
+
+
+def test_an_export_is_imported_with_a_summary_and_a_reject_file(
+    run_import: Callable[..., object],
+    rows: Callable[[], list[Response]],
+    tmp_path: Path,
+    redis_url: str,
+) -> None:
+    result = run_import()
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "imported 2, duplicate 0, rejected 4" in result.output  # type: ignore[attr-defined]
+    stored = {r.external_id: r for r in rows()}
+    assert set(stored) == {"r-1", "r-2"}
+    first = stored["r-1"]
+    assert (first.nps, first.comment, first.touchpoint, first.respondent_id) == (
+        2,
+        "The parcel never arrived.",
+        "delivery",
+        "C-1",
+    )
+    assert first.attributes == {"region": "emea"}
+    assert first.submitted_at.isoformat() == "2024-03-01T10:00:00+00:00"
+    assert all(r.enqueued_at is not None for r in stored.values())  # sent for routing
+    assert redis.Redis.from_url(redis_url).llen("router") == 2
+    with (tmp_path / "export.rejects.csv").open() as handle:
+        rejects = {int(r["line"]): r["reason"] for r in csv.DictReader(handle)}
+    assert set(rejects) == {4, 5, 6, 7}
+    assert "not ISO-8601" in rejects[4]
+    assert "no response id" in rejects[5]
+    assert "scores.nps" in rejects[6]
+    assert "at least one score" in rejects[7]
+
+
+def test_running_the_same_import_again_creates_nothing(
+    run_import: Callable[..., object], rows: Callable[[], list[Response]]
+) -> None:
+    run_import()
+    again = run_import()
+    assert "imported 0, duplicate 2, rejected 4" in again.output  # type: ignore[attr-defined]
+    assert len(rows()) == 2
+
+
+def test_an_unknown_source_is_a_clear_error(
+    run_import: Callable[..., object], tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "export.csv"), "--source", "nope"])
+    assert result.exit_code == 1
+    assert "no source named 'nope'" in result.output
