@@ -115,7 +115,8 @@ def parse_sources(document: Any, *, path: Path, environ: Mapping[str, str]) -> S
         document = {"sources": []}
     if not isinstance(document, dict) or set(document) - {"sources"}:
         raise fail("(top)", "expected a mapping with one key, 'sources'")
-    items = document.get("sources") or []
+    items = document.get("sources")
+    items = [] if items is None else items
     if not isinstance(items, list):
         raise fail("sources", "expected a list")
     known_types = types()
