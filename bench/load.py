@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -24,19 +25,23 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+import psycopg
 import redis
 
 from bench import load_gen, load_report
 from shared.db import migrate
-from shared.settings import Settings
+from shared.settings import Secret, Settings
 from tests.e2e.harness import answers, free_port, wait_until
 from tests.support.processes import Process
 from tests.support.services import postgres_server, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key"
-WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_BENCH"
-ROUTES = f"""\
+WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_BENCH_{}"
+# The notifier keeps to Slack's limit of about one message per second per channel, so the
+# end-to-end load is spread over many channels (teams), each getting at most one alert every 2 s.
+ALERTS_PER_TARGET_PER_S = 0.5
+ROUTES_HEAD = """\
 touchpoints:
   delivery:
     description: "Delivery: couriers, parcels, late, missing or damaged deliveries, tracking"
@@ -44,13 +49,19 @@ touchpoints:
   general:
     description: "Anything else"
 default_touchpoint: general
-receivers:
-  - name: bench-team
-    slack:
-      - webhook_url_env: {WEBHOOK_ENV}
-route:
-  receiver: bench-team
 """
+
+
+def routes_yaml(targets: int) -> str:
+    """A routing tree sending shard N's alerts to team N's own Slack channel (webhook)."""
+    receivers = "".join(
+        f"  - name: team-{n}\n    slack:\n      - webhook_url_env: {WEBHOOK_ENV.format(n)}\n"
+        for n in range(targets)
+    )
+    routes = "".join(
+        f"    - matchers: ['shard = \"{n}\"']\n      receiver: team-{n}\n" for n in range(targets)
+    )
+    return f"{ROUTES_HEAD}receivers:\n{receivers}route:\n  receiver: team-0\n  routes:\n{routes}"
 
 
 def body_template(run: str) -> str:
@@ -61,8 +72,13 @@ def body_template(run: str) -> str:
         "respondent": {"id": "c-1", "email": "ann@example.com", "name": "Ann"},
         "scores": {"nps": 2, "csat": 1},
         "comment": f"Ref {load_gen.ID_MARK}: the courier was late and the parcel arrived damaged.",
-        "attributes": {"region": "north", "plan": "plus", "run": run},
+        "attributes": {"region": "north", "plan": "plus", "shard": "__SHARD__"},
     })  # fmt: skip
+
+
+def fill(template: str, response_id: str, shard: int) -> bytes:
+    """The request body for one response."""
+    return template.replace(load_gen.ID_MARK, response_id).replace("__SHARD__", str(shard)).encode()
 
 
 def start_ceiling(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
@@ -101,7 +117,7 @@ def phase_ceiling(settings: Settings, work: Path, run: str, duration: float) -> 
 
 def phase_ingest(settings: Settings, work: Path, run: str, duration: float) -> dict:
     """(b) cxloop's ingest saturated, then paced at half that rate for its latency."""
-    web = Process(["serve"], settings, work / "ingest.log", _webhook_env(""))
+    web = Process(["serve"], settings, work / "ingest.log")
     web.start()
     sampler = None
     try:
@@ -113,7 +129,7 @@ def phase_ingest(settings: Settings, work: Path, run: str, duration: float) -> d
             half_rate = max(1.0, full.rps / 2)
             paced = load_gen.paced_post(
                 f"http://{settings.bind}", KEY,
-                lambda i: template.replace(load_gen.ID_MARK, f"{run}-h-{i}").encode(),
+                lambda i: fill(template, f"{run}-h-{i}", 0),
                 half_rate, duration,
             )  # fmt: skip
     finally:
@@ -127,13 +143,17 @@ def phase_end_to_end(
     """(c) A steady stream of dissatisfied responses until the Slack stand-in has every alert."""
     template = body_template(run)
     pattern = re.compile(rb"BENCH-" + run.encode() + rb"-c-\d+")
+    targets = max(1, math.ceil(rate / ALERTS_PER_TARGET_PER_S))
     routes = work / "routes.yml"
-    routes.write_text(ROUTES)
+    routes.write_text(routes_yaml(targets))
     settings = settings.with_(routes_file=routes)
     sent: dict[str, float] = {}
     with ExitStack() as stack:
         clock = stack.enter_context(load_gen.alert_clock(pattern))
-        env = _webhook_env(clock.url + "/services/T0BENCH/B0BENCH/benchsecret")
+        env = {
+            WEBHOOK_ENV.format(n): f"{clock.url}/services/T0BENCH/B{n}/benchsecret"
+            for n in range(targets)
+        }
         procs = {
             name: Process(args, settings, work / f"{name}.log", env)
             for name, args in (("web", ["serve"]), ("router", ["worker", "router"]),
@@ -147,19 +167,36 @@ def phase_end_to_end(
         with sampler.running():
             paced = load_gen.paced_post(
                 f"http://{settings.bind}", KEY,
-                lambda i: template.replace(load_gen.ID_MARK, f"BENCH-{run}-c-{i}").encode(),
+                lambda i: fill(template, f"BENCH-{run}-c-{i}", i % targets),
                 rate, duration, on_sent=lambda i, t: sent.__setitem__(f"BENCH-{run}-c-{i}", t),
             )  # fmt: skip
             expected = len(sent)
             drained = _wait_for_alerts(clock, expected, timeout=max(60.0, duration))
+    stages = stage_latencies(settings.database_url)
     latencies = sorted(
         (clock.arrived[token] - t) * 1000 for token, t in sent.items() if token in clock.arrived
     )
     return {
         "rate": rate, "duration": duration, "sent": expected, "post_errors": paced.errors,
-        "alerts": len(clock.arrived), "posts": clock.posts, "drained": drained,
+        "alerts": len(clock.arrived), "posts": clock.posts, "drained": drained, "targets": targets,
         "latencies": latencies, "memory": sampler, "late_start": paced.late_start,
+        "stages": stages,
     }  # fmt: skip
+
+
+def stage_latencies(database_url: str) -> dict[str, list[float]]:
+    """Sorted per-stage delays in ms from the rows' own timestamps: where the time went."""
+    query = """
+        SELECT EXTRACT(EPOCH FROM r.routed_at - r.received_at) * 1000,
+               EXTRACT(EPOCH FROM d.sent_at - r.routed_at) * 1000
+        FROM responses r JOIN cases c ON c.response_id = r.id JOIN deliveries d ON d.case_id = c.id
+        WHERE d.sent_at IS NOT NULL"""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(query).fetchall()
+    return {
+        "stored to routed": sorted(float(row[0]) for row in rows),
+        "routed to sent": sorted(float(row[1]) for row in rows),
+    }
 
 
 def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) -> bool:
@@ -169,10 +206,6 @@ def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) 
             return True
         time.sleep(0.2)
     return False
-
-
-def _webhook_env(url: str) -> dict[str, str]:
-    return {WEBHOOK_ENV: url} if url else {}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -192,6 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         with redis_server(work / "redis") as redis_url:
             settings = Settings(
                 data_dir=work / "data", redis_url=redis_url, api_keys=(KEY,),
+                secret_key=Secret("bench-secret-key"),
                 bind=f"127.0.0.1:{free_port()}", log_format="json",
             )  # fmt: skip
             results["ceiling"] = phase_ceiling(settings, work, run, args.duration)
