@@ -152,8 +152,17 @@ def test_image_is_slim_non_root_and_without_test_dependencies() -> None:
     assert not re.search(r"pip (install|wheel)[^\n]*\[test\]", dockerfile)
     assert "HEALTHCHECK" in dockerfile
     assert 'CMD ["python", "-m", "cxloop", "serve"]' in dockerfile
-    routes = re.search(r"CXLOOP_ROUTES_FILE=(\S+)", dockerfile)
-    assert routes and f"COPY examples/retailer/routes.yml {routes.group(1)}" in dockerfile
+
+
+def test_image_ships_every_example_file_the_settings_default_to() -> None:
+    """The defaults point into the source tree, which a non-editable install does not carry."""
+    dockerfile = DOCKERFILE.read_text()
+    assert "COPY examples/retailer/*.yml /etc/cxloop/" in dockerfile
+    for f in fields(Settings):
+        default = getattr(Settings(), f.name)
+        if isinstance(default, Path) and default.is_absolute():
+            assert f"{PREFIX}{f.name.upper()}=/etc/cxloop/{default.name} " in dockerfile, f.name
+            assert default.parent == ROOT / "examples" / "retailer", f.name
 
 
 def _docker_engine_answers() -> bool:
