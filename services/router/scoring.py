@@ -11,7 +11,7 @@ import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import language, lexicon
+from services.router import calibration, language, lexicon
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -22,8 +22,6 @@ _TIME_SPAN = re.compile(r"\b\d+(?:\.\d+)?\s*\+?\s*(?:hours?|hrs?|h|minutes?|mins
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
-# VADER adds slang, emphasis and its own emoji table as a second, smaller opinion voice.
-_VADER_WEIGHT = 0.25
 _STEMMER = snowballstemmer.stemmer("english")
 
 
@@ -66,36 +64,38 @@ def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
     return [(_BEFORE_CONTRAST, tokens[:last]), (1.0, tokens[last + 1 :])]
 
 
-def _cues(tokens: list[str], weight: float, evidence: list[str]) -> float:
-    """Sum the complaint and praise cues of one clause, honouring negation."""
+def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float]:
+    """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation."""
     stems = [stem(t) for t in tokens]
-    total = 0.0
+    complaint = praise = 0.0
     i = 0
     while i < len(stems):
         negated = any(s in lexicon.NEGATORS for s in stems[max(0, i - 2) : i])
+        value: float | None = None
+        size = 1
         for size in (4, 3, 2):
             phrase = " ".join(stems[i : i + size])
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
             if value is not None and len(stems[i : i + size]) == size:
-                total += weight * value
-                evidence.append(f"{' '.join(tokens[i : i + size])!r} {weight * value:+.2f}")
-                i += size
                 break
         else:
+            size = 1
             value = (
                 lexicon.COMPLAINT_TERMS.get(stems[i])
                 or lexicon.PRAISE_TERMS.get(stems[i])
                 or lexicon.DEMAND_WORDS.get(stems[i])
             )
-            if value is not None:
-                if negated:
-                    # "not delayed" is no complaint; "not friendly" is one.
-                    value = -0.5 * value if value > 0 else 0.0
-                if value:
-                    total += weight * value
-                    evidence.append(f"{tokens[i]!r} {weight * value:+.2f}")
-            i += 1
-    return total
+            if value is not None and negated:
+                # "not delayed" is no complaint; "not friendly" is one.
+                value = -0.5 * value if value > 0 else 0.0
+        if value:
+            if value < 0:
+                complaint += weight * value
+            else:
+                praise += weight * value
+            evidence.append(f"{' '.join(tokens[i : i + size])!r} {weight * value:+.2f}")
+        i += size
+    return complaint, praise
 
 
 @cache
@@ -141,8 +141,8 @@ def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tu
     return polarity, sum(w * s for w, _, s in scored) / total
 
 
-def score_english(text: str) -> tuple[float, float, list[str]]:
-    """Return (polarity, subjectivity, evidence) for an English comment."""
+def features(text: str) -> tuple[dict[str, float], list[str]]:
+    """Measure the interpretable signals of an English comment that calibration combines."""
     clean = normalise(text)
     tokens = _tokens(clean)
     clauses = _clauses(tokens)
@@ -150,20 +150,36 @@ def score_english(text: str) -> tuple[float, float, list[str]]:
     if len(clauses) > 1:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
     polarity, subjectivity = _textblob(clauses, evidence)
-    cues = sum(_cues(words, weight, evidence) for weight, words in clauses)
+    complaint = praise = 0.0
+    for weight, words in clauses:
+        more_complaint, more_praise = _cues(words, weight, evidence)
+        complaint += more_complaint
+        praise += more_praise
     spans = _TIME_SPAN.findall(clean.lower())
     if spans:
-        cues -= 0.3
+        complaint -= 0.3
         evidence.append(f"time span {spans[0]!r} -0.30")
-    cues += _emoji(clean, evidence)
-    vader = _VADER_WEIGHT * _vader().polarity_scores(clean)["compound"]
-    if vader:
-        cues += vader
-        evidence.append(f"vader {vader:+.2f}")
-    if cues < 0 and ("!" in tokens or any(w.isupper() and len(w) > 2 for w in clean.split())):
-        cues *= 1.25
-        evidence.append("emphasis (! or capitals) x1.25 on complaint cues")
-    return max(-1.0, min(1.0, polarity + cues)), subjectivity, evidence
+    emphasis = "!" in tokens or any(w.isupper() and len(w) > 2 for w in clean.split())
+    signals = {
+        "textblob": polarity,
+        "subjectivity": subjectivity,
+        "complaint": complaint,
+        "praise": praise,
+        "emoji": _emoji(clean, evidence),
+        "vader": _vader().polarity_scores(clean)["compound"],
+        "emphatic_complaint": complaint if emphasis else 0.0,
+        "question": float("?" in tokens),
+        "negations": float(sum(t in lexicon.NEGATORS for t in tokens)),
+    }
+    return signals, evidence
+
+
+def score_english(text: str) -> tuple[float, float, list[str]]:
+    """Return (polarity, subjectivity, evidence) for an English comment."""
+    signals, evidence = features(text)
+    polarity, contributions = calibration.polarity(signals)
+    evidence.append("calibrated: " + ", ".join(f"{n} {v:+.2f}" for n, v in contributions))
+    return polarity, signals["subjectivity"], evidence
 
 
 def analyse(text: str) -> Sentiment:

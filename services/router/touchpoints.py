@@ -1,4 +1,9 @@
-"""Which touchpoint(s) a comment is about, from each touchpoint's name, description and keywords."""
+"""Which touchpoint(s) a comment is about, from each touchpoint's name, description and keywords.
+
+Two kinds of evidence add up: the comment's words that share a stem (or a shipped group of related
+words) with the configured text, then, for the comment's other words, their similarity to the
+configured words in static word vectors (zero-shot: no touchpoint labels are learnt).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
 from services.router.related import GROUPS
 from services.router.scoring import normalise, stem
+from services.router.vectors import word_vectors
 
 _WORD = re.compile(r"[a-z]+")
 _ALIASES = (
@@ -23,8 +31,17 @@ _GRAMMAR = "and or the a an of to in on at for with from by how after before the
 _FILLER = "about into over under all any other etc via per when where what who which new"
 # Words every kind of feedback uses; they tell nothing about the touchpoint.
 _GENERIC = "time times experience experiences passenger passengers handling selection thing issue"
-_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_GENERIC}".split())
+_FUNCTION = (
+    "i me my we us you he she it they them is are was were be been being have has had do does did"
+    " not no so but just can will would could should get got this that there here than then too"
+    " very really im ive dont cant its"
+)
+_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_GENERIC} {_FUNCTION}".split())
 DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
+# A comment word counts for the touchpoint whose configured word it is most similar to, when the
+# cosine similarity reaches SIMILAR and beats every other touchpoint's by MARGIN (words such as
+# "terrible" are a little similar to everything); it then adds its similarity times SIMILAR_WEIGHT.
+SIMILAR, MARGIN, SIMILAR_WEIGHT = 0.55, 0.2, 0.5
 
 
 @dataclass(frozen=True)
@@ -87,10 +104,40 @@ class TouchpointDetector:
         self._idf = {
             term: math.log(len(specs) / len(owners)) + 0.1 for term, owners in self._index.items()
         }
+        self._vectors = word_vectors()
+        # Configured words with a vector: (touchpoint, word as written), and their vectors.
+        self._anchors = [
+            (spec.name, word)
+            for spec in specs
+            for word, term in _words(" ".join((spec.description or spec.name, *spec.keywords)))
+            if " " not in term and self._vectors.row(word) is not None
+        ]
+        rows = [self._vectors.row(word) for _, word in self._anchors]
+        self._anchor_matrix = self._vectors.vectors([r for r in rows if r is not None]).T
+        order = {spec.name: i for i, spec in enumerate(specs)}
+        self._anchor_owner = np.array([order[name] for name, _ in self._anchors], dtype=int)
+        self._nearest: dict[int, tuple[str, str, float] | None] = {}
 
     def _add(self, term: str, name: str, weight: float, source: str) -> None:
         if self._index[term].get(name, (0.0, ""))[0] < weight:
             self._index[term][name] = (weight, source)
+
+    def _nearest_anchor(self, word: str) -> tuple[str, str, float] | None:
+        """Return (touchpoint, configured word, similarity) for the closest configured word."""
+        row = self._vectors.row(word)
+        if row is None or not self._anchors:
+            return None
+        # Cached by vocabulary row, so the cache is bounded by the shipped vocabulary.
+        if row not in self._nearest:
+            similarities = self._vectors.vectors([row])[0] @ self._anchor_matrix
+            best = int(np.argmax(similarities))
+            others = similarities[self._anchor_owner != self._anchor_owner[best]]
+            runner_up = float(others.max()) if others.size else -1.0
+            found = None
+            if similarities[best] >= SIMILAR and similarities[best] - runner_up >= MARGIN:
+                found = (*self._anchors[best], float(similarities[best]))
+            self._nearest[row] = found
+        return self._nearest[row]
 
     def detect(self, text: str) -> list[TouchpointMatch]:
         """Return matching touchpoints, best first; empty when nothing matches."""
@@ -104,6 +151,12 @@ class TouchpointDetector:
             for name, (weight, source) in self._index.get(term, {}).items():
                 scores[name] += weight * self._idf[term]
                 evidence[name].append(word if weight > RELATED else f"{word}~{source}")
+            if term not in self._index and " " not in term:
+                nearest = self._nearest_anchor(word)
+                if nearest:
+                    name, source, similarity = nearest
+                    scores[name] += SIMILAR_WEIGHT * similarity
+                    evidence[name].append(f"{word}≈{source} {similarity:.2f}")
         order = {spec.name: i for i, spec in enumerate(self.specs)}
         ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
         return [TouchpointMatch(n, round(scores[n], 3), tuple(evidence[n])) for n in ranked]
