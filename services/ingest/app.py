@@ -14,6 +14,7 @@ from flask.wrappers import Response as FlaskResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys
 from services.ingest.errors import register_error_handlers
 from shared.celery_app import create_celery
@@ -91,6 +92,7 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_echo_request_id)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    init_desk(app)  # the case desk: /v1/desk, /v1/cases/<id>/<action>, pages, /openapi.json
     return app
 
 

@@ -18,4 +18,11 @@ def create_worker_app(settings: Settings) -> Celery:
         load_config(settings.routes_file)
     except ConfigError as exc:
         raise click.ClickException(f"invalid routing file:\n{exc}") from exc
-    return create_celery(settings, include=["services.router.tasks", "services.router.sla_tasks"])
+    return create_celery(
+        settings,
+        include=[
+            "services.router.tasks",
+            "services.router.sla_tasks",
+            "services.router.fetch",
+        ],
+    )
