@@ -104,3 +104,39 @@ def test_short_english_is_still_analysed() -> None:
     result = analyse("so rude!!")
     assert result.analysed is True
     assert result.polarity < THRESHOLD
+
+
+def test_a_comment_with_no_opinion_signal_is_exactly_neutral() -> None:
+    result = analyse("I flew to Boston on Tuesday")
+    assert result.polarity == 0.0
+
+
+def test_evidence_says_which_signals_the_calibration_weighed_most() -> None:
+    evidence = analyse("Still waiting for my refund, no one answers").evidence
+    calibrated = [e for e in evidence if e.startswith("calibrated:")]
+    assert calibrated and "complaint" in calibrated[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [
+        (
+            "I bought this kettle in March. It leaks from the base, the lid does not close "
+            "properly and the seller has ignored two emails asking for a replacement.",
+            True,
+        ),
+        ("Does exactly what it says. Sturdy, quiet, and the battery lasts for days.", False),
+        (
+            "Our outbound flight was fine, but on the way back we sat on the tarmac for two "
+            "hours with no information and my suitcase arrived three days later.",
+            True,
+        ),
+        (
+            "Long-haul economy with them for the first time: comfortable seats, attentive crew, "
+            "decent food and we landed early. Would book again.",
+            False,
+        ),
+    ],
+)
+def test_reviews_that_are_not_tweets_are_decided_right(text: str, dissatisfied: bool) -> None:
+    assert (analyse(text).polarity < THRESHOLD) is dissatisfied

@@ -77,3 +77,40 @@ def test_keywords_from_config_count(detector: TouchpointDetector) -> None:
 def test_words_shared_by_every_touchpoint_decide_nothing() -> None:
     specs = [TouchpointSpec("a", "order problems: tracking"), TouchpointSpec("b", "order: pricing")]
     assert TouchpointDetector(specs).detect("where is my order tracking")[0].name == "a"
+
+
+def test_words_in_no_description_or_word_group_match_by_word_similarity() -> None:
+    specs = [
+        TouchpointSpec("checkout", "Checkout: basket, payment, card declined, promo codes"),
+        TouchpointSpec("product_quality", "Product quality: faulty or broken items, wrong size"),
+        TouchpointSpec("store", "Stores: staff, queues, tills, opening hours"),
+    ]
+    detector = TouchpointDetector(specs)
+    rejected = detector.detect("The promo code was rejected")[0]
+    small = detector.detect("These trainers are far too small")[0]
+    assert rejected.name == "checkout"
+    assert any(e.startswith("rejected\u2248declined") for e in rejected.evidence)
+    assert small.name == "product_quality"
+    assert any(e.startswith("small\u2248size") for e in small.evidence)
+
+
+def test_retail_touchpoints_from_descriptions_alone() -> None:
+    specs = [
+        TouchpointSpec(
+            "delivery", "Delivery: couriers, parcels, late, missing or damaged deliveries"
+        ),
+        TouchpointSpec(
+            "billing", "Billing: invoices, charges, refunds, double charged, wrong price"
+        ),
+        TouchpointSpec("support", "Customer support: call centre, chat, email replies, agents"),
+        TouchpointSpec("store", "Stores: staff, queues, tills, stock on shelves, opening hours"),
+    ]
+    detector = TouchpointDetector(specs)
+    cases = {
+        "The driver dumped the package on the doorstep": "delivery",
+        "Overcharged on my invoice again": "billing",
+        "Nobody replied to my emails for a week": "support",
+        "Shelves were empty and nobody to ask": "store",
+    }
+    for text, touchpoint in cases.items():
+        assert detector.detect(text)[0].name == touchpoint, text
