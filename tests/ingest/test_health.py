@@ -33,6 +33,7 @@ def test_readyz_is_503_naming_an_unreachable_database(make_app, redis_url, tmp_p
         database_url="postgresql://postgres@127.0.0.1:1/none",
         redis_url=redis_url,
         api_keys=("k",),
+        secret_key="s",
     )
     resp = make_app(settings).test_client().get("/readyz")
     assert resp.status_code == 503

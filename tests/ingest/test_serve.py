@@ -43,6 +43,7 @@ def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
         database_url=sqlite_url,
         redis_url=redis_url,
         api_keys=("test-key",),
+        secret_key="test-secret",
         bind=f"127.0.0.1:{port}",
         web_workers=1,
         web_threads=2,
