@@ -6,13 +6,10 @@ JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, and /openapi.jso
 
 from __future__ import annotations
 
-import os
-import secrets
-from pathlib import Path
-
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
+from shared.secret_files import read_or_create
 from shared.settings import Settings
 
 SECRET_FILE = "secret-key"
@@ -27,28 +24,13 @@ def secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return str(settings.secret_key)
     path = settings.data_dir / SECRET_FILE
-    if not path.exists():
-        if settings.database_url:
-            raise MissingSecretKey(
-                "no secret key: set CXLOOP_SECRET_KEY (the same for every web process) "
-                f"or put one in {path}"
-            )
-        _write_private(path, secrets.token_urlsafe(48))
-    return path.read_text(encoding="utf-8").strip()
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text + "\n")
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # a concurrent process created it first; both then read the same key
-    finally:
-        tmp.unlink()
+    key = read_or_create(path, create=not settings.database_url, nbytes=48)
+    if not key:
+        raise MissingSecretKey(
+            "no secret key: set CXLOOP_SECRET_KEY (the same for every web process) "
+            f"or put one in {path}"
+        )
+    return key
 
 
 def init_app(app: Flask) -> None:

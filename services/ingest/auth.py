@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
-import secrets
 from pathlib import Path
 
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
+from shared.secret_files import read_or_create
 from shared.settings import Secret, Settings
 
 log = logging.getLogger(__name__)
@@ -45,33 +44,18 @@ def ensure_api_key(settings: Settings) -> Settings:
     if settings.api_keys:
         return settings
     path = key_file(settings)
-    if not path.exists():
-        if settings.database_url:
-            raise MissingApiKeys(
-                "no API key configured: set CXLOOP_API_KEYS (comma-separated) before starting "
-                f"the ingest service, or put one key in {path}"
-            )
-        _write_new_key(path)
+    existed = path.exists()
+    key = read_or_create(path, create=not settings.database_url)
+    if key is None:
+        raise MissingApiKeys(
+            "no API key configured: set CXLOOP_API_KEYS (comma-separated) before starting "
+            f"the ingest service, or put one key in {path}"
+        )
+    if not existed:
         log.warning("generated an API key for the /v1 API", extra={"key_file": str(path)})
-    key = path.read_text(encoding="utf-8").strip()
     if not key:
         raise MissingApiKeys(f"{path} is empty: put an API key in it or set CXLOOP_API_KEYS")
     return settings.with_(api_keys=(Secret(key),))
-
-
-def _write_new_key(path: Path) -> None:
-    """Create the key file atomically with 0600 permissions; a concurrent creator wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(secrets.token_urlsafe(32) + "\n")
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
 
 
 def presented_key() -> str | None:

@@ -1,0 +1,31 @@
+"""Secrets generated on first start of the embedded default, kept in 0600 files."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def read_or_create(path: Path, *, create: bool, nbytes: int = 32) -> str | None:
+    """Return the secret in `path`; create a random one first if allowed; None if absent."""
+    if not path.exists():
+        if not create:
+            return None
+        _write_private(path, secrets.token_urlsafe(nbytes))
+    return path.read_text(encoding="utf-8").strip()
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create the file atomically with 0600 permissions; a concurrent creator wins."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass  # another process created it first; every process then reads the same secret
+    finally:
+        tmp.unlink()
