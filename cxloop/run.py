@@ -19,6 +19,16 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# `python -m cxloop ARGS` for each process: what `up` starts, what the containers run
+# (docker-compose.yml) and what the end-to-end tests start. A test keeps them identical.
+PROCESS_ARGS: dict[str, tuple[str, ...]] = {
+    "migrate": ("migrate",),
+    "ingest": ("serve",),
+    "router": ("worker", "router"),
+    "notifier": ("worker", "notifier"),
+    "beat": ("beat",),
+}
+
 WORKER_MODULES = {
     "router": "services.router.worker",
     "notifier": "services.notifier.worker",
@@ -94,12 +104,10 @@ def up() -> None:
         env["CXLOOP_REDIS_URL"] = settings.effective_redis_url
     env.setdefault("CXLOOP_DATA_DIR", str(settings.data_dir.resolve()))
     apply_migrations(settings.effective_database_url)
-    exe = [sys.executable, "-m", "cxloop"]
     children = [
-        _Child("ingest", [*exe, "serve"]),
-        _Child("router", [*exe, "worker", "router"]),
-        _Child("notifier", [*exe, "worker", "notifier"]),
-        _Child("beat", [*exe, "beat"]),
+        _Child(name, [sys.executable, "-m", "cxloop", *args])
+        for name, args in PROCESS_ARGS.items()
+        if name != "migrate"
     ]
     stopping = False
 

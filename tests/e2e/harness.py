@@ -15,19 +15,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from cxloop.run import PROCESS_ARGS
 from shared.settings import Settings
 from tests.support.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
-
-# `python -m cxloop ARGS` for each process; docker-compose.yml must run exactly these.
-PROCESS_ARGS: dict[str, tuple[str, ...]] = {
-    "migrate": ("migrate",),
-    "ingest": ("serve",),
-    "router": ("worker", "router"),
-    "notifier": ("worker", "notifier"),
-    "beat": ("beat",),
-}
 
 # What a process prints once it does its job (the web process is probed over HTTP instead).
 READY_TEXT = {"router": "ready.", "notifier": "ready.", "beat": "beat: Starting..."}
