@@ -165,7 +165,7 @@ def _policy(data: Any, where: str, hours: BusinessHours | None) -> SlaPolicy:
 def _escalation(data: Any) -> tuple[EscalationStep, ...]:
     if not isinstance(data, list) or not data:
         raise DeskConfigError("escalation: must be a non-empty list of steps")
-    steps = []
+    steps: list[EscalationStep] = []
     for index, item in enumerate(data):
         where = f"escalation[{index}]"
         item = _mapping(item, where)

@@ -50,7 +50,7 @@ class Table:
     rows: list[tuple[Any, ...]]
 
 
-def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[float]:
+def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
         return func.extract("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0

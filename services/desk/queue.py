@@ -146,7 +146,11 @@ def conditions(
 
 
 def _sort_columns(sort: str) -> list[tuple[ColumnElement[Any], bool, str]]:
-    columns = {"created_at": Case.created_at, "priority": Case.priority, "id": Case.id}
+    columns: dict[str, ColumnElement[Any]] = {
+        "created_at": Case.created_at,  # type: ignore[dict-item]
+        "priority": Case.priority,  # type: ignore[dict-item]
+        "id": Case.id,  # type: ignore[dict-item]
+    }
     return [(_due() if name == "due" else columns[name], desc, name) for name, desc in SORTS[sort]]
 
 
@@ -188,7 +192,7 @@ def _after(sort: str, values: list[Any]) -> Any:
     return or_(*clauses)
 
 
-def base_query(f: QueueFilter, *, now: datetime, config: DeskConfig) -> Select[Any]:
+def base_query(f: QueueFilter, *, now: datetime, config: DeskConfig) -> Select[Case, Response, str]:
     """Return the page query: cases with their response, filtered and sorted."""
     query = (
         select(Case, Response, sla_expression(now, config.due_soon).label("sla_state"))
@@ -245,7 +249,7 @@ def facet_counts(
     }
     out: dict[str, dict[str, int]] = {}
     for facet in FACETS:
-        key = keys[facet].label("key")
+        key: ColumnElement[Any] = keys[facet].label("key")
         query = select(key, func.count()).select_from(Case)
         where = conditions(unpaged, now=now, config=config, skip=facet)
         if _needs_response(unpaged):
