@@ -23,37 +23,49 @@ BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
 
 
 def send_routing(
-    celery: Celery, sessions: sessionmaker[Session], response_ids: Sequence[int]
+    celery: Celery,
+    sessions: sessionmaker[Session],
+    response_ids: Sequence[int],
+    *,
+    stamped: bool = False,
 ) -> list[int]:
-    """Send `router.process_response` for each stored id and record which ones went out.
+    """Send `router.process_response` for each stored id and keep enqueued_at truthful.
 
-    Called after the responses were committed. If the broker is unreachable the remaining ids
-    are left with enqueued_at NULL and `router.sweep_unrouted` sends them later; the publish
-    retry policy and socket timeouts of the Celery app bound how long this can take.
+    Called after the responses were committed. `stamped` says the commit already set their
+    enqueued_at (the ingest hot path saves a transaction that way): then only the ids that could
+    not be sent are cleared. Otherwise the sent ones are stamped now. Either way an id left with
+    enqueued_at NULL is sent by `router.sweep_unrouted` at its next run; the publish retry policy
+    and socket timeouts of the Celery app bound how long a broker outage can hold this up.
     """
-    sent: list[int] = []
-    for response_id in response_ids:
-        try:
-            celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
-        except BROKER_ERRORS as exc:
-            log.warning(
-                "broker unavailable; the sweep will route the rest",
-                extra={"response_id": response_id, "unsent": len(response_ids) - len(sent),
-                       "error": str(exc)},
-            )  # fmt: skip
-            break
-        sent.append(response_id)
-    if sent:
-        _mark_enqueued(sessions, sent)
+    sent = publish(celery, task_names.PROCESS_RESPONSE, response_ids)
+    unsent = list(response_ids[len(sent) :])
+    if stamped and unsent:
+        _set_enqueued(sessions, unsent, None)
+    elif not stamped and sent:
+        _set_enqueued(sessions, sent, datetime.now(UTC))
     return sent
 
 
-def _mark_enqueued(sessions: sessionmaker[Session], ids: list[int]) -> None:
-    """Set enqueued_at; if that fails the sweep merely sends an idempotent task again."""
+def publish(celery: Celery, name: str, ids: Sequence[int]) -> list[int]:
+    """Send one task per id over one pooled producer; stop at the first broker error."""
+    sent: list[int] = []
+    try:
+        with celery.producer_or_acquire() as producer:
+            for item in ids:
+                celery.send_task(name, args=[item], producer=producer)
+                sent.append(item)
+    except BROKER_ERRORS as exc:
+        log.warning(
+            "broker unavailable; the sweep will send the rest",
+            extra={"task": name, "unsent": len(ids) - len(sent), "error": str(exc)},
+        )
+    return sent
+
+
+def _set_enqueued(sessions: sessionmaker[Session], ids: list[int], at: datetime | None) -> None:
+    """Record when the ids were sent (None: not sent); a failure only makes the sweep repeat."""
     try:
         with transaction(sessions) as session:
-            session.execute(
-                update(Response).where(Response.id.in_(ids)).values(enqueued_at=datetime.now(UTC))
-            )
+            session.execute(update(Response).where(Response.id.in_(ids)).values(enqueued_at=at))
     except SQLAlchemyError as exc:
         log.warning("could not record enqueued_at", extra={"response_ids": ids, "error": str(exc)})

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Connection, Insert, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -118,6 +118,53 @@ def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple
         )
     ).one()
     return existing, False
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One stored response: its row id, whether this call created it, whether to route it."""
+
+    id: int
+    created: bool
+    needs_routing: bool
+
+
+def _insert_once(dialect_name: str) -> Insert:
+    """INSERT ... ON CONFLICT (source, external_id) DO NOTHING RETURNING id, for one dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(Response)
+        .on_conflict_do_nothing(index_elements=["source", "external_id"])
+        .returning(Response.id)
+    )
+
+
+_INSERTS = {name: _insert_once(name) for name in ("postgresql", "sqlite")}
+
+
+def insert_response(
+    conn: Connection, *, data: dict[str, Any], raw: Any, enqueued_at: datetime
+) -> Stored:
+    """Store a response from `load_storable` once, stamped as enqueued (the caller sends next).
+
+    The hot path of ingest: one Core statement, no ORM objects. Stamping enqueued_at in the same
+    transaction saves a second one; should the process die between commit and publish, the sweep
+    treats the stamp as overdue after its grace period and sends the task then. A repeat that was
+    never sent (the broker was down) is stamped and routed again; routing is idempotent.
+    """
+    values = _row_values(data, raw) | {"enqueued_at": enqueued_at}
+    new_id = conn.execute(_INSERTS[conn.dialect.name], values).scalar_one_or_none()
+    if new_id is not None:
+        return Stored(id=new_id, created=True, needs_routing=True)
+    row = conn.execute(
+        select(Response.id, Response.routed_at, Response.enqueued_at).where(
+            Response.source == data["source"], Response.external_id == data["response_id"]
+        )
+    ).one()
+    unsent = row.routed_at is None and row.enqueued_at is None
+    if unsent:
+        conn.execute(update(Response).where(Response.id == row.id).values(enqueued_at=enqueued_at))
+    return Stored(id=row.id, created=False, needs_routing=unsent)
 
 
 def get_case(session: Session, *, case_id: int) -> Case | None:

