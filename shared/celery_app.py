@@ -55,6 +55,10 @@ def create_celery(
                 "task": task_names.SWEEP_UNROUTED,
                 "schedule": settings.sweep_interval_s,
             },
+            "sweep-unfetched": {
+                "task": task_names.SWEEP_UNFETCHED,
+                "schedule": settings.sweep_interval_s,
+            },
             "sweep-deliveries": {
                 "task": task_names.SWEEP_DELIVERIES,
                 "schedule": settings.sweep_interval_s,

@@ -60,6 +60,7 @@ class Response(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_responses_source_external_id"),
         Index("ix_responses_unrouted", "routed_at", "enqueued_at"),
+        Index("ix_responses_fetch_due", "fetch_due_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -80,6 +81,9 @@ class Response(Base):
     enqueued_at: Mapped[datetime | None]
     routed_at: Mapped[datetime | None]
     routing_error: Mapped[str | None] = mapped_column(Text)
+    # Thin webhooks: set while the full response must still be fetched from the vendor's API.
+    fetch_due_at: Mapped[datetime | None]
+    fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     case: Mapped[Case | None] = relationship(back_populates="response", uselist=False)
 

@@ -7,6 +7,7 @@ PROCESS_RESPONSE = "router.process_response"
 SWEEP_UNROUTED = "router.sweep_unrouted"
 CHECK_SLA = "router.check_sla"
 FETCH_RESPONSE = "router.fetch_response"
+SWEEP_UNFETCHED = "router.sweep_unfetched"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 

@@ -16,10 +16,10 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
-from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable, Unauthorized
+from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from services.ingest.app import ingest, log_ids
-from services.ingest.enqueue import BROKER_ERRORS, send_routing
+from services.ingest.enqueue import publish, send_routing
 from services.ingest.errors import http_error
 from services.ingest.service import load_storable
 from services.ingest.sources.base import (
@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks")
 NO_SIGNAL = "give at least one score"
-FETCH_RETRY_AFTER_S = 30
 
 
 @bp.record_once
@@ -164,25 +163,13 @@ def _accept_thin(
         stored = store_thin(
             session,
             source=source.name,
-            label=adapter.label,
             response_id=thin.response_id,
             occurred_at=thin.occurred_at,
             raw=raw,
         )
     _log(source, result, [stored])
     if stored.needs_fetch:
-        try:
-            svc.celery.send_task(task_names.FETCH_RESPONSE, args=[stored.id])
-        except BROKER_ERRORS as exc:
-            # Stored but not fetched: a 503 makes the vendor retry, and the retry re-sends.
-            log.warning(
-                "broker unavailable; asking the vendor to retry",
-                extra=log_ids(response_id=stored.id, error=str(exc)),
-            )
-            raise ServiceUnavailable(
-                description="stored; fetching is unavailable, retry later",
-                retry_after=FETCH_RETRY_AFTER_S,
-            ) from exc
+        publish(svc.celery, task_names.FETCH_RESPONSE, [stored.id])  # if lost, the sweep sends it
     return {"status": "accepted", "responses": [stored.body()]}, 200
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.ingest.app import create_app
 from shared.models import Response
 from shared.settings import Secret, Settings
+from tests.sources.standin import VendorStandIn, running
 from tests.sources.vendors import OLD_SECRETS, SECRETS, SM_CLIENT_ID
 
 SOURCES_YAML = """
@@ -47,6 +48,13 @@ def env_name(source: str, old: bool = False) -> str:
 def vendor_api() -> str:
     """Base URL of the vendor API stand-in; tests that fetch start a real one."""
     return "http://127.0.0.1:9"
+
+
+@pytest.fixture
+def standin() -> Iterator[VendorStandIn]:
+    """A running stand-in of the vendors' APIs; modules that fetch point vendor_api at it."""
+    with running() as vendor:
+        yield vendor
 
 
 @pytest.fixture

@@ -1,161 +1,73 @@
-"""Thin webhooks: the full response is fetched from a local stand-in of the vendor's API."""
+"""Thin webhooks: the full response is fetched from a local stand-in of the vendor's API.
+
+The fetch state is explicit on the row (fetch_due_at, fetch_attempts), so a lost task is found by
+the sweep, a repeated event fetches nothing twice, and a newer event is never settled by an
+older fetch.
+"""
 
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
-from flask import Flask, jsonify, request
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from services.ingest.sources.base import PermanentFetchError, TransientFetchError
-from services.ingest.sources.config import load_sources
-from services.ingest.sources.fetch import apply_fetched, fetch_submission, record_failure
+from services.ingest.sources.config import Sources, load_sources
+from services.ingest.sources.fetch import (
+    Attempt,
+    apply_fetched,
+    fetch_submission,
+    record_failure,
+    start_attempt,
+    unfetched_responses,
+)
+from services.ingest.sources.store import Stored
 from services.router.fetch import backoff
 from shared.db import transaction
-from shared.models import Response
+from shared.models import Response, utcnow
 from shared.settings import Settings
 from tests.sources import vendors
+from tests.sources.standin import VendorStandIn
 from tests.sources.vendors import signed
 
-SM_SURVEY = {
-    "id": "105724755",
-    "pages": [
-        {
-            "id": "p1",
-            "questions": [
-                {
-                    "id": "q-nps",
-                    "family": "matrix",
-                    "subtype": "rating",
-                    "headings": [{"heading": "How likely is it that you would recommend us?"}],
-                    "answers": {
-                        "rows": [{"id": "r1", "text": ""}],
-                        "choices": [
-                            {"id": f"c{i}", "text": str(i), "position": i + 1} for i in range(11)
-                        ],
-                    },
-                },
-                {
-                    "id": "q-why",
-                    "family": "open_ended",
-                    "subtype": "essay",
-                    "headings": [{"heading": "Why?"}],
-                },
-            ],
-        }
-    ],
-}
-SM_DETAILS = {
-    "id": "5007154402",
-    "survey_id": "105724755",
-    "collector_id": "50253690",
-    "date_created": "2015-12-28T21:57:14+00:00",
-    "date_modified": "2015-12-28T21:59:38+00:00",
-    "response_status": "completed",
-    "custom_variables": {"touchpoint": "delivery", "customer_id": "C-9"},
-    "pages": [
-        {
-            "id": "p1",
-            "questions": [
-                {"id": "q-nps", "answers": [{"row_id": "r1", "choice_id": "c2"}]},
-                {"id": "q-why", "answers": [{"text": "The parcel arrived a week late."}]},
-            ],
-        }
-    ],
-}
-QX_RESPONSE = {
-    "result": {
-        "responseId": "R_suq806jn8LGzhx7",
-        "values": {
-            "startDate": "2020-10-22T12:29:40Z",
-            "recordedDate": "2020-10-22T12:31:40Z",
-            "finished": 1,
-            "QID1": 3,
-            "QID1_NPS_GROUP": 1,
-            "QID2_TEXT": "The agent hung up on me.",
-            "touchpoint": "support",
-            "customer_id": "C-5",
-            "recipientEmail": "kim@example.com",
-        },
-        "labels": {"QID1": "3", "finished": "True"},
-    },
-    "meta": {"httpStatus": "200 - OK", "requestId": "r-1"},
-}
-
-
-class VendorStandIn:
-    """SurveyMonkey v3 and Qualtrics v3 response endpoints, answering as documented."""
-
-    def __init__(self) -> None:
-        self.fail_with: int | None = None
-        self.calls: list[str] = []
-        app = Flask("vendor")
-
-        @app.get("/v3/surveys/<survey>/responses/<response>/details")
-        def sm_details(survey: str, response: str) -> Any:
-            return self._answer(
-                request.headers.get("Authorization") == "Bearer sm-access-token",
-                SM_DETAILS if response == SM_DETAILS["id"] else None,
-            )
-
-        @app.get("/v3/surveys/<survey>/details")
-        def sm_survey(survey: str) -> Any:
-            return self._answer(
-                request.headers.get("Authorization") == "Bearer sm-access-token", SM_SURVEY
-            )
-
-        @app.get("/API/v3/surveys/<survey>/responses/<response>")
-        def qx_response(survey: str, response: str) -> Any:
-            return self._answer(
-                request.headers.get("X-API-TOKEN") == "qx-api-token",
-                QX_RESPONSE if response == "R_suq806jn8LGzhx7" else None,
-            )
-
-        self.app = app
-
-    def _answer(self, authorized: bool, document: Any) -> Any:
-        self.calls.append(request.path)
-        if self.fail_with:
-            return jsonify({"error": "failure"}), self.fail_with, {"Retry-After": "7"}
-        if not authorized:
-            return jsonify({"error": {"message": "invalid token"}}), 401
-        if document is None:
-            return jsonify({"error": {"message": "not found"}}), 404
-        return jsonify(document)
-
-
-@pytest.fixture
-def standin() -> Iterator[VendorStandIn]:
-    vendor = VendorStandIn()
-    server = make_server("127.0.0.1", 0, vendor.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    vendor.url = f"http://127.0.0.1:{server.server_port}"  # type: ignore[attr-defined]
-    yield vendor
-    server.shutdown()
-    thread.join()
+GRACE = timedelta(seconds=40)
 
 
 @pytest.fixture
 def vendor_api(standin: VendorStandIn) -> str:
-    return standin.url  # type: ignore[attr-defined,no-any-return]
+    return standin.url
 
 
-def _complete(sessions: sessionmaker[Session], sources_path: Any, row_id: int) -> Any:
+def sources_of(path: Path) -> Sources:
+    return load_sources(path, os.environ)
+
+
+def post(client: FlaskClient, source: str, payload: object) -> dict:
+    request_ = signed(source, payload)
+    reply = client.post(f"/v1/webhooks/{source}", data=request_.body, headers=request_.headers)
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()
+
+
+def attempt_for(sessions: sessionmaker[Session], row_id: int) -> Attempt:
+    with transaction(sessions) as session:
+        attempt = start_attempt(session, response_id=row_id, now=utcnow())
+    assert attempt is not None
+    return attempt
+
+
+def complete(sessions: sessionmaker[Session], path: Path, attempt: Attempt) -> Stored:
     """Do what the router's fetch task does, without the Celery wrapper."""
-    sources = load_sources(sources_path, os.environ)
+    data = fetch_submission(attempt, sources=sources_of(path), timeout=5)
     with transaction(sessions) as session:
-        data = fetch_submission(session, response_id=row_id, sources=sources, timeout=5)
-    assert data is not None
-    with transaction(sessions) as session:
-        return apply_fetched(session, response_id=row_id, data=data)
+        return apply_fetched(session, attempt=attempt, data=data)
 
 
 @pytest.mark.parametrize(
@@ -185,41 +97,105 @@ def _complete(sessions: sessionmaker[Session], sources_path: Any, row_id: int) -
 def test_a_thin_event_is_completed_from_the_vendor_api_and_handed_to_routing(
     client: FlaskClient,
     sessions: sessionmaker[Session],
-    settings: Settings,
     rows: Callable[[], list[Response]],
-    sources_file: Any,
+    sources_file: Path,
     source: str,
-    expected: dict[str, Any],
+    expected: dict[str, object],
 ) -> None:
-    request_ = signed(source, vendors.example(source))
-    assert (
-        client.post(
-            f"/v1/webhooks/{source}", data=request_.body, headers=request_.headers
-        ).status_code
-        == 200
-    )
+    post(client, source, vendors.example(source))
     (row,) = rows()
-    stored = _complete(sessions, sources_file, row.id)
+    stored = complete(sessions, sources_file, attempt_for(sessions, row.id))
     assert stored.needs_routing
     (row,) = rows()
     for column, value in expected.items():
         assert getattr(row, column) == value, column
-    assert row.routed_at is None and row.routing_error is None
-    assert row.raw["fetch"] == "done"
+    assert row.routed_at is None and row.routing_error is None  # released to the router
+    assert row.fetch_due_at is None and row.fetch_attempts == 1
+
+
+def test_a_thin_event_is_accepted_while_the_broker_is_down_and_left_for_the_sweep(
+    make_app: Callable[[Settings], Flask],
+    settings: Settings,
+    sources_file: Path,
+    sessions: sessionmaker[Session],
+    rows: Callable[[], list[Response]],
+) -> None:
+    down = make_app(settings.with_(sources_file=sources_file))  # its Redis URL answers nothing
+    post(down.test_client(), "surveymonkey", vendors.surveymonkey_event())
+    (row,) = rows()
+    assert row.fetch_due_at is not None
+    with transaction(sessions) as session:
+        later = utcnow() + GRACE * 2
+        assert unfetched_responses(session, now=later, grace=GRACE, limit=9) == [row.id]
 
 
 def test_a_repeated_thin_event_asks_for_no_second_fetch_once_fetched(
     client: FlaskClient,
     sessions: sessionmaker[Session],
     rows: Callable[[], list[Response]],
-    sources_file: Any,
+    sources_file: Path,
 ) -> None:
-    request_ = signed("surveymonkey", vendors.surveymonkey_event())
-    client.post("/v1/webhooks/surveymonkey", data=request_.body, headers=request_.headers)
-    _complete(sessions, sources_file, rows()[0].id)
-    again = client.post("/v1/webhooks/surveymonkey", data=request_.body, headers=request_.headers)
-    assert again.get_json()["responses"][0]["outcome"] == "duplicate"
-    assert len(rows()) == 1
+    post(client, "surveymonkey", vendors.surveymonkey_event())
+    complete(sessions, sources_file, attempt_for(sessions, rows()[0].id))
+    again = post(client, "surveymonkey", vendors.surveymonkey_event())
+    assert again["responses"][0]["outcome"] == "duplicate"
+    (row,) = rows()
+    assert row.fetch_due_at is None
+    with transaction(sessions) as session:
+        assert start_attempt(session, response_id=row.id, now=utcnow()) is None
+
+
+def test_a_newer_event_during_a_fetch_keeps_its_own_fetch_pending(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    rows: Callable[[], list[Response]],
+    sources_file: Path,
+) -> None:
+    post(client, "surveymonkey", vendors.surveymonkey_event())
+    first = attempt_for(sessions, rows()[0].id)
+    reply = post(client, "surveymonkey", vendors.surveymonkey_event(event_type="response_updated"))
+    assert reply["responses"][0]["outcome"] == "awaiting_fetch"
+    complete(sessions, sources_file, first)
+    (row,) = rows()
+    assert row.nps == 2 and row.fetch_due_at is not None  # the update's fetch is still to run
+    complete(sessions, sources_file, attempt_for(sessions, row.id))
+    assert rows()[0].fetch_due_at is None
+
+
+def test_the_sweep_claims_only_fetches_overdue_by_the_grace_period(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    rows: Callable[[], list[Response]],
+    sources_file: Path,
+) -> None:
+    post(client, "surveymonkey", vendors.surveymonkey_event())
+    post(client, "surveymonkey", vendors.surveymonkey_event(response_id="2"))
+    post(client, "qualtrics", vendors.qualtrics_message())
+    fetched, lost, failed = (row.id for row in rows())
+    complete(sessions, sources_file, attempt_for(sessions, fetched))
+    with transaction(sessions) as session:
+        record_failure(session, response_id=failed, error="Qualtrics API answered 404")
+    now = utcnow()
+    with transaction(sessions) as session:
+        assert unfetched_responses(session, now=now, grace=GRACE, limit=10) == []
+    later = now + GRACE + timedelta(seconds=1)
+    with transaction(sessions) as session:
+        assert unfetched_responses(session, now=later, grace=GRACE, limit=10) == [lost]
+    with transaction(sessions) as session:  # re-sent: it gets another grace period
+        assert unfetched_responses(session, now=later, grace=GRACE, limit=10) == []
+
+
+def test_the_sweep_is_bounded_per_run(
+    client: FlaskClient, sessions: sessionmaker[Session], rows: Callable[[], list[Response]]
+) -> None:
+    for n in range(3):
+        post(client, "surveymonkey", vendors.surveymonkey_event(response_id=str(n)))
+    later = utcnow() + GRACE * 2
+    with transaction(sessions) as session:
+        first = unfetched_responses(session, now=later, grace=GRACE, limit=2)
+    with transaction(sessions) as session:
+        rest = unfetched_responses(session, now=later, grace=GRACE, limit=2)
+    assert len(first) == 2 and sorted(first + rest) == [row.id for row in rows()]
 
 
 @pytest.mark.parametrize(
@@ -230,48 +206,38 @@ def test_vendor_failures_are_classified_for_the_retry_policy(
     client: FlaskClient,
     sessions: sessionmaker[Session],
     rows: Callable[[], list[Response]],
-    sources_file: Any,
+    sources_file: Path,
     standin: VendorStandIn,
     status: int,
     error: type[Exception],
 ) -> None:
-    request_ = signed("qualtrics", vendors.qualtrics_message())
-    client.post("/v1/webhooks/qualtrics", data=request_.body, headers=request_.headers)
+    post(client, "qualtrics", vendors.qualtrics_message())
     standin.fail_with = status
-    with pytest.raises(error) as raised, transaction(sessions) as session:
-        fetch_submission(
-            session,
-            response_id=rows()[0].id,
-            sources=load_sources(sources_file, os.environ),
-            timeout=5,
-        )
+    attempt = attempt_for(sessions, rows()[0].id)
+    with pytest.raises(error) as raised:
+        fetch_submission(attempt, sources=sources_of(sources_file), timeout=5)
     if status != 401:
         assert raised.value.retry_after == 7  # type: ignore[attr-defined]
 
 
 def test_an_unreachable_vendor_api_is_transient(
-    sessions: sessionmaker[Session],
     client: FlaskClient,
+    sessions: sessionmaker[Session],
     rows: Callable[[], list[Response]],
-    sources_file: Any,
-    standin: VendorStandIn,
+    sources_file: Path,
 ) -> None:
-    request_ = signed("surveymonkey", vendors.surveymonkey_event())
-    client.post("/v1/webhooks/surveymonkey", data=request_.body, headers=request_.headers)
-    sources = load_sources(sources_file, os.environ)
+    post(client, "surveymonkey", vendors.surveymonkey_event())
+    sources = sources_of(sources_file)
     broken = replace(sources.by_name["surveymonkey"], api_base_url="http://127.0.0.1:9/v3")
     sources = replace(sources, by_name={"surveymonkey": broken})
-    with pytest.raises(TransientFetchError), transaction(sessions) as session:
-        fetch_submission(session, response_id=rows()[0].id, sources=sources, timeout=2)
+    with pytest.raises(TransientFetchError):
+        fetch_submission(attempt_for(sessions, rows()[0].id), sources=sources, timeout=2)
 
 
-def test_a_response_that_cannot_be_fetched_keeps_a_clear_error(
-    client: FlaskClient,
-    sessions: sessionmaker[Session],
-    rows: Callable[[], list[Response]],
+def test_a_response_that_cannot_be_fetched_keeps_a_clear_error_and_is_not_swept(
+    client: FlaskClient, sessions: sessionmaker[Session], rows: Callable[[], list[Response]]
 ) -> None:
-    request_ = signed("surveymonkey", vendors.surveymonkey_event(response_id="404404"))
-    client.post("/v1/webhooks/surveymonkey", data=request_.body, headers=request_.headers)
+    post(client, "surveymonkey", vendors.surveymonkey_event(response_id="404404"))
     row_id = rows()[0].id
     with transaction(sessions) as session:
         record_failure(
@@ -279,8 +245,10 @@ def test_a_response_that_cannot_be_fetched_keeps_a_clear_error(
         )
     (row,) = rows()
     assert row.routing_error == "SurveyMonkey API answered 404 for the response"
-    assert row.raw["fetch"] == "failed"
+    assert row.fetch_due_at is None
     assert row.routed_at is not None  # nothing to route: the sweep must not route an empty row
+    with transaction(sessions) as session:
+        assert unfetched_responses(session, now=utcnow() + GRACE * 2, grace=GRACE, limit=9) == []
 
 
 def test_backoff_grows_exponentially_is_capped_and_honours_retry_after(settings: Settings) -> None:

@@ -142,25 +142,22 @@ def store_submission(session: Session, *, data: dict[str, Any], raw: dict[str, A
     return apply_update(session, row=locked(session, row), data=data, raw=raw)
 
 
-def awaiting_message(label: str) -> str:
-    """The routing_error shown while a thin event's response is being fetched."""
-    return f"awaiting the full response from the {label} API"
-
-
 def store_thin(
     session: Session,
     *,
     source: str,
-    label: str,
     response_id: str,
     occurred_at: datetime,
     raw: dict[str, Any],
 ) -> Stored:
-    """Store a thin event as a placeholder row and ask for a fetch.
+    """Store a thin event as a placeholder row whose full response is due to be fetched.
 
-    The placeholder is marked routed (with a routing_error saying it awaits the fetch) so the
-    routing sweep leaves it alone; the fetch fills it in and hands it to the router.
+    `fetch_due_at` is the fetch's explicit state: set here, cleared by the fetch (or when it gives
+    up); `router.sweep_unfetched` re-sends fetches overdue by the sweep grace, so a lost task
+    delays a fetch, never loses it. The empty placeholder is held as routed so the routing sweep
+    leaves it alone; the fetch fills it in, releases it and hands it to the router.
     """
+    now = datetime.now(UTC)
     data = {
         "source": source,
         "response_id": response_id,
@@ -171,20 +168,16 @@ def store_thin(
         "comment": "",
         "attributes": {},
     }
-    row, created = store_response(session, data=data, raw={**raw, "fetch": "pending"})
+    row, created = store_response(session, data=data, raw=raw)
     if created:
-        row.routed_at = datetime.now(UTC)
-        row.routing_error = awaiting_message(label)
+        row.routed_at = now
+        row.fetch_due_at = now
         return Stored(row.id, Outcome.AWAITING_FETCH, needs_fetch=True)
     row = locked(session, row)
     previous = row.raw or {}
     if raw.get("event_id") and previous.get("event_id") == raw.get("event_id"):
-        pending = previous.get("fetch") == "pending"
-        return Stored(row.id, Outcome.DUPLICATE, needs_fetch=pending)
-    row.raw = {
-        **previous,
-        "event_id": raw.get("event_id"),
-        "payload": raw.get("payload"),
-        "fetch": "pending",
-    }
+        return Stored(row.id, Outcome.DUPLICATE)
+    row.raw = {**previous, "event_id": raw.get("event_id"), "payload": raw.get("payload")}
+    row.fetch_due_at = now
+    row.fetch_attempts = 0  # a new event: a fetch begun before it must not settle it
     return Stored(row.id, Outcome.AWAITING_FETCH, needs_fetch=True)
