@@ -6,8 +6,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Insert, Row, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from services.router.config import RouterConfig
@@ -20,8 +20,14 @@ log = logging.getLogger(__name__)
 ACTOR = "router"
 
 
-def generic_form(response: Response) -> dict[str, Any]:
-    """Return a stored response in the generic form the decision takes."""
+_ROUTING_FIELDS = (
+    Response.id, Response.source, Response.external_id, Response.touchpoint, Response.nps,
+    Response.csat, Response.ces, Response.comment, Response.attributes,
+)  # fmt: skip
+
+
+def generic_form(response: Response | Row[Any]) -> dict[str, Any]:
+    """Return a stored response (a row or its routing fields) in the generic form."""
     return {
         "source": response.source,
         "response_id": response.external_id,
@@ -37,104 +43,117 @@ def get_response(session: Session, *, response_id: int) -> Response | None:
     return session.get(Response, response_id)
 
 
-def get_case_for(session: Session, *, response_id: int) -> Case | None:
-    """Return the case made of a response, if any."""
-    return session.scalars(select(Case).where(Case.response_id == response_id)).one_or_none()
+def case_id_for(session: Session, *, response_id: int) -> int | None:
+    """Return the id of the case made of a response, if any."""
+    return session.scalar(select(Case.id).where(Case.response_id == response_id))
 
 
-def mark_routed(session: Session, *, response: Response, now: datetime) -> None:
-    """Record that a response was routed.
+def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[Any] | None:
+    """Mark a never-routed response routed and return its routing fields; None if there is none.
 
     Called first in the routing transaction: the UPDATE takes the row lock (the write lock on
-    SQLite), so two workers handed the same response run one after the other.
+    SQLite), so two workers handed the same response run one after the other, and the second
+    finds it routed already. One statement instead of a read and a write.
     """
-    session.execute(
-        update(Response)
-        .where(Response.id == response.id)
-        .values(routed_at=now, routing_error=None)
-        .execution_options(synchronize_session=False)
+    return (
+        session.connection()
+        .execute(
+            update(Response)
+            .where(Response.id == response_id, Response.routed_at.is_(None))
+            .values(routed_at=now, routing_error=None)
+            .returning(*_ROUTING_FIELDS)
+        )
+        .one_or_none()
     )
-    response.routed_at = now
+
+
+def _insert_case(dialect_name: str) -> Insert:
+    """INSERT ... ON CONFLICT (response_id) DO NOTHING RETURNING id, for one dialect."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(Case)
+        .on_conflict_do_nothing(index_elements=["response_id"])
+        .returning(Case.id)
+    )
+
+
+_CASE_INSERTS = {name: _insert_case(name) for name in ("postgresql", "sqlite")}
+_DELIVERY_INSERT = insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True)
 
 
 def open_case(
-    session: Session, *, response: Response, outcome: RoutingOutcome, config: RouterConfig,
+    session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
     now: datetime,
-) -> tuple[Case, bool]:  # fmt: skip
-    """Create the case of a dissatisfied response with its deliveries; return (case, created).
+) -> tuple[int, bool]:  # fmt: skip
+    """Create the case of a dissatisfied response with its deliveries; return (case id, created).
 
-    Idempotent: an existing case is returned untouched, and a concurrent insert that wins the
-    unique constraint on response_id is detected through a savepoint and its case returned.
+    Idempotent without a savepoint: the case INSERT does nothing on a conflict with a case of the
+    same response (opened before, or by a concurrent transaction it waited for), and the
+    existing case's id is returned. Core statements: three round trips, no unit of work.
     """
-    existing = get_case_for(session, response_id=response.id)
-    if existing is not None:
-        return existing, False
-    try:
-        with session.begin_nested():
-            case = _new_case(session, response=response, outcome=outcome, config=config, now=now)
-    except IntegrityError:
-        log.info("case already opened concurrently", extra={"response_id": response.id})
-        existing = get_case_for(session, response_id=response.id)
-        if existing is None:
-            raise
-        return existing, False
-    return case, True
-
-
-def _new_case(
-    session: Session, *, response: Response, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime,
-) -> Case:  # fmt: skip
     assert outcome.priority is not None, "only dissatisfied responses become cases"
+    conn = session.connection()
     owner = outcome.owner or config.route.receiver
-    case = Case(
-        response_id=response.id,
-        status=CaseStatus.NEW,
-        priority=outcome.priority,
-        touchpoint=outcome.touchpoint,
-        touchpoints={
+    case_id = conn.execute(
+        _CASE_INSERTS[conn.dialect.name],
+        _case_values(response_id=response_id, outcome=outcome, owner=owner, config=config, now=now),
+    ).scalar_one_or_none()
+    if case_id is None:
+        log.info("case already opened concurrently", extra={"response_id": response_id})
+        existing = case_id_for(session, response_id=response_id)
+        assert existing is not None, "a conflicting case is visible once its insert returns"
+        return existing, False
+    deliveries = _deliveries(case_id, outcome, config, now)
+    if deliveries:
+        conn.execute(_DELIVERY_INSERT, deliveries)
+    conn.execute(
+        insert(CaseEvent),
+        [
+            {"case_id": case_id, "at": now, "actor": ACTOR, "action": "created",
+             "detail": {"priority": outcome.priority, "touchpoint": outcome.touchpoint,
+                        "owner": owner, "reasons": list(outcome.reasons)}},
+            {"case_id": case_id, "at": now, "actor": ACTOR, "action": "routed",
+             "detail": {"receivers": list(outcome.receivers), "routes": list(outcome.routes),
+                        "deliveries": len(deliveries), "explanation": outcome.explanation}},
+        ],
+    )  # fmt: skip
+    return case_id, True
+
+
+def _case_values(
+    *, response_id: int, outcome: RoutingOutcome, owner: str, config: RouterConfig,
+    now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "response_id": response_id,
+        "status": CaseStatus.NEW,
+        "priority": outcome.priority,
+        "touchpoint": outcome.touchpoint,
+        "touchpoints": {
             "chosen": outcome.touchpoint,
             "source": outcome.touchpoint_source,
             "detected": outcome.to_dict()["touchpoints"],
         },
-        owner=owner,
-        receivers={"receivers": list(outcome.receivers), "routes": list(outcome.routes)},
-        reasons={"reasons": list(outcome.reasons)},
-        polarity=outcome.polarity,
-        subjectivity=outcome.subjectivity,
-        analysis={
+        "owner": owner,
+        "receivers": {"receivers": list(outcome.receivers), "routes": list(outcome.routes)},
+        "reasons": {"reasons": list(outcome.reasons)},
+        "polarity": outcome.polarity,
+        "subjectivity": outcome.subjectivity,
+        "analysis": {
             "language": outcome.language,
             "analysed": outcome.analysed,
             "evidence": list(outcome.evidence),
             "labels": dict(outcome.labels),
             "routes_file": config.source,
         },
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(case)
-    session.flush()
-    deliveries = _deliveries(case, outcome, config, now)
-    session.add_all(deliveries)
-    session.add_all(
-        [
-            CaseEvent(case_id=case.id, at=now, actor=ACTOR, action="created",
-                      detail={"priority": case.priority, "touchpoint": case.touchpoint,
-                              "owner": owner, "reasons": list(outcome.reasons)}),
-            CaseEvent(case_id=case.id, at=now, actor=ACTOR, action="routed",
-                      detail={"receivers": list(outcome.receivers),
-                              "routes": list(outcome.routes),
-                              "deliveries": len(deliveries),
-                              "explanation": outcome.explanation}),
-        ]
-    )  # fmt: skip
-    session.flush()
-    return case
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _deliveries(
-    case: Case, outcome: RoutingOutcome, config: RouterConfig, now: datetime
-) -> list[Delivery]:
+    case_id: int, outcome: RoutingOutcome, config: RouterConfig, now: datetime
+) -> list[dict[str, Any]]:
     """One pending delivery per (receiver, channel, target), each once."""
     keys = dict.fromkeys(
         (name, channel, target)
@@ -142,19 +161,19 @@ def _deliveries(
         for channel, target in config.receivers[name].targets()
     )
     return [
-        Delivery(case_id=case.id, kind=DeliveryKind.ASSIGNMENT, step=0, receiver=name,
-                 channel=channel, target=target, status=DeliveryStatus.PENDING,
-                 created_at=now, due_at=now)
+        {"case_id": case_id, "kind": DeliveryKind.ASSIGNMENT, "step": 0, "receiver": name,
+         "channel": channel, "target": target, "status": DeliveryStatus.PENDING,
+         "attempts": 0, "created_at": now, "due_at": now}
         for name, channel, target in keys
     ]  # fmt: skip
 
 
-def pending_deliveries(session: Session, *, case: Case) -> list[int]:
+def pending_deliveries(session: Session, *, case_id: int) -> list[int]:
     """Return the ids of a case's deliveries still waiting to be sent."""
     return list(
         session.scalars(
             select(Delivery.id)
-            .where(Delivery.case_id == case.id, Delivery.status == DeliveryStatus.PENDING)
+            .where(Delivery.case_id == case_id, Delivery.status == DeliveryStatus.PENDING)
             .order_by(Delivery.id)
         )
     )
@@ -198,22 +217,29 @@ def route_stored(
     only its case's still-pending deliveries are returned, so a repeated task re-sends nothing
     that went out already.
     """
-    response = get_response(session, response_id=response_id)
+    response = claim_unrouted(session, response_id=response_id, now=now)
     if response is None:
-        log.warning("response not found; nothing to route", extra={"response_id": response_id})
-        return []
-    if response.routed_at is not None:
-        case = get_case_for(session, response_id=response.id)
-        return pending_deliveries(session, case=case) if case is not None else []
+        return _routed_before(session, response_id=response_id)
     outcome = route_response(config, detector, generic_form(response))
-    mark_routed(session, response=response, now=now)
     if not outcome.dissatisfied:
-        log.info("response is not a case", extra={"response_id": response.id})
+        log.info("response is not a case", extra={"response_id": response_id})
         return []
-    case, created = open_case(session, response=response, outcome=outcome, config=config, now=now)
+    case_id, created = open_case(
+        session, response_id=response_id, outcome=outcome, config=config, now=now
+    )
     log.info(
         "case opened" if created else "case already open",
-        extra={"response_id": response.id, "case_id": case.id, "priority": case.priority,
-               "touchpoint": case.touchpoint, "receivers": list(outcome.receivers)},
+        extra={"response_id": response_id, "case_id": case_id, "priority": outcome.priority,
+               "touchpoint": outcome.touchpoint, "receivers": list(outcome.receivers)},
     )  # fmt: skip
-    return pending_deliveries(session, case=case)
+    return pending_deliveries(session, case_id=case_id)
+
+
+def _routed_before(session: Session, *, response_id: int) -> list[int]:
+    """The pending deliveries of a response routed before; nothing if it does not exist."""
+    case_id = case_id_for(session, response_id=response_id)
+    if case_id is not None:
+        return pending_deliveries(session, case_id=case_id)
+    if get_response(session, response_id=response_id) is None:
+        log.warning("response not found; nothing to route", extra={"response_id": response_id})
+    return []

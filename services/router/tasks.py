@@ -74,14 +74,16 @@ def sweep_unrouted(self: Task) -> int:
 
 
 def _send(app: Celery, name: str, ids: Sequence[int]) -> int:
-    """Send one task per id; on a broker error stop, the periodic sweeps send the rest later."""
-    for sent, item in enumerate(ids):
-        try:
-            app.send_task(name, args=[item])
-        except BROKER_ERRORS as exc:
-            log.warning(
-                "broker unavailable; the sweep will send the rest",
-                extra={"task": name, "id": item, "unsent": len(ids) - sent, "error": str(exc)},
-            )
-            return sent
-    return len(ids)
+    """Send one task per id over one pooled producer; on a broker error stop, the sweeps resend."""
+    sent = 0
+    try:
+        with app.producer_or_acquire() as producer:
+            for item in ids:
+                app.send_task(name, args=[item], producer=producer)
+                sent += 1
+    except BROKER_ERRORS as exc:
+        log.warning(
+            "broker unavailable; the sweep will send the rest",
+            extra={"task": name, "unsent": len(ids) - sent, "error": str(exc)},
+        )
+    return sent

@@ -107,12 +107,12 @@ def test_open_case_returns_the_existing_case(
         assert response is not None
         outcome = route_response(config, detector_for(config), service.generic_form(response))
         first, created = service.open_case(
-            session, response=response, outcome=outcome, config=config, now=NOW
+            session, response_id=response_id, outcome=outcome, config=config, now=NOW
         )
         again, created_again = service.open_case(
-            session, response=response, outcome=outcome, config=config, now=NOW
+            session, response_id=response_id, outcome=outcome, config=config, now=NOW
         )
-    assert created and not created_again and again.id == first.id
+    assert created and not created_again and again == first
     assert count(sessions, Delivery) == 5
 
 
@@ -141,10 +141,10 @@ def test_a_concurrent_insert_of_the_same_case_is_absorbed(
         response = session.get(Response, response_id)
         assert response is not None
         outcome = route_response(config, detector_for(config), service.generic_form(response))
-        case, created = service.open_case(
-            session, response=response, outcome=outcome, config=config, now=NOW
+        case_id, created = service.open_case(
+            session, response_id=response_id, outcome=outcome, config=config, now=NOW
         )
-        results.append((case.id, created))
+        results.append((case_id, created))
 
     def loser() -> None:
         with sessions() as session, session.begin():
