@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from services.notifier.message import Alert, Score
 from shared.enums import DeliveryStatus
-from shared.models import CaseEvent, Delivery
+from shared.models import Case, CaseEvent, Delivery
 
 ACTOR = "notifier"
 
@@ -33,7 +33,10 @@ def claim_delivery(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.scalars(
-        select(Delivery).where(Delivery.id == delivery_id).execution_options(populate_existing=True)
+        select(Delivery)
+        .where(Delivery.id == delivery_id)
+        .options(joinedload(Delivery.case).joinedload(Case.response))  # what build_alert reads
+        .execution_options(populate_existing=True)
     ).one()
 
 
