@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.models import Case, CaseEvent, Response
 from shared.settings import Settings
 from tests.sources import vendors
-from tests.sources.vendors import signed
+from tests.sources.flow import post_signed, wait_until
 from tests.support.processes import Process, start_worker
 
 CREATED = vendors.delighted_payload(score=1)
@@ -28,10 +28,7 @@ UPDATED = vendors.delighted_payload(
 
 
 def post(client: FlaskClient, payload: dict) -> dict:
-    request = signed("delighted", payload)
-    reply = client.post("/v1/webhooks/delighted", data=request.body, headers=request.headers)
-    assert reply.status_code == 200, reply.get_json()
-    return reply.get_json()
+    return post_signed(client, "delighted", payload)
 
 
 def open_case(sessions: sessionmaker[Session], response_id: int) -> int:
@@ -79,14 +76,6 @@ def router(
     )
     yield worker
     worker.stop()
-
-
-def wait_until(check: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
 
 
 @pytest.mark.slow

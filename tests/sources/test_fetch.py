@@ -34,8 +34,8 @@ from shared.db import transaction
 from shared.models import Response, utcnow
 from shared.settings import Settings
 from tests.sources import vendors
+from tests.sources.flow import post_signed as post
 from tests.sources.standin import VendorStandIn
-from tests.sources.vendors import signed
 
 GRACE = timedelta(seconds=40)
 
@@ -47,13 +47,6 @@ def vendor_api(standin: VendorStandIn) -> str:
 
 def sources_of(path: Path) -> Sources:
     return load_sources(path, os.environ)
-
-
-def post(client: FlaskClient, source: str, payload: object) -> dict:
-    request_ = signed(source, payload)
-    reply = client.post(f"/v1/webhooks/{source}", data=request_.body, headers=request_.headers)
-    assert reply.status_code == 200, reply.get_json()
-    return reply.get_json()
 
 
 def attempt_for(sessions: sessionmaker[Session], row_id: int) -> Attempt:

@@ -183,3 +183,34 @@ def test_arbitrary_signed_json_is_answered_without_a_server_error(
         request = signed(source, payload)
     reply = client.post(f"/v1/webhooks/{source}", data=request.body, headers=request.headers)
     assert reply.status_code in (200, 400, 422), reply.get_json()
+
+
+@pytest.mark.parametrize(
+    ("source", "header", "reason"),
+    [
+        ("typeform", "Typeform-Signature", "must be 'sha256=<base64>'"),
+        ("delighted", "X-Delighted-Webhook-Signature", "must be 'sha256=<hex>'"),
+    ],
+)
+def test_a_signature_without_the_vendors_scheme_prefix_is_refused(
+    client: FlaskClient,
+    rows: Callable[[], list[Response]],
+    source: str,
+    header: str,
+    reason: str,
+) -> None:
+    request = signed(source, vendors.example(source))
+    headers = {**request.headers, header: request.headers[header].removeprefix("sha256=")}
+    reply = client.post(f"/v1/webhooks/{source}", data=request.body, headers=headers)
+    _assert_refused(reply, rows, reason)
+
+
+def test_the_generic_source_accepts_its_hex_signature_with_or_without_the_prefix(
+    client: FlaskClient, rows: Callable[[], list[Response]]
+) -> None:
+    body = json.dumps(vendors.generic_payload("generic")).encode()
+    headers = vendors.generic(body, vendors.SECRETS["generic"])
+    bare = {**headers, "X-Cxloop-Signature": headers["X-Cxloop-Signature"].removeprefix("sha256=")}
+    assert client.post("/v1/webhooks/generic", data=body, headers=headers).status_code == 200
+    assert client.post("/v1/webhooks/generic", data=body, headers=bare).status_code == 200
+    assert len(rows()) == 1

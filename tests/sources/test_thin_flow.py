@@ -8,7 +8,7 @@ spends the retry budget and leaves a clear error, after which nothing is fetched
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,8 +22,8 @@ from shared import task_names
 from shared.models import Case, Response
 from shared.settings import Settings
 from tests.sources import vendors
+from tests.sources.flow import post_signed, wait_until
 from tests.sources.standin import VendorStandIn
-from tests.sources.vendors import signed
 from tests.support.processes import Process, start_worker
 
 pytestmark = pytest.mark.slow
@@ -57,18 +57,7 @@ def processes() -> Iterator[list[Process]]:
 
 
 def post(client: FlaskClient, source: str, payload: object) -> int:
-    request = signed(source, payload)
-    reply = client.post(f"/v1/webhooks/{source}", data=request.body, headers=request.headers)
-    assert reply.status_code == 200, reply.get_json()
-    return int(reply.get_json()["responses"][0]["id"])
-
-
-def wait_until(check: Callable[[], object], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
+    return int(post_signed(client, source, payload)["responses"][0]["id"])
 
 
 def case_of(sessions: sessionmaker[Session], response_id: int) -> Case | None:

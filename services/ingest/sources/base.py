@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -96,6 +96,46 @@ class ParseResult:
     ignored: str | None = None  # why nothing is stored (a ping, another event type)
     reply: Mapping[str, Any] | None = None  # the body the vendor expects for an ignored event
     payload: Any = None  # the parsed body, kept as the raw record
+
+
+@dataclass(frozen=True)
+class Event:
+    """A JSON event body read far enough to know its type, its id and whether it is a response."""
+
+    payload: Any
+    type: str
+    id: str | None
+    is_response: bool
+
+    def ignored(self) -> ParseResult:
+        """Acknowledge an event that carries no response (a ping, another event type)."""
+        return ParseResult(
+            event_id=self.id, ignored=f"event type {self.type!r}", payload=self.payload
+        )
+
+    def accepted(self, *submissions: Submission, thin: Thin | None = None) -> ParseResult:
+        """The result for a response event: its submissions, or the thin event to fetch."""
+        return ParseResult(
+            event_id=self.id, submissions=submissions, thin=thin, payload=self.payload
+        )
+
+
+def read_event(
+    body: bytes,
+    *,
+    type_key: str,
+    responses: Collection[str],
+    id_key: str | None = None,
+    event_id: str | None = None,
+) -> Event:
+    """Parse a JSON event; its id is body[id_key] if the vendor puts it there, else `event_id`."""
+    payload = load_json(body)
+    event_type = need(payload, type_key, str, "body")
+    if id_key is not None:
+        given = payload.get(id_key)
+        valid = isinstance(given, str | int) and not isinstance(given, bool)
+        event_id = str(given) if valid else None
+    return Event(payload, event_type, event_id, event_type in responses)
 
 
 class SourceAdapter:

@@ -12,22 +12,19 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from services.ingest.sources import signing
 from services.ingest.sources.base import (
     Answer,
     Kind,
     ParseResult,
     PayloadError,
-    SignatureError,
-    SourceAdapter,
     Submission,
-    load_json,
     need,
+    read_event,
     register,
 )
 from services.ingest.sources.config import SourceConfig
+from services.ingest.sources.signing import HeaderSigned
 
-HEADER = "X-Delighted-Webhook-Signature"
 RESPONSE_EVENTS = {"survey_response.created", "survey_response.updated"}
 SCORE_BY_SURVEY_TYPE = {
     "nps": "nps",
@@ -40,33 +37,22 @@ ANSWER_KINDS = {"free_response": Kind.LONG_TEXT, "scale": Kind.SCALE}
 
 
 @register
-class Delighted(SourceAdapter):
+class Delighted(HeaderSigned):
     type = "delighted"
     label = "Delighted"
     ces_scale = "agreement"  # "[Company] made it easy...": 7 strongly agree
-
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
-    ) -> None:
-        """Check the hex HMAC-SHA256 of the raw body against each active secret."""
-        secrets = signing.require_secrets(source.secrets, source.name)
-        scheme, _, value = signing.header(headers, HEADER).partition("=")
-        if scheme != "sha256" or not value:
-            raise SignatureError(f"{HEADER} must be 'sha256=<hex>'")
-        given = signing.hexdecode(value)
-        if not signing.matches_any(given, [signing.digest(s.encode(), body) for s in secrets]):
-            raise SignatureError(f"{HEADER} does not match a configured secret")
+    signature_header = "X-Delighted-Webhook-Signature"
+    encoding = "hex"
+    prefix = "sha256="
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read a survey_response event; others are acknowledged and ignored."""
-        payload = load_json(body)
-        event_type = need(payload, "event_type", str, "body")
-        event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
-        if event_type not in RESPONSE_EVENTS:
-            return ParseResult(
-                event_id=event_id, ignored=f"event type {event_type!r}", payload=payload
-            )
-        data = need(payload, "event_data", dict, "body")
+        event = read_event(
+            body, type_key="event_type", id_key="event_id", responses=RESPONSE_EVENTS
+        )
+        if not event.is_response:
+            return event.ignored()
+        data = need(event.payload, "event_data", dict, "body")
         response_id = need(data, "id", (str, int), "event_data")
         created = _unix(data.get("created_at"), "event_data.created_at")
         person = data.get("person") if isinstance(data.get("person"), dict) else {}
@@ -89,7 +75,7 @@ class Delighted(SourceAdapter):
                 data.get("updated_at") or data.get("created_at"), "event_data.updated_at"
             ),
         )
-        return ParseResult(event_id=event_id, submissions=(submission,), payload=payload)
+        return event.accepted(submission)
 
 
 def _unix(value: Any, where: str) -> datetime:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import ValidationError
@@ -24,8 +24,8 @@ from services.ingest.service import load_storable
 from services.ingest.sources.base import PayloadError, PermanentFetchError, adapter_for
 from services.ingest.sources.config import Sources
 from services.ingest.sources.mapping import to_generic
-from services.ingest.sources.store import ACTOR, Stored, apply_update, locked
-from shared.models import Case, CaseEvent, Response
+from services.ingest.sources.store import Stored, apply_update, locked, note_on_case
+from shared.models import Response
 
 log = logging.getLogger(__name__)
 
@@ -123,17 +123,7 @@ def record_failure(session: Session, *, response_id: int, error: str) -> None:
     row = locked(session, row)
     row.routing_error = error
     row.fetch_due_at = None
-    case = session.scalars(select(Case).where(Case.response_id == row.id)).one_or_none()
-    if case is not None:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=datetime.now(UTC),
-                actor=ACTOR,
-                action="fetch_failed",
-                detail={"error": error},
-            )
-        )
+    note_on_case(session, response_id=row.id, action="fetch_failed", detail={"error": error})
     log.error(
         "could not fetch the full response", extra={"response_id": response_id, "error": error}
     )

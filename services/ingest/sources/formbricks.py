@@ -9,7 +9,6 @@ several words the comment). See docs/sources/formbricks.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from services.ingest.sources.base import (
@@ -17,7 +16,6 @@ from services.ingest.sources.base import (
     Kind,
     ParseResult,
     PayloadError,
-    SourceAdapter,
     Submission,
     load_json,
     need,
@@ -25,22 +23,16 @@ from services.ingest.sources.base import (
     register,
 )
 from services.ingest.sources.config import SourceConfig
-from services.ingest.sources.standard_webhooks import verify_standard
+from services.ingest.sources.standard_webhooks import StandardSigned
 
 RESPONSE_EVENTS = {"responseCreated", "responseUpdated", "responseFinished"}
 LONG_TEXT_MIN = 20
 
 
 @register
-class Formbricks(SourceAdapter):
+class Formbricks(StandardSigned):  # Formbricks signs with the Standard Webhooks scheme
     type = "formbricks"
     label = "Formbricks"
-
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
-    ) -> None:
-        """Formbricks signs with the Standard Webhooks scheme."""
-        verify_standard(body, headers, source, now)
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read response events (one object, or a list as in Formbricks' examples)."""

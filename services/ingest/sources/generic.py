@@ -14,7 +14,6 @@ from datetime import datetime
 from services.ingest.sources import signing
 from services.ingest.sources.base import (
     ParseResult,
-    SignatureError,
     SourceAdapter,
     load_json,
     register,
@@ -34,9 +33,6 @@ class Generic(SourceAdapter):
         self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
     ) -> None:
         """Check the hex HMAC-SHA256 of the (timestamped) raw body against each secret."""
-        secrets = signing.require_secrets(source.secrets, source.name)
-        name = str(source.options.get("signature_header", DEFAULT_HEADER))
-        value = signing.header(headers, name).removeprefix("sha256=")
         signed = body
         stamp_header = source.options.get("timestamp_header")
         if stamp_header:
@@ -44,9 +40,15 @@ class Generic(SourceAdapter):
             tolerance = int(source.options.get("tolerance_s", signing.DEFAULT_TOLERANCE_S))
             signing.check_timestamp(stamp, now, tolerance)
             signed = stamp.encode() + b"." + body
-        given = signing.hexdecode(value)
-        if not signing.matches_any(given, [signing.digest(s.encode(), signed) for s in secrets]):
-            raise SignatureError(f"{name} does not match a configured secret")
+        signing.verify_header_hmac(
+            signed,
+            headers,
+            source,
+            name=str(source.options.get("signature_header", DEFAULT_HEADER)),
+            encoding="hex",
+            prefix="sha256=",
+            prefix_optional=True,
+        )
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """The body is already in cxloop's generic form."""

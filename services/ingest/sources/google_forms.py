@@ -10,22 +10,20 @@ ItemType name (SCALE, RATING, PARAGRAPH_TEXT, TEXT...). See docs/sources/google-
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from services.ingest.sources.base import (
     Answer,
     Kind,
     ParseResult,
-    SourceAdapter,
     Submission,
-    load_json,
     need,
     parse_time,
+    read_event,
     register,
 )
 from services.ingest.sources.config import SourceConfig
-from services.ingest.sources.standard_webhooks import verify_standard
+from services.ingest.sources.standard_webhooks import StandardSigned
 
 KINDS = {
     "SCALE": Kind.SCALE,
@@ -36,24 +34,18 @@ KINDS = {
 
 
 @register
-class GoogleForms(SourceAdapter):
+class GoogleForms(StandardSigned):  # the Apps Script signs with the Standard Webhooks scheme
     type = "google_forms"
     label = "Google Forms"
 
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
-    ) -> None:
-        """The Apps Script signs with the Standard Webhooks scheme."""
-        verify_standard(body, headers, source, now)
-
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read the script's form_response payload; anything else is acknowledged."""
-        payload = load_json(body)
-        kind = need(payload, "type", str, "body")
-        event_id = headers.get("webhook-id")
-        if kind != "form_response":
-            return ParseResult(event_id=event_id, ignored=f"type {kind!r}", payload=payload)
-        response = need(payload, "response", dict, "body")
+        event = read_event(
+            body, type_key="type", responses={"form_response"}, event_id=headers.get("webhook-id")
+        )
+        if not event.is_response:
+            return event.ignored()
+        response = need(event.payload, "response", dict, "body")
         answers = []
         for index, item in enumerate(need(response, "answers", list, "response")):
             where = f"response.answers[{index}]"
@@ -75,7 +67,7 @@ class GoogleForms(SourceAdapter):
             respondent={"email": email} if isinstance(email, str) and email else {},
             version=submitted,
         )
-        return ParseResult(event_id=event_id, submissions=(submission,), payload=payload)
+        return event.accepted(submission)
 
 
 def _value(value: Any) -> Any:

@@ -91,10 +91,8 @@ class Qualtrics(SourceAdapter):
         if not fields.get("HMAC") or "MSG" not in fields:
             raise SignatureError("missing HMAC or MSG field (set a sharedKey on the subscription)")
         given = signing.hexdecode(fields["HMAC"])
-        message = fields["MSG"].encode()
-        expected = [signing.digest(s.encode(), message, "sha512") for s in secrets]
-        if not signing.matches_any(given, expected):
-            raise SignatureError("HMAC does not match a configured shared key")
+        keys = [secret.encode() for secret in secrets]
+        signing.expect_hmac(given, fields["MSG"].encode(), keys, what="HMAC", algorithm="sha512")
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read the completedResponse event's ids; other topics are acknowledged."""

@@ -6,10 +6,14 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from services.ingest.sources.base import SignatureError
+from services.ingest.sources.base import SignatureError, SourceAdapter
+
+if TYPE_CHECKING:
+    from services.ingest.sources.config import SourceConfig
 
 DEFAULT_TOLERANCE_S = 300  # Standard Webhooks' recommended five minutes
 
@@ -56,6 +60,44 @@ def hexdecode(text: str) -> bytes:
         return bytes.fromhex(text)
     except ValueError as exc:
         raise SignatureError("signature is not valid hex") from exc
+
+
+DECODERS: dict[str, Callable[[str], bytes]] = {"base64": b64decode, "hex": hexdecode}
+
+
+def expect_hmac(
+    given: bytes, message: bytes, keys: Iterable[bytes], *, what: str, algorithm: str = "sha256"
+) -> None:
+    """Raise SignatureError unless `given` is the HMAC of message under one of the keys."""
+    if not matches_any(given, [digest(key, message, algorithm) for key in keys]):
+        raise SignatureError(f"{what} does not match a configured secret")
+
+
+def verify_header_hmac(
+    message: bytes,
+    headers: Mapping[str, str],
+    source: SourceConfig,
+    *,
+    name: str,
+    encoding: str,
+    prefix: str = "",
+    prefix_optional: bool = False,
+) -> None:
+    """Check the common scheme: header `name` = prefix + encoded HMAC-SHA256 of the message.
+
+    The message is the raw body (or, with a timestamp, the bytes the vendor documents); each of
+    the source's active secrets is tried, so a rotated secret keeps working until it is removed.
+    """
+    secrets = require_secrets(source.secrets, source.name)
+    value = header(headers, name)
+    if value.startswith(prefix):
+        value = value.removeprefix(prefix)
+    elif not prefix_optional:
+        raise SignatureError(f"{name} must be '{prefix}<{encoding}>'")
+    if not value:
+        raise SignatureError(f"{name} carries no signature")
+    given = DECODERS[encoding](value)
+    expect_hmac(given, message, [secret.encode() for secret in secrets], what=name)
 
 
 def check_timestamp(raw: str, now: datetime, tolerance_s: int = DEFAULT_TOLERANCE_S) -> int:
@@ -112,3 +154,24 @@ def verify_standard_webhooks(
     if not found:
         raise SignatureError("no webhook-signature matches a configured secret")
     return msg_id
+
+
+class HeaderSigned(SourceAdapter):
+    """The base of adapters whose vendor puts an HMAC-SHA256 of the raw body in one header."""
+
+    signature_header: ClassVar[str]
+    encoding: ClassVar[str] = "base64"
+    prefix: ClassVar[str] = ""
+
+    def verify(
+        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
+    ) -> None:
+        """Check the header against the HMAC of the raw body under each active secret."""
+        verify_header_hmac(
+            body,
+            headers,
+            source,
+            name=self.signature_header,
+            encoding=self.encoding,
+            prefix=self.prefix,
+        )

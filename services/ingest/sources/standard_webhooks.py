@@ -51,16 +51,20 @@ def generic_items(payload: Any, source: SourceConfig) -> tuple[dict[str, Any], .
     return tuple(out)
 
 
-@register
-class StandardWebhooks(SourceAdapter):
-    type = "standard_webhooks"
-    label = "Standard Webhooks"
+class StandardSigned(SourceAdapter):
+    """The base of every adapter whose requests are signed with the Standard Webhooks scheme."""
 
     def verify(
         self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
     ) -> None:
         """Check webhook-signature over id, timestamp and raw body, within the tolerance."""
         verify_standard(body, headers, source, now)
+
+
+@register
+class StandardWebhooks(StandardSigned):
+    type = "standard_webhooks"
+    label = "Standard Webhooks"
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """The body is already in cxloop's generic form."""

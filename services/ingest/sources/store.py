@@ -92,6 +92,19 @@ def locked(session: Session, row: Response) -> Response:
     ).one()
 
 
+def note_on_case(
+    session: Session, *, response_id: int, action: str, detail: dict[str, Any]
+) -> bool:
+    """Add an entry to the timeline of the response's case, if it has one; say whether it has."""
+    case = session.scalars(select(Case).where(Case.response_id == response_id)).one_or_none()
+    if case is None:
+        return False
+    session.add(
+        CaseEvent(case_id=case.id, at=datetime.now(UTC), actor=ACTOR, action=action, detail=detail)
+    )
+    return True
+
+
 def _unsent(row: Response) -> bool:
     return row.routed_at is None and row.enqueued_at is None
 
@@ -116,17 +129,8 @@ def apply_update(
     for name in changed:
         setattr(row, name, values[name])
     row.raw = raw
-    case = session.scalars(select(Case).where(Case.response_id == row.id)).one_or_none()
-    if case is not None:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=datetime.now(UTC),
-                actor=ACTOR,
-                action="response_updated",
-                detail={"changed": changed, "event_id": raw.get("event_id")},
-            )
-        )
+    detail = {"changed": changed, "event_id": raw.get("event_id")}
+    if note_on_case(session, response_id=row.id, action="response_updated", detail=detail):
         return Stored(row.id, Outcome.UPDATED)
     row.routed_at = None
     row.enqueued_at = None

@@ -23,9 +23,9 @@ from services.ingest.sources.base import (
     SourceAdapter,
     Submission,
     Thin,
-    load_json,
     need,
     parse_time,
+    read_event,
     register,
 )
 from services.ingest.sources.config import SourceConfig
@@ -49,31 +49,26 @@ class SurveyMonkey(SourceAdapter):
         if not source.client_id:
             raise SignatureError(f"source {source.name!r} has no client id (client_id_env)")
         given = signing.b64decode(signing.header(headers, HEADER))
-        expected = [
-            signing.digest(f"{source.client_id}&{s}".encode(), body, "sha1") for s in secrets
-        ]
-        if not signing.matches_any(given, expected):
-            raise SignatureError(f"{HEADER} does not match a configured secret")
+        keys = [f"{source.client_id}&{secret}".encode() for secret in secrets]
+        signing.expect_hmac(given, body, keys, what=HEADER, algorithm="sha1")
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read a response event's ids; the response itself is fetched later."""
-        payload = load_json(body)
-        event_type = need(payload, "event_type", str, "body")
-        event_id = str(payload.get("event_id")) if payload.get("event_id") is not None else None
-        if event_type not in RESPONSE_EVENTS:
-            return ParseResult(
-                event_id=event_id, ignored=f"event type {event_type!r}", payload=payload
-            )
-        response_id = str(need(payload, "object_id", (str, int), "body"))
-        resources = need(payload, "resources", dict, "body")
+        event = read_event(
+            body, type_key="event_type", id_key="event_id", responses=RESPONSE_EVENTS
+        )
+        if not event.is_response:
+            return event.ignored()
+        response_id = str(need(event.payload, "object_id", (str, int), "body"))
+        resources = need(event.payload, "resources", dict, "body")
         survey_id = str(need(resources, "survey_id", (str, int), "resources"))
-        occurred = parse_time(payload.get("event_datetime"), "event_datetime")
+        occurred = parse_time(event.payload.get("event_datetime"), "event_datetime")
         thin = Thin(
             response_id=response_id,
             occurred_at=occurred,
             ref={"survey_id": survey_id, "response_id": response_id},
         )
-        return ParseResult(event_id=event_id, thin=thin, payload=payload)
+        return event.accepted(thin=thin)
 
     def fetch(self, ref: Mapping[str, Any], source: SourceConfig, timeout: float) -> Submission:
         """Fetch the response details and the survey definition that names its answers."""

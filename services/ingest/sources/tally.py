@@ -8,25 +8,21 @@ See docs/sources/tally.md.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from services.ingest.sources import signing
 from services.ingest.sources.base import (
     Answer,
     Kind,
     ParseResult,
-    SignatureError,
-    SourceAdapter,
     Submission,
-    load_json,
     need,
     parse_time,
+    read_event,
     register,
 )
 from services.ingest.sources.config import SourceConfig
+from services.ingest.sources.signing import HeaderSigned
 
-HEADER = "Tally-Signature"
 KINDS = {
     "LINEAR_SCALE": Kind.SCALE,
     "RATING": Kind.RATING,
@@ -38,29 +34,20 @@ FIELD_TYPES = {"HIDDEN_FIELDS", "CALCULATED_FIELDS"}
 
 
 @register
-class Tally(SourceAdapter):
+class Tally(HeaderSigned):
     type = "tally"
     label = "Tally"
-
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
-    ) -> None:
-        """Check the base64 HMAC-SHA256 of the raw body against each active secret."""
-        secrets = signing.require_secrets(source.secrets, source.name)
-        given = signing.b64decode(signing.header(headers, HEADER))
-        if not signing.matches_any(given, [signing.digest(s.encode(), body) for s in secrets]):
-            raise SignatureError(f"{HEADER} does not match a configured secret")
+    signature_header = "Tally-Signature"
+    encoding = "base64"
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read a FORM_RESPONSE event; other event types are acknowledged and ignored."""
-        payload = load_json(body)
-        event_type = need(payload, "eventType", str, "body")
-        event_id = payload.get("eventId") if isinstance(payload.get("eventId"), str) else None
-        if event_type != "FORM_RESPONSE":
-            return ParseResult(
-                event_id=event_id, ignored=f"event type {event_type!r}", payload=payload
-            )
-        data = need(payload, "data", dict, "body")
+        event = read_event(
+            body, type_key="eventType", id_key="eventId", responses={"FORM_RESPONSE"}
+        )
+        if not event.is_response:
+            return event.ignored()
+        data = need(event.payload, "data", dict, "body")
         response_id = need(data, "responseId", str, "data")
         submitted = parse_time(data.get("createdAt"), "data.createdAt")
         answers, fields = [], {}
@@ -82,7 +69,7 @@ class Tally(SourceAdapter):
             fields=fields,
             version=submitted,
         )
-        return ParseResult(event_id=event_id, submissions=(submission,), payload=payload)
+        return event.accepted(submission)
 
 
 def _value(item: dict[str, Any]) -> Any:

@@ -8,26 +8,22 @@ Payload (`event_type: form_response`): `form_response.token` is the response id,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
-from services.ingest.sources import signing
 from services.ingest.sources.base import (
     Answer,
     Kind,
     ParseResult,
     PayloadError,
-    SignatureError,
-    SourceAdapter,
     Submission,
-    load_json,
     need,
     parse_time,
+    read_event,
     register,
 )
 from services.ingest.sources.config import SourceConfig
+from services.ingest.sources.signing import HeaderSigned
 
-HEADER = "Typeform-Signature"
 RESPONSE_EVENTS = {"form_response", "form_response_partial"}
 KINDS = {
     "nps": Kind.NPS,
@@ -40,33 +36,21 @@ KINDS = {
 
 
 @register
-class Typeform(SourceAdapter):
+class Typeform(HeaderSigned):
     type = "typeform"
     label = "Typeform"
-
-    def verify(
-        self, body: bytes, headers: Mapping[str, str], source: SourceConfig, now: datetime
-    ) -> None:
-        """Check the base64 HMAC-SHA256 of the raw body against each active secret."""
-        secrets = signing.require_secrets(source.secrets, source.name)
-        scheme, _, value = signing.header(headers, HEADER).partition("=")
-        if scheme != "sha256" or not value:
-            raise SignatureError(f"{HEADER} must be 'sha256=<base64>'")
-        given = signing.b64decode(value)
-        expected = [signing.digest(s.encode(), body) for s in secrets]
-        if not signing.matches_any(given, expected):
-            raise SignatureError(f"{HEADER} does not match a configured secret")
+    signature_header = "Typeform-Signature"
+    encoding = "base64"
+    prefix = "sha256="
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read a form_response event; other event types are acknowledged and ignored."""
-        payload = load_json(body)
-        event_type = need(payload, "event_type", str, "body")
-        event_id = payload.get("event_id") if isinstance(payload.get("event_id"), str) else None
-        if event_type not in RESPONSE_EVENTS:
-            return ParseResult(
-                event_id=event_id, ignored=f"event type {event_type!r}", payload=payload
-            )
-        response = need(payload, "form_response", dict, "body")
+        event = read_event(
+            body, type_key="event_type", id_key="event_id", responses=RESPONSE_EVENTS
+        )
+        if not event.is_response:
+            return event.ignored()
+        response = need(event.payload, "form_response", dict, "body")
         token = need(response, "token", str, "form_response")
         submitted = parse_time(
             response.get("submitted_at") or response.get("landed_at"), "form_response.submitted_at"
@@ -78,7 +62,7 @@ class Typeform(SourceAdapter):
             fields=_fields(response),
             version=submitted,
         )
-        return ParseResult(event_id=event_id, submissions=(submission,), payload=payload)
+        return event.accepted(submission)
 
 
 def _answers(response: dict[str, Any]) -> list[Answer]:
