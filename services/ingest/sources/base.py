@@ -221,6 +221,12 @@ def need(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> A
     return value
 
 
+def obj(mapping: dict[str, Any], key: str) -> dict[str, Any]:
+    """Return mapping[key] if it is an object, else an empty one (optional nested objects)."""
+    value = mapping.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
     return kind if isinstance(kind, tuple) else (kind,)
 

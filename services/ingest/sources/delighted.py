@@ -19,6 +19,7 @@ from services.ingest.sources.base import (
     PayloadError,
     Submission,
     need,
+    obj,
     read_event,
     register,
 )
@@ -55,7 +56,7 @@ class Delighted(HeaderSigned):
         data = need(event.payload, "event_data", dict, "body")
         response_id = need(data, "id", (str, int), "event_data")
         created = _unix(data.get("created_at"), "event_data.created_at")
-        person = data.get("person") if isinstance(data.get("person"), dict) else {}
+        person = obj(data, "person")
         properties = data.get("person_properties")
         score_name = SCORE_BY_SURVEY_TYPE.get(str(data.get("survey_type")))
         comment = data.get("comment")
@@ -89,8 +90,8 @@ def _additional(items: Any) -> list[Answer]:
     for item in items if isinstance(items, list) else []:
         if not isinstance(item, dict):
             continue
-        question = item.get("question") if isinstance(item.get("question"), dict) else {}
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
+        question = obj(item, "question")
+        value = obj(item, "value")
         kind = str(question.get("type"))
         raw = value.get(kind)
         if isinstance(raw, dict):

@@ -19,6 +19,7 @@ from services.ingest.sources.base import (
     Submission,
     load_json,
     need,
+    obj,
     parse_time,
     register,
 )
@@ -82,7 +83,7 @@ def _submission(data: dict[str, Any]) -> Submission:
                     if isinstance(v, str | int | float) and not isinstance(v, bool)
                 }
             )
-    contact = data.get("contact") if isinstance(data.get("contact"), dict) else {}
+    contact = obj(data, "contact")
     return Submission(
         response_id=response_id,
         submitted_at=parse_time(data.get("createdAt"), "data.createdAt"),

@@ -27,6 +27,7 @@ from services.ingest.sources.base import (
     Submission,
     Thin,
     need,
+    obj,
     register,
 )
 from services.ingest.sources.config import SourceConfig
@@ -139,7 +140,7 @@ class Qualtrics(SourceAdapter):
 
 def _submission(result: dict[str, Any], response_id: str) -> Submission:
     values: dict[str, Any] = result["values"]
-    labels = result.get("labels") if isinstance(result.get("labels"), dict) else {}
+    labels = obj(result, "labels")
     nps_ids = {k.removesuffix("_NPS_GROUP") for k in values if k.endswith("_NPS_GROUP")}
     answers, fields = [], {}
     for key, value in values.items():

@@ -39,7 +39,7 @@ def matches_any(given: bytes, candidates: Iterable[bytes]) -> bool:
     return found
 
 
-def require_secrets(secrets: Sequence[bytes], source_name: str) -> Sequence[bytes]:
+def require_secrets(secrets: Sequence[str], source_name: str) -> Sequence[str]:
     """Refuse to verify with no secret configured: such a source accepts nothing."""
     if not secrets:
         raise SignatureError(f"source {source_name!r} has no signing secret configured")

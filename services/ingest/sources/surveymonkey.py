@@ -24,6 +24,7 @@ from services.ingest.sources.base import (
     Submission,
     Thin,
     need,
+    obj,
     parse_time,
     read_event,
     register,
@@ -100,7 +101,7 @@ def _questions(definition: Any) -> dict[str, dict[str, Any]]:
                 continue
             headings = question.get("headings") or [{}]
             title = headings[0].get("heading", "") if isinstance(headings[0], dict) else ""
-            answers = question.get("answers") if isinstance(question.get("answers"), dict) else {}
+            answers = obj(question, "answers")
             choices = {
                 str(c.get("id")): str(c.get("text", ""))
                 for c in answers.get("choices") or []
