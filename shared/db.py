@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,7 +40,14 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+
+    @event.listens_for(engine, "do_connect")
+    def _name_connection(_dialect, _record, _cargs, cparams):  # type: ignore[no-untyped-def]
+        # pg_stat_activity then tells which process holds a connection (or waits on a lock).
+        cparams.setdefault("application_name", f"cxloop[{os.getpid()}]")
+
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import psutil
 import psycopg
 
 from tests.support.processes import Process
+
+_CLIENT = re.compile(r"cxloop\[(\d+)\]")
 
 
 class RowLock:
@@ -20,14 +24,18 @@ class RowLock:
         self.ids = [row[0] for row in rows]
         self._watch = psycopg.connect(url, autocommit=True)
 
-    def blocked_ports(self) -> list[int]:
-        """Client ports of this database's sessions waiting for a lock right now."""
+    def blocked_pids(self) -> list[int]:
+        """Client process ids of this database's sessions waiting for a lock right now.
+
+        cxloop names each connection `cxloop[<pid>]` (shared.db), which works over TCP and
+        unix sockets alike.
+        """
         rows = self._watch.execute(
-            "SELECT client_port FROM pg_stat_activity WHERE datname = current_database()"
+            "SELECT application_name FROM pg_stat_activity WHERE datname = current_database()"
             " AND wait_event_type = 'Lock' AND pid <> %s",
             [self.conn.info.backend_pid],
         ).fetchall()
-        return [port for (port,) in rows if port is not None]
+        return [int(m.group(1)) for (name,) in rows if (m := _CLIENT.fullmatch(name or ""))]
 
     def release(self) -> None:
         """End the transaction, letting blocked sessions go on."""
@@ -44,9 +52,9 @@ class RowLock:
         self.release()
 
 
-def process_on_port(worker: Process, port: int) -> psutil.Process:
-    """The process of `worker`'s tree whose database connection uses local port `port`."""
+def process_in_tree(worker: Process, pid: int) -> psutil.Process:
+    """The process `pid`, checked to be `worker` or one of its pool children."""
     for proc in [psutil.Process(worker.proc.pid), *worker.children()]:  # type: ignore[union-attr]
-        if any(c.laddr and c.laddr.port == port for c in proc.net_connections(kind="tcp")):
+        if proc.pid == pid:
             return proc
-    raise AssertionError(f"no process of {worker.args} has a connection on port {port}")
+    raise AssertionError(f"process {pid} is not part of {worker.args}")

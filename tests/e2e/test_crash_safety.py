@@ -25,7 +25,7 @@ from shared import task_names
 from shared.settings import Settings
 from tests.e2e.conftest import KEY
 from tests.e2e.harness import System, dissatisfied, http, running, wait_until
-from tests.e2e.locks import RowLock, process_on_port
+from tests.e2e.locks import RowLock, process_in_tree
 from tests.support.slack_standin import SlackStandin
 from tests.support.smtp import SMTPRecorder
 
@@ -76,8 +76,8 @@ def kill_mid_task(system: System, service: str, lock: RowLock, *, whole: bool) -
     Returns the ids of the tasks the killed worker had received.
     """
     worker = system.start(service)
-    ports = wait_until(lock.blocked_ports, 60, f"the {service} task to block on the row lock")
-    child = process_on_port(worker, ports[0])
+    pids = wait_until(lock.blocked_pids, 60, f"the {service} task to block on the row lock")
+    child = process_in_tree(worker, pids[0])
     assert child.pid != worker.proc.pid, "the task must run in a pool child"  # type: ignore[union-attr]
     if whole:
         worker.kill()

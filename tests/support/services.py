@@ -44,29 +44,24 @@ def redis_server(workdir: Path) -> Iterator[str]:
 
 @contextmanager
 def postgres_server(workdir: Path) -> Iterator[str]:
-    """Yield the URL of a fresh, empty PostgreSQL database, dropped afterwards."""
-    name = f"cxloop_test_{uuid.uuid4().hex[:8]}"
-    if port_open("127.0.0.1", 5432):
-        admin = os.environ.get(
-            "CXLOOP_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        )
-        base = admin.rsplit("/", 1)[0]
-        server = None
-    else:
+    """Yield the URL of a fresh, empty PostgreSQL database, gone afterwards."""
+    if not port_open("127.0.0.1", 5432):
         import pgserver
 
-        server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
-        admin = server.get_uri()
-        base = None
+        server = pgserver.get_server(workdir / "pgdata", cleanup_mode="delete")
+        try:
+            yield server.get_uri()  # a throwaway server: its whole data directory goes after
+        finally:
+            server.cleanup()
+        return
+    name = f"cxloop_test_{uuid.uuid4().hex[:8]}"
+    admin = os.environ.get(
+        "CXLOOP_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        if base is not None:
-            yield f"{base}/{name}"
-        else:
-            yield admin.replace("/postgres?", f"/{name}?", 1)
+        yield f"{admin.rsplit('/', 1)[0]}/{name}"
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if server is not None:
-            server.cleanup()
