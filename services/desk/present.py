@@ -13,6 +13,8 @@ from services.desk.escalation import view_of
 from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
+from services.ingest.cases import public_target, scrub
+from shared.logs import redact
 from shared.models import Case, Response
 
 
@@ -75,12 +77,14 @@ def detail(session: Session, case: Case, *, config: DeskConfig, now: Any) -> dic
         },
         deliveries=[
             {"id": d.id, "kind": d.kind, "step": d.step, "receiver": d.receiver,
-             "channel": d.channel, "target": d.target, "status": d.status,
-             "attempts": d.attempts, "last_error": d.last_error, "sent_at": d.sent_at}
+             "channel": d.channel, "target": public_target(d.target), "status": d.status,
+             "attempts": d.attempts, "last_error": d.last_error and redact(d.last_error),
+             "sent_at": d.sent_at}
             for d in case.deliveries
         ],
         timeline=[
-            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "detail": e.detail}
+            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
+             "detail": scrub(e.detail)}
             for e in case.events
         ],
         notes=[

@@ -51,14 +51,14 @@ def _scores(response: Response) -> dict[str, int | None]:
     return {"nps": response.nps, "csat": response.csat, "ces": response.ces}
 
 
-def _scrub(value: Any) -> Any:
+def scrub(value: Any) -> Any:
     """Redact URL paths and tokens in router-written JSON before showing it."""
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
+        return {key: scrub(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_scrub(item) for item in value]
+        return [scrub(item) for item in value]
     return value
 
 
@@ -104,7 +104,7 @@ class EventSchema(Schema):
     at = fields.DateTime()
     actor = fields.String()
     action = fields.String()
-    detail = fields.Function(lambda e: _scrub(e.detail))
+    detail = fields.Function(lambda e: scrub(e.detail))
 
 
 class CaseSummarySchema(Schema):
@@ -125,12 +125,12 @@ class CaseDetailSchema(CaseSummarySchema):
         lambda c: {
             "polarity": c.polarity,
             "subjectivity": c.subjectivity,
-            "analysis": _scrub(c.analysis),
+            "analysis": scrub(c.analysis),
         }
     )
-    reasons = fields.Function(lambda c: _scrub(c.reasons))
-    touchpoints = fields.Function(lambda c: _scrub(c.touchpoints))
-    receivers = fields.Function(lambda c: _scrub(c.receivers))
+    reasons = fields.Function(lambda c: scrub(c.reasons))
+    touchpoints = fields.Function(lambda c: scrub(c.touchpoints))
+    receivers = fields.Function(lambda c: scrub(c.receivers))
     deliveries = fields.List(fields.Nested(DeliverySchema))
     events = fields.List(fields.Nested(EventSchema))
 
