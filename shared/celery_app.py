@@ -36,7 +36,7 @@ def create_celery(
         worker_prefetch_multiplier=1,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=settings.task_time_limit_s,
-        task_soft_time_limit=max(1, settings.task_time_limit_s - 10),
+        task_soft_time_limit=settings.task_time_limit_s - min(10, settings.task_time_limit_s // 5),
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],
@@ -83,6 +83,19 @@ def _route_by_prefix(
         if name.startswith(prefix):
             return {"queue": queue}
     return None
+
+
+def queue_depth(app: Celery, queue: str) -> int:
+    """Count the messages waiting in a queue with a passive declare (Redis and RabbitMQ alike).
+
+    Unacknowledged and ETA messages held by workers are not counted. A queue with nothing in it
+    does not exist on Redis, and the declare's channel error then means 0.
+    """
+    with app.connection_for_write() as conn:
+        try:
+            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except conn.channel_errors:
+            return 0
 
 
 def settings_of(app: Celery) -> Settings:

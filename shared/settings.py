@@ -63,10 +63,27 @@ class Settings:
     http_timeout_s: float = 10.0
     retry_backoff_s: float = 2.0
     retry_backoff_max_s: float = 300.0
+    retry_countdown_max_s: float = 60.0  # longer retries are left to the sweeps, not countdowns
     max_retries: int = 8
     secret_key: Secret = NO_SECRET
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
+
+    def __post_init__(self) -> None:
+        """Refuse timings under which Redis would hand a task to a second worker while it runs.
+
+        Redis restores an unacknowledged message after the visibility timeout. A countdown
+        message is unacknowledged from the moment a worker takes it, through its countdown and
+        its run (at most the hard time limit), so both together must end well before that.
+        """
+        busiest = self.retry_countdown_max_s + self.task_time_limit_s
+        if busiest >= self.visibility_timeout_s:
+            raise ValueError(
+                f"{PREFIX}RETRY_COUNTDOWN_MAX_S ({self.retry_countdown_max_s:g}) + "
+                f"{PREFIX}TASK_TIME_LIMIT_S ({self.task_time_limit_s}) must stay below "
+                f"{PREFIX}VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s}), or Redis hands a "
+                "waiting or running task to a second worker"
+            )
 
     @property
     def effective_database_url(self) -> str:

@@ -20,6 +20,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
+SWEEP_TRICKLE = 10  # pending deliveries re-sent per sweep while the queue has a backlog
 
 
 @dataclass(frozen=True)
@@ -95,14 +96,21 @@ def deliver(
     return Outcome("sent")
 
 
-def sweep(sessions: sessionmaker[Session], settings: Settings, *, now: datetime) -> Sequence[int]:
-    """Return the deliveries the sweep must re-enqueue (pending past grace, or lease expired)."""
+def sweep(
+    sessions: sessionmaker[Session], settings: Settings, *, now: datetime, backlog: int
+) -> Sequence[int]:
+    """Return the deliveries the sweep must re-enqueue (lease expired, or pending past grace).
+
+    With a backlog in the notifier's queue only a trickle of pending ones is taken: the rest are
+    most likely still waiting in that queue, and re-sending them would add duplicate work.
+    """
     with transaction(sessions) as session:
         return service.due_deliveries(
             session,
             now=now,
             grace=timedelta(seconds=settings.sweep_grace_s),
             limit=SWEEP_BATCH,
+            overdue_limit=SWEEP_TRICKLE if backlog else SWEEP_BATCH,
         )
 
 

@@ -96,31 +96,42 @@ def _release(session: Session, delivery: Delivery, values: dict[str, Any]) -> bo
 
 
 def due_deliveries(
-    session: Session, *, now: datetime, grace: timedelta, limit: int
+    session: Session, *, now: datetime, grace: timedelta, limit: int, overdue_limit: int
 ) -> Sequence[int]:
-    """Ids the sweep must re-enqueue: pending and due for longer than grace, or lease expired.
+    """Ids the sweep must re-enqueue: expired leases, then pending ones due for longer than grace.
 
-    Pending ones get due_at=now, so the next sweep waits another grace period before repeating.
+    Pending ones, oldest first, are capped by overdue_limit: while the notifier's queue has a
+    backlog most of them are only waiting in it. A retry longer than the countdown cap has no
+    task at all and is found here once due for grace. Pending ones get due_at=now, so the next
+    sweep waits another grace period before repeating.
     """
-    ids = session.scalars(
-        select(Delivery.id)
-        .where(
-            or_(
-                and_(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now - grace),
-                and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
-            )
+    ids = list(
+        session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now)
+            .order_by(Delivery.lease_until)
+            .limit(limit)
         )
-        .order_by(Delivery.due_at)
-        .limit(limit)
-    ).all()
-    if ids:
+    )
+    room = min(limit - len(ids), overdue_limit)
+    if room <= 0:
+        return ids
+    pending = list(
+        session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == DeliveryStatus.PENDING, Delivery.due_at <= now - grace)
+            .order_by(Delivery.due_at, Delivery.id)
+            .limit(room)
+        )
+    )
+    if pending:
         session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.status == DeliveryStatus.PENDING)
+            .where(Delivery.id.in_(pending), Delivery.status == DeliveryStatus.PENDING)
             .values(due_at=now)
             .execution_options(synchronize_session=False)
         )
-    return ids
+    return ids + pending
 
 
 def build_alert(delivery: Delivery, *, public_url: str) -> Alert:

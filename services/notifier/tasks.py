@@ -7,14 +7,19 @@ from celery import Task, shared_task
 from services.notifier import flows
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
-from shared.celery_app import settings_of
+from shared.celery_app import queue_depth, settings_of
 from shared.models import utcnow
 from shared.runtime import runtime
 
 
 @shared_task(name=task_names.DELIVER, bind=True, max_retries=None)
 def deliver(self: Task, delivery_id: int) -> str:
-    """Send one delivery; retry transient failures later, never send a sent one again."""
+    """Send one delivery; retry transient failures later, never send a sent one again.
+
+    A retry within `retry_countdown_max_s` is a countdown message. A longer one is left to
+    `notifier.sweep_pending` (the delivery is pending with its due_at): Redis hands a countdown
+    message out again after its visibility timeout, so long countdowns would run twice.
+    """
     settings = settings_of(self.app)
     outcome = flows.deliver(
         runtime(settings).sessions,
@@ -22,16 +27,20 @@ def deliver(self: Task, delivery_id: int) -> str:
         delivery_id,
         limiter=limiter_for(settings.effective_redis_url),
     )
-    if outcome.retry_in is not None:
+    if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
 
 
 @shared_task(name=task_names.SWEEP_DELIVERIES, bind=True)
 def sweep_pending(self: Task) -> int:
-    """Re-enqueue deliveries whose task was lost (broker restart, killed worker, lost retry)."""
+    """Re-enqueue deliveries whose task was lost or never scheduled (long retries)."""
     settings = settings_of(self.app)
-    ids = flows.sweep(runtime(settings).sessions, settings, now=utcnow())
-    for delivery_id in ids:
-        self.app.send_task(task_names.DELIVER, args=[delivery_id])
+    backlog = queue_depth(self.app, task_names.NOTIFIER_QUEUE)
+    ids = flows.sweep(runtime(settings).sessions, settings, now=utcnow(), backlog=backlog)
+    if not ids:
+        return 0
+    with self.app.producer_or_acquire() as producer:
+        for delivery_id in ids:
+            self.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
     return len(ids)

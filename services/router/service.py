@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Row, insert, or_, select, update
+from sqlalchemy import Insert, Row, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -180,23 +180,32 @@ def pending_deliveries(session: Session, *, case_id: int) -> list[int]:
 
 
 def unrouted_responses(
-    session: Session, *, now: datetime, grace: timedelta, limit: int
+    session: Session, *, now: datetime, grace: timedelta, limit: int, overdue_limit: int
 ) -> list[int]:
     """Claim responses never routed whose task was never sent or is overdue; return their ids.
 
+    Never-sent ones come first. Overdue ones (sent longer than grace ago), oldest first, are
+    capped by overdue_limit: while the router's queue has a backlog most of them are only
+    waiting in it, and re-sending them all would add duplicate work exactly under overload.
     Their enqueued_at is set to now, so the next sweep waits another grace period for them.
     """
+    unrouted = Response.routed_at.is_(None)
     ids = list(
         session.scalars(
             select(Response.id)
-            .where(
-                Response.routed_at.is_(None),
-                or_(Response.enqueued_at.is_(None), Response.enqueued_at < now - grace),
-            )
+            .where(unrouted, Response.enqueued_at.is_(None))
             .order_by(Response.id)
             .limit(limit)
         )
     )
+    room = min(limit - len(ids), overdue_limit)
+    if room > 0:
+        ids += session.scalars(
+            select(Response.id)
+            .where(unrouted, Response.enqueued_at < now - grace)
+            .order_by(Response.enqueued_at, Response.id)
+            .limit(room)
+        )
     if ids:
         session.execute(
             update(Response)

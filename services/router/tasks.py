@@ -17,7 +17,7 @@ from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
 from services.router.touchpoints import TouchpointDetector
 from shared import task_names
-from shared.celery_app import settings_of
+from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
 SWEEP_BATCH = 500
+SWEEP_TRICKLE = 10  # overdue responses re-sent per sweep while the queue has a backlog
 _loaded: dict[Path, tuple[int, RouterConfig]] = {}
 
 
@@ -46,7 +47,7 @@ def current_config(path: Path) -> tuple[RouterConfig, TouchpointDetector]:
 
 @shared_task(
     name=task_names.PROCESS_RESPONSE, bind=True, autoretry_for=(OperationalError,),
-    retry_backoff=2, retry_backoff_max=120, retry_jitter=True, max_retries=10,
+    retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=10,
 )  # fmt: skip
 def process_response(self: Task, response_id: int) -> int:
     """Route one stored response into a case, then ask the notifier to alert its owners."""
@@ -61,15 +62,20 @@ def process_response(self: Task, response_id: int) -> int:
 
 @shared_task(name=task_names.SWEEP_UNROUTED, bind=True)
 def sweep_unrouted(self: Task) -> int:
-    """Re-enqueue responses that were stored but never routed (broker down, task lost)."""
+    """Re-enqueue responses that were stored but never routed (broker down, task lost).
+
+    While the router's queue has a backlog, only a trickle of overdue responses is re-sent:
+    the rest are most likely still waiting in that queue.
+    """
     settings = settings_of(self.app)
+    backlog = queue_depth(self.app, task_names.ROUTER_QUEUE)
     with transaction(runtime(settings).sessions) as session:
         ids = service.unrouted_responses(
             session, now=utcnow(), grace=timedelta(seconds=settings.sweep_grace_s),
-            limit=SWEEP_BATCH,
+            limit=SWEEP_BATCH, overdue_limit=SWEEP_TRICKLE if backlog else SWEEP_BATCH,
         )  # fmt: skip
     if ids:
-        log.info("re-enqueueing unrouted responses", extra={"count": len(ids)})
+        log.info("re-enqueueing unrouted responses", extra={"count": len(ids), "backlog": backlog})
     return _send(self.app, task_names.PROCESS_RESPONSE, ids)
 
 

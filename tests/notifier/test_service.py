@@ -133,13 +133,27 @@ def test_sweep_finds_overdue_pending_and_expired_leases_only(
         lease_until=NOW - timedelta(seconds=1),
     )
     with sessions() as session, session.begin():
-        found = service.due_deliveries(session, now=NOW, grace=grace, limit=100)
+        found = service.due_deliveries(session, now=NOW, grace=grace, limit=100, overdue_limit=100)
     assert sorted(found) == sorted([overdue, stale])
     with sessions() as session, session.begin():
         again = service.due_deliveries(
-            session, now=NOW + timedelta(seconds=1), grace=grace, limit=100
+            session, now=NOW + timedelta(seconds=1), grace=grace, limit=100, overdue_limit=100
         )
     assert again == [stale], "a re-enqueued pending delivery waits another grace period"
+
+
+def test_under_a_backlog_the_sweep_takes_every_expired_lease_but_few_pending(
+    sessions: sessionmaker[Session],
+) -> None:
+    waiting = [create_delivery(sessions, due_at=NOW - timedelta(minutes=m)) for m in (2, 6, 4)]
+    stale = create_delivery(
+        sessions, due_at=NOW, status="sending", lease_until=NOW - timedelta(seconds=1)
+    )
+    with sessions() as session, session.begin():
+        found = service.due_deliveries(
+            session, now=NOW, grace=timedelta(seconds=40), limit=100, overdue_limit=1
+        )
+    assert found == [stale, waiting[1]], "the dead worker's claim, then the oldest pending one"
 
 
 def test_alert_is_built_from_the_case_and_response(sessions: sessionmaker[Session]) -> None:

@@ -179,18 +179,40 @@ def test_a_missing_response_is_skipped(
     assert route(sessions, config, 424242) == []
 
 
+def sweep(
+    session: Session, *, now: datetime, limit: int = 10, overdue_limit: int = 10
+) -> list[int]:
+    return service.unrouted_responses(
+        session, now=now, grace=timedelta(seconds=40), limit=limit, overdue_limit=overdue_limit
+    )
+
+
 def test_the_sweep_claims_unrouted_responses_never_sent_or_overdue(
     sessions: sessionmaker[Session],
 ) -> None:
     grace = timedelta(seconds=40)
     never_sent = store(sessions)
     overdue = store(sessions, enqueued_at=NOW - timedelta(minutes=5))
-    store(sessions, enqueued_at=NOW - timedelta(seconds=10))  # its task is probably queued
+    queued = store(sessions, enqueued_at=NOW - timedelta(seconds=10))  # its task is probably queued
     store(sessions, routed_at=NOW - timedelta(minutes=5))  # done
     with sessions() as session, session.begin():
-        claimed = service.unrouted_responses(session, now=NOW, grace=grace, limit=10)
+        claimed = sweep(session, now=NOW)
     assert claimed == [never_sent, overdue]
     with sessions() as session, session.begin():
-        assert service.unrouted_responses(session, now=NOW, grace=grace, limit=10) == []
-        later = service.unrouted_responses(session, now=NOW + grace * 2, grace=grace, limit=1)
-    assert later == [never_sent]
+        assert sweep(session, now=NOW) == []
+        later = sweep(session, now=NOW + grace * 2, limit=1)
+    assert later == [queued], "the longest overdue first"
+
+
+def test_under_a_backlog_the_sweep_sends_every_never_sent_response_but_few_overdue_ones(
+    sessions: sessionmaker[Session],
+) -> None:
+    waiting = [store(sessions, enqueued_at=NOW - timedelta(minutes=m)) for m in (3, 9, 5, 7)]
+    never_sent = [store(sessions), store(sessions)]
+    with sessions() as session, session.begin():
+        claimed = sweep(session, now=NOW, overdue_limit=2)
+    oldest_two = [waiting[1], waiting[3]]
+    assert claimed == never_sent + oldest_two
+    with sessions() as session, session.begin():
+        assert sweep(session, now=NOW, overdue_limit=2) == [waiting[2], waiting[0]]
+        assert sweep(session, now=NOW, overdue_limit=2) == []
