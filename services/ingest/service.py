@@ -73,14 +73,11 @@ def load_storable(payload: Any) -> dict[str, Any]:
     return data
 
 
-def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
+def content_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Map a loaded generic response onto the Response columns that hold its content."""
     respondent = data.get("respondent") or {}
     scores = data.get("scores") or {}
     return {
-        "source": data["source"],
-        "external_id": data["response_id"],
-        "submitted_at": data["submitted_at"],
-        "received_at": datetime.now(UTC),
         "respondent_id": respondent.get("id"),
         "respondent_email": respondent.get("email"),
         "respondent_name": respondent.get("name"),
@@ -90,6 +87,16 @@ def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
         "ces": scores.get("ces"),
         "comment": data.get("comment") or "",
         "attributes": dict(data.get("attributes") or {}),
+    }
+
+
+def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
+    return {
+        "source": data["source"],
+        "external_id": data["response_id"],
+        "submitted_at": data["submitted_at"],
+        "received_at": datetime.now(UTC),
+        **content_values(data),
         "raw": raw,
     }
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.ingest.service import store_response
+from services.ingest.service import content_values, store_response
 from shared.models import Case, CaseEvent, Response
 
 ACTOR = "ingest"
@@ -66,22 +66,6 @@ def envelope(
     }
 
 
-def _values(data: dict[str, Any]) -> dict[str, Any]:
-    respondent = data.get("respondent") or {}
-    scores = data.get("scores") or {}
-    return {
-        "respondent_id": respondent.get("id"),
-        "respondent_email": respondent.get("email"),
-        "respondent_name": respondent.get("name"),
-        "touchpoint": data.get("touchpoint"),
-        "nps": scores.get("nps"),
-        "csat": scores.get("csat"),
-        "ces": scores.get("ces"),
-        "comment": data.get("comment") or "",
-        "attributes": dict(data.get("attributes") or {}),
-    }
-
-
 def locked(session: Session, row: Response) -> Response:
     """Re-read the row under a row lock so concurrent events for it apply one after the other."""
     return session.scalars(
@@ -122,7 +106,7 @@ def apply_update(
     """Bring a stored response up to date with a newer event; decide whether to route again."""
     if _is_stale(row, raw):
         return Stored(row.id, Outcome.STALE, needs_routing=_unsent(row))
-    values = _values(data)
+    values = content_values(data)
     changed = [name for name in CONTENT if getattr(row, name) != values[name]]
     if not changed:
         return Stored(row.id, Outcome.DUPLICATE, needs_routing=_unsent(row))
