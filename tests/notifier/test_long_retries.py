@@ -1,0 +1,55 @@
+"""Retries beyond the countdown cap are left to the sweep instead of a long countdown message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import redis
+from celery import Celery
+from celery.exceptions import Retry
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.notifier import service
+from services.notifier.worker import create_worker_app
+from shared import task_names
+from shared.models import Delivery, utcnow
+from shared.settings import Settings
+from tests.notifier.factories import create_delivery
+from tests.support.slack_standin import Answer, SlackStandin
+
+
+@pytest.fixture
+def app(notifier_settings: Settings, redis_url: str) -> Iterator[Celery]:
+    """The notifier's Celery app on the test Redis; its tasks are called in this process."""
+    app = create_worker_app(notifier_settings.with_(redis_url=redis_url, retry_countdown_max_s=30))
+    app.loader.import_default_modules()
+    yield app
+    app.close()
+
+
+def test_a_retry_within_the_cap_is_a_countdown(
+    app: Celery, sessions: sessionmaker[Session], slack: SlackStandin
+) -> None:
+    delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
+    slack.answer_next(1, Answer(429, "", {"Retry-After": "5"}))
+    with pytest.raises(Retry):
+        app.tasks[task_names.DELIVER](delivery_id)
+
+
+def test_a_retry_beyond_the_cap_waits_for_the_sweep_without_a_message(
+    app: Celery, sessions: sessionmaker[Session], slack: SlackStandin, redis_url: str
+) -> None:
+    delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
+    slack.answer_next(1, Answer(429, "", {"Retry-After": "120"}))
+    assert app.tasks[task_names.DELIVER](delivery_id) == "retry"
+    assert redis.Redis.from_url(redis_url).llen(task_names.NOTIFIER_QUEUE) == 0
+    with sessions() as session:
+        delivery = session.get_one(Delivery, delivery_id)
+        assert delivery.status == "pending" and delivery.due_at > utcnow() + timedelta(seconds=100)
+    grace = timedelta(seconds=40)
+    with sessions() as session, session.begin():
+        due = utcnow() + timedelta(seconds=120) + grace
+        found = service.due_deliveries(session, now=due, grace=grace, limit=10, overdue_limit=10)
+    assert found == [delivery_id]
