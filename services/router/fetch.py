@@ -89,6 +89,10 @@ def fetch_response(self: Task, response_id: int) -> str:
             "fetch failed; will retry",
             extra={"response_id": response_id, "attempt": attempt.number, "error": str(exc)},
         )
+        if delay > settings.retry_countdown_max_s:
+            # A countdown message would sit unacknowledged in Redis past the visibility
+            # timeout; router.sweep_unfetched sends the retry once it is due instead.
+            return "retry-later"
         raise self.retry(exc=exc, countdown=delay) from exc
     except PermanentFetchError as exc:
         return _give_up(sessions, attempt, str(exc))

@@ -132,3 +132,23 @@ def test_a_failing_vendor_spends_the_retry_budget_and_is_then_left_alone(
     app.extensions["cxloop"].celery.send_task(task_names.SWEEP_UNFETCHED)
     time.sleep(1.5)
     assert len(standin.calls) == 3 and case_of(sessions, response_id) is None
+
+
+def test_a_retry_longer_than_the_countdown_cap_is_left_to_the_sweep(
+    client: FlaskClient,
+    sessions: sessionmaker[Session],
+    worker_settings: Settings,
+    processes: list[Process],
+    standin: VendorStandIn,
+    tmp_path: Path,
+) -> None:
+    standin.fail_with, standin.retry_after = 503, "600"
+    worker = start_worker("router", worker_settings, tmp_path)
+    processes.append(worker)
+    before = time.time()
+    response_id = post(client, "qualtrics", vendors.qualtrics_message())
+    wait_until(lambda: "'retry-later'" in worker.output())
+    row = response(sessions, response_id)
+    assert row.fetch_due_at is not None and row.fetch_due_at.timestamp() >= before + 590
+    assert row.routing_error is None and len(standin.calls) == 1
+    assert "Retry in" not in worker.output()  # no countdown held past the visibility timeout

@@ -6,6 +6,7 @@ import os
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import cache
 from typing import Any
 
 import requests
@@ -67,7 +68,7 @@ class SlackChannel(Channel):
     ) -> requests.Response:
         # Exceptions from requests quote the URL, which holds the webhook secret: never chain them.
         try:
-            return requests.post(
+            return _http_session(os.getpid()).post(
                 url,
                 json=payload,
                 headers=headers,
@@ -78,6 +79,13 @@ class SlackChannel(Channel):
             raise TransientError("Slack did not answer in time") from None
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach Slack: {type(exc).__name__}") from None
+
+
+@cache
+def _http_session(pid: int) -> requests.Session:
+    """One keep-alive session per process (never shared across a fork): a TLS handshake per
+    alert would cost more than the alert."""
+    return requests.Session()
 
 
 def _check_http(response: requests.Response) -> None:
