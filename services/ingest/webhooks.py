@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, current_app, request
 from flask.blueprints import BlueprintSetupState
@@ -75,15 +76,17 @@ def receive(source_name: str) -> tuple[dict[str, Any], int] | tuple[dict[str, An
     """Verify, parse, store and acknowledge one vendor event."""
     source, adapter = _source(source_name)
     body = request.get_data(cache=False)
+    # Werkzeug's Headers: a case-insensitive mapping, which the adapters' lookups rely on.
+    headers = cast("Mapping[str, str]", request.headers)
     try:
-        adapter.verify(body, request.headers, source, datetime.now(UTC))
+        adapter.verify(body, headers, source, datetime.now(UTC))
     except SignatureError as exc:
         log.warning(
             "webhook signature rejected", extra=log_ids(source=source.name, reason=exc.reason)
         )
         raise http_error(Unauthorized, f"webhook signature rejected: {exc.reason}") from exc
     try:
-        result = adapter.parse(body, request.headers, source)
+        result = adapter.parse(body, headers, source)
     except PayloadError as exc:
         raise http_error(BadRequest, f"not a {adapter.label} webhook payload: {exc}") from exc
     if result.ignored:
