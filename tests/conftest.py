@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -102,3 +103,21 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(settings.effective_database_url)
     yield make_session_factory(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def make_app() -> Iterator[Callable[[Settings], Flask]]:
+    """Build ingest apps from settings and release their connections after the test."""
+    from services.ingest.app import create_app
+
+    apps: list[Flask] = []
+
+    def build(settings: Settings) -> Flask:
+        app = create_app(settings)
+        app.config["TESTING"] = True
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        app.extensions["cxloop"].close()

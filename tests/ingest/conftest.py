@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from services.ingest.app import create_app
 from shared.settings import Settings
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[[Settings], Flask]]:
-    """Build apps from settings and release their connections after the test."""
-    apps: list[Flask] = []
-
-    def build(settings: Settings) -> Flask:
-        app = create_app(settings)
-        app.config["TESTING"] = True
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["cxloop"].close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.ingest.app import create_app
 from shared.models import Response
 from shared.settings import Secret, Settings
 from tests.sources.standin import VendorStandIn, running
@@ -73,21 +72,6 @@ def sources_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vendor_api: st
     )
     path.write_text(yaml_text)
     return path
-
-
-@pytest.fixture
-def make_app() -> Iterator[Callable[[Settings], Flask]]:
-    apps: list[Flask] = []
-
-    def build(settings: Settings) -> Flask:
-        app = create_app(settings)
-        app.config["TESTING"] = True
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        app.extensions["cxloop"].close()
 
 
 @pytest.fixture
