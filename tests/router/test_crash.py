@@ -6,8 +6,7 @@ kill lands exactly while the worker is routing.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from shared.models import Case, Response
 from shared.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.support.processes import Process, start_worker
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -55,14 +55,6 @@ def store(sessions: sessionmaker[Session]) -> int:
         session.add(response)
         session.flush()
         return response.id
-
-
-def wait_until(check: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
 
 
 def hold_mid_task(

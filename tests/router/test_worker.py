@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from shared.celery_app import create_celery
 from shared.models import Case, Delivery, Response
 from shared.settings import Settings
 from tests.support.processes import Process, start_worker
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +52,6 @@ def store(sessions: sessionmaker[Session], external_id: str) -> int:
         session.add(response)
         session.flush()
         return response.id
-
-
-def wait_until(check: Callable[[], object], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
 
 
 def queued_deliveries(redis_url: str) -> list[int]:

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.models import Case, CaseEvent, Response
 from shared.settings import Settings
 from tests.sources import vendors
-from tests.sources.flow import post_signed, wait_until
+from tests.sources.flow import post_signed
 from tests.support.processes import Process, start_worker
+from tests.support.waiting import wait_until
 
 CREATED = vendors.delighted_payload(score=1)
 UPDATED = vendors.delighted_payload(
@@ -88,7 +89,7 @@ def test_a_vendor_webhook_becomes_one_routed_case_through_a_real_router(
         with sessions() as session:
             return list(session.scalars(select(Case)))
 
-    wait_until(lambda: len(cases()) == 1)
+    wait_until(lambda: len(cases()) == 1, 60)
     (case,) = cases()
     assert case.touchpoint == "delivery"
     post(client, UPDATED)

@@ -22,9 +22,10 @@ from shared import task_names
 from shared.models import Case, Response
 from shared.settings import Settings
 from tests.sources import vendors
-from tests.sources.flow import post_signed, wait_until
+from tests.sources.flow import post_signed
 from tests.sources.standin import VendorStandIn
 from tests.support.processes import Process, start_worker
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +83,7 @@ def test_a_thin_webhook_becomes_a_routed_case_fetched_by_a_real_router_worker(
 ) -> None:
     processes.append(start_worker("router", worker_settings, tmp_path))
     response_id = post(client, source, vendors.example(source))
-    wait_until(lambda: case_of(sessions, response_id) is not None)
+    wait_until(lambda: case_of(sessions, response_id) is not None, 60)
     row = response(sessions, response_id)
     assert row.nps in (2, 3) and row.comment
     assert row.fetch_due_at is None and row.fetch_attempts == 1
@@ -108,7 +109,7 @@ def test_a_lost_fetch_task_is_recovered_by_the_sweep(
     assert case_of(sessions, response_id) is None and not standin.calls
     beat = Process(["beat"], worker_settings, tmp_path / "beat.log")
     processes.append(beat.start(ready="beat: Starting..."))
-    wait_until(lambda: case_of(sessions, response_id) is not None)
+    wait_until(lambda: case_of(sessions, response_id) is not None, 60)
     assert response(sessions, response_id).fetch_due_at is None
 
 
@@ -124,7 +125,7 @@ def test_a_failing_vendor_spends_the_retry_budget_and_is_then_left_alone(
     standin.fail_with, standin.retry_after = 503, "0"
     processes.append(start_worker("router", worker_settings, tmp_path))
     response_id = post(client, "qualtrics", vendors.qualtrics_message())
-    wait_until(lambda: response(sessions, response_id).routing_error is not None)
+    wait_until(lambda: response(sessions, response_id).routing_error is not None, 60)
     row = response(sessions, response_id)
     assert row.routing_error == "Qualtrics API answered 503 (gave up after 3 attempts)"
     assert row.fetch_due_at is None and row.fetch_attempts == 3
@@ -147,7 +148,7 @@ def test_a_retry_longer_than_the_countdown_cap_is_left_to_the_sweep(
     processes.append(worker)
     before = time.time()
     response_id = post(client, "qualtrics", vendors.qualtrics_message())
-    wait_until(lambda: "'retry-later'" in worker.output())
+    wait_until(lambda: "'retry-later'" in worker.output(), 60)
     row = response(sessions, response_id)
     assert row.fetch_due_at is not None and row.fetch_due_at.timestamp() >= before + 590
     assert row.routing_error is None and len(standin.calls) == 1
