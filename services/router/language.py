@@ -7,21 +7,19 @@ from dataclasses import dataclass
 from functools import cache
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
-from textblob_fr import PatternAnalyzer as FrenchAnalyzer
 
 _WORD = re.compile(r"[^\W\d_]+")
-# Frequent English function words: enough of them settles the question without a model.
+# Frequent English function words: enough different ones settle the question without a model.
+# Words that are also common in Dutch, German or Romance languages ("was", "in", "we", "no") are
+# left out, so "het eten was slecht en de service was ..." goes to the detector.
 _ENGLISH = frozenset(
     [
         "the",
-        "a",
-        "an",
         "and",
         "or",
         "but",
         "to",
         "of",
-        "in",
         "on",
         "at",
         "for",
@@ -31,10 +29,7 @@ _ENGLISH = frozenset(
         "our",
         "i",
         "you",
-        "we",
         "it",
-        "is",
-        "was",
         "were",
         "are",
         "be",
@@ -42,11 +37,8 @@ _ENGLISH = frozenset(
         "this",
         "that",
         "not",
-        "no",
         "have",
         "has",
-        "had",
-        "do",
         "did",
         "does",
         "can",
@@ -54,7 +46,6 @@ _ENGLISH = frozenset(
         "would",
         "could",
         "should",
-        "me",
         "us",
         "they",
         "them",
@@ -66,13 +57,11 @@ _ENGLISH = frozenset(
         "where",
         "who",
         "just",
-        "so",
         "very",
         "get",
         "got",
         "from",
         "by",
-        "as",
         "if",
         "all",
         "any",
@@ -134,7 +123,7 @@ def detect(text: str) -> Detection:
     if sum(len(w) for w in words) < _MIN_LETTERS:
         return Detection("und", "undetermined", 0.0, "language: too little text to tell")
     english = sum(w in _ENGLISH for w in words)
-    if english >= 2 and english / len(words) >= 0.2:
+    if len(_ENGLISH.intersection(words)) >= 2 and english / len(words) >= 0.2:
         share = english / len(words)
         return Detection("en", "English", share, f"language: English ({share:.0%} function words)")
     best = _detector().compute_language_confidence_values(text)[0]
@@ -143,14 +132,3 @@ def detect(text: str) -> Detection:
         return Detection("und", "undetermined", best.value, f"language: unsure (maybe {name})")
     code = best.language.iso_code_639_1.name.lower()
     return Detection(code, name, best.value, f"language: {name} ({best.value:.0%} confident)")
-
-
-@cache
-def _french() -> FrenchAnalyzer:
-    return FrenchAnalyzer()
-
-
-def french_sentiment(text: str) -> tuple[float, float]:
-    """Return (polarity, subjectivity) of a French comment from textblob-fr's lexicon."""
-    polarity, subjectivity = _french().analyze(text)
-    return polarity, subjectivity

@@ -11,7 +11,7 @@ import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import calibration, language, lexicon
+from services.router import calibration, foreign, language, lexicon
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -187,12 +187,14 @@ def analyse(text: str) -> Sentiment:
     if not text.strip():
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
     detected = language.detect(normalise(text))
-    if detected.code == "fr":
-        polarity, subjectivity = language.french_sentiment(normalise(text))
-        note = "French: scored with textblob-fr's lexicon (no complaint cues)"
-        return Sentiment(polarity, subjectivity, "fr", True, (detected.evidence, note))
-    if detected.code not in ("en", "und"):
-        note = f"not analysed: sentiment is supported for English and French, not {detected.name}"
+    if detected.code in ("en", "und"):
+        polarity, subjectivity, evidence = score_english(text)
+        return Sentiment(polarity, subjectivity, "en", True, (detected.evidence, *evidence))
+    analyser = foreign.analyser_for(detected.code)
+    if analyser is None:
+        supported = ", ".join(foreign.supported())
+        note = f"not analysed: sentiment is supported for {supported}, not {detected.name}"
         return Sentiment(0.0, 0.0, detected.code, False, (detected.evidence, note))
-    polarity, subjectivity, evidence = score_english(text)
-    return Sentiment(polarity, subjectivity, "en", True, (detected.evidence, *evidence))
+    polarity, subjectivity = analyser.score(normalise(text))
+    note = f"{analyser.language}: scored with {analyser.package}'s lexicon (no complaint cues)"
+    return Sentiment(polarity, subjectivity, detected.code, True, (detected.evidence, note))

@@ -77,21 +77,50 @@ def test_english_is_analysed() -> None:
     assert (result.language, result.analysed) == ("en", True)
 
 
-def test_german_is_flagged_not_analysed_with_a_reason() -> None:
-    result = analyse("Das Paket kam viel zu spät an und der Kundendienst war unfreundlich.")
-    assert result.language == "de"
+def test_a_language_without_a_lexicon_is_flagged_not_analysed_with_a_reason() -> None:
+    result = analyse("El paquete llegó muy tarde y el servicio al cliente fue pésimo.")
+    assert result.language == "es"
     assert result.analysed is False
     assert result.polarity == 0.0
-    assert any("not analysed" in e and "German" in e for e in result.evidence)
+    assert any("not analysed" in e and "Spanish" in e for e in result.evidence)
 
 
-def test_french_is_analysed_with_the_french_lexicon() -> None:
-    unhappy = analyse("Le service client était horrible et le colis est arrivé en retard.")
-    happy = analyse("Livraison rapide, produit magnifique, je suis très content !")
-    assert unhappy.language == happy.language == "fr"
+@pytest.mark.parametrize(
+    ("language", "package", "unhappy_text", "happy_text"),
+    [
+        (
+            "fr",
+            "textblob-fr",
+            "Le service client était horrible et le colis est arrivé en retard.",
+            "Livraison rapide, produit magnifique, je suis très content !",
+        ),
+        (
+            "nl",
+            "textblob-nl",
+            "Het eten was slecht en de service was verschrikkelijk.",
+            "Heel vriendelijk personeel en een snelle levering, prima!",
+        ),
+        (
+            "de",
+            "textblob-de",
+            # Inflected forms: the lexicon lists "schlecht" and "schrecklich".
+            "Eine schlechte Erfahrung, schrecklicher Kundenservice.",
+            "Sehr freundliche Mitarbeiter und eine schnelle Lieferung, vielen Dank!",
+        ),
+    ],
+)
+def test_other_languages_are_scored_with_textblobs_language_extension(
+    language: str, package: str, unhappy_text: str, happy_text: str
+) -> None:
+    unhappy, happy = analyse(unhappy_text), analyse(happy_text)
+    assert unhappy.language == happy.language == language
     assert unhappy.analysed and happy.analysed
     assert unhappy.polarity < THRESHOLD < happy.polarity
-    assert any("textblob-fr" in e for e in unhappy.evidence)
+    assert any(package in e and "no complaint cues" in e for e in unhappy.evidence)
+
+
+def test_english_shortcut_does_not_claim_dutch_that_shares_a_few_words() -> None:
+    assert analyse("Het eten was slecht en de service was verschrikkelijk.").language == "nl"
 
 
 def test_empty_comment_is_not_analysed() -> None:
