@@ -56,5 +56,7 @@ def test_eval_command_prints_figures_beside_baselines(tmp_path: Path) -> None:
     out = result.output
     for needle in ("macro-F1", "TextBlob polarity", "VADER compound", "confusion", "Throughput"):
         assert needle in out
-    assert "Touchpoints: accuracy 1.000 on 5 complaints" in out.split("== development")[0]
+    whole = out.split("== development")[0]
+    assert "Touchpoints: accuracy 1.000 on 5 complaints" in whole
+    assert "labelled touchpoint first or second detected: 1.000" in whole
     assert "held-out part" in out
