@@ -108,7 +108,7 @@ def route_response(
         receivers=receivers,
         routes=tuple(node.path for node in nodes),
         labels=labels,
-        explanation=_explain(decision, touchpoint, source, detected, nodes),
+        explanation=_explain(decision, touchpoint, source, detected, nodes, sentiment.language),
     )
 
 
@@ -130,6 +130,7 @@ def _explain(
     source: str,
     detected: tuple[TouchpointMatch, ...],
     nodes: list[Route],
+    language: str,
 ) -> str:
     """Say in one sentence what happened, for the case timeline and `routes test`."""
     verdict = (
@@ -142,6 +143,8 @@ def _explain(
         where = f"touchpoint {touchpoint} detected from {words!r}" if words else touchpoint
     else:
         where = f"touchpoint {touchpoint} ({source})"
+    if source != "explicit" and language not in ("en", "und"):
+        where += f" (touchpoint matching reads English only; the comment is {language!r})"
     if not decision.dissatisfied:
         return f"{verdict}. {where}; no case, nobody alerted."
     routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)

@@ -55,6 +55,15 @@ def test_nothing_detected_falls_back_to_the_default(config: RouterConfig) -> Non
     assert outcome["receivers"] == ["champions"]
 
 
+def test_a_german_comment_is_scored_and_the_case_says_touchpoints_were_read_as_english(
+    config: RouterConfig,
+) -> None:
+    outcome = route(config, scores={"nps": 3}, comment="Der Kurier war unfreundlich und langsam.")
+    assert outcome["dissatisfied"] is True
+    assert any("textblob-de" in e for e in outcome["evidence"])
+    assert "touchpoint matching reads English only; the comment is 'de'" in outcome["explanation"]
+
+
 def test_a_satisfied_response_goes_nowhere(config: RouterConfig) -> None:
     outcome = route(config, scores={"nps": 10}, comment="Parcel came early, great service!")
     assert outcome["dissatisfied"] is False
