@@ -2,11 +2,14 @@
 
 Two kinds of evidence add up: the comment's words that share a stem (or a shipped group of related
 words) with the configured text, then, for the comment's other words, their similarity to the
-configured words in static word vectors (zero-shot: no touchpoint labels are learnt).
+configured words in static word vectors (zero-shot: no touchpoint labels are learnt). A word
+that several descriptions share counts most for the one where it is what an item is about, and a
+word of several groups brings only the group its description means.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -18,6 +21,8 @@ import numpy as np
 from services.router.related import GROUPS
 from services.router.scoring import normalise, stem
 from services.router.vectors import word_vectors
+
+_GROUPS = tuple(frozenset(stem(w) for w in group) for group in GROUPS)
 
 _WORD = re.compile(r"[a-z]+")
 _ALIASES = (
@@ -42,6 +47,16 @@ DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
 # cosine similarity reaches SIMILAR and beats every other touchpoint's by MARGIN (words such as
 # "terrible" are a little similar to everything); it then adds its similarity times SIMILAR_WEIGHT.
 SIMILAR, MARGIN, SIMILAR_WEIGHT = 0.55, 0.2, 0.5
+# A word that only qualifies another in one description ("flight" in "flight attendants") but is
+# what another description is about ("cancelled flight") counts for the first at this fraction.
+MODIFIER = 0.25
+# Description items ("phone lines", "rebooking after a cancelled flight") end at punctuation and
+# at grammar words; an item's last word is what it is about, the words before only qualify it.
+_ITEM_BREAK = re.compile(r"[^\w\s]")
+_ITEM_WORDS = frozenset(f"{_GRAMMAR} {_FILLER}".split())
+# Hashtags written in one case ("#lostluggage") are split into words found in the vocabulary.
+_HASHTAG = re.compile(r"#([A-Za-z]+)\b")
+_LONGEST_WORD, _LONGEST_TAG = 20, 60
 
 
 @dataclass(frozen=True)
@@ -62,24 +77,75 @@ class TouchpointMatch:
     evidence: tuple[str, ...] = ()
 
 
-def _words(text: str) -> list[tuple[str, str]]:
-    """Return (word as written, stem) pairs, then the same for each pair of neighbours."""
+@functools.lru_cache(maxsize=4096)
+def _split_tag(tag: str) -> str:
+    """Split a run-together hashtag ("lostluggage") into the fewest vocabulary words, if it can."""
+    vocabulary = word_vectors().index
+    if tag in vocabulary or len(tag) > _LONGEST_TAG:
+        return tag
+    # best[i]: the fewest words that spell tag[:i], or None when no split reaches i.
+    best: list[tuple[str, ...] | None] = [()] + [None] * len(tag)
+    for end in range(2, len(tag) + 1):
+        for start in range(max(0, end - _LONGEST_WORD), end - 1):
+            before, word = best[start], tag[start:end]
+            if before is not None and word in vocabulary:
+                found = best[end]
+                if found is None or len(before) + 1 < len(found):
+                    best[end] = (*before, word)
+    return " ".join(best[-1]) if best[-1] else tag
+
+
+def _hashtag(match: re.Match[str]) -> str:
+    """Replace a one-case hashtag by its words; CamelCase is left to `normalise`."""
+    tag = match.group(1)
+    if tag not in (tag.lower(), tag.upper()):
+        return match.group(0)
+    return " " + _split_tag(tag.lower()) + " "
+
+
+def _clean(text: str) -> str:
+    """Normalise, lower-case and unify the spelling variants of `_ALIASES`."""
     text = normalise(text).lower()
     for pattern, alias in _ALIASES:
         text = pattern.sub(alias, text)
+    return text
+
+
+def _words(text: str) -> list[tuple[str, str]]:
+    """Return (word as written, stem) pairs, then the same for each pair of neighbours."""
+    text = _clean(_HASHTAG.sub(_hashtag, text))
     words = [(w, stem(w)) for w in _WORD.findall(text) if w not in _STOP and len(w) > 1]
     pairs = [(f"{a} {b}", f"{x} {y}") for (a, x), (b, y) in itertools.pairwise(words)]
     return words + pairs
 
 
-def _related() -> dict[str, set[str]]:
-    """Map each stem to the stems that share a group with it."""
-    related: dict[str, set[str]] = defaultdict(set)
-    for group in GROUPS:
-        stems = {stem(w) for w in group}
-        for s in stems:
-            related[s] |= stems - {s}
-    return related
+def _heads(description: str) -> dict[str, bool]:
+    """Map each stem of a description to whether it ends an item somewhere (else it qualifies)."""
+    heads: dict[str, bool] = {}
+    for part in _ITEM_BREAK.split(_clean(description)):
+        item: list[str] = []
+        # A grammar word ends an item; the "and" appended ends the part's last one.
+        for word in [*_WORD.findall(part), "and"]:
+            if word not in _ITEM_WORDS:
+                item.append(stem(word))
+                continue
+            for i, term in enumerate(item):
+                heads[term] = heads.get(term, False) or i == len(item) - 1
+            item = []
+    return heads
+
+
+def _related(term: str, context: set[str]) -> set[str]:
+    """Return the stems sharing a group with a configured stem, in the sense its text means.
+
+    A word in several groups ("line": phone line or queue) keeps only the groups that another
+    word of the same text also belongs to, when some do.
+    """
+    groups = [stems for stems in _GROUPS if term in stems]
+    meant = [stems for stems in groups if (stems - {term}) & context]
+    if len(groups) > 1 and meant:
+        groups = meant
+    return set().union(*groups) - {term} if groups else set()
 
 
 class TouchpointDetector:
@@ -87,19 +153,26 @@ class TouchpointDetector:
 
     def __init__(self, specs: list[TouchpointSpec]) -> None:
         self.specs = specs
-        related = _related()
+        # The description is authoritative; the name stands in only when there is none.
+        configured = {spec.name: spec.description or spec.name.replace("_", " ") for spec in specs}
+        heads = {name: _heads(text) for name, text in configured.items()}
         # stem -> touchpoint -> (weight, the configured word it came from)
         self._index: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
         for spec in specs:
-            # The description is authoritative; the name stands in only when there is none.
-            configured = spec.description or spec.name.replace("_", " ")
-            for word, term in _words(" ".join((configured, *spec.keywords))):
+            words = _words(" ".join((configured[spec.name], *spec.keywords)))
+            context = {term for _, term in words if " " not in term}
+            for word, term in words:
                 if " " in term:
                     self._add(term, spec.name, PHRASE, word)
                     continue
-                self._add(term, spec.name, DIRECT, word)
-                for near in related.get(term, ()):
-                    self._add(near, spec.name, RELATED, word)
+                share = 1.0
+                if heads[spec.name].get(term) is False and any(
+                    found.get(term) for name, found in heads.items() if name != spec.name
+                ):
+                    share = MODIFIER
+                self._add(term, spec.name, DIRECT * share, word)
+                for near in _related(term, context):
+                    self._add(near, spec.name, RELATED * share, word)
         # Words shared by many touchpoints ("flight", "service") say little about which one.
         self._idf = {
             term: math.log(len(specs) / len(owners)) + 0.1 for term, owners in self._index.items()
@@ -150,7 +223,8 @@ class TouchpointDetector:
             seen.add(term)
             for name, (weight, source) in self._index.get(term, {}).items():
                 scores[name] += weight * self._idf[term]
-                evidence[name].append(word if weight > RELATED else f"{word}~{source}")
+                direct = " " in term or stem(source) == term
+                evidence[name].append(word if direct else f"{word}~{source}")
             if term not in self._index and " " not in term:
                 nearest = self._nearest_anchor(word)
                 if nearest:

@@ -94,6 +94,35 @@ def test_words_in_no_description_or_word_group_match_by_word_similarity() -> Non
     assert any(e.startswith("small\u2248size") for e in small.evidence)
 
 
+@pytest.mark.parametrize(
+    ("text", "touchpoint"),
+    [("#customersupport is a joke", "support"), ("#lostparcel again", "delivery")],
+)
+def test_run_together_hashtags_are_split_into_words(
+    detector: TouchpointDetector, text: str, touchpoint: str
+) -> None:
+    assert detector.detect(text)[0].name == touchpoint
+
+
+def test_a_word_counts_most_where_it_is_what_the_description_is_about() -> None:
+    specs = [
+        TouchpointSpec("crew", "Crew: how flight attendants treat passengers"),
+        TouchpointSpec("operations", "Delays: late departures, a cancelled flight"),
+    ]
+    detector = TouchpointDetector(specs)
+    assert detector.detect("my flight was awful")[0].name == "operations"
+    assert detector.detect("the flight attendant was rude")[0].name == "crew"
+
+
+def test_a_configured_word_brings_only_the_synonyms_of_its_meaning(
+    detector: TouchpointDetector,
+) -> None:
+    # "phone lines": the support description means a telephone line, not a queue.
+    names = [m.name for m in detector.detect("stuck in a long queue")]
+    assert names[0] == "store"
+    assert "support" not in names
+
+
 def test_retail_touchpoints_from_descriptions_alone() -> None:
     specs = [
         TouchpointSpec(
