@@ -156,21 +156,22 @@ class TouchpointDetector:
         # The description is authoritative; the name stands in only when there is none.
         configured = {spec.name: spec.description or spec.name.replace("_", " ") for spec in specs}
         heads = {name: _heads(text) for name, text in configured.items()}
-        # stem -> touchpoint -> (weight, the configured word it came from)
-        self._index: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+        words_of = {s.name: _words(" ".join((configured[s.name], *s.keywords))) for s in specs}
+        # stem -> touchpoint -> (weight, the configured word it stands for, or None if itself)
+        self._index: dict[str, dict[str, tuple[float, str | None]]] = defaultdict(dict)
         for spec in specs:
-            words = _words(" ".join((configured[spec.name], *spec.keywords)))
+            words = words_of[spec.name]
             context = {term for _, term in words if " " not in term}
             for word, term in words:
                 if " " in term:
-                    self._add(term, spec.name, PHRASE, word)
+                    self._add(term, spec.name, PHRASE, None)
                     continue
                 share = 1.0
                 if heads[spec.name].get(term) is False and any(
                     found.get(term) for name, found in heads.items() if name != spec.name
                 ):
                     share = MODIFIER
-                self._add(term, spec.name, DIRECT * share, word)
+                self._add(term, spec.name, DIRECT * share, None)
                 for near in _related(term, context):
                     self._add(near, spec.name, RELATED * share, word)
         # Words shared by many touchpoints ("flight", "service") say little about which one.
@@ -180,20 +181,20 @@ class TouchpointDetector:
         self._vectors = word_vectors()
         # Configured words with a vector: (touchpoint, word as written), and their vectors.
         self._anchors = [
-            (spec.name, word)
-            for spec in specs
-            for word, term in _words(" ".join((spec.description or spec.name, *spec.keywords)))
+            (name, word)
+            for name, words in words_of.items()
+            for word, term in words
             if " " not in term and self._vectors.row(word) is not None
         ]
         rows = [self._vectors.row(word) for _, word in self._anchors]
         self._anchor_matrix = self._vectors.vectors([r for r in rows if r is not None]).T
-        order = {spec.name: i for i, spec in enumerate(specs)}
-        self._anchor_owner = np.array([order[name] for name, _ in self._anchors], dtype=int)
+        self._order = {spec.name: i for i, spec in enumerate(specs)}
+        self._anchor_owner = np.array([self._order[name] for name, _ in self._anchors], dtype=int)
         self._nearest: dict[int, tuple[str, str, float] | None] = {}
 
-    def _add(self, term: str, name: str, weight: float, source: str) -> None:
-        if self._index[term].get(name, (0.0, ""))[0] < weight:
-            self._index[term][name] = (weight, source)
+    def _add(self, term: str, name: str, weight: float, synonym_of: str | None) -> None:
+        if self._index[term].get(name, (0.0, None))[0] < weight:
+            self._index[term][name] = (weight, synonym_of)
 
     def _nearest_anchor(self, word: str) -> tuple[str, str, float] | None:
         """Return (touchpoint, configured word, similarity) for the closest configured word."""
@@ -221,16 +222,14 @@ class TouchpointDetector:
             if term in seen:
                 continue
             seen.add(term)
-            for name, (weight, source) in self._index.get(term, {}).items():
+            for name, (weight, synonym_of) in self._index.get(term, {}).items():
                 scores[name] += weight * self._idf[term]
-                direct = " " in term or stem(source) == term
-                evidence[name].append(word if direct else f"{word}~{source}")
+                evidence[name].append(f"{word}~{synonym_of}" if synonym_of else word)
             if term not in self._index and " " not in term:
                 nearest = self._nearest_anchor(word)
                 if nearest:
                     name, source, similarity = nearest
                     scores[name] += SIMILAR_WEIGHT * similarity
                     evidence[name].append(f"{word}≈{source} {similarity:.2f}")
-        order = {spec.name: i for i, spec in enumerate(self.specs)}
-        ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
+        ranked = sorted(scores, key=lambda n: (-scores[n], self._order[n]))
         return [TouchpointMatch(n, round(scores[n], 3), tuple(evidence[n])) for n in ranked]
