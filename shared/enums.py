@@ -30,3 +30,13 @@ class DeliveryStatus(StrEnum):
 class DeliveryKind(StrEnum):
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
+    REROUTED = "rerouted"  # the case moved to another owner; this tells the previous one
+
+
+class ModelStatus(StrEnum):
+    """Lifecycle of a touchpoint model learnt from a deployment's own corrections."""
+
+    CANDIDATE = "candidate"  # trained, not yet judged
+    ACTIVE = "active"  # blended with the descriptions by the router
+    REJECTED = "rejected"  # did not beat descriptions alone on corrections it did not see
+    RETIRED = "retired"  # was active; replaced by a newer one or rolled back
