@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -35,10 +36,14 @@ HELD_OUT_SHARE = 5  # one comment in five, chosen by a hash of its text, is neve
 
 @dataclass(frozen=True)
 class Labelled:
-    """One labelled comment: its text, whether the customer was dissatisfied, its touchpoint."""
+    """One labelled comment: its text, whether the customer was dissatisfied, its touchpoint.
+
+    `dissatisfied` is None where the set has no satisfaction label (touchpoint-only sets);
+    `touchpoint` is None where no single specific touchpoint is labelled.
+    """
 
     text: str
-    dissatisfied: bool
+    dissatisfied: bool | None
     touchpoint: str | None
 
 
@@ -88,17 +93,44 @@ def held_out(text: str) -> bool:
     return int(hashlib.sha1(text.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0
 
 
+# Labels that name no specific touchpoint: left out of touchpoint accuracy.
+UNSPECIFIC = frozenset(("general", ""))
+
+
+def touchpoint_name(label: str) -> str:
+    """Turn a set's touchpoint label ("HR Support") into a touchpoint name ("hr_support")."""
+    return re.sub(r"[^a-z0-9]+", "_", label.strip().lower()).strip("_")
+
+
 def load(path: Path) -> list[Labelled]:
-    """Read a CSV with text, sentiment and negativereason columns."""
+    """Read a labelled CSV: the airline set (sentiment, negativereason) or the common format.
+
+    The common format has the columns id, text, dissatisfied (1/0/empty), rating, touchpoint,
+    source_label (see ../shared/data/README.md).
+    """
     with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if rows and "sentiment" in rows[0]:
         return [
             Labelled(
                 row["text"],
                 row["sentiment"] == "negative",
                 REASON_TOUCHPOINT.get(row.get("negativereason") or ""),
             )
-            for row in csv.DictReader(f)
+            for row in rows
         ]
+    labelled = []
+    for row in rows:
+        flag = (row.get("dissatisfied") or "").strip()
+        label = touchpoint_name(row.get("touchpoint") or "")
+        labelled.append(
+            Labelled(
+                row["text"],
+                None if flag == "" else flag == "1",
+                None if label in UNSPECIFIC else label,
+            )
+        )
+    return labelled
 
 
 def tune_threshold(scores: Sequence[float], truth: Sequence[bool]) -> tuple[float, Binary]:
