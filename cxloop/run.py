@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import click
@@ -15,6 +16,7 @@ import click
 from shared.db import migrate as apply_migrations
 from shared.embedded import start_redis
 from shared.logs import configure_logging
+from shared.safety import UnsafeSettings
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,9 @@ def worker(service: str) -> None:
 
     settings = Settings.from_env()
     configure_logging(settings, process=f"{service}-worker")
-    app = import_module(WORKER_MODULES[service]).create_worker_app(settings)
+    module = import_module(WORKER_MODULES[service])
+    _refuse_unsafe(getattr(module, "preflight", None), settings)
+    app = module.create_worker_app(settings)
     app.worker_main(
         ["worker", "-Q", service, "-n", f"{service}@%h", "--loglevel", settings.log_level,
          "--concurrency", str(settings.worker_concurrency), "--without-gossip", "--without-mingle"]
@@ -80,6 +84,16 @@ def beat() -> None:
     create_celery(settings).start(["beat", "--loglevel", settings.log_level])
 
 
+def _refuse_unsafe(check: Callable[[Settings], None] | None, settings: Settings) -> None:
+    """Run a start-up check; its refusal ends the command with the check's own message."""
+    if check is None:
+        return
+    try:
+        check(settings)
+    except (UnsafeSettings, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @dataclass
 class _Child:
     name: str
@@ -92,11 +106,15 @@ class _Child:
 def up() -> None:
     """Start the whole system: migrations, embedded Redis if needed, web, workers and scheduler."""
     from services.ingest.auth import ensure_api_key, key_file
+    from services.ingest.startup import check_secrets
+    from services.notifier.worker import preflight
 
     settings = Settings.from_env()
     configure_logging(settings, process="up")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings = ensure_api_key(settings)
+    _refuse_unsafe(lambda s: check_secrets(s, os.environ), settings)
+    _refuse_unsafe(preflight, settings)
     env = dict(os.environ)
     redis_proc = None
     if not settings.redis_url:

@@ -64,6 +64,7 @@ def configure_logging(settings: Settings, *, process: str) -> None:
             settings.slack_token,
             settings.secret_key,
             *settings.api_keys,
+            *(key.split(":", 1)[1] for key in settings.api_keys if ":" in key),  # scope:key
         )
         if s
     )

@@ -19,14 +19,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from services.ingest.app import ingest, log_ids
-from services.ingest.auth import protect
+from services.ingest.auth import Scope, protect
 from services.ingest.enqueue import send_routing
 from services.ingest.errors import http_error
 from services.ingest.service import Stored, insert_response, load_storable
 
 log = logging.getLogger(__name__)
 
-bp = protect(Blueprint("responses", __name__, url_prefix="/v1"))
+bp = protect(Blueprint("responses", __name__, url_prefix="/v1"), Scope.INGEST_WRITE)
 
 JSON_TYPE = "application/json"
 
