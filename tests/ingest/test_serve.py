@@ -33,6 +33,9 @@ def wait_until_healthy(base: str, server: Process, timeout: float = 30.0) -> Non
     raise AssertionError(f"ingest never became healthy:\n{server.output()[-4000:]}")
 
 
+SERVE_KEY = "serve-key-9d3f1b7c5e2a8d4f6b0c1e9a7d3b5f2c"  # passes the start-up secret check
+
+
 @pytest.mark.slow
 def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
     tmp_path, sqlite_url, redis_url
@@ -42,8 +45,8 @@ def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
         data_dir=tmp_path / "data",
         database_url=sqlite_url,
         redis_url=redis_url,
-        api_keys=("test-key",),
-        secret_key="test-secret",
+        api_keys=(SERVE_KEY, f"cases-read:{SERVE_KEY}"),
+        secret_key="serve-session-key-2b7e4c9d1f6a3e8b5c0d9a2f4e7b1c6d",
         bind=f"127.0.0.1:{port}",
         web_workers=1,
         web_threads=2,
@@ -55,12 +58,14 @@ def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
         resp = requests.post(
             f"{base}/v1/responses",
             json=generic(),
-            headers={**auth(), "X-Request-ID": "req-77"},
+            headers={**auth(SERVE_KEY), "X-Request-ID": "req-77"},
             timeout=10,
         )
         assert resp.status_code == 202, resp.text
         response_id = resp.json()["id"]
-        listed = requests.get(f"{base}/v1/cases?owner=ann-private", headers=auth(), timeout=10)
+        listed = requests.get(
+            f"{base}/v1/cases?owner=ann-private", headers=auth(SERVE_KEY), timeout=10
+        )
         assert listed.status_code == 200
     finally:
         server.stop()
@@ -77,4 +82,4 @@ def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
     assert accepted and accepted[0]["response_id"] == response_id
     assert accepted[0]["request_id"] == "req-77"
     assert "POST /v1/responses" in output and "rid=req-77" in output
-    assert "ann-private" not in output and "test-key" not in output
+    assert "ann-private" not in output and SERVE_KEY not in output
