@@ -35,10 +35,12 @@ def secret_key(settings: Settings) -> str:
 
 def init_app(app: Flask) -> None:
     """Wire the desk into an app: resources, login, CSRF, secure cookies, blueprints."""
+    import redis
     from celery import Celery
 
     from services.desk import context, openapi, pages, views
     from services.desk.config import desk_config
+    from services.desk.throttle import LoginThrottle, Policy
     from shared.celery_app import create_celery
     from shared.runtime import runtime
 
@@ -56,8 +58,14 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
     )
     celery: Celery = create_celery(settings)
+    throttle = LoginThrottle(
+        redis.Redis.from_url(
+            settings.effective_redis_url, socket_connect_timeout=1, socket_timeout=1
+        ),
+        Policy.from_settings(settings),
+    )
     app.extensions["desk"] = context.Desk(
-        settings=settings, sessions=runtime(settings).sessions, celery=celery
+        settings=settings, sessions=runtime(settings).sessions, celery=celery, throttle=throttle
     )
     app.extensions["desk_csrf"] = CSRFProtect(app)
     app.teardown_appcontext(context.close_db)

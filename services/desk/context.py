@@ -13,6 +13,7 @@ from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import DeskConfig, desk_config
+from services.desk.throttle import LoginThrottle
 from shared import task_names
 from shared.models import utcnow
 from shared.settings import Settings
@@ -27,6 +28,7 @@ class Desk:
     settings: Settings
     sessions: sessionmaker[Session]
     celery: Celery
+    throttle: LoginThrottle
     clock: Callable[[], datetime] = utcnow
 
 
