@@ -44,7 +44,7 @@ class Policy:
 
 
 def lock_seconds(failures: int, limit: int, policy: Policy) -> int:
-    """Return how long to lock after the given number of failures: 0 below the limit, then doubling."""
+    """Return the lock after this many failures: none below the limit, then doubling."""
     if failures < limit:
         return 0
     return min(policy.lock_max_s, policy.lock_s * 2 ** min(failures - limit, 30))
@@ -57,7 +57,7 @@ def _keys(email: str, address: str) -> list[tuple[str, int]]:
 
 
 class LoginThrottle:
-    """Count failed log-ins and say how long a log-in must wait, using Redis shared by all web processes."""
+    """Count failed log-ins in the Redis every web process shares; say how long to wait."""
 
     def __init__(self, client: redis.Redis, policy: Policy) -> None:
         self.redis = client

@@ -42,8 +42,10 @@ def preflight(settings: Settings, environ: Mapping[str, str] | None = None) -> N
             "cross the network in clear text. Use starttls or ssl, or set "
             "CXLOOP_SMTP_ALLOW_PLAIN_LOGIN=1 if the server is on a trusted link"
         )
-    if settings.database_url and not settings.allow_outbox and not configured_channels(
-        settings, env
+    if (
+        settings.database_url
+        and not settings.allow_outbox
+        and not configured_channels(settings, env)
     ):
         raise NotifierConfigError(
             "no alert channel is configured (CXLOOP_SMTP_HOST, CXLOOP_SLACK_TOKEN, or a Slack "
