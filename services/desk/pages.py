@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.desk import charts, context, export, flows, kpis, present
-from services.desk.access import can_change
+from services.desk.access import can_change, kpi_scope
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm, choices
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
@@ -223,7 +223,8 @@ def dashboard() -> ResponseReturnValue:
         return render_template("desk/error.html", code=422, message=str(exc.messages)), 422
     now = context.now()
     period = kpi_period(data, now.date())
-    tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now)}
+    scope = kpi_scope(current_user, context.config())
+    tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now, scope)}
     return render_template(
         "desk/dashboard.html", tables=tables, period=period, by=data["by"],
         charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
@@ -274,7 +275,8 @@ def export_kpi(name: str) -> ResponseReturnValue:
     except ValidationError as exc:
         abort(422, str(exc.messages))
     now = context.now()
-    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    scope = kpi_scope(current_user, context.config())
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)
     return csv_response(export.table_csv(table), f"{name}.csv")
 
 

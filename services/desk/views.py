@@ -15,6 +15,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnprocessableEntity
 
 from services.desk import context, export, flows, kpis, present
+from services.desk.access import kpi_scope
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
@@ -166,7 +167,8 @@ def kpi_tables() -> dict[str, Any]:
     data = _args(KpiQuery())
     now = context.now()
     period = kpi_period(data, now.date())
-    tables = kpis.all_tables(context.db(), period, data["by"], now)
+    scope = kpi_scope(current_user(), context.config())
+    tables = kpis.all_tables(context.db(), period, data["by"], now, scope)
     return KpisOut().dump({"start": period.start, "end": period.end, "by": data["by"],
                            "tables": [t.__dict__ for t in tables]})  # fmt: skip
 
@@ -211,5 +213,6 @@ def export_kpi(name: str) -> Response:
         raise NotFound(f"no KPI table {name!r}; try one of {', '.join(kpis.TABLES)}")
     data = _args(KpiQuery())
     now = context.now()
-    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    scope = kpi_scope(current_user(), context.config())
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)
     return csv_response(export.table_csv(table), f"{name}.csv")
