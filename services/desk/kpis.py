@@ -257,7 +257,7 @@ def _plain(rows: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
 
 
-TABLES: dict[str, Callable[[Session, Period, str, datetime, Scope], Table]] = {
+TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=None)
     "complaints_per_day": lambda s, p, by, now, sc=None: complaints_per_day(s, p, by, sc),
     "response_times": lambda s, p, by, now, sc=None: response_times(s, p, by, sc),
     "escalations": lambda s, p, by, now, sc=None: escalations(s, p, by, sc),
