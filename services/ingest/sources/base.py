@@ -60,6 +60,7 @@ class Answer:
     keys: tuple[str, ...]
     kind: Kind
     value: Any
+    scale: tuple[int, int] | None = None  # lowest and highest point, when the vendor says
 
 
 @dataclass(frozen=True)
