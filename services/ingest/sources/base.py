@@ -161,6 +161,14 @@ class SourceAdapter:
         """Answer a HEAD/GET URL check made when the webhook is created."""
         return {"status": "ready", "source_type": self.type}, 200
 
+    def ping(self, body: bytes) -> str | None:
+        """Name a content-free endpoint test some vendors POST before a secret exists, or None.
+
+        Such a request is answered 200 before the signature check and stores nothing, so it
+        cannot carry data past the check; everything else is verified as usual.
+        """
+        return None
+
     def fetch(self, ref: Mapping[str, Any], source: SourceConfig, timeout: float) -> Submission:
         """Fetch a thin event's full response from the vendor's API."""
         raise PermanentFetchError(f"{self.type} sources do not fetch responses")
