@@ -165,9 +165,9 @@ def topic_problem(topic: str, signed_msg: str) -> str | None:
     try:
         message = json.loads(signed_msg)
     except (ValueError, RecursionError):
-        return "MSG is not JSON"
-    if not isinstance(message, dict):
-        return "MSG is not an object"
+        return None  # a malformed MSG is refused by `parse` (400)
+    if not isinstance(message, dict) or not isinstance(message.get("SurveyID"), str):
+        return None  # likewise: no SurveyID to compare with
     brand, sep, survey = topic.partition("." + RESPONSE_TOPIC)
     if not sep or not BRAND_ID.fullmatch(brand):
         return f"topic {topic!r} is not <brand>.{RESPONSE_TOPIC}<SurveyID>"
