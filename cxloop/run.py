@@ -48,7 +48,12 @@ def migrate() -> None:
 
 @click.command()
 def serve() -> None:
-    """Run the ingest HTTP service under gunicorn."""
+    """Run the ingest HTTP service under gunicorn, after the start-up secret check."""
+    from services.ingest.auth import ensure_api_key
+    from services.ingest.startup import check_secrets
+
+    settings = Settings.from_env()
+    _refuse_unsafe(lambda s: check_secrets(ensure_api_key(s), os.environ), settings)
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--config", "python:services.ingest.gunicorn_conf",
@@ -90,7 +95,7 @@ def _refuse_unsafe(check: Callable[[Settings], None] | None, settings: Settings)
         return
     try:
         check(settings)
-    except (UnsafeSettings, ValueError) as exc:
+    except (UnsafeSettings, RuntimeError, ValueError) as exc:  # refusals name what to fix
         raise click.ClickException(str(exc)) from exc
 
 
