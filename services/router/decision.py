@@ -39,6 +39,8 @@ class RoutingOutcome:
     routes: tuple[str, ...]
     labels: Mapping[str, str]
     explanation: str
+    # Complaint sentences in a response that is not a case: material for an improvement note.
+    gripes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as plain JSON-ready values."""
@@ -63,6 +65,7 @@ class RoutingOutcome:
             "routes": list(self.routes),
             "labels": dict(self.labels),
             "explanation": self.explanation,
+            "gripes": list(self.gripes),
         }
 
 
@@ -108,7 +111,9 @@ def route_response(
         receivers=receivers,
         routes=tuple(node.path for node in nodes),
         labels=labels,
-        explanation=_explain(decision, touchpoint, source, detected, nodes, sentiment.language),
+        explanation=_explain(decision, touchpoint, source, detected, nodes, sentiment.language)
+        + _gripe_note(decision, sentiment.gripes),
+        gripes=sentiment.gripes,
     )
 
 
@@ -149,3 +154,14 @@ def _explain(
         return f"{verdict}. {where}; no case, nobody alerted."
     routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)
     return f"{verdict}. {where}. Owner {owner_of(nodes)}; routed to {routed}."
+
+
+def _gripe_note(decision: Decision, gripes: tuple[str, ...]) -> str:
+    """Say that a happy response's gripe is worth an improvement note, not a case."""
+    if decision.dissatisfied or not gripes:
+        return ""
+    quoted = "; ".join(repr(g) for g in gripes)
+    return (
+        f" A minor gripe in an otherwise positive comment ({quoted}) is worth a low-priority"
+        " improvement note, not a case."
+    )

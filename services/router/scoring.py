@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import calibration, foreign, language, lexicon
+from services.router import foreign, language, lexicon, reading
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -34,6 +34,8 @@ class Sentiment:
     language: str = "en"
     analysed: bool = True
     evidence: tuple[str, ...] = ()
+    # Sentences that read alone are complaints, in a comment that is not one as a whole.
+    gripes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=65536)
@@ -174,12 +176,41 @@ def features(text: str) -> tuple[dict[str, float], list[str]]:
     return signals, evidence
 
 
-def score_english(text: str) -> tuple[float, float, list[str]]:
-    """Return (polarity, subjectivity, evidence) for an English comment."""
-    signals, evidence = features(text)
-    polarity, contributions = calibration.polarity(signals)
-    evidence.append("calibrated: " + ", ".join(f"{n} {v:+.2f}" for n, v in contributions))
-    return polarity, signals["subjectivity"], evidence
+# Evidence lists the cues of the sentences that carried the decision, at most this many.
+_SENTENCES_SHOWN = 3
+_GRIPE_CHARS = 160
+
+
+def _quote(sentence: str) -> str:
+    return sentence if len(sentence) <= _GRIPE_CHARS else sentence[: _GRIPE_CHARS - 1] + "\u2026"
+
+
+def score_english(text: str) -> Sentiment:
+    """Read an English comment sentence by sentence and decide for the whole of it."""
+    clean = normalise(text)
+    sentences = reading.split_sentences(clean)
+    whole_vader = _vader().polarity_scores(clean)["compound"]
+    whole_textblob = textblob_sentiment(clean)[0]
+    result = reading.read(sentences, features, whole_vader, whole_textblob)
+    evidence: list[str] = []
+    carried = sorted(result.sentences, key=lambda r: -abs(r.contribution))[:_SENTENCES_SHOWN]
+    many = len(result.sentences) > 1
+    for sentence in result.sentences:
+        if sentence not in carried:
+            continue
+        if many:
+            evidence.append(f"sentence {_quote(sentence.text)!r} {-sentence.contribution / 2:+.2f}")
+        evidence.extend(sentence.evidence)
+    evidence.append(
+        f"read {len(sentences)} sentence(s): {-result.log_odds / 2:+.2f} in all, "
+        f"whole-text VADER and TextBlob {-result.whole / 2:+.2f}"
+    )
+    evidence.append("strongest: " + ", ".join(f"{n} {v:+.2f}" for n, v in result.strongest()))
+    gripes: tuple[str, ...] = ()
+    if result.log_odds <= 0:
+        gripes = tuple(_quote(r.text) for r in result.sentences if r.dissatisfied)
+    subjectivity = result.summaries["mean_subjectivity"]
+    return Sentiment(result.polarity, subjectivity, "en", True, tuple(evidence), gripes)
 
 
 def analyse(text: str) -> Sentiment:
@@ -188,8 +219,8 @@ def analyse(text: str) -> Sentiment:
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
     detected = language.detect(normalise(text))
     if detected.code in ("en", "und"):
-        polarity, subjectivity, evidence = score_english(text)
-        return Sentiment(polarity, subjectivity, "en", True, (detected.evidence, *evidence))
+        english = score_english(text)
+        return replace(english, evidence=(detected.evidence, *english.evidence))
     analyser = foreign.analyser_for(detected.code)
     if analyser is None:
         supported = ", ".join(foreign.supported())
