@@ -7,7 +7,7 @@ import click
 from cxloop import run
 from services.desk import cli as desk_cli
 from services.ingest import importer
-from services.router import evaluation
+from services.router import eval_report
 from services.router.cli import routes
 
 
@@ -21,7 +21,7 @@ main.add_command(run.migrate)
 main.add_command(run.serve)
 main.add_command(run.worker)
 main.add_command(run.beat)
-main.add_command(evaluation.command)
+main.add_command(eval_report.command)
 main.add_command(routes)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)
