@@ -37,16 +37,9 @@ POLARITY_BELOW = -0.05  # the policy's default threshold
 
 
 def summaries(text: str) -> list[float]:
-    """The model's inputs for one comment, in `reading.SUMMARIES` order."""
-    clean = normalise(text)
-    sentences = reading.split_sentences(clean)
-    per = [features(s)[0] for s in sentences]
-    found = reading.summarise(
-        per,
-        [len(s) for s in sentences],
-        _vader().polarity_scores(clean)["compound"],
-        textblob_sentiment(clean)[0],
-    )
+    """The model's inputs for one comment, in `reading.SUMMARIES` order (as the router reads)."""
+    sentences = reading.split_sentences(normalise(text))
+    found = reading.read(sentences, features).summaries
     return [found[name] for name in reading.SUMMARIES]
 
 

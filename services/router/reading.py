@@ -138,25 +138,49 @@ def _sentence_terms(
     return term + (w["last_sentence_vader"] * vader if last else 0.0)
 
 
+# VADER's normalisation of a sum of word valences into -1..1: x / sqrt(x^2 + alpha).
+_VADER_ALPHA = 15.0
+_VADER_CLIP = 0.9999
+
+
+def combined_vader(compounds: Sequence[float]) -> float:
+    """VADER's compound for several sentences at once, from each one's compound.
+
+    Each compound is mapped back to its sum of valences, the sums are added and normalised the
+    way VADER does for a whole text (its emphasis from punctuation aside).
+    """
+    if len(compounds) == 1:
+        return compounds[0]
+    total = 0.0
+    for c in compounds:
+        c = max(-_VADER_CLIP, min(_VADER_CLIP, c))
+        total += c * math.sqrt(_VADER_ALPHA / (1 - c * c))
+    return total / math.sqrt(total * total + _VADER_ALPHA)
+
+
 def read(
     sentences: Sequence[str],
     measure: Callable[[str], tuple[dict[str, float], list[str]]],
-    whole_vader: float,
-    whole_textblob: float,
 ) -> Reading:
-    """Score each sentence with `measure`, summarise, and split the log-odds by sentence."""
+    """Score each sentence with `measure`, summarise, and split the log-odds by sentence.
+
+    `measure` gives a sentence's signals, among them "vader" and "textblob_raw"; the whole text's
+    polarities are combined from them, so no scorer reads the text twice.
+    """
     w = weights()
     measured = [measure(s) for s in sentences]
     signals = [m[0] for m in measured]
     lengths = [len(s) for s in sentences]
-    summaries = summarise(signals, lengths, whole_vader, whole_textblob)
-    log_odds = sum(w[name] * value for name, value in summaries.items())
-    whole = w["whole_vader"] * whole_vader + w["whole_textblob"] * whole_textblob
     total, count = sum(lengths) or 1, len(sentences)
+    whole_vader = combined_vader([s["vader"] for s in signals])
+    whole_textblob = sum(s["textblob_raw"] * n for s, n in zip(signals, lengths, strict=True))
+    summaries = summarise(signals, lengths, whole_vader, whole_textblob / total)
+    log_odds = sum(w[name] * value for name, value in summaries.items())
+    whole = w["whole_vader"] * whole_vader + w["whole_textblob"] * whole_textblob / total
     readings = []
     for i, (text, (found, evidence)) in enumerate(zip(sentences, measured, strict=True)):
         alone = _sentence_terms(w, found, 1.0, 1, True)
-        alone += w["whole_vader"] * found["vader"] + w["whole_textblob"] * found["textblob"]
+        alone += w["whole_vader"] * found["vader"] + w["whole_textblob"] * found["textblob_raw"]
         readings.append(
             SentenceReading(
                 text,

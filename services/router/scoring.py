@@ -66,6 +66,12 @@ def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
     return [(_BEFORE_CONTRAST, tokens[:last]), (1.0, tokens[last + 1 :])]
 
 
+# First words of the cue phrases: only these can start one, so other words skip the look-ups.
+_PHRASE_STARTS = frozenset(
+    phrase.split()[0] for phrase in (*lexicon.COMPLAINT_PHRASES, *lexicon.PRAISE_PHRASES)
+)
+
+
 def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float]:
     """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation."""
     stems = [stem(t) for t in tokens]
@@ -75,7 +81,7 @@ def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float,
         negated = any(s in lexicon.NEGATORS for s in stems[max(0, i - 2) : i])
         value: float | None = None
         size = 1
-        for size in (4, 3, 2):
+        for size in (4, 3, 2) if stems[i] in _PHRASE_STARTS else ():
             phrase = " ".join(stems[i : i + size])
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
             if value is not None and len(stems[i : i + size]) == size:
@@ -117,14 +123,23 @@ def _emoji(text: str, evidence: list[str]) -> float:
     return total
 
 
-def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tuple[float, float]:
-    """TextBlob polarity per clause, averaged by clause weight over the clauses it could score."""
+def _textblob(
+    clauses: list[tuple[float, list[str]]], evidence: list[str]
+) -> tuple[float, float, float]:
+    """TextBlob polarity per clause, averaged by clause weight over the clauses it could score.
+
+    Also returns TextBlob's own, unfiltered polarity (the mean of all its assessments), which the
+    response-level model reads without a second pass of TextBlob over the text.
+    """
     scored = []
+    every: list[float] = []
     contrast = len(clauses) > 1
     for weight, tokens in clauses:
+        found = textblob_sentiment(" ".join(tokens)).assessments
+        every.extend(a[1] for a in found)
         assessments = [
             a
-            for a in textblob_sentiment(" ".join(tokens)).assessments
+            for a in found
             if [w for w in a[0] if w != "!"][-1:] != [] and a[0][-1] not in lexicon.TEXTBLOB_NEUTRAL
         ]
         if assessments:
@@ -136,11 +151,12 @@ def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tu
         elif contrast:
             # An unscored clause after "but" still outweighs praise before it.
             scored.append((weight, 0.0, 0.0))
+    raw = sum(every) / len(every) if every else 0.0
     if not any(p for _, p, _ in scored):
-        return 0.0, 0.0
+        return 0.0, 0.0, raw
     total = sum(w for w, _, _ in scored)
     polarity = sum(w * p for w, p, _ in scored) / total
-    return polarity, sum(w * s for w, _, s in scored) / total
+    return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
 def features(text: str) -> tuple[dict[str, float], list[str]]:
@@ -151,7 +167,7 @@ def features(text: str) -> tuple[dict[str, float], list[str]]:
     evidence: list[str] = []
     if len(clauses) > 1:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
-    polarity, subjectivity = _textblob(clauses, evidence)
+    polarity, subjectivity, raw = _textblob(clauses, evidence)
     complaint = praise = 0.0
     for weight, words in clauses:
         more_complaint, more_praise = _cues(words, weight, evidence)
@@ -172,6 +188,7 @@ def features(text: str) -> tuple[dict[str, float], list[str]]:
         "emphatic_complaint": complaint if emphasis else 0.0,
         "question": float("?" in tokens),
         "negations": float(sum(t in lexicon.NEGATORS for t in tokens)),
+        "textblob_raw": raw,
     }
     return signals, evidence
 
@@ -189,9 +206,7 @@ def score_english(text: str) -> Sentiment:
     """Read an English comment sentence by sentence and decide for the whole of it."""
     clean = normalise(text)
     sentences = reading.split_sentences(clean)
-    whole_vader = _vader().polarity_scores(clean)["compound"]
-    whole_textblob = textblob_sentiment(clean)[0]
-    result = reading.read(sentences, features, whole_vader, whole_textblob)
+    result = reading.read(sentences, features)
     evidence: list[str] = []
     carried = sorted(result.sentences, key=lambda r: -abs(r.contribution))[:_SENTENCES_SHOWN]
     many = len(result.sentences) > 1
