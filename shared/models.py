@@ -181,7 +181,7 @@ class CaseEvent(Base):
 
 
 class TouchpointCorrection(Base):
-    """A person said which touchpoint a case is really about: a labelled example of this deployment."""
+    """The touchpoint a person says a case is really about: a labelled example of the deployment."""
 
     __tablename__ = "touchpoint_corrections"
     __table_args__ = (
