@@ -8,12 +8,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk.config import load_desk_config
+from services.desk.escalation import targets_for
 from services.notifier import service as notifier
 from services.router import reroute
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
-from shared.settings import Settings
+from shared.settings import EXAMPLE_DESK, Settings
 from tests.router.test_service import NOW, route, store
 
 LATER = NOW + timedelta(minutes=5)
@@ -170,3 +172,17 @@ def test_the_sweep_finds_corrections_whose_task_was_lost(
         )  # fmt: skip
     assert due == [lost]
     assert fresh not in due
+
+
+def test_escalating_to_the_owner_after_a_move_reaches_the_new_owner_only(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    case_id = open_case(sessions, config)
+    apply(sessions, config, correct(sessions, case_id, "billing"))
+    with sessions() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        targets = targets_for(session, to="owner", case=case, config=load_desk_config(EXAMPLE_DESK))
+    assert ("email", "billing-lead@example.com") in targets
+    assert ("email", "cx-champions@example.com") in targets  # still a receiver (p1)
+    assert not [t for t in targets if "delivery" in t[1] or "logistics" in t[1]]
