@@ -11,6 +11,7 @@ from celery import Celery
 from flask import current_app, g
 from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import ServiceUnavailable
 
 from services.desk.config import DeskConfig, desk_config
 from shared import task_names
@@ -43,15 +44,18 @@ def config() -> DeskConfig:
 
 def touchpoints() -> tuple[str, ...]:
     """Return the touchpoints a case may be moved to (the routing file's, re-read on change)."""
-    return touchpoint_names(desk().settings.routes_file)
+    try:
+        return touchpoint_names(desk().settings.routes_file)
+    except RoutesFileError as exc:
+        log.error("cannot check a touchpoint correction", extra={"error": str(exc)})
+        raise ServiceUnavailable("the routing file cannot be read; try again later") from exc
 
 
 def touchpoint_choices() -> tuple[str, ...]:
     """The same for showing a case: an unreadable routing file only hides the correction form."""
     try:
         return touchpoints()
-    except RoutesFileError as exc:
-        log.error("cannot offer touchpoint corrections", extra={"error": str(exc)})
+    except ServiceUnavailable:
         return ()
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -189,3 +192,19 @@ def test_a_closed_case_has_no_correction_form(
         row.status = "closed"
     log_in(client, "champ@example.com")
     assert "Wrong touchpoint?" not in client.get(f"/cases/{world.delivery_case}").text
+
+
+def test_an_unreadable_routing_file_answers_503_and_hides_the_form(
+    app: Flask, client: FlaskClient, world: World, tmp_path: Path
+) -> None:
+    desk = app.extensions["desk"]
+    missing = desk.settings.with_(routes_file=tmp_path / "gone.yml")
+    app.extensions["desk"] = replace(desk, settings=missing)
+    response = client.post(
+        f"/v1/cases/{world.delivery_case}/touchpoint", json={"touchpoint": "billing"},
+        headers=auth(world, "champion"),
+    )  # fmt: skip
+    assert response.status_code == 503
+    assert response.json["message"] == "the routing file cannot be read; try again later"
+    shown = client.get(f"/v1/desk/cases/{world.delivery_case}", headers=auth(world, "champion"))
+    assert shown.status_code == 200 and shown.json["touchpoint_choices"] == []
