@@ -160,8 +160,12 @@ def _textblob(
 
 
 def features(text: str) -> tuple[dict[str, float], list[str]]:
-    """Measure the interpretable signals of an English comment that calibration combines."""
-    clean = normalise(text)
+    """Measure the interpretable signals of an English sentence or comment."""
+    return measure(normalise(text))
+
+
+def measure(clean: str) -> tuple[dict[str, float], list[str]]:
+    """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
     tokens = _tokens(clean)
     clauses = _clauses(tokens)
     evidence: list[str] = []
@@ -202,11 +206,11 @@ def _quote(sentence: str) -> str:
     return sentence if len(sentence) <= _GRIPE_CHARS else sentence[: _GRIPE_CHARS - 1] + "\u2026"
 
 
-def score_english(text: str) -> Sentiment:
+def score_english(text: str, clean: str | None = None) -> Sentiment:
     """Read an English comment sentence by sentence and decide for the whole of it."""
-    clean = normalise(text)
+    clean = normalise(text) if clean is None else clean
     sentences = reading.split_sentences(clean)
-    result = reading.read(sentences, features)
+    result = reading.read(sentences, measure)
     evidence: list[str] = []
     carried = sorted(result.sentences, key=lambda r: -abs(r.contribution))[:_SENTENCES_SHOWN]
     many = len(result.sentences) > 1
@@ -232,15 +236,16 @@ def analyse(text: str) -> Sentiment:
     """Score polarity (-1..1) and subjectivity (0..1), saying why and in which language."""
     if not text.strip():
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
-    detected = language.detect(normalise(text))
+    clean = normalise(text)
+    detected = language.detect(clean)
     if detected.code in ("en", "und"):
-        english = score_english(text)
+        english = score_english(text, clean)
         return replace(english, evidence=(detected.evidence, *english.evidence))
     analyser = foreign.analyser_for(detected.code)
     if analyser is None:
         supported = ", ".join(foreign.supported())
         note = f"not analysed: sentiment is supported for {supported}, not {detected.name}"
         return Sentiment(0.0, 0.0, detected.code, False, (detected.evidence, note))
-    polarity, subjectivity = analyser.score(normalise(text))
+    polarity, subjectivity = analyser.score(clean)
     note = f"{analyser.language}: scored with {analyser.package}'s lexicon (no complaint cues)"
     return Sentiment(polarity, subjectivity, detected.code, True, (detected.evidence, note))
