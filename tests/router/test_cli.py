@@ -97,10 +97,23 @@ def test_routes_test_uses_the_configured_routing_file(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["receivers"] == ["only"]
 
 
+SLACK_VARIABLES = {"CXLOOP_SLACK_WEBHOOK_WEB": "x", "CXLOOP_SLACK_WEBHOOK_DELIVERY": "y"}
+
+
 def test_routes_check_accepts_the_shipped_example() -> None:
-    done = cxloop("routes", "check")
+    done = cxloop("routes", "check", env=SLACK_VARIABLES)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{RETAILER}: OK (7 touchpoints")
+    assert "desk.yml: OK (8 teams)" in done.stdout
+
+
+def test_routes_check_names_an_unset_slack_webhook_variable() -> None:
+    done = cxloop("routes", "check", env={"CXLOOP_SLACK_WEBHOOK_WEB": "x"})
+    assert done.returncode == 1
+    assert (
+        f"{RETAILER}: receivers[4].slack[0].webhook_url_env: CXLOOP_SLACK_WEBHOOK_DELIVERY is not"
+        " set" in done.stderr
+    )
 
 
 def test_routes_check_names_file_key_and_reason(tmp_path: Path) -> None:
