@@ -46,7 +46,7 @@ def store(sessions: sessionmaker[Session], external_id: str) -> int:
     with sessions() as session, session.begin():
         response = Response(
             source="test", external_id=external_id, submitted_at=datetime.now(UTC), nps=1,
-            comment="The courier left my parcel in the rain and it was ruined.",
+            comment="The courier left my parcel in the rain, ruined. I want my money back.",
             attributes={"region": "us", "plan": "enterprise"},  # high value: a p1
         )  # fmt: skip
         session.add(response)
