@@ -61,6 +61,9 @@ class Response(Base):
         UniqueConstraint("source", "external_id", name="uq_responses_source_external_id"),
         Index("ix_responses_unrouted", "routed_at", "enqueued_at"),
         Index("ix_responses_fetch_due", "fetch_due_at"),
+        # The router's repeat-complainer lookup: other responses of a respondent near a date.
+        Index("ix_responses_respondent_id", "respondent_id", "submitted_at"),
+        Index("ix_responses_respondent_email", "respondent_email", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -12,6 +12,7 @@ from services.router.config import RouterConfig
 from services.router.policy import Decision, Scores, decide
 from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
+from services.router.severity import Customer
 from services.router.touchpoints import TouchpointDetector, TouchpointMatch
 from shared.enums import Priority
 
@@ -76,9 +77,14 @@ def detector_for(config: RouterConfig) -> TouchpointDetector:
 
 
 def route_response(
-    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any]
-) -> RoutingOutcome:
-    """Decide whether a response (generic form) is a case, its touchpoint and its receivers."""
+    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any],
+    *, recent_cases: int = 0,
+) -> RoutingOutcome:  # fmt: skip
+    """Decide whether a response (generic form) is a case, its touchpoint and its receivers.
+
+    recent_cases: how many other cases the same respondent had within the repeat window (the
+    router service looks it up; 0 when unknown), which raises the case's priority.
+    """
     comment = response.get("comment") or ""
     scores = response.get("scores") or {}
     sentiment = analyse(comment)
@@ -87,6 +93,9 @@ def route_response(
         sentiment,
         config.thresholds,
         has_comment=bool(comment.strip()),
+        comment=comment,
+        customer=Customer(response.get("attributes") or {}, recent_cases),
+        rules=config.priority,
     )
     detected = tuple(detector.detect(comment)) if comment.strip() else ()
     touchpoint, source = _choose_touchpoint(config, response.get("touchpoint"), detected)

@@ -42,12 +42,12 @@ def celery(worker_settings: Settings) -> Celery:
 
 
 def store(sessions: sessionmaker[Session], external_id: str) -> int:
-    """Commit a delivery detractor's response as ingest would, without sending its task."""
+    """Commit an enterprise delivery detractor's response as ingest would, without its task."""
     with sessions() as session, session.begin():
         response = Response(
             source="test", external_id=external_id, submitted_at=datetime.now(UTC), nps=1,
-            comment="The courier left my parcel in the rain and it was ruined.",
-            attributes={"region": "us"},
+            comment="The courier left my parcel in the rain, ruined. I want my money back.",
+            attributes={"region": "us", "plan": "enterprise"},  # high value: a p1
         )  # fmt: skip
         session.add(response)
         session.flush()
