@@ -8,6 +8,8 @@ SWEEP_UNROUTED = "router.sweep_unrouted"
 CHECK_SLA = "router.check_sla"
 FETCH_RESPONSE = "router.fetch_response"
 SWEEP_UNFETCHED = "router.sweep_unfetched"
+REROUTE_CASE = "router.reroute_case"
+SWEEP_CORRECTIONS = "router.sweep_corrections"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 

@@ -79,11 +79,13 @@ def targets_for(session: Session, *, to: str, case: Case, config: DeskConfig) ->
             user = session.get(User, case.assignee_id)
             if user is not None and user.active:
                 return [("email", user.email)]
-        rows = session.execute(
-            select(Delivery.channel, Delivery.target)
-            .where(Delivery.case_id == case.id, Delivery.kind == DeliveryKind.ASSIGNMENT)
-            .distinct()
+        query = select(Delivery.channel, Delivery.target).where(
+            Delivery.case_id == case.id, Delivery.kind == DeliveryKind.ASSIGNMENT
         )
+        receivers = (case.receivers or {}).get("receivers")
+        if receivers:  # after a re-route, only the present receivers own the case
+            query = query.where(Delivery.receiver.in_(receivers))
+        rows = session.execute(query.distinct())
         return sorted((channel, target) for channel, target in rows)
     if to == "team_lead":
         team = case_team(case, config)

@@ -25,7 +25,14 @@ from werkzeug.exceptions import HTTPException
 from services.desk import charts, context, export, flows, kpis, present
 from services.desk.access import can_change, kpi_scope
 from services.desk.filters import kpi_period, query_args, queue_filter
-from services.desk.forms import ACTION_FORMS, LoginForm, PlainForm, ResolveForm, choices
+from services.desk.forms import (
+    ACTION_FORMS,
+    LoginForm,
+    PlainForm,
+    ResolveForm,
+    TouchpointForm,
+    choices,
+)
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
 from services.desk.queue import BadCursor, facet_counts, page
@@ -38,6 +45,7 @@ bp = Blueprint(
     static_url_path="/desk-static",
 )  # fmt: skip
 PUBLIC = ("desk_pages.login", "desk_pages.static")
+DONE = {"touchpoint": "Touchpoint corrected: the case is being re-routed to its new owner."}
 
 
 def init_login(app: Flask) -> None:
@@ -160,11 +168,14 @@ def queue() -> ResponseReturnValue:
 def _case_page(case_id: int, status: int = 200, error: str | None = None) -> ResponseReturnValue:
     session, config = context.db(), context.config()
     case = flows.visible_case(session, user=current_user, case_id=case_id, config=config)
-    detail = present.detail(session, case, config=config, now=context.now())
+    detail = present.detail(
+        session, case, config=config, now=context.now(), touchpoints=context.touchpoint_choices()
+    )
     forms = {name: form_type(formdata=None) for name, form_type in ACTION_FORMS.items()}
-    resolve = forms["resolve"]
-    assert isinstance(resolve, ResolveForm)
+    resolve, correct = forms["resolve"], forms["touchpoint"]
+    assert isinstance(resolve, ResolveForm) and isinstance(correct, TouchpointForm)
     resolve.root_cause.choices = choices(detail["root_causes"])
+    correct.touchpoint.choices = choices(detail["touchpoint_choices"])
     writable = can_change(current_user, case, config)
     return render_template(
         "desk/case.html", case=detail, forms=forms, writable=writable, error=error,
@@ -193,7 +204,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
     try:
         outcome = flows.perform(
             session, user=current_user, case_id=case_id, action=action, data=data,
-            config=context.config(), now=context.now(),
+            config=context.config(), now=context.now(), touchpoints=context.touchpoints,
         )  # fmt: skip
         session.commit()
     except IllegalTransition as exc:
@@ -203,7 +214,8 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         session.rollback()
         return _case_page(case_id, 422, str(exc))
     context.notify(outcome.deliveries)
-    flash(f"Done: {action.replace('_', ' ')}.", "ok")
+    context.reroute(outcome.corrections)
+    flash(DONE.get(action) or f"Done: {action.replace('_', ' ')}.", "ok")
     return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
 
 

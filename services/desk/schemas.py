@@ -163,6 +163,17 @@ class ResponseOut(Schema):
     answers = fields.Raw(metadata={"description": "the raw payload as received"})
 
 
+class CorrectionOut(Schema):
+    id = fields.Integer()
+    from_touchpoint = fields.String()
+    to_touchpoint = fields.String()
+    actor = fields.String()
+    at = fields.DateTime()
+    applied_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when the router re-routed; null: pending"}
+    )
+
+
 class CaseDetail(CaseSummary):
     """A case with everything the case page shows."""
 
@@ -182,6 +193,10 @@ class CaseDetail(CaseSummary):
     timeline = fields.List(fields.Nested(EventOut))
     notes = fields.List(fields.Nested(NoteOut))
     contacts = fields.List(fields.Nested(ContactOut))
+    corrections = fields.List(fields.Nested(CorrectionOut))
+    touchpoint_choices = fields.List(
+        fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
+    )
 
 
 class Empty(Schema):
@@ -221,6 +236,14 @@ class ContactIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class TouchpointIn(Schema):
+    touchpoint = fields.String(
+        required=True, validate=validate.Length(1, 100),
+        metadata={"description": "a touchpoint of the routing file"},
+    )  # fmt: skip
+    note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "acknowledge": Empty,
     "start": Empty,
@@ -230,6 +253,7 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "assign": AssignIn,
     "notes": NoteIn,
     "contacts": ContactIn,
+    "touchpoint": TouchpointIn,
 }
 
 

@@ -92,22 +92,22 @@ def queue() -> dict[str, Any]:
 
 
 def _detail(case_id: int) -> dict[str, Any]:
+    """The case as the API shows it, for the current user."""
     session, config = context.db(), context.config()
     case = flows.visible_case(session, user=current_user(), case_id=case_id, config=config)
-    return CaseDetail().dump(present.detail(session, case, config=config, now=context.now()))
+    return CaseDetail().dump(
+        present.detail(
+            session, case, config=config, now=context.now(),
+            touchpoints=context.touchpoint_choices(),
+        )
+    )  # fmt: skip
 
 
 @bp.get("/v1/desk/cases/<int:case_id>")
 @documented("Everything about one case", response=CaseDetail)
 def case_detail(case_id: int) -> dict[str, Any]:
     """Show one case with its response, routing, deliveries, timeline, notes and contacts."""
-    session = context.db()
-    case = flows.visible_case(
-        session, user=current_user(), case_id=case_id, config=context.config()
-    )
-    return CaseDetail().dump(
-        present.detail(session, case, config=context.config(), now=context.now())
-    )
+    return _detail(case_id)
 
 
 def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +116,7 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
     try:
         outcome = flows.perform(
             session, user=current_user(), case_id=case_id, action=action, data=data,
-            config=context.config(), now=context.now(),
+            config=context.config(), now=context.now(), touchpoints=context.touchpoints,
         )  # fmt: skip
         session.commit()
     except IllegalTransition as exc:
@@ -129,29 +129,32 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
         session.rollback()
         raise
     context.notify(outcome.deliveries)
+    context.reroute(outcome.corrections)
     session.expire_all()
-    case = flows.visible_case(
-        session, user=current_user(), case_id=case_id, config=context.config()
-    )
-    return CaseDetail().dump(
-        present.detail(session, case, config=context.config(), now=context.now())
-    )
+    return _detail(case_id)
+
+
+# A correction is accepted here and applied by the router: 202, the case shows it pending.
+ACCEPTED = {"touchpoint": 202}
+SUMMARIES = {"touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner"}
 
 
 def _action_view(action: str) -> Any:
     schema = ACTION_SCHEMAS[action]
+    status = ACCEPTED.get(action, 200)
 
-    def view(case_id: int) -> dict[str, Any]:
+    def view(case_id: int) -> tuple[dict[str, Any], int]:
         body = request.get_json(silent=True)
         if body is None and request.get_data():
             raise http_error(UnprocessableEntity, "the body must be a JSON object")
-        return act(case_id, action, schema().load(body or {}))
+        return act(case_id, action, schema().load(body or {})), status
 
     view.__name__ = f"case_{action}"
     view.__doc__ = f"{action.capitalize()} a case."
     errors = (401, 403, 404, 409) if action not in ("notes", "contacts") else (401, 403, 404)
-    return documented(f"{action.capitalize()} a case", body=schema, response=CaseDetail,
-                      errors=errors)(view)  # fmt: skip
+    summary = SUMMARIES.get(action, f"{action.capitalize()} a case")
+    return documented(summary, body=schema, response=CaseDetail, errors=errors,
+                      status=status)(view)  # fmt: skip
 
 
 for _action in flows.ACTIONS:

@@ -12,6 +12,7 @@ from services.router.config import RouterConfig
 from services.router.policy import Decision, Scores, decide
 from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
+from services.router.severity import Customer
 from services.router.touchpoints import TouchpointDetector, TouchpointMatch
 from shared.enums import Priority
 
@@ -39,6 +40,8 @@ class RoutingOutcome:
     routes: tuple[str, ...]
     labels: Mapping[str, str]
     explanation: str
+    # Complaint sentences in a response that is not a case: material for an improvement note.
+    gripes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as plain JSON-ready values."""
@@ -63,6 +66,7 @@ class RoutingOutcome:
             "routes": list(self.routes),
             "labels": dict(self.labels),
             "explanation": self.explanation,
+            "gripes": list(self.gripes),
         }
 
 
@@ -73,9 +77,14 @@ def detector_for(config: RouterConfig) -> TouchpointDetector:
 
 
 def route_response(
-    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any]
-) -> RoutingOutcome:
-    """Decide whether a response (generic form) is a case, its touchpoint and its receivers."""
+    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any],
+    *, recent_cases: int = 0,
+) -> RoutingOutcome:  # fmt: skip
+    """Decide whether a response (generic form) is a case, its touchpoint and its receivers.
+
+    recent_cases: how many other cases the same respondent had within the repeat window (the
+    router service looks it up; 0 when unknown), which raises the case's priority.
+    """
     comment = response.get("comment") or ""
     scores = response.get("scores") or {}
     sentiment = analyse(comment)
@@ -84,6 +93,9 @@ def route_response(
         sentiment,
         config.thresholds,
         has_comment=bool(comment.strip()),
+        comment=comment,
+        customer=Customer(response.get("attributes") or {}, recent_cases),
+        rules=config.priority,
     )
     detected = tuple(detector.detect(comment)) if comment.strip() else ()
     touchpoint, source = _choose_touchpoint(config, response.get("touchpoint"), detected)
@@ -116,7 +128,9 @@ def route_response(
             nodes,
             sentiment.language,
             sent=response.get("touchpoint"),
-        ),
+        )
+        + _gripe_note(decision, sentiment.gripes),
+        gripes=sentiment.gripes,
     )
 
 
@@ -166,3 +180,14 @@ def _explain(
         return f"{verdict}. {where}; no case, nobody alerted."
     routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)
     return f"{verdict}. {where}. Owner {owner_of(nodes)}; routed to {routed}."
+
+
+def _gripe_note(decision: Decision, gripes: tuple[str, ...]) -> str:
+    """Say that a happy response's gripe is worth an improvement note, not a case."""
+    if decision.dissatisfied or not gripes:
+        return ""
+    quoted = "; ".join(repr(g) for g in gripes)
+    return (
+        f" A minor gripe in an otherwise positive comment ({quoted}) is worth a low-priority"
+        " improvement note, not a case."
+    )
