@@ -2,9 +2,10 @@
 
 Order matters: the signature is checked over the raw bytes before anything is parsed, and an
 unsigned request is refused (401) without being stored. The one exception is a vendor's
-content-free endpoint test (Formbricks' `{"event": "testEndpoint"}`), answered 200 unstored. A verified event is parsed, mapped
-to the generic response, committed, answered 200, and only then sent for routing (or, for a
-thin event, for fetching). HEAD and GET answer vendors' URL checks; no route redirects.
+content-free endpoint test (Formbricks' `{"event": "testEndpoint"}`), answered 200 unstored.
+A verified event is parsed, mapped to the generic response, committed, answered 200, and only
+then sent for routing (or, for a thin event, for fetching). HEAD and GET answer vendors' URL
+checks; no route redirects.
 """
 
 from __future__ import annotations
