@@ -12,6 +12,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.private import private_file
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Errors that mean "the database cannot serve us now", not "this request is wrong".
@@ -50,7 +52,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so several processes can share it."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():  # SQLite's WAL and SHM files take the database file's mode
+                private_file(path)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
@@ -115,6 +119,7 @@ def _enable_wal(url: str) -> None:
     import sqlite3
 
     path = Path(url.removeprefix("sqlite:///"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        private_file(path)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")
