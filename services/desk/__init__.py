@@ -39,6 +39,7 @@ def init_app(app: Flask) -> None:
 
     from services.desk import context, openapi, pages, views
     from services.desk.config import desk_config
+    from services.desk.headers import add_security_headers
     from shared.celery_app import create_celery
     from shared.runtime import runtime
 
@@ -61,6 +62,7 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["desk_csrf"] = CSRFProtect(app)
     app.teardown_appcontext(context.close_db)
+    app.after_request(add_security_headers)  # every response: pages, errors, API, redirects
     pages.init_login(app)
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
