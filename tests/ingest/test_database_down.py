@@ -137,6 +137,8 @@ def test_responses_and_webhooks_answer_503_with_retry_after_while_the_database_i
     assert_unavailable(
         client.post("/v1/webhooks/generic", data=hook, headers=signed(hook)), doomed.reason
     )
+    desk = client.get("/v1/desk/queue", headers={"Authorization": "Bearer cxd_anything"})
+    assert_unavailable(desk, doomed.reason)
     ready = client.get("/readyz")
     assert_unavailable(ready, doomed.reason)
     assert ready.get_json()["errors"] == {"database": [doomed.reason]}
