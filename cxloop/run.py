@@ -16,6 +16,7 @@ import click
 from shared.db import migrate as apply_migrations
 from shared.embedded import start_redis
 from shared.logs import configure_logging
+from shared.private import UMASK, own_data_dir, private_dir
 from shared.safety import UnsafeSettings
 from shared.settings import Settings
 
@@ -85,7 +86,7 @@ def beat() -> None:
 
     settings = Settings.from_env()
     configure_logging(settings, process="beat")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     create_celery(settings).start(["beat", "--loglevel", settings.log_level])
 
 
@@ -116,7 +117,8 @@ def up() -> None:
 
     settings = Settings.from_env()
     configure_logging(settings, process="up")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(UMASK)  # every process started here (and redis-server) keeps its files private
+    own_data_dir(settings.data_dir)
     settings = ensure_api_key(settings)
     _refuse_unsafe(lambda s: check_secrets(s, os.environ), settings)
     _refuse_unsafe(preflight, settings)

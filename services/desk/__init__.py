@@ -40,7 +40,9 @@ def init_app(app: Flask) -> None:
 
     from services.desk import context, openapi, pages, views
     from services.desk.config import desk_config
+    from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy
+    from services.ingest.urls import bound_int_converter
     from shared.celery_app import create_celery
     from shared.runtime import runtime
 
@@ -69,7 +71,9 @@ def init_app(app: Flask) -> None:
     )
     app.extensions["desk_csrf"] = CSRFProtect(app)
     app.teardown_appcontext(context.close_db)
+    app.after_request(add_security_headers)  # every response: pages, errors, API, redirects
     pages.init_login(app)
+    bound_int_converter(app)  # case ids beyond the id column are 404, not a database error
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)

@@ -84,7 +84,16 @@ def page_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
+    """Return `next=` if it is a path on this site, else the queue."""
+    # No host, no control characters (a CR/LF would split the Location header), no backslash
+    # (browsers read "/\\host" as "//host").
+    if (
+        target
+        and target.startswith("/")
+        and "//" not in target
+        and not urlsplit(target).netloc
+        and not any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return target
     return url_for("desk_pages.queue")
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys, parse_api_keys
 from services.ingest.errors import register_error_handlers
+from services.ingest.urls import bound_int_converter
 from shared.celery_app import create_celery
 from shared.runtime import runtime
 from shared.settings import Settings
@@ -89,6 +90,7 @@ def create_app(settings: Settings) -> Flask:
         ),
     )
     register_error_handlers(app)
+    bound_int_converter(app)
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)
     for blueprint in blueprints():

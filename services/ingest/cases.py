@@ -11,8 +11,9 @@ from werkzeug.exceptions import NotFound
 from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
 from services.ingest.errors import http_error
-from services.ingest.service import OPEN, get_case, list_cases, unstorable
+from services.ingest.service import OPEN, get_case, list_cases
 from shared.enums import CaseStatus
+from shared.inputs import unstorable
 from shared.logs import redact
 from shared.models import Response
 

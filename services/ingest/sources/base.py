@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from shared.inputs import MAX_DEPTH, too_deep
+
 if TYPE_CHECKING:
     from services.ingest.sources.config import SourceConfig
 
@@ -215,9 +217,12 @@ def _load_all() -> None:
 def load_json(body: bytes) -> Any:
     """Parse a JSON body or raise PayloadError with the parser's reason."""
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"malformed JSON: {exc}") from exc
+    if too_deep(value):
+        raise PayloadError(f"JSON nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 def need(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
