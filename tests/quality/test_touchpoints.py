@@ -65,7 +65,8 @@ def test_evidence_shows_which_configured_word_a_synonym_matched(
         "They lost my suitcase"
     )[0]
     assert "lost" in match.evidence
-    assert any(e.startswith("suitcase~") and "luggage" in e for e in match.evidence)
+    # The touchpoint's name is configured text too, so "baggage" may be the word named.
+    assert any(e in ("suitcase~luggage", "suitcase~baggage") for e in match.evidence)
     assert detector.detect("refund please")[0].evidence
 
 
