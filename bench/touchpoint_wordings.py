@@ -26,7 +26,7 @@ from services.router.decision import detector_for, route_response
 from services.router.evaluation import Labelled, held_out, load
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent.parent / "shared" / "data"
+DATA = ROOT.parent / "shared" / "data"  # the repository beside ../shared, as in the docs
 DESCRIPTIONS = ROOT / "examples" / "descriptions"
 # Data set -> the descriptions files written for it (two teams, plus the detector author's).
 PAIRS = {
