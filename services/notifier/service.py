@@ -155,7 +155,19 @@ def move_of(session: Session, delivery: Delivery) -> Move | None:
     )
 
 
-def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None) -> Alert:
+def assigner_of(session: Session, delivery: Delivery) -> str:
+    """Return who assigned the case, for an alert of kind ASSIGNED (its step is the event id)."""
+    if delivery.kind != DeliveryKind.ASSIGNED or not delivery.step:
+        return ""
+    event = session.get(CaseEvent, delivery.step)
+    if event is None or event.case_id != delivery.case_id or event.action != "assign":
+        return ""
+    return str(event.detail.get("by") or event.actor)
+
+
+def build_alert(
+    delivery: Delivery, *, public_url: str, move: Move | None = None, assigned_by: str = ""
+) -> Alert:
     """Build the channel-neutral alert for a delivery from its case and response."""
     case = delivery.case
     response = case.response
@@ -187,6 +199,7 @@ def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None
         created_at=case.created_at,
         polarity=case.polarity,
         move=move,
+        assigned_by=assigned_by,
     )
 
 
