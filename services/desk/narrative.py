@@ -153,7 +153,8 @@ def timeline_entry(
 
 def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     """The few words after the sentence that say to whom, how or what."""
-    after = detail.get("after") if isinstance(detail.get("after"), dict) else {}
+    stored = detail.get("after")
+    after: Mapping[str, Any] = stored if isinstance(stored, dict) else {}
     if action == "assign":
         parts = []
         if detail.get("assignee"):
