@@ -193,6 +193,8 @@ def test_queue_filters_are_picked_from_the_configured_values(
     assert 'value="dora@example.com"' in people and 'value="me"' in people
     picked = client.get("/queue?touchpoint=store").text
     assert '<option value="store" selected>store</option>' in picked
+    old = client.get("/queue?touchpoint=parking").text
+    assert '<option value="parking" selected>parking (not configured)</option>' in old
 
 
 def test_a_bad_filter_shows_the_queue_with_a_readable_notice(
