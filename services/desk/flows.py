@@ -89,14 +89,17 @@ def perform(
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
-    if assignee is not None and assignee.id != user.id:
-        delivery = Delivery(
-            case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=assignee.email,
-            channel="email", target=assignee.email, created_at=now, due_at=now,
-        )  # fmt: skip
-        session.add(delivery)
-        session.flush()
-        outcome.deliveries.append(delivery.id)
+    if action == "assign":
+        # The person assigned hears of it; a case given to a team alone goes to its lead.
+        told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))
+        if told is not None and told.active and told.id != user.id:
+            delivery = Delivery(
+                case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=told.email,
+                channel="email", target=told.email, created_at=now, due_at=now,
+            )  # fmt: skip
+            session.add(delivery)
+            session.flush()
+            outcome.deliveries.append(delivery.id)
     return outcome
 
 

@@ -159,6 +159,11 @@ def team_has_active_user(session: Session, *, name: str) -> bool:
     )
 
 
+def team_lead(session: Session, *, name: str) -> User | None:
+    """Return the lead of the team with this name, if it has one."""
+    return session.scalar(select(User).join(Team, Team.lead_id == User.id).where(Team.name == name))
+
+
 def assignable_users(session: Session) -> list[User]:
     """Return the active users a case may be assigned to, by email."""
     return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.email)))

@@ -67,7 +67,7 @@ def deliver(
             delivery,
             public_url=settings.public_url,
             move=service.move_of(session, delivery),
-            assigned_by=service.assigner_of(session, delivery),
+            assignment=service.assignment_of(session, delivery),
         )
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     try:

@@ -67,6 +67,7 @@ class Alert:
     polarity: float | None = None
     move: Move | None = None  # set when a touchpoint correction caused this alert
     assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
+    assigned_team: str = ""  # set when the case went to the receiver's team, not to them
 
     @property
     def headline(self) -> str:
@@ -82,7 +83,8 @@ class Alert:
             )
         if self.kind == DeliveryKind.ASSIGNED:
             who = self.assigned_by or "Someone"
-            return f"{tag} {who} assigned case #{self.case_id} to you ({self.touchpoint})"
+            to = f"your team {self.assigned_team}" if self.assigned_team else "you"
+            return f"{tag} {who} assigned case #{self.case_id} to {to} ({self.touchpoint})"
         what = (
             "New case" if self.kind == DeliveryKind.ASSIGNMENT else f"Escalation {self.step}, case"
         )

@@ -62,12 +62,33 @@ def test_assigning_a_person_sends_an_assigned_alert_naming_who_assigned(
     with transaction(sessions) as s:
         delivery = s.get(Delivery, sent["id"])
         assert delivery is not None
-        who = notifier.assigner_of(s, delivery)
-        alert = notifier.build_alert(delivery, public_url="https://cx.test", assigned_by=who)
-    assert who == "Champ"
+        who = notifier.assignment_of(s, delivery)
+        alert = notifier.build_alert(delivery, public_url="https://cx.test", assignment=who)
+    assert who == ("Champ", "")
     email = render_email(alert)
     assert email.subject == f"[P2] Champ assigned case #{world.delivery_case} to you (delivery)"
     assert "New case" not in email.subject and "Champ assigned this case to you" in email.text
+
+
+def test_a_case_given_to_a_team_alone_alerts_its_lead(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    url, headers = f"/v1/cases/{world.store_case}/assign", auth(world, "champion")
+    with transaction(sessions) as s:
+        make_user(s, "lena@example.com", "owner", team="stores", lead=True)
+    body = client.post(url, json={"team": "stores"}, headers=headers).json
+    [sent] = [d for d in body["deliveries"] if d["kind"] == "assigned"]
+    assert sent["target"] == "lena@example.com"
+    with transaction(sessions) as s:
+        delivery = s.get(Delivery, sent["id"])
+        assert delivery is not None
+        alert = notifier.build_alert(
+            delivery, public_url="https://cx.test", assignment=notifier.assignment_of(s, delivery)
+        )
+    assert (
+        alert.headline
+        == f"[P1] Champ assigned case #{world.store_case} to your team stores (store)"
+    )
 
 
 def test_an_owner_who_reassigns_a_case_away_gets_success_not_404(
