@@ -66,6 +66,8 @@ class Alert:
     created_at: datetime
     polarity: float | None = None
     move: Move | None = None  # set when a touchpoint correction caused this alert
+    assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
+    assigned_team: str = ""  # set when the case went to the receiver's team, not to them
 
     @property
     def headline(self) -> str:
@@ -79,6 +81,10 @@ class Alert:
                 f"{tag} Case #{self.case_id} moved to you "
                 f"({move.from_touchpoint} → {move.to_touchpoint})"
             )
+        if self.kind == DeliveryKind.ASSIGNED:
+            who = self.assigned_by or "Someone"
+            to = f"your team {self.assigned_team}" if self.assigned_team else "you"
+            return f"{tag} {who} assigned case #{self.case_id} to {to} ({self.touchpoint})"
         what = (
             "New case" if self.kind == DeliveryKind.ASSIGNMENT else f"Escalation {self.step}, case"
         )

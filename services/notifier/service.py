@@ -155,7 +155,29 @@ def move_of(session: Session, delivery: Delivery) -> Move | None:
     )
 
 
-def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None) -> Alert:
+def assignment_of(session: Session, delivery: Delivery) -> tuple[str, str]:
+    """Return who assigned the case and, when it went to a team alone, the team (else "").
+
+    Deliveries of kind ASSIGNED carry the id of the desk's `assign` event as their step.
+    """
+    if delivery.kind != DeliveryKind.ASSIGNED or not delivery.step:
+        return "", ""
+    event = session.get(CaseEvent, delivery.step)
+    if event is None or event.case_id != delivery.case_id or event.action != "assign":
+        return "", ""
+    team = (
+        "" if event.detail.get("assignee") else str(event.detail.get("after", {}).get("team", ""))
+    )
+    return str(event.detail.get("by") or event.actor), team
+
+
+def build_alert(
+    delivery: Delivery,
+    *,
+    public_url: str,
+    move: Move | None = None,
+    assignment: tuple[str, str] = ("", ""),
+) -> Alert:
     """Build the channel-neutral alert for a delivery from its case and response."""
     case = delivery.case
     response = case.response
@@ -187,6 +209,8 @@ def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None
         created_at=case.created_at,
         polarity=case.polarity,
         move=move,
+        assigned_by=assignment[0],
+        assigned_team=assignment[1],
     )
 
 

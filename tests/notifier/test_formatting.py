@@ -119,3 +119,13 @@ def test_a_moved_case_says_so_to_the_new_owner_and_to_the_old_one_safely() -> No
     text = _all_text(slack_message(old_owner))
     assert "moved away from you" in text and "<!" not in text and "&lt;!here&gt;" in text
     assert "moved" not in render_email(alert()).text  # an ordinary alert has no move paragraph
+
+
+def test_an_assigned_alert_names_who_assigned_and_is_not_a_new_case_alert() -> None:
+    assigned = alert(kind="assigned", step=31, assigned_by="Ana")
+    assert assigned.headline == "[P1] Ana assigned case #42 to you (delivery)"
+    email = render_email(assigned)
+    assert "New case" not in email.subject
+    assert "Ana assigned this case to you on the desk" in email.text
+    assert "Ana assigned this case to you on the desk" in email.html
+    assert slack_message(assigned)["blocks"][0]["text"]["text"].startswith("[P1] Ana assigned")
