@@ -173,7 +173,7 @@ def _release_waiting(
 ) -> tuple[int, ...]:
     """Make every waiting delivery behind the endpoint due now; return their ids to enqueue."""
     with transaction(sessions) as session:
-        candidates = service.waiting(session, channel=channel, now=at)
+        candidates = service.waiting(session, channel=channel)
         ids = [i for i, target in candidates if route.channel.endpoint(target) == endpoint]
         service.make_due(session, delivery_ids=ids, now=at)
     return tuple(ids)

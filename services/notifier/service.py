@@ -118,13 +118,11 @@ def release_claim(
     _release(session, delivery, values)
 
 
-def waiting(session: Session, *, channel: str, now: datetime) -> Sequence[tuple[int, str]]:
-    """Return (id, target) of the channel's pending deliveries that are not due yet."""
+def waiting(session: Session, *, channel: str) -> Sequence[tuple[int, str]]:
+    """Return (id, target) of the channel's pending deliveries."""
     rows = session.execute(
         select(Delivery.id, Delivery.target).where(
-            Delivery.status == DeliveryStatus.PENDING,
-            Delivery.channel == channel,
-            Delivery.due_at > now,
+            Delivery.status == DeliveryStatus.PENDING, Delivery.channel == channel
         )
     )
     return [(row.id, row.target) for row in rows]
@@ -138,6 +136,7 @@ def make_due(session: Session, *, delivery_ids: Sequence[int], now: datetime) ->
             .where(
                 Delivery.id.in_(delivery_ids[start : start + 500]),
                 Delivery.status == DeliveryStatus.PENDING,
+                Delivery.due_at > now,
             )
             .values(due_at=now)
             .execution_options(synchronize_session=False)

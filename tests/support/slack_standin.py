@@ -55,6 +55,7 @@ class SlackStandin:
     history_reads: int = 0
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
     names: dict[str, str] = field(default_factory=dict)  # channel id -> name
+    outage: Answer | None = None  # while set, every request gets this answer
     _script: list[Answer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -86,6 +87,8 @@ class SlackStandin:
         """Decide the answer to one POST, recording it if it is accepted."""
         with self._lock:
             self.requests += 1
+            if self.outage is not None:
+                return self.outage
             scripted = self._script.pop(0) if self._script else None
             try:
                 body = json.loads(raw)
@@ -120,6 +123,8 @@ class SlackStandin:
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         with self._lock:
             self.requests += 1
+            if self.outage is not None:
+                return self.outage
             if self._script:
                 return self._script.pop(0)
             if headers.get("Authorization") != f"Bearer {self.token}":
