@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from services.notifier.channels.base import (
 from services.notifier.formatting import slack_message
 from services.notifier.message import Alert
 
+log = logging.getLogger(__name__)
 WEBHOOK = "webhook:"
 CHANNEL = "channel:"
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
@@ -89,6 +91,18 @@ class SlackChannel(Channel):
         """
         if not target.startswith(CHANNEL) or not self.settings.slack_token:
             return False
+        try:
+            return self._find(alert, target, since)
+        except PermanentError as exc:
+            # No history scope, say: a possible duplicate is better than a lost alert.
+            log.warning(
+                "cannot look for an earlier post, sending again: %s",
+                exc,
+                extra={"delivery_id": alert.delivery_id, "case_id": alert.case_id},
+            )
+            return False
+
+    def _find(self, alert: Alert, target: str, since: datetime) -> bool:
         channel = self._channel_id(target.removeprefix(CHANNEL))
         wanted = str(alert.delivery_id)
         params: dict[str, Any] = {
