@@ -31,6 +31,7 @@ class Post:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    at: float = field(default_factory=time.time)  # when it was stored
 
 
 @dataclass(frozen=True)
