@@ -14,6 +14,7 @@ import redis
 from services.notifier.ratelimit import redis_client
 
 _TTL_MS = 7 * 24 * 3600 * 1000  # forget a breaker nobody touched for a week
+CLOSED, OPEN, OPENED = 0, 1, 2
 
 # Closed: allow. Open: allow the caller that takes the probe slot, which lasts the probe interval.
 _ALLOW = """
@@ -23,13 +24,15 @@ return 0
 """
 
 # Count a failure; open at the threshold, with the probe slot taken for one interval.
+# Returns 0 closed, 1 open, 2 opened by this failure.
 _FAILURE = """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if failures >= tonumber(ARGV[1]) and redis.call('HGET', KEYS[1], 'open') ~= '1' then
+if redis.call('HGET', KEYS[1], 'open') == '1' then return 1 end
+if failures >= tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'open', '1')
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
-  return 1
+  return 2
 end
 return 0
 """
@@ -69,10 +72,10 @@ class Breaker:
         """Say whether a send may go now: the breaker is closed, or this send is the probe."""
         return bool(self._allow(keys=self._keys(endpoint), args=[self.probe_ms]))
 
-    def failure(self, endpoint: str) -> bool:
-        """Record a failed send; True if it opened the breaker."""
+    def failure(self, endpoint: str) -> int:
+        """Record a failed send; return CLOSED, OPEN, or OPENED (this failure opened it)."""
         args = [self.threshold, self.probe_ms, _TTL_MS]
-        return bool(self._failure(keys=self._keys(endpoint), args=args))
+        return int(self._failure(keys=self._keys(endpoint), args=args))
 
     def success(self, endpoint: str) -> bool:
         """Record a successful send; True if the breaker had been open."""

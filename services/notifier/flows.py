@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import service
-from services.notifier.breaker import Breaker
+from services.notifier.breaker import CLOSED, OPENED, Breaker
 from services.notifier.channels import (
     AmbiguousError,
     PermanentError,
@@ -102,10 +102,18 @@ def deliver(
         log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
         return _wait(sessions, delivery, wait, now(), "rate_limited")
     except TransientError as exc:
-        if breaker is not None and endpoint is not None and breaker.failure(endpoint):
+        state = CLOSED
+        if breaker is not None and endpoint is not None:
+            state = breaker.failure(endpoint)
+        if state == OPENED:
             log.warning("circuit breaker opened for %s", endpoint, extra=ids)
+        # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
+        # delivery waiting minutes after the channel is back, with no one else to probe.
+        longest = _hold_wait(settings) if state != CLOSED else None
         ambiguous = isinstance(exc, AmbiguousError)
-        return _transient(sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous)
+        return _transient(
+            sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
+        )
     except PermanentError as exc:
         _fail(sessions, delivery, str(exc), permanent=True, at=now())
         return Outcome("failed")
@@ -160,12 +168,17 @@ def _hold(
         error = f"{endpoint} unreachable for the whole retry budget: {delivery.last_error}"
         _fail(sessions, delivery, error, False, at)
         return Outcome("failed")
-    wait = settings.breaker_probe_s * (1 + random.random())  # spread the wake-ups
+    wait = _hold_wait(settings)
     with transaction(sessions) as session:
         service.release_claim(
             session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
         )
     return Outcome("held", retry_in=wait)
+
+
+def _hold_wait(settings: Settings) -> float:
+    """Seconds a delivery waits while its breaker is open: one to two probe intervals, spread."""
+    return settings.breaker_probe_s * (1 + random.random())
 
 
 def _release_waiting(
@@ -217,6 +230,7 @@ def _transient(
     retry_after: float | None,
     at: datetime,
     ambiguous: bool = False,
+    longest: float | None = None,
 ) -> Outcome:
     """Schedule the next attempt within the time budget, or fail once the budget is spent."""
     attempt = delivery.attempts + 1
@@ -238,7 +252,7 @@ def _transient(
         cap=settings.retry_backoff_max_s,
         retry_after=retry_after,
     )
-    delay = min(delay, left)  # the last attempt falls at the end of the budget
+    delay = min(delay, left, longest or left)  # the last attempt falls at the end of the budget
     with transaction(sessions) as session:
         service.schedule_retry(
             session,

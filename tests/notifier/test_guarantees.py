@@ -148,6 +148,7 @@ def test_the_breaker_holds_deliveries_in_an_outage_and_a_probe_releases_them(
         assert time.monotonic() < deadline, "no probe within 10 s"
         time.sleep(0.05)
     assert outcome.status == "retry"  # the probe failed: still down, still open
+    assert outcome.retry_in is not None and outcome.retry_in <= 1.0  # not its 50 s backoff
     assert breaker.is_open("slack:bot")
 
     slack.outage = None
