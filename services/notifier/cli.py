@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import click
 from kombu.exceptions import OperationalError
+from sqlalchemy import select
 
 from shared import task_names
 from shared.celery_app import create_celery
 from shared.db import transaction
 from shared.deliveries import requeue_failed
-from shared.models import utcnow
+from shared.enums import DeliveryStatus
+from shared.logs import redact
+from shared.models import Delivery, utcnow
 from shared.runtime import runtime
 from shared.settings import Settings
 
@@ -17,6 +20,24 @@ from shared.settings import Settings
 @click.group()
 def deliveries() -> None:
     """Operate alert deliveries."""
+
+
+@deliveries.command("failed")
+@click.option("--limit", type=int, default=100, show_default=True)
+def failed(limit: int) -> None:
+    """List failed deliveries, newest first: id, case, channel, target, attempts, last error."""
+    settings = Settings.from_env()
+    with runtime(settings).sessions() as session:
+        rows = session.scalars(
+            select(Delivery)
+            .where(Delivery.status == DeliveryStatus.FAILED)
+            .order_by(Delivery.id.desc())
+            .limit(limit)
+        ).all()
+    for d in rows:
+        fields = (d.id, f"case {d.case_id}", d.channel, d.target, d.attempts, d.last_error or "")
+        click.echo(redact("\t".join(map(str, fields))))
+    click.echo(f"{len(rows)} failed deliveries shown", err=True)
 
 
 @deliveries.command("retry")

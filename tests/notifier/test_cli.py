@@ -55,3 +55,15 @@ def test_deliveries_retry_requeues_only_the_chosen_failed_ones(
 def test_deliveries_retry_wants_exactly_one_choice(settings: Settings) -> None:
     result = CliRunner().invoke(main, ["deliveries", "retry"], env=settings.to_env())
     assert result.exit_code == 2 and "exactly one" in result.output
+
+
+def test_deliveries_failed_lists_only_failed_ones_with_their_error(
+    sessions: sessionmaker[Session], settings: Settings
+) -> None:
+    failed = create_delivery(sessions, status=DeliveryStatus.FAILED, last_error="SMTP 550: no")
+    create_delivery(sessions, status=DeliveryStatus.SENT)
+    result = CliRunner().invoke(main, ["deliveries", "failed"], env=settings.to_env())
+    assert result.exit_code == 0, result.output
+    [line] = [x for x in result.output.splitlines() if x.startswith(f"{failed}\t")]
+    assert "email" in line and "SMTP 550: no" in line
+    assert "1 failed deliveries shown" in result.output
