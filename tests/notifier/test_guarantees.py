@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -13,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import flows
 from services.notifier.breaker import Breaker
+from services.notifier.channels import AmbiguousError, RateLimited, TransientError
 from services.notifier.channels.email import EmailChannel
-from services.notifier.channels.slack import EVENT_TYPE
+from services.notifier.channels.slack import EVENT_TYPE, SlackChannel
 from shared.enums import DeliveryStatus
 from shared.models import CaseEvent, Delivery, utcnow
 from shared.settings import Settings
@@ -182,3 +187,75 @@ def test_a_held_delivery_fails_once_the_outage_outlasts_its_budget(
     assert flows.deliver(sessions, settings, late, limiter=None, breaker=breaker).status == "failed"
     failed = _get(sessions, late)
     assert failed.status == "failed" and "whole retry budget" in (failed.last_error or "")
+
+
+@pytest.mark.parametrize(
+    ("answer", "kind"),
+    [
+        (Answer(503, "down"), TransientError),
+        (Answer(500, "oops"), AmbiguousError),
+        (Answer(504, "gateway timeout"), AmbiguousError),
+        (Answer(429, "", {"Retry-After": "3"}), RateLimited),
+        (Answer(200, {"ok": True}, delay=2.0), AmbiguousError),  # answered after our timeout
+    ],
+)
+def test_slack_outcomes_are_classed_definite_or_ambiguous(
+    channel_settings: Settings, slack: SlackStandin, answer: Answer, kind: type[Exception]
+) -> None:
+    slack.answer_next(1, answer)
+    channel = SlackChannel(channel_settings.with_(http_timeout_s=0.5))
+    with pytest.raises(TransientError) as raised:
+        channel.send(alert(channel="slack"), TARGET)
+    assert type(raised.value) is kind
+
+
+def test_a_slack_server_that_refuses_connections_is_a_definite_failure(
+    channel_settings: Settings,
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings = channel_settings.with_(slack_api_url=f"http://127.0.0.1:{port}/api")
+    with pytest.raises(TransientError) as raised:
+        SlackChannel(settings).send(alert(channel="slack"), TARGET)
+    assert type(raised.value) is TransientError
+
+
+@contextmanager
+def _smtp_that_hangs_up(after_data: bool) -> Iterator[int]:
+    """A real SMTP peer that closes the connection: at once, or after the message's final dot."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn, conn.makefile("rb") as lines:
+            if not after_data:
+                return
+            conn.sendall(b"220 test\r\n")
+            in_data = False
+            for line in lines:
+                if in_data and line == b".\r\n":
+                    return  # message received in full; hang up before answering
+                if in_data:
+                    continue
+                in_data = line.upper().startswith(b"DATA")
+                conn.sendall(b"354 go on\r\n" if in_data else b"250 ok\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        thread.join(timeout=5)
+        server.close()
+
+
+@pytest.mark.parametrize(("after_data", "kind"), [(True, AmbiguousError), (False, TransientError)])
+def test_an_smtp_hang_up_after_the_message_was_sent_is_ambiguous(
+    channel_settings: Settings, after_data: bool, kind: type[Exception]
+) -> None:
+    with _smtp_that_hangs_up(after_data) as port:
+        channel = EmailChannel(channel_settings.with_(smtp_port=port))
+        with pytest.raises(TransientError) as raised:
+            channel.send(alert(), "lead@example.com")
+    assert type(raised.value) is kind
