@@ -7,6 +7,7 @@ import click
 from cxloop import consistency, run
 from services.desk import cli as desk_cli
 from services.ingest import importer
+from services.notifier.cli import deliveries
 from services.router import eval_report
 from services.router.cli import routes
 
@@ -26,3 +27,4 @@ routes.add_command(consistency.check)
 main.add_command(routes)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)
+main.add_command(deliveries)

@@ -41,6 +41,7 @@ from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
+from shared.deliveries import requeue_failed
 
 bp = Blueprint(
     "desk_pages", __name__, template_folder="templates", static_folder="static",
@@ -198,6 +199,7 @@ def _case_page(case_id: int, status: int = 200, error: str | None = None) -> Res
     writable = can_change(current_user, case, config)
     return render_template(
         "desk/case.html", case=detail, forms=forms, writable=writable, error=error,
+        retry_form=PlainForm(formdata=None),
     ), status  # fmt: skip
 
 
@@ -241,6 +243,23 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         flash(f"Case #{case_id} was assigned; it is no longer in your view.", "ok")
         return redirect(url_for("desk_pages.queue"), 303)
     flash(DONE.get(action) or f"Done: {action.replace('_', ' ')}.", "ok")
+    return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
+
+
+@bp.post("/cases/<int:case_id>/deliveries/<int:delivery_id>/retry")
+def retry_delivery(case_id: int, delivery_id: int) -> ResponseReturnValue:
+    """Send a failed alert again, with a fresh retry budget (after its channel is fixed)."""
+    session, config = context.db(), context.config()
+    case = flows.visible_case(session, user=current_user, case_id=case_id, config=config)
+    if not can_change(current_user, case, config):
+        abort(403)
+    ids = requeue_failed(
+        session, now=context.now(), actor=current_user.email, delivery_ids=[delivery_id],
+        case_id=case_id,
+    )  # fmt: skip
+    session.commit()
+    context.notify(ids)
+    flash("The alert will be sent again." if ids else "That alert has not failed.", "ok")
     return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
 
 
