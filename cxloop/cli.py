@@ -9,6 +9,7 @@ from services.desk import cli as desk_cli
 from services.ingest import importer
 from services.router import evaluation
 from services.router.cli import routes
+from services.router.model_cli import model
 
 
 @click.group()
@@ -23,5 +24,6 @@ main.add_command(run.worker)
 main.add_command(run.beat)
 main.add_command(evaluation.command)
 main.add_command(routes)
+main.add_command(model)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)

@@ -8,6 +8,7 @@ SWEEP_UNROUTED = "router.sweep_unrouted"
 CHECK_SLA = "router.check_sla"
 FETCH_RESPONSE = "router.fetch_response"
 SWEEP_UNFETCHED = "router.sweep_unfetched"
+RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 

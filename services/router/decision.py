@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from services.router.config import RouterConfig
+from services.router.learning import Detector
 from services.router.policy import Decision, Scores, decide
 from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
@@ -73,9 +74,12 @@ def detector_for(config: RouterConfig) -> TouchpointDetector:
 
 
 def route_response(
-    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any]
+    config: RouterConfig, detector: Detector, response: Mapping[str, Any]
 ) -> RoutingOutcome:
-    """Decide whether a response (generic form) is a case, its touchpoint and its receivers."""
+    """Decide whether a response (generic form) is a case, its touchpoint and its receivers.
+
+    `detector` is the descriptions' detector, or it blended with a learnt model (learning.py).
+    """
     comment = response.get("comment") or ""
     scores = response.get("scores") or {}
     sentiment = analyse(comment)

@@ -236,6 +236,17 @@ def run(data: Path, config_path: Path, echo: Callable[[str], None]) -> None:
     default=Path("examples/airline/routes.yml"),
     show_default=True,
 )
-def command(data: Path, config_path: Path) -> None:
+@click.option(
+    "--simulate-corrections",
+    "corrections",
+    type=click.IntRange(min=0),
+    help="Replay N development rows as corrections; print the learning curve instead.",
+)
+def command(data: Path, config_path: Path, corrections: int | None) -> None:
     """Measure dissatisfaction and touchpoint detection on a labelled CSV, beside baselines."""
+    if corrections is not None:
+        from services.router.simulation import learning_curve  # it reads this module's rows
+
+        click.echo(learning_curve(load(data), load_config(config_path), corrections))
+        return
     run(data, config_path, click.echo)

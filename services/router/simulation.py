@@ -13,8 +13,17 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.router.config import RouterConfig
+from services.router.decision import detector_for
 from services.router.evaluation import Labelled, held_out
-from services.router.learning import Detector, Example, accuracy, blend, train_and_judge
+from services.router.learning import (
+    Detector,
+    Example,
+    accuracy,
+    blend,
+    classes_of,
+    train_and_judge,
+)
 from services.router.touchpoints import TouchpointMatch
 
 CHECKPOINTS = (0, 50, 200, 1000)
@@ -111,3 +120,11 @@ def tested_rows(rows: Sequence[Labelled], classes: Sequence[str]) -> int:
     """Count the held-out rows the curve is measured on."""
     known = set(classes)
     return sum(1 for r in rows if r.touchpoint in known and held_out(r.text))
+
+
+def learning_curve(rows: Sequence[Labelled], config: RouterConfig, corrections: int) -> str:
+    """Simulate corrections with a routing file's descriptions and render the curve."""
+    classes = classes_of([t.name for t in config.touchpoints], config.default_touchpoint)
+    detector = detector_for(config)
+    points = simulate(rows, detector, classes, config.default_touchpoint, corrections)
+    return format_curve(config.source, points, tested_rows(rows, classes))
