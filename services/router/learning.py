@@ -197,8 +197,9 @@ def blend(
     """Rank touchpoints by the blend of descriptions and learnt words, best first.
 
     The score is the blend's probability. The first touchpoint's evidence names the model
-    version, the words that pushed it most and how much the learnt words added to its
-    probability ("learnt v3: suitcase, carousel +0.62").
+    version, the words that pushed it most and how much what was learnt (words and how often
+    each touchpoint is the answer) changed its probability from the descriptions' weight alone
+    ("learnt v3: suitcase, carousel +0.62").
     """
     score, chosen = _description_inputs(model.classes, detected, default)
     base = model.bias + model.description[0] * score + model.description[1] * chosen
@@ -215,7 +216,7 @@ def blend(
             continue
         told = evidence.get(name, ())
         if position == 0:
-            told = (*told, _explain(model, i, found, probability, _softmax(base)))
+            told = (*told, _explain(model, i, found, probability, _softmax(base - model.bias)))
         ranked.append(TouchpointMatch(name, round(float(probability[i]), 3), told))
     return ranked
 
