@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cxloop import run
+from cxloop import consistency, run
 from services.desk import cli as desk_cli
 from services.ingest import importer
-from services.router import evaluation
+from services.router import eval_report
 from services.router.cli import routes
 from services.router.model_cli import model
 
@@ -22,7 +22,8 @@ main.add_command(run.migrate)
 main.add_command(run.serve)
 main.add_command(run.worker)
 main.add_command(run.beat)
-main.add_command(evaluation.command)
+main.add_command(eval_report.command)
+routes.add_command(consistency.check)
 main.add_command(routes)
 main.add_command(model)
 main.add_command(importer.command)

@@ -59,6 +59,10 @@ def create_celery(
                 "task": task_names.SWEEP_UNFETCHED,
                 "schedule": settings.sweep_interval_s,
             },
+            "sweep-corrections": {
+                "task": task_names.SWEEP_CORRECTIONS,
+                "schedule": settings.sweep_interval_s,
+            },
             "sweep-deliveries": {
                 "task": task_names.SWEEP_DELIVERIES,
                 "schedule": settings.sweep_interval_s,

@@ -61,6 +61,9 @@ class Response(Base):
         UniqueConstraint("source", "external_id", name="uq_responses_source_external_id"),
         Index("ix_responses_unrouted", "routed_at", "enqueued_at"),
         Index("ix_responses_fetch_due", "fetch_due_at"),
+        # The router's repeat-complainer lookup: other responses of a respondent near a date.
+        Index("ix_responses_respondent_id", "respondent_id", "submitted_at"),
+        Index("ix_responses_respondent_email", "respondent_email", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -181,10 +184,14 @@ class CaseEvent(Base):
 
 
 class TouchpointCorrection(Base):
-    """A person said which touchpoint a case is really about: a labelled example of this deployment."""
+    """The touchpoint a person says a case is really about: a labelled example of the deployment."""
 
     __tablename__ = "touchpoint_corrections"
-    __table_args__ = (Index("ix_touchpoint_corrections_at", "at"),)
+    __table_args__ = (
+        Index("ix_touchpoint_corrections_at", "at"),
+        Index("ix_touchpoint_corrections_case", "case_id", "applied_at"),
+        Index("ix_touchpoint_corrections_unapplied", "applied_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -194,6 +201,8 @@ class TouchpointCorrection(Base):
     to_touchpoint: Mapped[str] = mapped_column(String(100))
     actor: Mapped[str] = mapped_column(String(100))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the router once the case was re-routed; a sweep re-sends the ones still unset.
+    applied_at: Mapped[datetime | None]
 
 
 class TouchpointModel(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,10 +11,13 @@ from celery import Celery
 from flask import current_app, g
 from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import ServiceUnavailable
 
 from services.desk.config import DeskConfig, desk_config
+from services.desk.throttle import LoginThrottle
 from shared import task_names
 from shared.models import utcnow
+from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,6 +30,7 @@ class Desk:
     settings: Settings
     sessions: sessionmaker[Session]
     celery: Celery
+    throttle: LoginThrottle
     clock: Callable[[], datetime] = utcnow
 
 
@@ -38,6 +42,23 @@ def desk() -> Desk:
 def config() -> DeskConfig:
     """Return the validated desk config (re-read when the file changes)."""
     return desk_config(desk().settings.desk_file)
+
+
+def touchpoints() -> tuple[str, ...]:
+    """Return the touchpoints a case may be moved to (the routing file's, re-read on change)."""
+    try:
+        return touchpoint_names(desk().settings.routes_file)
+    except RoutesFileError as exc:
+        log.error("cannot check a touchpoint correction", extra={"error": str(exc)})
+        raise ServiceUnavailable("the routing file cannot be read; try again later") from exc
+
+
+def touchpoint_choices() -> tuple[str, ...]:
+    """The same for showing a case: an unreadable routing file only hides the correction form."""
+    try:
+        return touchpoints()
+    except ServiceUnavailable:
+        return ()
 
 
 def now() -> datetime:
@@ -59,12 +80,21 @@ def close_db(_error: BaseException | None = None) -> None:
         session.close()
 
 
-def notify(delivery_ids: list[int]) -> None:
+def notify(delivery_ids: Sequence[int]) -> None:
     """Send deliveries to the notifier after commit; the notifier's sweep covers a broker outage."""
-    for delivery_id in delivery_ids:
+    _send(task_names.DELIVER, delivery_ids)
+
+
+def reroute(correction_ids: Sequence[int]) -> None:
+    """Ask the router to apply corrections after commit; its sweep covers a broker outage."""
+    _send(task_names.REROUTE_CASE, correction_ids)
+
+
+def _send(name: str, ids: Sequence[int]) -> None:
+    for item in ids:
         try:
-            desk().celery.send_task(task_names.DELIVER, args=[delivery_id])
+            desk().celery.send_task(name, args=[item])
         except OperationalError:
             log.warning(
-                "broker unavailable; the sweep will send it", extra={"delivery_id": delivery_id}
+                "broker unavailable; the sweep will send it", extra={"task": name, "id": item}
             )

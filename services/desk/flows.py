@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,17 +15,22 @@ from services.desk.access import can_change, can_see
 from services.desk.config import DeskConfig
 from services.desk.models import User
 from shared.enums import DeliveryKind
+from shared.inputs import UNSTORABLE, unstorable_paths
 from shared.models import Case, Delivery
 
-ACTIONS = ("acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts")
+ACTIONS = (
+    "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
+    "touchpoint",
+)  # fmt: skip
 
 
 @dataclass
 class Outcome:
-    """The case after an action, and the deliveries to hand to the notifier after commit."""
+    """The case after an action, and what to send after commit: deliveries, corrections."""
 
     case: Case
     deliveries: list[int] = field(default_factory=list)
+    corrections: list[int] = field(default_factory=list)  # for the router to re-route
 
 
 def visible_case(session: Session, *, user: User, case_id: int, config: DeskConfig) -> Case:
@@ -44,13 +50,19 @@ def perform(
     data: dict[str, Any],
     config: DeskConfig,
     now: datetime,
+    touchpoints: Callable[[], Sequence[str]] = tuple,
 ) -> Outcome:
-    """Apply one action to a case in the session's transaction (the caller commits)."""
+    """Apply one action to a case in the session's transaction (the caller commits).
+
+    `touchpoints` returns the routing file's touchpoint names; only a correction reads it.
+    """
     case = service.get_case(session, case_id=case_id, lock=True)
     if case is None or not can_see(user, case, config):
         raise NotFound(f"case {case_id} not found")
     if not can_change(user, case, config):
         raise Forbidden("your role may not change this case")
+    if bad := {path: [UNSTORABLE] for path in unstorable_paths(data)}:
+        raise lifecycle.InvalidCommand(bad)  # the database would refuse it with a 500
     service.stamp_deadlines(case, config)
     snap = service.snapshot(case)
     outcome = Outcome(case)
@@ -62,6 +74,15 @@ def perform(
             session, case=case, user=user, channel=data["channel"], outcome=data["outcome"],
             note=data.get("note", ""), now=now,
         )  # fmt: skip
+        return outcome
+    if action == "touchpoint":
+        change = lifecycle.correct_touchpoint(
+            snap, to=data["touchpoint"], known=touchpoints(), note=data.get("note", ""),
+            pending=service.pending_correction(session, case_id=case.id) is not None,
+        )  # fmt: skip
+        correction = service.add_correction(session, case=case, change=change, actor=user.email,
+                                            now=now)  # fmt: skip
+        outcome.corrections.append(correction.id)
         return outcome
     if action == "assign":
         change, assignee = _assign(session, snap, data)

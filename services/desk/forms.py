@@ -56,6 +56,12 @@ class ContactForm(FlaskForm):
     note = TextAreaField("What was said", validators=[Optional(), TEXT])
 
 
+class TouchpointForm(FlaskForm):
+    # The desk checks the choice against the routing file, with the API's own messages.
+    touchpoint = SelectField("Touchpoint", validators=[DataRequired()], validate_choice=False)
+    note = TextAreaField("Why (optional)", validators=[Optional(), TEXT])
+
+
 ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "acknowledge": PlainForm,
     "start": PlainForm,
@@ -65,4 +71,5 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "assign": AssignForm,
     "notes": NoteForm,
     "contacts": ContactForm,
+    "touchpoint": TouchpointForm,
 }

@@ -7,6 +7,7 @@ Every change carries the audit detail: what changed, before and after.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,9 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "close": (DONE,),
     "reopen": (DONE, CLOSED),
     "assign": (NEW, ACK, WORK, DONE),
+    "touchpoint": (NEW, ACK, WORK),  # a correction re-routes: only while someone must act
 }
+VERBS = {"touchpoint": "correct the touchpoint of"}
 REOPEN_TO = (ACK, WORK)
 NOTE_MAX = 10_000
 
@@ -37,10 +40,12 @@ NOTE_MAX = 10_000
 class IllegalTransition(Exception):
     """The action is not allowed from the case's current status."""
 
-    def __init__(self, action: str, status: str) -> None:
+    def __init__(self, action: str, status: str, message: str | None = None) -> None:
         allowed = ", ".join(ALLOWED_FROM.get(action, ()))
+        verb = VERBS.get(action, action)
         super().__init__(
-            f"cannot {action} a case that is {status} (allowed from: {allowed or 'nowhere'})"
+            message
+            or f"cannot {verb} a case that is {status} (allowed from: {allowed or 'nowhere'})"
         )
         self.action = action
         self.status = status
@@ -194,3 +199,31 @@ def contact(*, channel: str, outcome: str, note: str) -> Change:
         {},
         {"channel": channel, "outcome": outcome, "note": _text(note, "note", required=False)},
     )
+
+
+def correct_touchpoint(
+    case: CaseSnapshot, *, to: str, known: Sequence[str], note: str, pending: bool
+) -> Change:
+    """Say which touchpoint the case is really about; the router then moves it to its owner.
+
+    Nothing changes on the case here: the audit event records the request, and the router
+    applies it. One correction at a time, so each one starts from the touchpoint it names.
+    """
+    _check("touchpoint", case)
+    if pending:
+        raise IllegalTransition(
+            "touchpoint", case.status,
+            "a touchpoint correction of this case is still being applied; try again shortly",
+        )  # fmt: skip
+    if to not in known:
+        raise InvalidCommand(
+            {"touchpoint": [f"unknown touchpoint {to!r}; use one of: {', '.join(known)}"]}
+        )
+    if to == case.touchpoint:
+        raise InvalidCommand({"touchpoint": [f"the case is already at touchpoint {to!r}"]})
+    detail = {
+        "before": {"touchpoint": case.touchpoint},
+        "after": {"touchpoint": to},
+        "note": _text(note, "note", required=False),
+    }
+    return Change("touchpoint_corrected", {}, detail)

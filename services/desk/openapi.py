@@ -31,13 +31,14 @@ def documented(
     content_type: str = "application/json",
     errors: tuple[int, ...] = (401, 404),
     tag: str = "desk",
+    status: int = 200,
 ) -> Callable[[F], F]:
     """Attach OpenAPI metadata to a view; any blueprint may use it."""
 
     def mark(view: F) -> F:
         view.openapi = {  # type: ignore[attr-defined]
             "summary": summary, "query": query, "body": body, "response": response,
-            "content_type": content_type, "errors": errors, "tag": tag,
+            "content_type": content_type, "errors": errors, "tag": tag, "status": status,
         }  # fmt: skip
         return view
 
@@ -56,12 +57,13 @@ def _operation(meta: dict[str, Any], path_params: list[str]) -> dict[str, Any]:
         op["parameters"] = params
     if meta["body"] is not None:
         op["requestBody"] = {"content": {"application/json": {"schema": meta["body"]}}}
-    ok: dict[str, Any] = {"description": "OK"}
+    status = meta.get("status", 200)
+    ok: dict[str, Any] = {"description": "Accepted" if status == 202 else "OK"}
     if meta["response"] is not None:
         ok["content"] = {meta["content_type"]: {"schema": meta["response"]}}
     elif meta["content_type"] != "application/json":
         ok["content"] = {meta["content_type"]: {"schema": {"type": "string"}}}
-    op["responses"] = {"200": ok} | {
+    op["responses"] = {str(status): ok} | {
         str(code): {"description": ERRORS.get(code, "error"), "content": {
             "application/json": {"schema": "Error"}}}
         for code in (*meta["errors"], 422) if code != 422 or meta["body"] or meta["query"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from services.desk import service
 from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from services.desk.escalation import view_of
+from services.desk.lifecycle import ALLOWED_FROM
 from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
@@ -53,9 +55,15 @@ def rows(session: Session, page_rows: list[QueueRow]) -> list[dict[str, Any]]:
     ]
 
 
-def detail(session: Session, case: Case, *, config: DeskConfig, now: Any) -> dict[str, Any]:
+def detail(
+    session: Session, case: Case, *, config: DeskConfig, now: Any, touchpoints: Sequence[str] = ()
+) -> dict[str, Any]:
     """Everything about one case: response, analysis, routing, deliveries, timeline, notes."""
     response = case.response
+    corrections = service.corrections_of(session, case_id=case.id)
+    correctable = case.status in ALLOWED_FROM["touchpoint"] and all(
+        c.applied_at is not None for c in corrections
+    )
     assignee = session.get(User, case.assignee_id) if case.assignee_id else None
     state = sla_state(view_of(case), now, config.due_soon)
     out = summary(case, response, state, assignee)
@@ -97,5 +105,11 @@ def detail(session: Session, case: Case, *, config: DeskConfig, now: Any) -> dic
              "user": c.user.email if c.user else None, "at": c.at}
             for c in service.contacts_of(session, case_id=case.id)
         ],
+        corrections=[
+            {"id": c.id, "from_touchpoint": c.from_touchpoint, "to_touchpoint": c.to_touchpoint,
+             "actor": c.actor, "at": c.at, "applied_at": c.applied_at}
+            for c in corrections
+        ],
+        touchpoint_choices=[t for t in touchpoints if t != case.touchpoint] if correctable else [],
     )  # fmt: skip
     return out

@@ -10,6 +10,7 @@ from services.desk.enums import ContactChannel, ContactOutcome, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
 from shared.enums import CaseStatus, Priority
+from shared.inputs import FIRST_DAY, LAST_DAY
 
 TEXT_MAX = 10_000
 
@@ -41,6 +42,12 @@ def _score(low: int, high: int, bound: str) -> fields.Integer:
     return fields.Integer(validate=validate.Range(low, high), metadata={"description": bound})
 
 
+def _day(description: str) -> fields.Date:
+    return fields.Date(
+        validate=validate.Range(FIRST_DAY, LAST_DAY), metadata={"description": description}
+    )
+
+
 class QueueQuery(QueryArgs):
     """Filters, search, sort and page of the case queue."""
 
@@ -55,8 +62,8 @@ class QueueQuery(QueryArgs):
     team = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
     assignee = fields.String(metadata={"description": "an email, or 'me'"})
     sla = CommaList(fields.String(validate=validate.OneOf(list(SlaState))), load_default=list)
-    created_from = fields.Date()
-    created_to = fields.Date()
+    created_from = _day("created on or after")
+    created_to = _day("created on or before")
     q = fields.String(load_default="", validate=validate.Length(max=200))
     sort = fields.String(load_default="newest", validate=validate.OneOf(list(SORTS)))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
@@ -163,6 +170,17 @@ class ResponseOut(Schema):
     answers = fields.Raw(metadata={"description": "the raw payload as received"})
 
 
+class CorrectionOut(Schema):
+    id = fields.Integer()
+    from_touchpoint = fields.String()
+    to_touchpoint = fields.String()
+    actor = fields.String()
+    at = fields.DateTime()
+    applied_at = fields.DateTime(
+        allow_none=True, metadata={"description": "when the router re-routed; null: pending"}
+    )
+
+
 class CaseDetail(CaseSummary):
     """A case with everything the case page shows."""
 
@@ -182,6 +200,10 @@ class CaseDetail(CaseSummary):
     timeline = fields.List(fields.Nested(EventOut))
     notes = fields.List(fields.Nested(NoteOut))
     contacts = fields.List(fields.Nested(ContactOut))
+    corrections = fields.List(fields.Nested(CorrectionOut))
+    touchpoint_choices = fields.List(
+        fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
+    )
 
 
 class Empty(Schema):
@@ -221,6 +243,14 @@ class ContactIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class TouchpointIn(Schema):
+    touchpoint = fields.String(
+        required=True, validate=validate.Length(1, 100),
+        metadata={"description": "a touchpoint of the routing file"},
+    )  # fmt: skip
+    note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "acknowledge": Empty,
     "start": Empty,
@@ -230,12 +260,13 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "assign": AssignIn,
     "notes": NoteIn,
     "contacts": ContactIn,
+    "touchpoint": TouchpointIn,
 }
 
 
 class KpiQuery(QueryArgs):
-    start = fields.Date(metadata={"description": "first day (default: 29 days before end)"})
-    end = fields.Date(metadata={"description": "last day, inclusive (default: today)"})
+    start = _day("first day (default: 29 days before end)")
+    end = _day("last day, inclusive (default: today)")
     by = fields.String(load_default="all", validate=validate.OneOf(GROUPS))
 
     @validates_schema

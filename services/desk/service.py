@@ -11,7 +11,7 @@ from services.desk import lifecycle
 from services.desk.config import DeskConfig
 from services.desk.models import Contact, Note, Team, User
 from services.desk.sla import policy_deadlines
-from shared.models import Case, CaseEvent
+from shared.models import Case, CaseEvent, TouchpointCorrection
 
 
 def get_case(session: Session, *, case_id: int, lock: bool = False) -> Case | None:
@@ -97,6 +97,42 @@ def add_contact(
     change.detail["contact_id"] = contact.id
     record(session, case=case, change=change, actor=user.email, now=now)
     return contact
+
+
+def pending_correction(session: Session, *, case_id: int) -> TouchpointCorrection | None:
+    """Return the case's touchpoint correction the router has not applied yet, if any."""
+    return session.scalar(
+        select(TouchpointCorrection)
+        .where(TouchpointCorrection.case_id == case_id, TouchpointCorrection.applied_at.is_(None))
+        .limit(1)
+    )
+
+
+def add_correction(
+    session: Session, *, case: Case, change: lifecycle.Change, actor: str, now: datetime
+) -> TouchpointCorrection:
+    """Store a touchpoint correction (a labelled example) and its audit event together."""
+    correction = TouchpointCorrection(
+        case_id=case.id, comment=case.response.comment or "",
+        from_touchpoint=change.detail["before"]["touchpoint"],
+        to_touchpoint=change.detail["after"]["touchpoint"], actor=actor, at=now,
+    )  # fmt: skip
+    session.add(correction)
+    session.flush()
+    change.detail["correction_id"] = correction.id
+    record(session, case=case, change=change, actor=actor, now=now)
+    return correction
+
+
+def corrections_of(session: Session, *, case_id: int) -> list[TouchpointCorrection]:
+    """Return a case's touchpoint corrections, oldest first."""
+    return list(
+        session.scalars(
+            select(TouchpointCorrection)
+            .where(TouchpointCorrection.case_id == case_id)
+            .order_by(TouchpointCorrection.id)
+        )
+    )
 
 
 def find_assignee(session: Session, *, email: str) -> User | None:

@@ -63,7 +63,9 @@ def deliver(
         )
         if delivery is None:
             return _not_claimed(session, delivery_id, started)
-        alert = service.build_alert(delivery, public_url=settings.public_url)
+        alert = service.build_alert(
+            delivery, public_url=settings.public_url, move=service.move_of(session, delivery)
+        )
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     try:
         route = resolve(settings, delivery.channel, delivery.target)

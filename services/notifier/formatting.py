@@ -95,6 +95,10 @@ def slack_message(alert: Alert) -> dict[str, Any]:
             ],
         },
     ]
+    if alert.move is not None:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(alert.move_text)}}
+        )
     if alert.comment.strip():
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": _quote(alert.comment)}}

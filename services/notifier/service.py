@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from services.notifier.message import Alert, Score
-from shared.enums import DeliveryStatus
+from services.notifier.message import Alert, Move, Score
+from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery
 
 ACTOR = "notifier"
@@ -134,7 +134,28 @@ def due_deliveries(
     return ids + pending
 
 
-def build_alert(delivery: Delivery, *, public_url: str) -> Alert:
+def move_of(session: Session, delivery: Delivery) -> Move | None:
+    """Return the re-routing behind a delivery, if a touchpoint correction caused it.
+
+    The router gives such deliveries the id of its `rerouted` event as their step; other
+    assignments have step 0 (routing) or the id of a desk event of another kind.
+    """
+    if delivery.kind not in (DeliveryKind.ASSIGNMENT, DeliveryKind.REROUTED) or not delivery.step:
+        return None
+    event = session.get(CaseEvent, delivery.step)
+    if event is None or event.case_id != delivery.case_id or event.action != "rerouted":
+        return None
+    before, after = event.detail.get("before", {}), event.detail.get("after", {})
+    return Move(
+        from_touchpoint=str(before.get("touchpoint", "")),
+        to_touchpoint=str(after.get("touchpoint", "")),
+        from_owner=str(before.get("owner", "")),
+        to_owner=str(after.get("owner", "")),
+        by=str(event.detail.get("by", "someone")),
+    )
+
+
+def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None) -> Alert:
     """Build the channel-neutral alert for a delivery from its case and response."""
     case = delivery.case
     response = case.response
@@ -165,6 +186,7 @@ def build_alert(delivery: Delivery, *, public_url: str) -> Alert:
         case_url=f"{public_url.rstrip('/')}/cases/{case.id}",
         created_at=case.created_at,
         polarity=case.polarity,
+        move=move,
     )
 
 

@@ -40,18 +40,6 @@ def _load(config_path: Path | None) -> RouterConfig:
         raise click.ClickException(f"invalid routing file:\n{exc}") from exc
 
 
-@routes.command("check")
-@_config_option
-def check(config_path: Path | None) -> None:
-    """Validate the routing file; exit 1 naming the file, key and reason of every problem."""
-    config = _load(config_path)
-    nodes = config.route.walk()
-    click.echo(
-        f"{config.source}: OK ({len(config.touchpoints)} touchpoints, "
-        f"{len(config.receivers)} receivers, {len(nodes)} routes)"
-    )
-
-
 @routes.command("test")
 @_config_option
 @click.argument("input_file", metavar="[INPUT.jsonl]", type=click.File("r"), default="-")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -12,6 +13,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from services.router.policy import Thresholds
 from services.router.routing import LABEL_NAME, LABEL_VALUES, Matcher, Op, Route, parse_matcher
+from services.router.severity import DEFAULT_POINTS, PriorityRules
 from services.router.touchpoints import TouchpointSpec
 
 ENV_NAME = r"[A-Z_][A-Z0-9_]*\Z"
@@ -49,6 +51,7 @@ class RouterConfig:
     thresholds: Thresholds
     receivers: Mapping[str, Receiver]
     route: Route
+    priority: PriorityRules = field(default_factory=PriorityRules)
 
 
 class _Strict(Schema):
@@ -66,6 +69,35 @@ class _PolicySchema(_Strict):
     csat_max = fields.Integer(strict=True, validate=validate.Range(1, 5))
     ces_min = fields.Integer(strict=True, validate=validate.Range(1, 7))
     polarity_below = fields.Float(validate=validate.Range(-1, 1))
+
+
+class _PrioritySchema(_Strict):
+    p1_at = fields.Integer(strict=True, validate=validate.Range(1, 100))
+    p2_at = fields.Integer(strict=True, validate=validate.Range(1, 100))
+    strong_polarity = fields.Float(validate=validate.Range(-1, 0))
+    repeat_window_days = fields.Integer(strict=True, validate=validate.Range(0, 3650))
+    value_attributes = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(LABEL_NAME.pattern + r"\Z", error="not an attribute name")
+        ),
+        values=fields.List(
+            fields.String(validate=validate.Length(min=1)),
+            validate=validate.Length(min=1, error="list at least one value"),
+        ),
+    )
+    points = fields.Dict(
+        keys=fields.String(
+            validate=validate.OneOf(DEFAULT_POINTS, error="unknown factor (known: {choices})")
+        ),
+        values=fields.Integer(strict=True, validate=validate.Range(0, 100)),
+    )
+
+    @validates_schema
+    def _ordered(self, data: dict[str, Any], **_: Any) -> None:
+        p1_at = data.get("p1_at", PriorityRules.p1_at)
+        p2_at = data.get("p2_at", PriorityRules.p2_at)
+        if p2_at >= p1_at:
+            raise ValidationError(f"must be under p1_at ({p1_at})", "p2_at")
 
 
 class _SlackSchema(_Strict):
@@ -108,6 +140,7 @@ class _ConfigSchema(_Strict):
     )
     default_touchpoint = fields.String(load_default="general")
     policy = fields.Nested(_PolicySchema, load_default=dict)
+    priority = fields.Nested(_PrioritySchema, load_default=dict)
     receivers = fields.List(fields.Nested(_ReceiverSchema), required=True)
     route = fields.Nested(_RouteSchema, required=True)
 
@@ -155,7 +188,18 @@ def parse_config(text: str, *, source: str = "<routes>") -> RouterConfig:
         thresholds=Thresholds(**data["policy"]),
         receivers=receivers,
         route=route,
+        priority=_priority(data["priority"]),
     )
+
+
+def _priority(data: dict[str, Any]) -> PriorityRules:
+    """Build the severity rules: given points override the defaults, values compare lower-case."""
+    values = {
+        key: tuple(dict.fromkeys(v.strip().lower() for v in wanted))
+        for key, wanted in data.pop("value_attributes", {}).items()
+    }
+    points = MappingProxyType({**DEFAULT_POINTS, **data.pop("points", {})})
+    return PriorityRules(**data, value_attributes=MappingProxyType(values), points=points)
 
 
 def _flatten(messages: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -167,7 +211,7 @@ def _flatten(messages: Any, path: str = "") -> Iterator[tuple[str, str]]:
     for key, value in dict(messages).items():
         if key == "_schema":
             yield from _flatten(value, path)
-        elif key in ("key", "value") and path.startswith("touchpoints."):
+        elif key in ("key", "value") and path.startswith(("touchpoints.", "priority.")):
             yield from _flatten(value, path)  # fields.Dict nests under key/value; hide that
         elif isinstance(key, int):
             yield from _flatten(value, f"{path}[{key}]")

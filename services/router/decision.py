@@ -13,6 +13,7 @@ from services.router.learning import Detector
 from services.router.policy import Decision, Scores, decide
 from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
+from services.router.severity import Customer
 from services.router.touchpoints import TouchpointDetector, TouchpointMatch
 from shared.enums import Priority
 
@@ -40,6 +41,8 @@ class RoutingOutcome:
     routes: tuple[str, ...]
     labels: Mapping[str, str]
     explanation: str
+    # Complaint sentences in a response that is not a case: material for an improvement note.
+    gripes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as plain JSON-ready values."""
@@ -64,6 +67,7 @@ class RoutingOutcome:
             "routes": list(self.routes),
             "labels": dict(self.labels),
             "explanation": self.explanation,
+            "gripes": list(self.gripes),
         }
 
 
@@ -74,11 +78,14 @@ def detector_for(config: RouterConfig) -> TouchpointDetector:
 
 
 def route_response(
-    config: RouterConfig, detector: Detector, response: Mapping[str, Any]
-) -> RoutingOutcome:
+    config: RouterConfig, detector: Detector, response: Mapping[str, Any],
+    *, recent_cases: int = 0,
+) -> RoutingOutcome:  # fmt: skip
     """Decide whether a response (generic form) is a case, its touchpoint and its receivers.
 
     `detector` is the descriptions' detector, or it blended with a learnt model (learning.py).
+    recent_cases: how many other cases the same respondent had within the repeat window (the
+    router service looks it up; 0 when unknown), which raises the case's priority.
     """
     comment = response.get("comment") or ""
     scores = response.get("scores") or {}
@@ -88,6 +95,9 @@ def route_response(
         sentiment,
         config.thresholds,
         has_comment=bool(comment.strip()),
+        comment=comment,
+        customer=Customer(response.get("attributes") or {}, recent_cases),
+        rules=config.priority,
     )
     detected = tuple(detector.detect(comment)) if comment.strip() else ()
     touchpoint, source = _choose_touchpoint(config, response.get("touchpoint"), detected)
@@ -112,17 +122,33 @@ def route_response(
         receivers=receivers,
         routes=tuple(node.path for node in nodes),
         labels=labels,
-        explanation=_explain(decision, touchpoint, source, detected, nodes, sentiment.language),
+        explanation=_explain(
+            decision,
+            touchpoint,
+            source,
+            detected,
+            nodes,
+            sentiment.language,
+            sent=response.get("touchpoint"),
+        )
+        + _gripe_note(decision, sentiment.gripes),
+        gripes=sentiment.gripes,
     )
 
 
 def _choose_touchpoint(
     config: RouterConfig, explicit: str | None, detected: tuple[TouchpointMatch, ...]
 ) -> tuple[str, str]:
-    """The explicit field wins (lower-cased, words joined by _); else detected; else default."""
+    """A configured explicit field wins (lower-cased, _-joined); else detected; else default.
+
+    A touchpoint the customer sent that the routing file does not configure is not taken as is
+    (it would route on a label nobody chose): it maps to the default, and the explanation says so.
+    """
     if explicit and explicit.strip():
         wanted = _SEPARATORS.sub("_", explicit.strip().lower())
-        return wanted, "explicit"
+        if wanted in {t.name for t in config.touchpoints} | {config.default_touchpoint}:
+            return wanted, "explicit"
+        return config.default_touchpoint, "default"
     if detected:
         return detected[0].name, "detected"
     return config.default_touchpoint, "default"
@@ -135,6 +161,7 @@ def _explain(
     detected: tuple[TouchpointMatch, ...],
     nodes: list[Route],
     language: str,
+    sent: str | None = None,
 ) -> str:
     """Say in one sentence what happened, for the case timeline and `routes test`."""
     verdict = (
@@ -147,9 +174,22 @@ def _explain(
         where = f"touchpoint {touchpoint} detected from {words!r}" if words else touchpoint
     else:
         where = f"touchpoint {touchpoint} ({source})"
+    if source == "default" and sent and sent.strip():
+        where += f" (the touchpoint sent, {sent.strip()[:100]!r}, is not configured)"
     if source != "explicit" and language not in ("en", "und"):
         where += f" (touchpoint matching reads English only; the comment is {language!r})"
     if not decision.dissatisfied:
         return f"{verdict}. {where}; no case, nobody alerted."
     routed = ", ".join(f"{n.receiver} via {n.path}" for n in nodes)
     return f"{verdict}. {where}. Owner {owner_of(nodes)}; routed to {routed}."
+
+
+def _gripe_note(decision: Decision, gripes: tuple[str, ...]) -> str:
+    """Say that a happy response's gripe is worth an improvement note, not a case."""
+    if decision.dissatisfied or not gripes:
+        return ""
+    quoted = "; ".join(repr(g) for g in gripes)
+    return (
+        f" A minor gripe in an otherwise positive comment ({quoted}) is worth a low-priority"
+        " improvement note, not a case."
+    )

@@ -20,6 +20,9 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("still", "again", "anymor", "unabl", "disconnect"), -0.2),
     **dict.fromkeys(("nobodi", "noth", "noon", "excus"), -0.2),
     **dict.fromkeys(("hour", "hrs"), -0.1),
+    # Products, apps and accounts: what breaks, what is refused, what is taken.
+    **dict.fromkeys(("defect", "faulti", "malfunct", "glitch", "bug", "freez", "uninstal"), -0.3),
+    **dict.fromkeys(("wast", "overpr", "unauthor", "fraud", "deni", "declin", "refus"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -64,6 +67,12 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "never again": -0.5,
     "thank for noth": -0.6,
     "custom servic": -0.1,
+    "stop work": -0.4,
+    "not worth": -0.35,
+    "not turn on": -0.35,
+    "money back": -0.35,
+    "sent it back": -0.3,
+    "return it": -0.3,
 }
 
 # Questions that demand action rather than ask for information.

@@ -5,14 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.router.scoring import Sentiment
+from services.router.severity import Customer, PriorityRules, assess, score_part
 from shared.enums import Priority
 
-# Scores this far out are urgent on their own, whatever the thresholds are.
-EXTREME_NPS_MAX = 2
-EXTREME_CSAT = 1
-EXTREME_CES = 7
-# A comment this negative counts as a strong signal.
-STRONG_POLARITY = -0.5
 PROMOTER_MIN = 9
 SATISFIED_CSAT_MIN = 4
 EASY_CES_MAX = 3
@@ -73,45 +68,36 @@ def ces_band(ces: int | None, thresholds: Thresholds) -> str | None:
     return "easy" if ces <= EASY_CES_MAX else "neutral"
 
 
-@dataclass(frozen=True)
-class _Signal:
-    reason: str
-    extreme: bool = False
+DEFAULT_RULES = PriorityRules()
+NO_CUSTOMER = Customer()
 
 
-def _score_signals(scores: Scores, t: Thresholds) -> tuple[list[_Signal], list[str]]:
+def _score_signals(scores: Scores, t: Thresholds) -> tuple[list[str], list[str]]:
     """Split the scores into negative signals and positive observations."""
-    negative: list[_Signal] = []
+    negative: list[str] = []
     positive: list[str] = []
     category = nps_category(scores.nps, t)
     if category == "detractor":
-        extreme = scores.nps is not None and scores.nps <= EXTREME_NPS_MAX
-        negative.append(
-            _Signal(f"NPS {scores.nps} is a detractor (0-{t.nps_detractor_max})", extreme)
-        )
+        negative.append(f"NPS {scores.nps} is a detractor (0-{t.nps_detractor_max})")
     elif category == "promoter":
         positive.append(f"NPS {scores.nps} is a promoter ({PROMOTER_MIN}-10)")
     band = csat_band(scores.csat, t)
     if band == "dissatisfied":
-        negative.append(
-            _Signal(f"CSAT {scores.csat} is at or under {t.csat_max}", scores.csat == EXTREME_CSAT)
-        )
+        negative.append(f"CSAT {scores.csat} is at or under {t.csat_max}")
     elif band == "satisfied":
         positive.append(f"CSAT {scores.csat} is satisfied ({SATISFIED_CSAT_MIN}-5)")
     effort = ces_band(scores.ces, t)
     if effort == "hard":
-        negative.append(
-            _Signal(f"CES {scores.ces} is at or over {t.ces_min} (high effort)",
-                    scores.ces == EXTREME_CES)
-        )  # fmt: skip
+        negative.append(f"CES {scores.ces} is at or over {t.ces_min} (high effort)")
     elif effort == "easy":
         positive.append(f"CES {scores.ces} is low effort (1-{EASY_CES_MAX})")
     return negative, positive
 
 
 def decide(
-    scores: Scores, sentiment: Sentiment, thresholds: Thresholds, *, has_comment: bool
-) -> Decision:
+    scores: Scores, sentiment: Sentiment, thresholds: Thresholds, *, has_comment: bool,
+    comment: str = "", customer: Customer = NO_CUSTOMER, rules: PriorityRules = DEFAULT_RULES,
+) -> Decision:  # fmt: skip
     """Decide whether a response is a case, with reasons and a priority.
 
     Rules, in order:
@@ -121,15 +107,13 @@ def decide(
       clearly positive (promoter NPS, CSAT 4-5, CES 1-3): scores outweigh text when they
       disagree, so a promoter with a grumpy remark is not a case.
     - No comment, or a comment that was not analysed (e.g. not English): scores alone decide.
-    Priority of a case: p1 when a score is extreme (NPS 0-2, CSAT 1, CES 7) or at least two
-    negative signals agree (scores and comment counted separately); p2 for one negative score,
-    or a strongly negative comment (polarity <= -0.5) alone; p3 for a mildly negative comment
-    alone.
+    The priority of a case comes from its severity (services/router/severity.py): score band,
+    comment strength, kinds of complaint in the comment, a repeat complainer and customer
+    value, mapped to p1/p2/p3 by `rules`; the last reason says how.
     """
     negative, positive = _score_signals(scores, thresholds)
-    reasons = [s.reason for s in negative]
+    reasons = list(negative)
     text_negative = False
-    strong_text = False
     if not has_comment:
         reasons.append("no comment; scores alone decide")
     elif not sentiment.analysed:
@@ -138,20 +122,26 @@ def decide(
         )
     elif sentiment.polarity < thresholds.polarity_below:
         text_negative = True
-        strong_text = sentiment.polarity <= STRONG_POLARITY
         reasons.append(
             f"comment polarity {sentiment.polarity:.2f} under {thresholds.polarity_below:.2f}"
         )
-    if negative:
-        signals = len(negative) + int(text_negative)
-        extreme = any(s.extreme for s in negative)
-        priority = Priority.P1 if extreme or signals >= 2 else Priority.P2
-        return Decision(True, tuple(reasons), priority)
-    if text_negative:
-        if positive:
-            reasons = [*positive, *reasons, "the scores outweigh the negative comment"]
-            return Decision(False, tuple(reasons), None)
-        return Decision(True, tuple(reasons), Priority.P2 if strong_text else Priority.P3)
+    if not negative and text_negative and positive:
+        reasons = [*positive, *reasons, "the scores outweigh the negative comment"]
+        return Decision(False, tuple(reasons), None)
+    if negative or text_negative:
+        severity = assess(
+            score_parts=score_part(
+                scores.nps, scores.csat, scores.ces, nps_max=thresholds.nps_detractor_max,
+                csat_max=thresholds.csat_max, ces_min=thresholds.ces_min, points=rules.points,
+            ),
+            polarity=sentiment.polarity if has_comment and sentiment.analysed else None,
+            polarity_below=thresholds.polarity_below,
+            comment=comment if has_comment else "",
+            customer=customer,
+            rules=rules,
+        )  # fmt: skip
+        reasons.append(severity.explain(rules))
+        return Decision(True, tuple(reasons), severity.priority)
     calm = positive or ["no score past its threshold"]
     if has_comment and sentiment.analysed:
         calm.append(

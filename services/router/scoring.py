@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import calibration, foreign, language, lexicon
+from services.router import foreign, language, lexicon, reading
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -34,6 +34,8 @@ class Sentiment:
     language: str = "en"
     analysed: bool = True
     evidence: tuple[str, ...] = ()
+    # Sentences that read alone are complaints, in a comment that is not one as a whole.
+    gripes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=65536)
@@ -64,6 +66,12 @@ def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
     return [(_BEFORE_CONTRAST, tokens[:last]), (1.0, tokens[last + 1 :])]
 
 
+# First words of the cue phrases: only these can start one, so other words skip the look-ups.
+_PHRASE_STARTS = frozenset(
+    phrase.split()[0] for phrase in (*lexicon.COMPLAINT_PHRASES, *lexicon.PRAISE_PHRASES)
+)
+
+
 def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float]:
     """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation."""
     stems = [stem(t) for t in tokens]
@@ -73,7 +81,7 @@ def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float,
         negated = any(s in lexicon.NEGATORS for s in stems[max(0, i - 2) : i])
         value: float | None = None
         size = 1
-        for size in (4, 3, 2):
+        for size in (4, 3, 2) if stems[i] in _PHRASE_STARTS else ():
             phrase = " ".join(stems[i : i + size])
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
             if value is not None and len(stems[i : i + size]) == size:
@@ -115,14 +123,23 @@ def _emoji(text: str, evidence: list[str]) -> float:
     return total
 
 
-def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tuple[float, float]:
-    """TextBlob polarity per clause, averaged by clause weight over the clauses it could score."""
+def _textblob(
+    clauses: list[tuple[float, list[str]]], evidence: list[str]
+) -> tuple[float, float, float]:
+    """TextBlob polarity per clause, averaged by clause weight over the clauses it could score.
+
+    Also returns TextBlob's own, unfiltered polarity (the mean of all its assessments), which the
+    response-level model reads without a second pass of TextBlob over the text.
+    """
     scored = []
+    every: list[float] = []
     contrast = len(clauses) > 1
     for weight, tokens in clauses:
+        found = textblob_sentiment(" ".join(tokens)).assessments
+        every.extend(a[1] for a in found)
         assessments = [
             a
-            for a in textblob_sentiment(" ".join(tokens)).assessments
+            for a in found
             if [w for w in a[0] if w != "!"][-1:] != [] and a[0][-1] not in lexicon.TEXTBLOB_NEUTRAL
         ]
         if assessments:
@@ -134,22 +151,27 @@ def _textblob(clauses: list[tuple[float, list[str]]], evidence: list[str]) -> tu
         elif contrast:
             # An unscored clause after "but" still outweighs praise before it.
             scored.append((weight, 0.0, 0.0))
+    raw = sum(every) / len(every) if every else 0.0
     if not any(p for _, p, _ in scored):
-        return 0.0, 0.0
+        return 0.0, 0.0, raw
     total = sum(w for w, _, _ in scored)
     polarity = sum(w * p for w, p, _ in scored) / total
-    return polarity, sum(w * s for w, _, s in scored) / total
+    return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
 def features(text: str) -> tuple[dict[str, float], list[str]]:
-    """Measure the interpretable signals of an English comment that calibration combines."""
-    clean = normalise(text)
+    """Measure the interpretable signals of an English sentence or comment."""
+    return measure(normalise(text))
+
+
+def measure(clean: str) -> tuple[dict[str, float], list[str]]:
+    """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
     tokens = _tokens(clean)
     clauses = _clauses(tokens)
     evidence: list[str] = []
     if len(clauses) > 1:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
-    polarity, subjectivity = _textblob(clauses, evidence)
+    polarity, subjectivity, raw = _textblob(clauses, evidence)
     complaint = praise = 0.0
     for weight, words in clauses:
         more_complaint, more_praise = _cues(words, weight, evidence)
@@ -170,31 +192,60 @@ def features(text: str) -> tuple[dict[str, float], list[str]]:
         "emphatic_complaint": complaint if emphasis else 0.0,
         "question": float("?" in tokens),
         "negations": float(sum(t in lexicon.NEGATORS for t in tokens)),
+        "textblob_raw": raw,
     }
     return signals, evidence
 
 
-def score_english(text: str) -> tuple[float, float, list[str]]:
-    """Return (polarity, subjectivity, evidence) for an English comment."""
-    signals, evidence = features(text)
-    polarity, contributions = calibration.polarity(signals)
-    evidence.append("calibrated: " + ", ".join(f"{n} {v:+.2f}" for n, v in contributions))
-    return polarity, signals["subjectivity"], evidence
+# Evidence lists the cues of the sentences that carried the decision, at most this many.
+_SENTENCES_SHOWN = 3
+_GRIPE_CHARS = 160
+
+
+def _quote(sentence: str) -> str:
+    return sentence if len(sentence) <= _GRIPE_CHARS else sentence[: _GRIPE_CHARS - 1] + "\u2026"
+
+
+def score_english(text: str, clean: str | None = None) -> Sentiment:
+    """Read an English comment sentence by sentence and decide for the whole of it."""
+    clean = normalise(text) if clean is None else clean
+    sentences = reading.split_sentences(clean)
+    result = reading.read(sentences, measure)
+    evidence: list[str] = []
+    carried = sorted(result.sentences, key=lambda r: -abs(r.contribution))[:_SENTENCES_SHOWN]
+    many = len(result.sentences) > 1
+    for sentence in result.sentences:
+        if sentence not in carried:
+            continue
+        if many:
+            evidence.append(f"sentence {_quote(sentence.text)!r} {-sentence.contribution / 2:+.2f}")
+        evidence.extend(sentence.evidence)
+    evidence.append(
+        f"read {len(sentences)} sentence(s): {-result.log_odds / 2:+.2f} in all, "
+        f"whole-text VADER and TextBlob {-result.whole / 2:+.2f}"
+    )
+    evidence.append("strongest: " + ", ".join(f"{n} {v:+.2f}" for n, v in result.strongest()))
+    gripes: tuple[str, ...] = ()
+    if result.log_odds <= 0:
+        gripes = tuple(_quote(r.text) for r in result.sentences if r.dissatisfied)
+    subjectivity = result.summaries["mean_subjectivity"]
+    return Sentiment(result.polarity, subjectivity, "en", True, tuple(evidence), gripes)
 
 
 def analyse(text: str) -> Sentiment:
     """Score polarity (-1..1) and subjectivity (0..1), saying why and in which language."""
     if not text.strip():
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
-    detected = language.detect(normalise(text))
+    clean = normalise(text)
+    detected = language.detect(clean)
     if detected.code in ("en", "und"):
-        polarity, subjectivity, evidence = score_english(text)
-        return Sentiment(polarity, subjectivity, "en", True, (detected.evidence, *evidence))
+        english = score_english(text, clean)
+        return replace(english, evidence=(detected.evidence, *english.evidence))
     analyser = foreign.analyser_for(detected.code)
     if analyser is None:
         supported = ", ".join(foreign.supported())
         note = f"not analysed: sentiment is supported for {supported}, not {detected.name}"
         return Sentiment(0.0, 0.0, detected.code, False, (detected.evidence, note))
-    polarity, subjectivity = analyser.score(normalise(text))
+    polarity, subjectivity = analyser.score(clean)
     note = f"{analyser.language}: scored with {analyser.package}'s lexicon (no complaint cues)"
     return Sentiment(polarity, subjectivity, detected.code, True, (detected.evidence, note))

@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Row, insert, select, update
+from sqlalchemy import Insert, Row, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,7 +22,8 @@ ACTOR = "router"
 
 _ROUTING_FIELDS = (
     Response.id, Response.source, Response.external_id, Response.touchpoint, Response.nps,
-    Response.csat, Response.ces, Response.comment, Response.attributes,
+    Response.csat, Response.ces, Response.comment, Response.attributes, Response.respondent_id,
+    Response.respondent_email, Response.submitted_at,
 )  # fmt: skip
 
 
@@ -46,6 +47,37 @@ def get_response(session: Session, *, response_id: int) -> Response | None:
 def case_id_for(session: Session, *, response_id: int) -> int | None:
     """Return the id of the case made of a response, if any."""
     return session.scalar(select(Case.id).where(Case.response_id == response_id))
+
+
+def recent_cases(
+    session: Session, *, response_id: int, respondent_id: str | None,
+    respondent_email: str | None, submitted_at: datetime, window: timedelta,
+) -> int:  # fmt: skip
+    """Count the other cases of the same respondent (id or email) submitted within the window.
+
+    Either side of submitted_at: responses are not always routed in the order they were given.
+    Anonymous responses and a zero window count nothing, without a query.
+    """
+    same = []
+    if respondent_id:
+        same.append(Response.respondent_id == respondent_id)
+    if respondent_email:
+        same.append(Response.respondent_email == respondent_email)
+    if not same or window <= timedelta(0):
+        return 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Response)
+            .join(Case, Case.response_id == Response.id)
+            .where(
+                or_(*same),
+                Response.id != response_id,
+                Response.submitted_at.between(submitted_at - window, submitted_at + window),
+            )
+        )
+        or 0
+    )
 
 
 def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[Any] | None:
@@ -229,7 +261,12 @@ def route_stored(
     response = claim_unrouted(session, response_id=response_id, now=now)
     if response is None:
         return _routed_before(session, response_id=response_id)
-    outcome = route_response(config, detector, generic_form(response))
+    recent = recent_cases(
+        session, response_id=response_id, respondent_id=response.respondent_id,
+        respondent_email=response.respondent_email, submitted_at=response.submitted_at,
+        window=timedelta(days=config.priority.repeat_window_days),
+    )  # fmt: skip
+    outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
     if not outcome.dissatisfied:
         log.info("response is not a case", extra={"response_id": response_id})
         return []

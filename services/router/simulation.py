@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from services.router.config import RouterConfig
 from services.router.decision import detector_for
-from services.router.evaluation import Labelled, held_out
+from services.router.evaluation import Labelled, held_out, load
 from services.router.learning import (
     Detector,
     Example,
@@ -122,9 +123,17 @@ def tested_rows(rows: Sequence[Labelled], classes: Sequence[str]) -> int:
     return sum(1 for r in rows if r.touchpoint in known and held_out(r.text))
 
 
-def learning_curve(rows: Sequence[Labelled], config: RouterConfig, corrections: int) -> str:
-    """Simulate corrections with a routing file's descriptions and render the curve."""
-    classes = classes_of([t.name for t in config.touchpoints], config.default_touchpoint)
-    detector = detector_for(config)
-    points = simulate(rows, detector, classes, config.default_touchpoint, corrections)
-    return format_curve(config.source, points, tested_rows(rows, classes))
+def learning_curves(
+    data: Sequence[Path], sources: Sequence[RouterConfig], corrections: int
+) -> Iterator[str]:
+    """Render the curve of every data file with every source whose touchpoints it labels."""
+    for path in data:
+        rows = load(path)
+        for config in sources:
+            classes = classes_of([t.name for t in config.touchpoints], config.default_touchpoint)
+            tested = tested_rows(rows, classes)
+            if not tested:
+                continue
+            detector = detector_for(config)
+            points = simulate(rows, detector, classes, config.default_touchpoint, corrections)
+            yield format_curve(f"{path.name} with {config.source}", points, tested)

@@ -13,7 +13,7 @@ import redis.exceptions
 from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.router import model_service, service
+from services.router import model_service, reroute, service
 from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
 from services.router.learning import Detector
@@ -67,6 +67,39 @@ def process_response(self: Task, response_id: int) -> int:
             session, response_id=response_id, config=config, detector=detector, now=utcnow()
         )
     return _send(self.app, task_names.DELIVER, delivery_ids)
+
+
+@shared_task(
+    name=task_names.REROUTE_CASE, bind=True, autoretry_for=(OperationalError,),
+    retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=10,
+)  # fmt: skip
+def reroute_case(self: Task, correction_id: int) -> int:
+    """Move a corrected case to its new owner, then ask the notifier to tell old and new."""
+    settings = settings_of(self.app)
+    config, detector = current_config(settings.routes_file)
+    with transaction(runtime(settings).sessions) as session:
+        delivery_ids = reroute.apply_correction(
+            session, correction_id=correction_id, config=config, detector=detector, now=utcnow()
+        )
+    return _send(self.app, task_names.DELIVER, delivery_ids)
+
+
+@shared_task(name=task_names.SWEEP_CORRECTIONS, bind=True)
+def sweep_corrections(self: Task) -> int:
+    """Re-send corrections stored but not applied (broker down when the desk sent them, task lost).
+
+    While the router's queue has a backlog only a trickle is re-sent, as for responses.
+    """
+    settings = settings_of(self.app)
+    backlog = queue_depth(self.app, task_names.ROUTER_QUEUE)
+    with transaction(runtime(settings).sessions) as session:
+        ids = reroute.unapplied_corrections(
+            session, now=utcnow(), grace=timedelta(seconds=settings.sweep_grace_s),
+            limit=SWEEP_TRICKLE if backlog else SWEEP_BATCH,
+        )  # fmt: skip
+    if ids:
+        log.info("re-sending unapplied corrections", extra={"count": len(ids), "backlog": backlog})
+    return _send(self.app, task_names.REROUTE_CASE, ids)
 
 
 @shared_task(name=task_names.SWEEP_UNROUTED, bind=True)

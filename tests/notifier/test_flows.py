@@ -16,7 +16,7 @@ from services.notifier.ratelimit import RateLimiter
 from shared.enums import DeliveryStatus
 from shared.models import CaseEvent, Delivery, utcnow
 from shared.settings import Settings
-from tests.notifier.factories import create_delivery
+from tests.notifier.factories import create_delivery, make_case, make_delivery
 from tests.support.slack_standin import Answer, SlackStandin
 from tests.support.smtp import SMTPRecorder
 
@@ -171,3 +171,24 @@ def test_backoff_is_jittered_exponential_capped_and_respects_retry_after(
     assert all(low <= d <= high for d in delays)
     top = flows.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after, rand=lambda: 1.0)
     assert top == high
+
+
+def test_the_old_owner_is_told_by_email_where_a_moved_case_went(
+    sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    with sessions() as session, session.begin():
+        case = make_case(session, touchpoint="billing", owner="billing-team")
+        moved = CaseEvent(
+            case_id=case.id, actor="router", action="rerouted",
+            detail={"by": "champ@example.com",
+                    "before": {"touchpoint": "delivery", "owner": "delivery-team"},
+                    "after": {"touchpoint": "billing", "owner": "billing-team"}},
+        )  # fmt: skip
+        session.add(moved)
+        session.flush()
+        delivery_id = make_delivery(session, case=case, kind="rerouted", step=moved.id).id
+    assert flows.deliver(sessions, notifier_settings, delivery_id, limiter=None).status == "sent"
+    [message] = smtp.messages
+    assert message.message["Subject"] == f"[P1] Case #{case.id} moved to billing-team (billing)"
+    text = message.message.get_body(("plain",)).get_content()
+    assert "champ@example.com corrected its touchpoint from delivery to billing" in text

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from services.notifier.formatting import escape_mrkdwn, render_email, slack_message
+from services.notifier.message import Move
 from tests.notifier.alerts import alert
 from tests.notifier.factories import HOSTILE_COMMENT
 
@@ -100,3 +101,21 @@ def test_email_subject_cannot_carry_extra_headers() -> None:
 
 def test_escalation_headline_names_the_step() -> None:
     assert alert(kind="escalation", step=2).headline == "[P1] Escalation 2, case #42 (delivery)"
+
+
+def test_a_moved_case_says_so_to_the_new_owner_and_to_the_old_one_safely() -> None:
+    move = Move(
+        from_touchpoint="delivery", to_touchpoint="billing", from_owner="delivery-team",
+        to_owner="billing-team", by="<!here> <b>mallory</b>@example.com",
+    )  # fmt: skip
+    new_owner, old_owner = alert(move=move, step=12), alert(move=move, step=12, kind="rerouted")
+    assert new_owner.headline == "[P1] Case #42 moved to you (delivery → billing)"
+    assert old_owner.headline == "[P1] Case #42 moved to billing-team (billing)"
+    email = render_email(new_owner)
+    assert "This case was moved to you:" in email.text and "it was with delivery-team" in email.text
+    assert "&lt;b&gt;mallory&lt;/b&gt;" in email.html and "<b>mallory" not in email.html
+    gone = render_email(old_owner)
+    assert "This case moved away from you" in gone.text and "belongs to billing-team" in gone.text
+    text = _all_text(slack_message(old_owner))
+    assert "moved away from you" in text and "<!" not in text and "&lt;!here&gt;" in text
+    assert "moved" not in render_email(alert()).text  # an ordinary alert has no move paragraph

@@ -140,10 +140,34 @@ def test_a_comment_with_no_opinion_signal_is_exactly_neutral() -> None:
     assert result.polarity == 0.0
 
 
-def test_evidence_says_which_signals_the_calibration_weighed_most() -> None:
+def test_evidence_says_which_signals_the_model_weighed_most() -> None:
     evidence = analyse("Still waiting for my refund, no one answers").evidence
-    calibrated = [e for e in evidence if e.startswith("calibrated:")]
-    assert calibrated and "complaint" in calibrated[0]
+    strongest = [e for e in evidence if e.startswith("strongest:")]
+    assert strongest and strongest[0].startswith("strongest: complaint")
+
+
+def test_one_gripe_in_a_long_happy_review_is_no_complaint_but_is_named() -> None:
+    review = (
+        "I love these jeans! The fit is perfect and the fabric feels great. "
+        "Delivery was quick and the packaging was neat. "
+        "Only shame is they were not in my size at first. Will order again."
+    )
+    result = analyse(review)
+    assert result.polarity >= THRESHOLD
+    assert result.gripes == ("Only shame is they were not in my size at first.",)
+    assert any(e.startswith("sentence 'Only shame") for e in result.evidence)
+
+
+def test_a_long_review_that_complains_throughout_is_a_complaint_without_gripes() -> None:
+    review = (
+        "The room was dirty and the sheets were stained. "
+        "Reception ignored us for twenty minutes. "
+        "Breakfast was cold, and nobody answered when we called about the broken shower. "
+        "The view was nice."
+    )
+    result = analyse(review)
+    assert result.polarity < THRESHOLD
+    assert result.gripes == ()
 
 
 @pytest.mark.parametrize(

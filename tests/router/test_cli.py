@@ -32,7 +32,7 @@ def test_routes_test_prints_one_json_line_per_response() -> None:
     stdin = "\n".join(
         [
             line(response_id="late", scores={"nps": 2}, attributes={"region": "eu"},
-                 comment="My parcel never arrived and the courier was rude."),
+                 comment="My parcel never arrived, the courier was rude and I want my money back."),
             "",
             line(response_id="happy", scores={"nps": 10}, comment="Lovely staff, quick checkout."),
             line(response_id="bill", scores={"csat": 2, "ces": 6}, touchpoint="billing"),
@@ -50,12 +50,15 @@ def test_routes_test_prints_one_json_line_per_response() -> None:
     assert late["receivers"] == ["cx-champions", "delivery-eu"]
     assert late["owner"] == "delivery-eu"
     assert late["reasons"][0] == "NPS 2 is a detractor (0-6)"
+    assert late["reasons"][-1].startswith("P1: NPS 2 detractor (+3), comment strongly negative")
+    assert "money lost or charged wrongly: 'money back' (+2)" in late["reasons"][-1]
     assert late["polarity"] < 0
     assert late["touchpoints"][0]["name"] == "delivery"
     assert "parcel" in late["touchpoints"][0]["evidence"]
     assert happy["dissatisfied"] is False and happy["receivers"] == [] and happy["priority"] is None
     assert bill["touchpoint"] == "billing"
-    assert bill["receivers"] == ["cx-champions", "support-team", "billing-team"]
+    assert bill["priority"] == "p2"  # CSAT 2 (+2), CES 6 agrees (+1): no copy to the champions
+    assert bill["receivers"] == ["support-team", "billing-team"]
     assert bill["owner"] == "billing-team"
 
 
@@ -80,7 +83,7 @@ def test_invalid_lines_are_reported_and_fail_the_run_at_the_end(tmp_path: Path) 
             "scores": {"nps": ["Must be greater than or equal to 0 and less than or equal to 10."]}
         },
     }
-    assert ok["response_id"] == "ok" and ok["priority"] == "p1"
+    assert ok["response_id"] == "ok" and ok["priority"] == "p2"  # NPS 0 alone: 3 points
 
 
 def test_routes_test_uses_the_configured_routing_file(tmp_path: Path) -> None:
@@ -97,10 +100,23 @@ def test_routes_test_uses_the_configured_routing_file(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["receivers"] == ["only"]
 
 
+SLACK_VARIABLES = {"CXLOOP_SLACK_WEBHOOK_WEB": "x", "CXLOOP_SLACK_WEBHOOK_DELIVERY": "y"}
+
+
 def test_routes_check_accepts_the_shipped_example() -> None:
-    done = cxloop("routes", "check")
+    done = cxloop("routes", "check", env=SLACK_VARIABLES)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"{RETAILER}: OK (7 touchpoints")
+    assert "desk.yml: OK (8 teams)" in done.stdout
+
+
+def test_routes_check_names_an_unset_slack_webhook_variable() -> None:
+    done = cxloop("routes", "check", env={"CXLOOP_SLACK_WEBHOOK_WEB": "x"})
+    assert done.returncode == 1
+    assert (
+        f"{RETAILER}: receivers[4].slack[0].webhook_url_env: CXLOOP_SLACK_WEBHOOK_DELIVERY is not"
+        " set" in done.stderr
+    )
 
 
 def test_routes_check_names_file_key_and_reason(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from services.router.config import ConfigError, load_config, parse_config
 from services.router.policy import Thresholds
+from services.router.severity import DEFAULT_POINTS, PriorityRules
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -174,3 +175,54 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 def test_the_default_touchpoint_may_be_matched_without_being_declared() -> None:
     config = parse_config(_edit('touchpoint = "delivery"', 'touchpoint = "general"'))
     assert config.route.routes[0].matchers[0].value == "general"
+
+
+def test_without_a_priority_section_the_default_severity_rules_apply() -> None:
+    assert parse_config(GOOD).priority == PriorityRules()
+
+
+def test_a_priority_section_sets_cut_points_values_and_points() -> None:
+    config = parse_config(
+        GOOD
+        + "priority:\n  p1_at: 8\n  p2_at: 4\n  strong_polarity: -0.7\n  repeat_window_days: 0\n"
+        + "  value_attributes: {plan: [Enterprise, gold], tier: [vip]}\n"
+        + "  points: {money: 5, churn: 0}\n"
+    )
+    rules = config.priority
+    assert (rules.p1_at, rules.p2_at, rules.strong_polarity, rules.repeat_window_days) == (
+        8, 4, -0.7, 0,
+    )  # fmt: skip
+    assert dict(rules.value_attributes) == {"plan": ("enterprise", "gold"), "tier": ("vip",)}
+    assert rules.points == DEFAULT_POINTS | {"money": 5, "churn": 0}
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ("{p1_at: 3, p2_at: 3}", "priority.p2_at: must be under p1_at (3)"),
+        ("{p1_at: 1}", "priority.p2_at: must be under p1_at (1)"),
+        ("{p1_at: six}", "priority.p1_at: Not a valid integer."),
+        ("{strong_polarity: 0.5}", "priority.strong_polarity: Must be greater than or equal to -1"),
+        ("{repeat_window_days: -1}", "priority.repeat_window_days: Must be greater than or equal"),
+        ("{points: {monney: 2}}", "priority.points.monney: unknown factor (known: score_extreme,"),
+        ("{points: {money: -2}}", "priority.points.money: Must be greater than or equal to 0"),
+        ("{value_attributes: {plan: enterprise}}",
+         "priority.value_attributes.plan: Not a valid list."),
+        ("{value_attributes: {plan: []}}",
+         "priority.value_attributes.plan: list at least one value"),
+        ("{value_attributes: {'my plan': [gold]}}",
+         "priority.value_attributes.my plan: not an attribute"),
+        ("{p1: 6}", "priority.p1: unknown key"),
+    ],
+    ids=[
+        "cut-points-equal", "p1-under-default-p2", "not-an-integer", "positive-strong-polarity",
+        "negative-window", "unknown-factor", "negative-points", "value-not-a-list",
+        "no-values", "bad-attribute-name", "unknown-key",
+    ],
+)  # fmt: skip
+def test_a_bad_priority_section_names_the_key_and_reason(section: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(GOOD + f"priority: {section}\n", source="routes.yml")
+    assert any(
+        line.startswith(f"routes.yml: {message}") for line in str(raised.value).splitlines()
+    ), raised.value

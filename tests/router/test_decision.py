@@ -49,6 +49,16 @@ def test_the_explicit_touchpoint_wins_over_the_comment(config: RouterConfig) -> 
     assert outcome["touchpoints"][0]["name"] == "delivery"  # still shown as evidence
 
 
+def test_an_unconfigured_touchpoint_sent_by_the_customer_maps_to_the_default(
+    config: RouterConfig,
+) -> None:
+    outcome = route(config, scores={"nps": 3}, touchpoint="ceo_office", comment="Parcel was late.")
+    assert (outcome["touchpoint"], outcome["touchpoint_source"]) == ("general", "default")
+    assert outcome["receivers"] == ["champions"]
+    assert "'ceo_office', is not configured" in str(outcome["explanation"])
+    assert "ceo_office" not in str(outcome["labels"])
+
+
 def test_nothing_detected_falls_back_to_the_default(config: RouterConfig) -> None:
     outcome = route(config, scores={"nps": 0})
     assert (outcome["touchpoint"], outcome["touchpoint_source"]) == ("general", "default")
@@ -74,3 +84,19 @@ def test_a_satisfied_response_goes_nowhere(config: RouterConfig) -> None:
 def test_the_detector_is_built_once_per_config(config: RouterConfig) -> None:
     assert detector_for(config) is detector_for(config)
     assert detector_for(parse_config(ROUTES)) is not detector_for(config)
+
+
+def test_the_readme_example_is_not_p1_on_its_own(config: RouterConfig) -> None:
+    outcome = route(config, scores={"nps": 2}, comment="The courier left my parcel in the rain")
+    assert (outcome["dissatisfied"], outcome["priority"]) == (True, "p2")
+    assert outcome["reasons"][-1].startswith("P2: NPS 2 detractor (+3)")
+
+
+def test_a_repeat_complainer_passed_in_raises_the_priority(config: RouterConfig) -> None:
+    response = {"source": "web", "response_id": "r1", "scores": {"nps": 2},
+                "comment": "The courier lost my parcel, dreadful."}  # fmt: skip
+    once = route_response(config, detector_for(config), response)
+    again = route_response(config, detector_for(config), response, recent_cases=1)
+    assert (once.priority, again.priority) == ("p2", "p1")
+    assert "repeat complainer: 1 other case(s) in 30 days (+2)" in again.reasons[-1]
+    assert f"dissatisfied (p1): {'; '.join(again.reasons)}" in again.explanation

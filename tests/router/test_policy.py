@@ -1,4 +1,8 @@
-"""The dissatisfaction policy: scores and sentiment in, a decision with reasons and priority out."""
+"""The dissatisfaction policy: scores and sentiment in, a decision with reasons and priority out.
+
+The priority comes from the severity model (tests/router/test_severity.py has its table); here
+only what the policy's own rules give at the default severity rules.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +23,17 @@ FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
 @pytest.mark.parametrize(
     ("scores", "sentiment", "dissatisfied", "priority"),
     [
-        (Scores(nps=6), NEUTRAL, True, Priority.P2),  # a detractor at the threshold
+        (Scores(nps=6), NEUTRAL, True, Priority.P3),  # a detractor at the threshold, calm words
         (Scores(nps=7), NEUTRAL, False, None),  # a passive with a neutral comment
         (Scores(nps=3), KIND, True, Priority.P2),  # a detractor with kind words is still a case
-        (Scores(nps=2), NEUTRAL, True, Priority.P1),  # extreme NPS
-        (Scores(csat=1), NEUTRAL, True, Priority.P1),  # extreme CSAT
-        (Scores(ces=7), NEUTRAL, True, Priority.P1),  # extreme effort
+        (Scores(nps=2), NEUTRAL, True, Priority.P2),  # extreme NPS alone is not P1 any more
+        (Scores(csat=1), NEUTRAL, True, Priority.P2),
+        (Scores(ces=7), NEUTRAL, True, Priority.P2),
         (Scores(csat=2), NEUTRAL, True, Priority.P2),
         (Scores(ces=5), NEUTRAL, True, Priority.P2),
-        (Scores(nps=5, csat=2), NEUTRAL, True, Priority.P1),  # two scores agree
-        (Scores(nps=5), MILD, True, Priority.P1),  # a score and the comment agree
+        (Scores(nps=5, csat=2), NEUTRAL, True, Priority.P2),  # two scores agree: +1
+        (Scores(nps=5), MILD, True, Priority.P2),  # a score and the comment agree
+        (Scores(nps=1, csat=1), STRONG, True, Priority.P1),  # extreme, agreed and strong
         (Scores(nps=9), MILD, False, None),  # a promoter with a grumpy remark
         (Scores(nps=10), STRONG, False, None),  # scores outweigh text when they disagree
         (Scores(csat=5), MILD, False, None),
@@ -37,7 +42,7 @@ FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
         (Scores(), MILD, True, Priority.P3),  # comment only, mildly negative
         (Scores(), STRONG, True, Priority.P2),  # comment only, strongly negative
         (Scores(), KIND, False, None),
-        (Scores(nps=9, csat=1), KIND, True, Priority.P1),  # any bad score makes a case
+        (Scores(nps=9, csat=1), KIND, True, Priority.P2),  # any bad score makes a case
     ],
 )
 def test_decision(
@@ -55,6 +60,8 @@ def test_reasons_are_human_readable() -> None:
         "CSAT 2 is at or under 2",
         "CES 6 is at or over 5 (high effort)",
         "comment polarity -0.42 under -0.05",
+        "P2: NPS 3 detractor (+2), CSAT 2 agrees (+1), CES 6 (high effort) agrees (+1), "
+        "comment negative (-0.42) (+1) = 5 points (P1 at 6, P2 at 2)",
     )
 
 
@@ -71,13 +78,17 @@ def test_without_a_comment_scores_alone_decide() -> None:
     empty = Sentiment(0.0, 0.0, language="und", analysed=False)
     decision = decide(Scores(nps=4), empty, T, has_comment=False)
     assert decision.dissatisfied
-    assert decision.reasons == ("NPS 4 is a detractor (0-6)", "no comment; scores alone decide")
+    assert decision.reasons == (
+        "NPS 4 is a detractor (0-6)",
+        "no comment; scores alone decide",
+        "P2: NPS 4 detractor (+2) = 2 points (P1 at 6, P2 at 2)",
+    )
 
 
 def test_an_unanalysed_comment_leaves_the_decision_to_the_scores() -> None:
     assert not decide(Scores(nps=8), FRENCH, T, has_comment=True).dissatisfied
     decision = decide(Scores(nps=1), FRENCH, T, has_comment=True)
-    assert decision.dissatisfied and decision.priority is Priority.P1
+    assert decision.dissatisfied and decision.priority is Priority.P2
     assert "comment not analysed (language 'fr'); scores alone decide" in decision.reasons
 
 

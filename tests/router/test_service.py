@@ -30,14 +30,14 @@ def config(settings: Settings) -> RouterConfig:
 
 
 def store(sessions: sessionmaker[Session], **fields: Any) -> int:
-    """Commit a response as ingest would (a delivery detractor in the EU unless told otherwise)."""
+    """Commit a response as ingest would (an enterprise delivery detractor in the EU, a p1)."""
     values: dict[str, Any] = {
         "source": "test",
         "external_id": f"r-{next(_ids)}",
         "submitted_at": NOW - timedelta(hours=1),
         "nps": 2,
         "comment": "The parcel arrived two days late and the box was crushed.",
-        "attributes": {"region": "eu"},
+        "attributes": {"region": "eu", "plan": "enterprise"},
     }
     with sessions() as session, session.begin():
         response = Response(**(values | fields))
@@ -177,6 +177,63 @@ def test_a_missing_response_is_skipped(
     sessions: sessionmaker[Session], config: RouterConfig
 ) -> None:
     assert route(sessions, config, 424242) == []
+
+
+def priority_of(sessions: sessionmaker[Session], response_id: int) -> tuple[str, list[str]]:
+    with sessions() as session:
+        case = session.scalars(select(Case).where(Case.response_id == response_id)).one()
+        return case.priority, case.reasons["reasons"]
+
+
+def test_a_repeat_complainer_gets_a_higher_priority(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    """NPS 2 and a strongly negative comment: P2 (5 points); +2 for a repeat complainer: P1."""
+    plain = {"attributes": {"region": "eu"}}  # not enterprise: no customer-value points
+    first = store(sessions, respondent_email="ann@example.com", **plain)
+    route(sessions, config, first)
+    assert priority_of(sessions, first)[0] == "p2"
+    again = store(sessions, respondent_email="ann@example.com",
+                  submitted_at=NOW - timedelta(days=3), **plain)  # fmt: skip
+    stranger = store(sessions, respondent_email="bob@example.com", **plain)
+    route(sessions, config, again)
+    route(sessions, config, stranger)
+    priority, reasons = priority_of(sessions, again)
+    assert priority == "p1"
+    assert "repeat complainer: 1 other case(s) in 30 days (+2)" in reasons[-1]
+    assert priority_of(sessions, stranger)[0] == "p2"
+
+
+@pytest.mark.parametrize(
+    ("who", "days_apart", "window_days", "expected"),
+    [
+        ({"respondent_id": "c-1"}, 10, 30, 2),  # both earlier cases, matched by id
+        ({"respondent_email": "ann@example.com"}, 10, 30, 1),  # the one with the email
+        ({"respondent_id": "c-1", "respondent_email": "ann@example.com"}, 10, 30, 2),
+        ({"respondent_id": "c-1"}, -10, 30, 2),  # either side: routed out of order
+        ({"respondent_id": "c-1"}, 40, 30, 0),  # outside the window
+        ({"respondent_id": "c-1"}, 10, 0, 0),  # lookup off
+        ({"respondent_id": "c-2"}, 10, 30, 0),  # someone else
+        ({}, 10, 30, 0),  # anonymous: no query at all
+    ],
+)  # fmt: skip
+def test_recent_cases_counts_the_respondents_other_cases_in_the_window(
+    sessions: sessionmaker[Session], config: RouterConfig, who: dict[str, str],
+    days_apart: int, window_days: int, expected: int,
+) -> None:  # fmt: skip
+    for email in ("ann@example.com", None):
+        response_id = store(sessions, respondent_id="c-1", respondent_email=email)
+        route(sessions, config, response_id)
+    store(sessions, respondent_id="c-1", nps=10, comment="Great")  # satisfied: no case
+    this = store(sessions, submitted_at=NOW + timedelta(days=days_apart), **who)
+    route(sessions, config, this)  # its own case is never counted
+    with sessions() as session:
+        counted = service.recent_cases(
+            session, response_id=this, respondent_id=who.get("respondent_id"),
+            respondent_email=who.get("respondent_email"),
+            submitted_at=NOW + timedelta(days=days_apart), window=timedelta(days=window_days),
+        )  # fmt: skip
+    assert counted == expected
 
 
 def sweep(

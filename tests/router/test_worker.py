@@ -1,11 +1,11 @@
-"""A real router worker on real Redis: stored responses become cases; repeats change nothing."""
+"""A real router worker on real Redis: cases opened and corrected; repeats change nothing."""
 
 from __future__ import annotations
 
 import base64
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import task_names
 from shared.celery_app import create_celery
-from shared.models import Case, Delivery, Response
+from shared.models import Case, CaseEvent, Delivery, Response, TouchpointCorrection
 from shared.settings import Settings
 from tests.support.processes import Process, start_worker
 from tests.support.waiting import wait_until
@@ -42,12 +42,12 @@ def celery(worker_settings: Settings) -> Celery:
 
 
 def store(sessions: sessionmaker[Session], external_id: str) -> int:
-    """Commit a delivery detractor's response as ingest would, without sending its task."""
+    """Commit an enterprise delivery detractor's response as ingest would, without its task."""
     with sessions() as session, session.begin():
         response = Response(
             source="test", external_id=external_id, submitted_at=datetime.now(UTC), nps=1,
-            comment="The courier left my parcel in the rain and it was ruined.",
-            attributes={"region": "us"},
+            comment="The courier left my parcel in the rain, ruined. I want my money back.",
+            attributes={"region": "us", "plan": "enterprise"},  # high value: a p1
         )  # fmt: skip
         session.add(response)
         session.flush()
@@ -127,3 +127,48 @@ def test_a_bad_routing_file_stops_the_worker_with_file_key_and_reason(
     output = worker.output()
     assert f"{routes}: route.routes[0].receiver: undefined receiver 'delivery-tem'" in output
     assert "Traceback" not in output
+
+
+def test_a_lost_correction_is_swept_and_a_repeated_one_changes_nothing(
+    router: Process, celery: Celery, sessions: sessionmaker[Session], redis_url: str
+) -> None:
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[store(sessions, "w-move")])
+    first = wait_until(lambda: queued_deliveries(redis_url), what="the first routing's alerts")
+    with sessions() as session, session.begin():
+        case = session.scalars(select(Case)).one()
+        correction = TouchpointCorrection(
+            case_id=case.id, comment=case.response.comment, from_touchpoint=case.touchpoint,
+            to_touchpoint="billing", actor="champ@example.com",
+            at=datetime.now(UTC) - timedelta(minutes=5),  # its task was lost long ago
+        )  # fmt: skip
+        session.add(correction)
+        session.flush()
+        correction_id = correction.id
+    celery.send_task(task_names.SWEEP_CORRECTIONS)
+
+    def applied() -> bool:
+        with sessions() as session:
+            row = session.get(TouchpointCorrection, correction_id)
+            return row is not None and row.applied_at is not None
+
+    wait_until(applied, what="the swept correction to be applied")
+    moved = wait_until(
+        lambda: len(queued_deliveries(redis_url)) > len(first) and queued_deliveries(redis_url)
+    )
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert (case.touchpoint, case.owner) == ("billing", "billing-team")
+        kinds = session.execute(select(Delivery.kind, Delivery.receiver).where(Delivery.step > 0))
+        assert sorted(kinds) == [
+            ("assignment", "billing-team"),  # billing-lead@example.com
+            ("rerouted", "delivery-us"),  # by email
+            ("rerouted", "delivery-us"),  # and on Slack
+        ]
+        count = session.scalar(select(func.count()).select_from(Delivery))
+
+    celery.send_task(task_names.REROUTE_CASE, args=[correction_id])
+    wait_until(lambda: len(queued_deliveries(redis_url)) > len(moved), what="the repeat to run")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == count
+        events = session.scalars(select(CaseEvent.action).where(CaseEvent.action == "rerouted"))
+        assert list(events) == ["rerouted"]

@@ -28,9 +28,16 @@ def upgrade() -> None:
         sa.Column("to_touchpoint", sa.String(length=100), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("applied_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_touchpoint_corrections_at", "touchpoint_corrections", ["at"])
+    op.create_index(
+        "ix_touchpoint_corrections_case", "touchpoint_corrections", ["case_id", "applied_at"]
+    )
+    op.create_index(
+        "ix_touchpoint_corrections_unapplied", "touchpoint_corrections", ["applied_at", "at"]
+    )
     op.create_table(
         "touchpoint_models",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,5 +56,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_touchpoint_models_status", table_name="touchpoint_models")
     op.drop_table("touchpoint_models")
+    op.drop_index("ix_touchpoint_corrections_unapplied", table_name="touchpoint_corrections")
+    op.drop_index("ix_touchpoint_corrections_case", table_name="touchpoint_corrections")
     op.drop_index("ix_touchpoint_corrections_at", table_name="touchpoint_corrections")
     op.drop_table("touchpoint_corrections")
