@@ -51,6 +51,9 @@ class Settings:
     escalation_interval_s: float = 60.0
     visibility_timeout_s: int = 300
     task_time_limit_s: int = 120
+    learn_min_new: int = 20  # corrections since the newest touchpoint model before retraining
+    learn_interval_s: float = 300.0
+    learn_refresh_s: float = 30.0
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_security: str = "none"  # none | starttls | ssl
