@@ -117,6 +117,7 @@ class Row:
     email_dup: int = 0
     failed: Counter[str] = field(default_factory=Counter)
     unfinished: int = 0
+    last_attempt: int = 0
     recovery_s: float | None = None
     drained: bool = False
     refusals: Counter[str] = field(default_factory=Counter)
@@ -260,6 +261,10 @@ def _count_rows(database_url: str, tokens: list[str], row: Row) -> None:
             " WHERE r.source = %s AND r.external_id = ANY(%s)",
             [fault_load.SOURCE, tokens],
         ).fetchone()  # type: ignore[misc]
+        (row.last_attempt,) = conn.execute(
+            "SELECT count(*) FROM deliveries WHERE status = 'sent' AND attempts > %s",
+            [Settings().max_retries],
+        ).fetchone()  # type: ignore[misc]
         for channel, status, n in conn.execute(
             "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status"
         ):
@@ -293,6 +298,8 @@ def _notes(r: Row) -> str:
     if r.refusals:
         kinds = ", ".join(f"{k}: {n}" for k, n in r.refusals.most_common())
         notes.append(f"posts refused then retried: {kinds}")
+    if r.last_attempt:
+        notes.append(f"{r.last_attempt} sent on their last allowed attempt")
     if r.given_up:
         notes.append(f"{r.given_up} never accepted")
     if r.restarts:
