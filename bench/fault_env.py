@@ -30,7 +30,7 @@ import redis
 from aiosmtpd.controller import Controller
 
 from tests.e2e.harness import free_port
-from tests.support.slack_standin import POST_MESSAGE, Answer, SlackStandin, _handler
+from tests.support.slack_standin import Answer, SlackStandin, _handler
 from tests.support.smtp import SMTPRecorder
 from tests.support.waiting import wait_until
 
@@ -182,10 +182,10 @@ class SMTPSink:
             self._controller.stop()
             self._controller = None
 
-    def texts(self) -> list[str]:
-        """The decoded text of every message received."""
+    def texts(self, start: int = 0) -> list[str]:
+        """The decoded text of every message received, from the `start`-th on."""
         out = []
-        for received in list(self.recorder.messages):
+        for received in self.recorder.messages[start:]:
             parts = [
                 str(part.get_content())
                 for part in received.message.walk()
@@ -221,9 +221,9 @@ class StormyStandin(SlackStandin):
         accepted = super().reply(path, headers, raw)  # recorded: Slack got it
         return Answer(accepted.status, accepted.body, accepted.headers, delay=self.late_by)
 
-    def texts(self) -> list[str]:
-        """The JSON of every accepted chat.postMessage, as text."""
-        return [json.dumps(p.body) for p in list(self.posts) if p.path == POST_MESSAGE]
+    def texts(self, start: int = 0) -> list[str]:
+        """The JSON of every accepted post, as text, from the `start`-th on."""
+        return [json.dumps(p.body) for p in self.posts[start:]]
 
 
 class _QuietServer(ThreadingHTTPServer):

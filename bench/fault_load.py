@@ -133,15 +133,15 @@ class Tally:
     first_seen: dict[str, float] = field(default_factory=dict)
     _read: int = 0
 
-    def update(self, texts: Callable[[], list[str]]) -> None:
-        """Count the messages that arrived since the last update."""
+    def update(self, texts: Callable[[int], list[str]]) -> None:
+        """Count the messages that arrived since the last update (`texts(n)`: from the n-th on)."""
         now = time.monotonic()
-        messages = texts()
-        for text in messages[self._read :]:
+        messages = texts(self._read)
+        for text in messages:
             for token in set(self.pattern.findall(text)):
                 self.copies[token] += 1
                 self.first_seen.setdefault(token, now)
-        self._read = len(messages)
+        self._read += len(messages)
 
     def unique(self, expected: set[str]) -> int:
         """How many of the expected alerts arrived at least once."""
