@@ -145,7 +145,7 @@ def run_scenario(scenario: Scenario, options: Options, pg: PgCluster, work: Path
     hold = scenario.quick_hold_s if options.quick else scenario.hold_s
     row = Row(scenario.name, hold)
     teams = max(1, math.ceil(options.rate / fault_load.ALERTS_PER_TARGET_PER_S))
-    here = work / scenario.name
+    here = work / f"{scenario.name}-{run}"
     here.mkdir(parents=True)
     (here / "routes.yml").write_text(fault_load.routes_yaml(teams))
     database_url = pg.create_database(f"faults_{scenario.name.replace('-', '_')}_{run}")
