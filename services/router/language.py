@@ -113,8 +113,22 @@ class Detection:
 
 @cache
 def _detector() -> LanguageDetector:
-    """Build the lingua detector once per process, on first use (its profiles ship in the wheel)."""
-    return LanguageDetectorBuilder.from_languages(*_CANDIDATES).build()
+    """Build the lingua detector once per process, on first use (its profiles ship in the wheel).
+
+    Low accuracy mode reads trigrams only: about 400 MB less per process than every n-gram model
+    of 25 languages. Its answer is then confirmed against English by `_confirm`.
+    """
+    return LanguageDetectorBuilder.from_languages(*_CANDIDATES).with_low_accuracy_mode().build()
+
+
+@cache
+def _confirm(language: Language) -> LanguageDetector:
+    """Return a full-accuracy detector choosing between English and one other language.
+
+    Trigrams alone take about 0.5% of English comments for another language; the full models of
+    just the two languages settle it, and only languages actually seen are ever loaded.
+    """
+    return LanguageDetectorBuilder.from_languages(Language.ENGLISH, language).build()
 
 
 def detect(text: str) -> Detection:
@@ -127,6 +141,8 @@ def detect(text: str) -> Detection:
         share = english / len(words)
         return Detection("en", "English", share, f"language: English ({share:.0%} function words)")
     best = _detector().compute_language_confidence_values(text)[0]
+    if best.language is not Language.ENGLISH:
+        best = _confirm(best.language).compute_language_confidence_values(text)[0]
     name = best.language.name.capitalize()
     if best.value < _MIN_CONFIDENCE:
         return Detection("und", "undetermined", best.value, f"language: unsure (maybe {name})")
