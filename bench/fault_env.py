@@ -17,7 +17,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -30,7 +29,7 @@ import redis
 from aiosmtpd.controller import Controller
 
 from tests.e2e.harness import free_port
-from tests.support.slack_standin import Answer, SlackStandin, _handler
+from tests.support.slack_standin import Answer, SlackStandin, serving
 from tests.support.smtp import SMTPRecorder
 from tests.support.waiting import wait_until
 
@@ -237,18 +236,8 @@ class _QuietServer(ThreadingHTTPServer):
 @contextmanager
 def stormy_standin(**options: float) -> Iterator[StormyStandin]:
     """Run the stormy stand-in on a free loopback port for the duration of the block."""
-    standin = StormyStandin(**options)  # type: ignore[arg-type]
-    server = _QuietServer(("127.0.0.1", 0), _handler(standin))
-    server.daemon_threads = True
-    standin.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(StormyStandin(**options), _QuietServer) as standin:  # type: ignore[arg-type]
+        yield standin  # type: ignore[misc]
 
 
 def pause(seconds: float) -> None:

@@ -190,10 +190,11 @@ def _handler(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def slack_standin() -> Iterator[SlackStandin]:
-    """Run the stand-in on a free port for the duration of the block."""
-    standin = SlackStandin()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
+def serving(
+    standin: SlackStandin, server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer
+) -> Iterator[SlackStandin]:
+    """Serve a stand-in on a free loopback port for the duration of the block."""
+    server = server_class(("127.0.0.1", 0), _handler(standin))
     server.daemon_threads = True
     standin.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
@@ -204,3 +205,10 @@ def slack_standin() -> Iterator[SlackStandin]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def slack_standin() -> Iterator[SlackStandin]:
+    """Run the stand-in on a free port for the duration of the block."""
+    with serving(SlackStandin()) as standin:
+        yield standin
