@@ -21,6 +21,7 @@ from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
+from shared.sla import DeskConfigError, SlaPolicy, sla_policies
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,15 @@ def current_config(path: Path) -> tuple[RouterConfig, TouchpointDetector]:
     return config, detector_for(config)
 
 
+def current_sla(path: Path) -> tuple[SlaPolicy, ...]:
+    """Return desk.yml's SLA policies; without a usable file cases wait for the desk's stamp."""
+    try:
+        return sla_policies(path)
+    except DeskConfigError as exc:
+        log.error("desk file unusable; cases get deadlines later", extra={"error": str(exc)})
+        return ()
+
+
 @shared_task(
     name=task_names.PROCESS_RESPONSE, bind=True, autoretry_for=(OperationalError,),
     retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=10,
@@ -55,8 +65,9 @@ def process_response(self: Task, response_id: int) -> int:
     config, detector = current_config(settings.routes_file)
     with transaction(runtime(settings).sessions) as session:
         delivery_ids = service.route_stored(
-            session, response_id=response_id, config=config, detector=detector, now=utcnow()
-        )
+            session, response_id=response_id, config=config, detector=detector, now=utcnow(),
+            sla=current_sla(settings.desk_file),
+        )  # fmt: skip
     return _send(self.app, task_names.DELIVER, delivery_ids)
 
 
