@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -199,6 +200,15 @@ def _case_values(
     }
 
 
+def one_per_address(receivers: Sequence[str], config: RouterConfig) -> dict[tuple[str, str], str]:
+    """Map each (channel, target) of these receivers to the first receiver that has it."""
+    keys: dict[tuple[str, str], str] = {}
+    for name in receivers:
+        for channel, target in config.receivers[name].targets():
+            keys.setdefault((channel, target), name)
+    return keys
+
+
 def _deliveries(
     case_id: int, outcome: RoutingOutcome, config: RouterConfig, now: datetime
 ) -> list[dict[str, Any]]:
@@ -207,10 +217,7 @@ def _deliveries(
     The first receiver in routing order keeps it, so the unique key (case, receiver, channel,
     target) still makes a repeated routing harmless.
     """
-    keys: dict[tuple[str, str], str] = {}
-    for name in outcome.receivers:
-        for channel, target in config.receivers[name].targets():
-            keys.setdefault((channel, target), name)
+    keys = one_per_address(outcome.receivers, config)
     return [
         {"case_id": case_id, "kind": DeliveryKind.ASSIGNMENT, "step": 0, "receiver": name,
          "channel": channel, "target": target, "status": DeliveryStatus.PENDING,
