@@ -36,7 +36,7 @@ from tests.support.processes import Process
 from tests.support.services import postgres_server, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
-KEY = "bench-key"
+KEY = "bench-key-4e8a2c6f0b9d3e7a1c5f8b2d6e0a4c9f"  # long enough for the start-up check
 WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_BENCH_{}"
 # The notifier keeps to Slack's limit of about one message per second per channel, so the
 # end-to-end load is spread over many channels (teams), each getting at most one alert every 2 s.
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         with redis_server(work / "redis") as redis_url:
             settings = Settings(
                 data_dir=work / "data", redis_url=redis_url, api_keys=(KEY,),
-                secret_key=Secret("bench-secret-key"),
+                secret_key=Secret("bench-session-key-8f2a6d0c4e9b3f7a1d5c8e2b6f0a4d9c"),
                 bind=f"127.0.0.1:{free_port()}", log_format="json",
             )  # fmt: skip
             results["ceiling"] = phase_ceiling(settings, work, run, args.duration)

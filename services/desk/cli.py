@@ -1,13 +1,23 @@
-"""`cxloop user add`: create desk users (the first admin, champions, owners, viewers)."""
+"""`cxloop user ...`: create desk users, change passwords, disable them, end their sessions."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
 from services.desk.enums import Role
-from services.desk.users import UserError, add_user, issue_token
+from services.desk.models import User
+from services.desk.users import (
+    UserError,
+    add_user,
+    find_user,
+    issue_token,
+    revoke_sessions,
+    set_active,
+    set_password,
+)
 from shared.db import transaction
 from shared.runtime import runtime
 from shared.settings import Settings
@@ -48,3 +58,50 @@ def add(
     click.echo(f"created {created.email} ({created.role})")
     if token:
         click.echo(f"API token (shown once): {token}")
+
+
+def _change(email: str, change: Callable[[User], None], done: str) -> None:
+    """Apply a change to one user in a transaction; unknown emails are an error."""
+    settings = Settings.from_env()
+    try:
+        with transaction(runtime(settings).sessions) as session:
+            found = find_user(session, email=email)
+            if found is None:
+                raise click.ClickException(f"no user with email {email}")
+            change(found)
+    except UserError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{email}: {done}")
+
+
+@user.command("password")
+@click.option("--email", required=True, help="Log-in email.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def password(email: str, password_stdin: bool) -> None:
+    """Set a new password; every session of the user ends."""
+    if password_stdin:
+        new = sys.stdin.readline().rstrip("\n")
+    else:
+        new = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _change(email, lambda u: set_password(u, new), "password changed, sessions ended")
+
+
+@user.command("disable")
+@click.option("--email", required=True, help="Log-in email.")
+def disable(email: str) -> None:
+    """Disable a user: no log-in, sessions and API tokens stop working at once."""
+    _change(email, lambda u: set_active(u, False), "disabled, sessions ended")
+
+
+@user.command("enable")
+@click.option("--email", required=True, help="Log-in email.")
+def enable(email: str) -> None:
+    """Enable a disabled user again (they log in anew)."""
+    _change(email, lambda u: set_active(u, True), "enabled")
+
+
+@user.command("logout")
+@click.option("--email", required=True, help="Log-in email.")
+def logout(email: str) -> None:
+    """End every session of a user (e.g. a lost laptop) without changing the password."""
+    _change(email, revoke_sessions, "sessions ended")

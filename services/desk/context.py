@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import ServiceUnavailable
 
 from services.desk.config import DeskConfig, desk_config
+from services.desk.throttle import LoginThrottle
 from shared import task_names
 from shared.models import utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
@@ -29,6 +30,7 @@ class Desk:
     settings: Settings
     sessions: sessionmaker[Session]
     celery: Celery
+    throttle: LoginThrottle
     clock: Callable[[], datetime] = utcnow
 
 

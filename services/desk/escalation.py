@@ -44,12 +44,23 @@ def stamp_batch(session: Session, *, config: DeskConfig, limit: int = BATCH) -> 
     return sum(stamp_deadlines(case, config) for case in cases)
 
 
-def breached_ids(session: Session, *, now: datetime, limit: int = BATCH) -> list[int]:
-    """Return ids of open cases past a deadline they have not met."""
-    query = (
-        select(Case.id)
+def breached_ids(
+    session: Session, *, now: datetime, config: DeskConfig, limit: int = BATCH, after_id: int = 0
+) -> tuple[list[int], int | None]:
+    """Return (ids with an escalation step due now, the id to continue after or None at the end).
+
+    One page of open, overdue cases that still have steps to take, in id order; the caller
+    pages on so cases finished escalating, or waiting for a later step, never crowd out new
+    breaches (they once did: the batch took the 500 lowest ids, whatever their state).
+    """
+    columns = (Case.id, Case.status, Case.ack_due_at, Case.resolve_due_at, Case.acknowledged_at,
+               Case.resolved_at, Case.escalation_step)  # fmt: skip
+    rows = session.execute(
+        select(*columns)
         .where(
+            Case.id > after_id,
             Case.status.in_(OPEN_CASE_STATUSES),
+            Case.escalation_step < len(config.escalation),
             or_(
                 and_(Case.acknowledged_at.is_(None), Case.ack_due_at <= now),
                 Case.resolve_due_at <= now,
@@ -57,8 +68,15 @@ def breached_ids(session: Session, *, now: datetime, limit: int = BATCH) -> list
         )
         .order_by(Case.id)
         .limit(limit)
-    )
-    return list(session.scalars(query))
+    ).all()
+    due = []
+    for row in rows:
+        view = SlaView(row.status, row.ack_due_at, row.resolve_due_at, row.acknowledged_at,
+                       row.resolved_at)  # fmt: skip
+        started = breach_start(view, now)
+        if started is not None and steps_due(started, now, config.escalation, row.escalation_step):
+            due.append(row.id)
+    return due, (rows[-1].id if len(rows) == limit else None)
 
 
 def view_of(case: Case) -> SlaView:
@@ -140,15 +158,17 @@ def check_sla(sessions: sessionmaker[Session], *, config: DeskConfig, now: datet
     """Stamp deadlines, then escalate every breached case; return new delivery ids to send."""
     with transaction(sessions) as session:
         stamped = stamp_batch(session, config=config)
-    with transaction(sessions) as session:
-        ids = breached_ids(session, now=now)
     created: list[int] = []
-    for case_id in ids:
+    after: int | None = 0
+    while after is not None:
         with transaction(sessions) as session:
-            new = escalate_case(session, case_id=case_id, config=config, now=now)
-        if new:
-            log.info("escalated", extra={"case_id": case_id, "deliveries": new})
-        created.extend(new)
+            ids, after = breached_ids(session, now=now, config=config, after_id=after)
+        for case_id in ids:
+            with transaction(sessions) as session:
+                new = escalate_case(session, case_id=case_id, config=config, now=now)
+            if new:
+                log.info("escalated", extra={"case_id": case_id, "deliveries": new})
+            created.extend(new)
     if stamped:
         log.info("stamped SLA deadlines", extra={"cases": stamped})
     return created

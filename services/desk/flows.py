@@ -15,6 +15,7 @@ from services.desk.access import can_change, can_see
 from services.desk.config import DeskConfig
 from services.desk.models import User
 from shared.enums import DeliveryKind
+from shared.inputs import UNSTORABLE, unstorable_paths
 from shared.models import Case, Delivery
 
 ACTIONS = (
@@ -60,6 +61,8 @@ def perform(
         raise NotFound(f"case {case_id} not found")
     if not can_change(user, case, config):
         raise Forbidden("your role may not change this case")
+    if bad := {path: [UNSTORABLE] for path in unstorable_paths(data)}:
+        raise lifecycle.InvalidCommand(bad)  # the database would refuse it with a 500
     service.stamp_deadlines(case, config)
     snap = service.snapshot(case)
     outcome = Outcome(case)

@@ -1,8 +1,10 @@
 """KPIs for champions, as tables of plain values computed in portable SQL (SQLite, PostgreSQL).
 
 Every KPI covers cases created (or responses submitted) in a period [start, end), optionally
-split by touchpoint or owner. Percentile p90 is the nearest-rank one: the smallest value with at
-least 90% of the values at or below it (PostgreSQL's percentile_disc; window functions on SQLite).
+split by touchpoint or owner, and only the cases a `scope` condition selects (an owner's KPIs
+cover their own cases; None means every case). Percentile p90 is the nearest-rank one: the
+smallest value with at least 90% of the values at or below it (PostgreSQL's percentile_disc;
+window functions on SQLite).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from shared.enums import OPEN_CASE_STATUSES
@@ -76,29 +78,35 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _in(period: Period) -> Any:
-    return and_(Case.created_at >= period.since, Case.created_at < period.until)
+Scope = ColumnElement[Any] | None
 
 
-def complaints_per_day(session: Session, period: Period, by: str) -> Table:
+def _in(period: Period, scope: Scope = None) -> Any:
+    inside = and_(Case.created_at >= period.since, Case.created_at < period.until)
+    return inside if scope is None else and_(inside, scope)
+
+
+def complaints_per_day(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
     """Cases opened per day."""
     day, group = _day(session, Case.created_at).label("day"), _group(by).label("grp")
     rows = session.execute(
         select(day, group, func.count())
-        .where(_in(period))
+        .where(_in(period, scope))
         .group_by(day, group)
         .order_by(day, group)
     ).all()
     return Table("complaints_per_day", "Complaints per day", ("day", by, "cases"), _plain(rows))
 
 
-def _p90(session: Session, period: Period, by: str, done: Any, seconds: Any) -> dict[Any, float]:
+def _p90(
+    session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope
+) -> dict[Any, float]:
     group = _group(by)
     if session.get_bind().dialect.name == "postgresql":
         # percentile_disc is the nearest-rank percentile, computed in one sort per group.
         query = (
             select(group, func.percentile_disc(0.9).within_group(seconds))
-            .where(_in(period), done.is_not(None))
+            .where(_in(period, scope), done.is_not(None))
             .group_by(group)
         )
         return {g: v for g, v in session.execute(query)}
@@ -109,7 +117,7 @@ def _p90(session: Session, period: Period, by: str, done: Any, seconds: Any) -> 
             func.row_number().over(partition_by=group, order_by=seconds).label("rn"),
             func.count().over(partition_by=group).label("n"),
         )
-        .where(_in(period), done.is_not(None))
+        .where(_in(period, scope), done.is_not(None))
         .subquery()
     )
     query = (
@@ -120,7 +128,7 @@ def _p90(session: Session, period: Period, by: str, done: Any, seconds: Any) -> 
     return {g: v for g, v in session.execute(query)}
 
 
-def response_times(session: Session, period: Period, by: str) -> Table:
+def response_times(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
     """Average and p90 hours from case creation to acknowledgement and to resolution."""
     group = _group(by).label("grp")
     ack = _seconds(session, Case.acknowledged_at, Case.created_at)
@@ -129,10 +137,10 @@ def response_times(session: Session, period: Period, by: str) -> Table:
         select(
             group, func.count(), func.count(Case.acknowledged_at), func.avg(ack),
             func.count(Case.resolved_at), func.avg(res),
-        ).where(_in(period)).group_by(group).order_by(group)
+        ).where(_in(period, scope)).group_by(group).order_by(group)
     ).all()  # fmt: skip
-    p90_ack = _p90(session, period, by, Case.acknowledged_at, ack)
-    p90_res = _p90(session, period, by, Case.resolved_at, res)
+    p90_ack = _p90(session, period, by, Case.acknowledged_at, ack, scope)
+    p90_res = _p90(session, period, by, Case.resolved_at, res, scope)
     rows = [
         (g, n, n_ack, _hours(avg_ack), _hours(p90_ack.get(g)), n_res, _hours(avg_res),
          _hours(p90_res.get(g)))
@@ -147,18 +155,20 @@ def _count_if(condition: Any) -> ColumnElement[int]:
     return func.sum(case((condition, 1), else_=0))
 
 
-def escalations(session: Session, period: Period, by: str) -> Table:
+def escalations(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
     """Share of cases that were escalated at least once."""
     group = _group(by).label("grp")
     stats = session.execute(
         select(group, func.count(), _count_if(Case.escalation_step > 0))
-        .where(_in(period)).group_by(group).order_by(group)
+        .where(_in(period, scope)).group_by(group).order_by(group)
     ).all()  # fmt: skip
     rows = [(g, n, int(e or 0), _pct(int(e or 0), n)) for g, n, e in stats]
     return Table("escalations", "Escalation rate", (by, "cases", "escalated", "rate_pct"), rows)
 
 
-def sla_compliance(session: Session, period: Period, by: str, now: datetime) -> Table:
+def sla_compliance(
+    session: Session, period: Period, by: str, now: datetime, scope: Scope = None
+) -> Table:
     """Deadlines met among deadlines already decided (met, or passed without being met)."""
     group = _group(by).label("grp")
     ack_met = and_(Case.acknowledged_at.is_not(None), Case.acknowledged_at <= Case.ack_due_at)
@@ -171,7 +181,7 @@ def sla_compliance(session: Session, period: Period, by: str, now: datetime) -> 
         select(
             group, _count_if(ack_decided), _count_if(and_(ack_decided, ack_met)),
             _count_if(res_decided), _count_if(and_(res_decided, res_met)),
-        ).where(_in(period)).group_by(group).order_by(group)
+        ).where(_in(period, scope)).group_by(group).order_by(group)
     ).all()  # fmt: skip
     rows = []
     for g, a_n, a_met, r_n, r_met in stats:
@@ -181,13 +191,14 @@ def sla_compliance(session: Session, period: Period, by: str, now: datetime) -> 
     return Table("sla_compliance", "SLA compliance", columns, rows)
 
 
-def backlog_by_age(session: Session, by: str, now: datetime) -> Table:
+def backlog_by_age(session: Session, by: str, now: datetime, scope: Scope = None) -> Table:
     """Cases open now, by how long they have been open."""
     group = _group(by).label("grp")
     buckets = [_count_if(Case.created_at > now - timedelta(days=days)) for _, days in AGE_BUCKETS]
     stats = session.execute(
         select(group, func.count(), *buckets)
-        .where(Case.status.in_(OPEN_CASE_STATUSES)).group_by(group).order_by(group)
+        .where(Case.status.in_(OPEN_CASE_STATUSES), scope if scope is not None else true())
+        .group_by(group).order_by(group)
     ).all()  # fmt: skip
     rows = []
     for g, total, *cumulative in stats:
@@ -198,8 +209,8 @@ def backlog_by_age(session: Session, by: str, now: datetime) -> Table:
     return Table("backlog_by_age", "Open backlog by age", columns, rows)
 
 
-def score_trends(session: Session, period: Period, by: str) -> Table:
-    """NPS, average CSAT and CES per day over all responses (not only complaints)."""
+def score_trends(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+    """NPS, average CSAT and CES per day over all responses, or over a scope's cases' responses."""
     day = _day(session, Response.submitted_at).label("day")
     if by == "all":
         group: ColumnElement[Any] = literal("all")
@@ -218,10 +229,12 @@ def score_trends(session: Session, period: Period, by: str) -> Table:
         func.avg(Response.csat),
         func.avg(Response.ces),
     ).where(Response.submitted_at >= period.since, Response.submitted_at < period.until)
-    if by != "all":
-        # A case is opened after its response arrives; the bound lets the join use the
-        # cases' creation index (a day of slack covers a survey tool's clock skew).
-        opened = Case.created_at >= period.since - timedelta(days=1)
+    # A case is opened after its response arrives; the bound lets the join use the
+    # cases' creation index (a day of slack covers a survey tool's clock skew).
+    opened = Case.created_at >= period.since - timedelta(days=1)
+    if scope is not None:  # only responses that became one of the scope's cases
+        query = query.join(Case, and_(Case.response_id == Response.id, opened, scope))
+    elif by != "all":
         query = query.outerjoin(Case, and_(Case.response_id == Response.id, opened))
     stats = session.execute(query.group_by(day, group).order_by(day, group)).all()
     rows = []
@@ -244,16 +257,18 @@ def _plain(rows: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
 
 
-TABLES: dict[str, Callable[[Session, Period, str, datetime], Table]] = {
-    "complaints_per_day": lambda s, p, by, now: complaints_per_day(s, p, by),
-    "response_times": lambda s, p, by, now: response_times(s, p, by),
-    "escalations": lambda s, p, by, now: escalations(s, p, by),
+TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=None)
+    "complaints_per_day": lambda s, p, by, now, sc=None: complaints_per_day(s, p, by, sc),
+    "response_times": lambda s, p, by, now, sc=None: response_times(s, p, by, sc),
+    "escalations": lambda s, p, by, now, sc=None: escalations(s, p, by, sc),
     "sla_compliance": sla_compliance,
-    "backlog_by_age": lambda s, p, by, now: backlog_by_age(s, by, now),
-    "score_trends": lambda s, p, by, now: score_trends(s, p, by),
+    "backlog_by_age": lambda s, p, by, now, sc=None: backlog_by_age(s, by, now, sc),
+    "score_trends": lambda s, p, by, now, sc=None: score_trends(s, p, by, sc),
 }
 
 
-def all_tables(session: Session, period: Period, by: str, now: datetime) -> list[Table]:
-    """Compute every KPI table."""
-    return [compute(session, period, by, now) for compute in TABLES.values()]
+def all_tables(
+    session: Session, period: Period, by: str, now: datetime, scope: Scope = None
+) -> list[Table]:
+    """Compute every KPI table over the scope's cases (None: every case)."""
+    return [compute(session, period, by, now, scope) for compute in TABLES.values()]

@@ -38,6 +38,8 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("desk_teams.id", ondelete="SET NULL"))
     password_hash: Mapped[str] = mapped_column(String(300), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Kept in the session cookie; raising it ends every session (log-out, disable, new password).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
 
@@ -58,8 +60,8 @@ class User(Base):
         return self.active
 
     def get_id(self) -> str:
-        """The id kept in the signed session cookie."""
-        return str(self.id)
+        """What the signed session cookie keeps: the id and the session version, `id:version`."""
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(Base):

@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.desk import charts, context, export, flows, kpis, present
-from services.desk.access import READ_ALL, can_change
+from services.desk.access import READ_ALL, can_change, kpi_scope
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.forms import (
     ACTION_FORMS,
@@ -37,7 +37,7 @@ from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
 from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
-from services.desk.users import authenticate
+from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
 from shared.responses import BadCursor as BadResponseCursor
 from shared.responses import ResponseQuerySchema, list_responses
@@ -57,9 +57,8 @@ def init_login(app: Flask) -> None:
     manager.session_protection = "strong"
 
     @manager.user_loader
-    def load(user_id: str) -> User | None:
-        user = context.db().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def load(session_id: str) -> User | None:
+        return session_user(context.db(), session_id)
 
 
 @bp.before_request
@@ -87,33 +86,67 @@ def page_error(error: HTTPException) -> ResponseReturnValue:
 
 
 def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and "//" not in target:
+    """Return `next=` if it is a path on this site, else the queue."""
+    # No host, no control characters (a CR/LF would split the Location header), no backslash
+    # (browsers read "/\\host" as "//host").
+    if (
+        target
+        and target.startswith("/")
+        and "//" not in target
+        and not urlsplit(target).netloc
+        and not any(c == "\\" or ord(c) < 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return target
     return url_for("desk_pages.queue")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """Log in with email and password."""
+    """Log in with email and password; too many failures lock the account and the address."""
     form = LoginForm()
     if form.validate_on_submit():
+        email, address = form.email.data or "", request.remote_addr or "unknown"
+        throttle = context.desk().throttle
+        wait = throttle.wait(email=email, address=address)
+        if wait:
+            return _throttled(form, wait)
         session = context.db()
         user = authenticate(
-            session, email=form.email.data or "", password=form.password.data or "",
-            now=context.now(),
-        )  # fmt: skip
+            session, email=email, password=form.password.data or "", now=context.now()
+        )
         session.commit()
         if user is not None:
+            throttle.succeeded(email=email, address=address)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), 303)
+        locked = throttle.failed(email=email, address=address)
+        if locked:
+            return _throttled(form, locked)
         flash("Email or password is wrong.", "error")
         return render_template("desk/login.html", form=form), 401
     return render_template("desk/login.html", form=form)
 
 
+def _throttled(form: LoginForm, wait: int) -> ResponseReturnValue:
+    minutes = max(1, -(-wait // 60))
+    flash(
+        f"Too many failed log-ins. Log-in is locked; try again in {minutes} minute"
+        f"{'s' if minutes > 1 else ''}.",
+        "error",
+    )
+    page = render_template("desk/login.html", form=form)
+    return page, 429, {"Retry-After": str(wait)}
+
+
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Log out and forget the session."""
+    """Log out, ending every session of this user (a copied cookie stops working too)."""
+    if current_user.is_authenticated:
+        session = context.db()
+        user = session.get(User, current_user.id)
+        if user is not None:
+            revoke_sessions(user)
+            session.commit()
     logout_user()
     return redirect(url_for("desk_pages.login"), 303)
 
@@ -237,7 +270,8 @@ def dashboard() -> ResponseReturnValue:
         return render_template("desk/error.html", code=422, message=str(exc.messages)), 422
     now = context.now()
     period = kpi_period(data, now.date())
-    tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now)}
+    scope = kpi_scope(current_user, context.config())
+    tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now, scope)}
     return render_template(
         "desk/dashboard.html", tables=tables, period=period, by=data["by"],
         charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
@@ -288,7 +322,8 @@ def export_kpi(name: str) -> ResponseReturnValue:
     except ValidationError as exc:
         abort(422, str(exc.messages))
     now = context.now()
-    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    scope = kpi_scope(current_user, context.config())
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)
     return csv_response(export.table_csv(table), f"{name}.csv")
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
+from shared.inputs import in_id_range
 from shared.models import Case, Response
 
 OPEN = "open"
@@ -30,6 +31,7 @@ SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 FACETS = ("status", "touchpoint", "priority", "sla")
 MAX_LIMIT = 200
+PRIORITY_MAX = 10  # the column's width
 
 
 class BadCursor(ValueError):
@@ -161,23 +163,36 @@ def encode_cursor(values: list[Any]) -> str:
 
 
 def decode_cursor(cursor: str, sort: str) -> list[Any]:
-    """Decode a cursor made by `encode_cursor` for this sort."""
+    """Decode a cursor made by `encode_cursor` for this sort; check each value's type and range."""
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadCursor("cursor is not valid") from exc
     names = [name for name, _ in SORTS[sort]]
     if not isinstance(raw, list) or len(raw) != len(names):
         raise BadCursor("cursor does not belong to this sort order")
-    out: list[Any] = []
-    for name, value in zip(names, raw, strict=True):
-        if name in ("created_at", "due") and value is not None:
-            try:
-                value = datetime.fromisoformat(value)
-            except (TypeError, ValueError) as exc:
-                raise BadCursor("cursor is not valid") from exc
-        out.append(value)
-    return out
+    return [_key_value(name, value) for name, value in zip(names, raw, strict=True)]
+
+
+def _key_value(name: str, value: Any) -> Any:
+    """One sort-key value of a cursor, as the column compares it; BadCursor if it cannot be."""
+    if name == "id":
+        if not in_id_range(value):
+            raise BadCursor("cursor is not valid")
+        return value
+    if name == "priority":
+        if not isinstance(value, str) or not 0 < len(value) <= PRIORITY_MAX:
+            raise BadCursor("cursor is not valid")
+        return value
+    if name == "due" and value is None:  # cases without a deadline sort last
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+        if at.tzinfo is None:
+            raise BadCursor("cursor is not valid")
+        return at.astimezone(UTC)  # the column's own conversion must not overflow
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise BadCursor("cursor is not valid") from exc
 
 
 def _after(sort: str, values: list[Any]) -> Any:

@@ -10,6 +10,7 @@ from services.desk.enums import ContactChannel, ContactOutcome, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
 from shared.enums import CaseStatus, Priority
+from shared.inputs import FIRST_DAY, LAST_DAY
 
 TEXT_MAX = 10_000
 
@@ -41,6 +42,12 @@ def _score(low: int, high: int, bound: str) -> fields.Integer:
     return fields.Integer(validate=validate.Range(low, high), metadata={"description": bound})
 
 
+def _day(description: str) -> fields.Date:
+    return fields.Date(
+        validate=validate.Range(FIRST_DAY, LAST_DAY), metadata={"description": description}
+    )
+
+
 class QueueQuery(QueryArgs):
     """Filters, search, sort and page of the case queue."""
 
@@ -55,8 +62,8 @@ class QueueQuery(QueryArgs):
     team = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
     assignee = fields.String(metadata={"description": "an email, or 'me'"})
     sla = CommaList(fields.String(validate=validate.OneOf(list(SlaState))), load_default=list)
-    created_from = fields.Date()
-    created_to = fields.Date()
+    created_from = _day("created on or after")
+    created_to = _day("created on or before")
     q = fields.String(load_default="", validate=validate.Length(max=200))
     sort = fields.String(load_default="newest", validate=validate.OneOf(list(SORTS)))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
@@ -258,8 +265,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
 
 
 class KpiQuery(QueryArgs):
-    start = fields.Date(metadata={"description": "first day (default: 29 days before end)"})
-    end = fields.Date(metadata={"description": "last day, inclusive (default: today)"})
+    start = _day("first day (default: 29 days before end)")
+    end = _day("last day, inclusive (default: today)")
     by = fields.String(load_default="all", validate=validate.OneOf(GROUPS))
 
     @validates_schema

@@ -52,6 +52,35 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
     return user
 
 
+def session_user(session: Session, session_id: str) -> User | None:
+    """Return the active user a session cookie's `id:version` names, if the version is current."""
+    user_id, sep, version = session_id.partition(":")
+    if not (sep and user_id.isdigit() and version.isdigit()) or len(session_id) > 40:
+        return None  # an old-style or forged value: log in again
+    user = session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def revoke_sessions(user: User) -> None:
+    """End every session of this user: cookies carrying the old version stop working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a user's password and end their sessions."""
+    user.password_hash = hash_password(password)
+    revoke_sessions(user)
+
+
+def set_active(user: User, active: bool) -> None:
+    """Enable or disable a user; disabling ends their sessions (their API tokens stop too)."""
+    user.active = active
+    if not active:
+        revoke_sessions(user)
+
+
 def ensure_team(session: Session, *, name: str) -> Team:
     """Return the team with this name, creating it if needed."""
     team = session.scalar(select(Team).where(Team.name == name))

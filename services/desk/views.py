@@ -6,6 +6,7 @@ role decide what is visible and what may change, exactly as on the web pages.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -15,6 +16,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnprocessableEntity
 
 from services.desk import context, export, flows, kpis, present
+from services.desk.access import kpi_scope
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
@@ -30,6 +32,7 @@ from services.desk.schemas import (
 )
 from services.desk.users import user_for_token
 from services.ingest.errors import http_error
+from shared.inputs import MAX_DEPTH, too_deep
 
 bp = Blueprint("desk_api", __name__)
 EXPORT_CAP = 100_000
@@ -138,15 +141,28 @@ ACCEPTED = {"touchpoint": 202}
 SUMMARIES = {"touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner"}
 
 
+def read_body() -> Any:
+    """Return the JSON body ({} if empty); 422 if it is not JSON or is nested absurdly deep."""
+    data = request.get_data(cache=False)
+    if not data:
+        return {}
+    try:
+        body = json.loads(data) if request.is_json else None
+    except (ValueError, RecursionError):
+        body = None
+    if body is None:
+        raise http_error(UnprocessableEntity, "the body must be a JSON object")
+    if too_deep(body):
+        raise http_error(UnprocessableEntity, f"JSON nested more than {MAX_DEPTH} levels deep")
+    return body
+
+
 def _action_view(action: str) -> Any:
     schema = ACTION_SCHEMAS[action]
     status = ACCEPTED.get(action, 200)
 
     def view(case_id: int) -> tuple[dict[str, Any], int]:
-        body = request.get_json(silent=True)
-        if body is None and request.get_data():
-            raise http_error(UnprocessableEntity, "the body must be a JSON object")
-        return act(case_id, action, schema().load(body or {})), status
+        return act(case_id, action, schema().load(read_body())), status
 
     view.__name__ = f"case_{action}"
     view.__doc__ = f"{action.capitalize()} a case."
@@ -169,7 +185,8 @@ def kpi_tables() -> dict[str, Any]:
     data = _args(KpiQuery())
     now = context.now()
     period = kpi_period(data, now.date())
-    tables = kpis.all_tables(context.db(), period, data["by"], now)
+    scope = kpi_scope(current_user(), context.config())
+    tables = kpis.all_tables(context.db(), period, data["by"], now, scope)
     return KpisOut().dump({"start": period.start, "end": period.end, "by": data["by"],
                            "tables": [t.__dict__ for t in tables]})  # fmt: skip
 
@@ -214,5 +231,6 @@ def export_kpi(name: str) -> Response:
         raise NotFound(f"no KPI table {name!r}; try one of {', '.join(kpis.TABLES)}")
     data = _args(KpiQuery())
     now = context.now()
-    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now)
+    scope = kpi_scope(current_user(), context.config())
+    table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)
     return csv_response(export.table_csv(table), f"{name}.csv")

@@ -15,8 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import init_app as init_desk
-from services.ingest.auth import MissingApiKeys
+from services.ingest.auth import MissingApiKeys, parse_api_keys
 from services.ingest.errors import register_error_handlers
+from services.ingest.urls import bound_int_converter
 from shared.celery_app import create_celery
 from shared.runtime import runtime
 from shared.settings import Settings
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> Flask:
         SECRET_KEY=str(settings.secret_key) or None,
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["cxloop.api_keys"] = parse_api_keys(settings.api_keys)  # bad entries stop here
     rt = runtime(settings)
     app.extensions["cxloop"] = Ingest(
         settings=settings,
@@ -89,6 +91,7 @@ def create_app(settings: Settings) -> Flask:
         ),
     )
     register_error_handlers(app)
+    bound_int_converter(app)
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)
     for blueprint in blueprints():

@@ -4,6 +4,11 @@ Keys come from `settings.api_keys` (CXLOOP_API_KEYS, comma-separated, so keys ca
 running an old and a new one side by side). A client sends one as `Authorization: Bearer <key>`
 or `X-API-Key: <key>`.
 
+Each key carries scopes, written `scope:key` (`ingest-write:...` posts responses, `cases-read:...`
+reads cases with the respondent's name and email). A bare key, as written before scopes existed,
+is `ingest-write` only: the survey tool's key can no longer read cases. The same key listed with
+two scopes has both. The generated key of the embedded default has both (one person, one machine).
+
 With no key configured, `ensure_api_key` decides:
 - a key file `<data_dir>/api-key` from an earlier start is used;
 - in the embedded default (no DATABASE_URL: one machine, SQLite) a random key is generated into
@@ -16,11 +21,13 @@ from __future__ import annotations
 
 import hmac
 import logging
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from flask import Blueprint, current_app, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import Forbidden, Unauthorized
 
 from shared.secret_files import read_or_create
 from shared.settings import Secret, Settings
@@ -30,8 +37,48 @@ log = logging.getLogger(__name__)
 KEY_FILE_NAME = "api-key"
 
 
+class Scope(StrEnum):
+    """What an API key may do."""
+
+    INGEST_WRITE = "ingest-write"
+    CASES_READ = "cases-read"
+
+
 class MissingApiKeys(RuntimeError):
     """No API key is configured where one must be."""
+
+
+class BadApiKeys(ValueError):
+    """CXLOOP_API_KEYS has an entry that is not `key` or `scope:key`."""
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    """One configured key and the scopes it grants."""
+
+    key: Secret
+    scopes: frozenset[Scope]
+
+
+def parse_api_keys(entries: tuple[str, ...]) -> tuple[ApiKey, ...]:
+    """Read `scope:key` / bare `key` entries; a key listed under several scopes gets them all."""
+    scopes: dict[str, set[Scope]] = {}
+    for index, entry in enumerate(entries):
+        prefix, sep, rest = entry.partition(":")
+        if not sep:
+            name, key = Scope.INGEST_WRITE.value, entry
+        elif prefix in set(Scope):
+            name, key = prefix, rest
+        else:
+            raise BadApiKeys(
+                f"CXLOOP_API_KEYS entry {index + 1}: unknown scope {prefix!r}; write "
+                f"`{Scope.INGEST_WRITE}:<key>` or `{Scope.CASES_READ}:<key>` (a bare key is "
+                f"{Scope.INGEST_WRITE})"
+            )
+        if not key.strip():
+            raise BadApiKeys(f"CXLOOP_API_KEYS entry {index + 1}: empty key after {name!r}")
+        scopes.setdefault(key.strip(), set()).add(Scope(name))
+    return tuple(ApiKey(Secret(k), frozenset(s)) for k, s in scopes.items())
 
 
 def key_file(settings: Settings) -> Path:
@@ -55,7 +102,8 @@ def ensure_api_key(settings: Settings) -> Settings:
         log.warning("generated an API key for the /v1 API", extra={"key_file": str(path)})
     if not key:
         raise MissingApiKeys(f"{path} is empty: put an API key in it or set CXLOOP_API_KEYS")
-    return settings.with_(api_keys=(Secret(key),))
+    both = tuple(Secret(f"{scope}:{key}") for scope in Scope)
+    return settings.with_(api_keys=both)
 
 
 def presented_key() -> str | None:
@@ -67,28 +115,32 @@ def presented_key() -> str | None:
     return request.headers.get("X-API-Key") or None
 
 
-def is_valid_key(candidate: str, keys: tuple[str, ...]) -> bool:
-    """Compare against every configured key in constant time."""
+def scopes_of(candidate: str, keys: tuple[ApiKey, ...]) -> frozenset[Scope] | None:
+    """Return the scopes of the matching key (compared in constant time), or None."""
     given = candidate.encode("utf-8", "surrogatepass")
-    matched = False
-    for key in keys:
-        matched |= hmac.compare_digest(given, key.encode("utf-8", "surrogatepass"))
-    return matched
+    found: frozenset[Scope] | None = None
+    for item in keys:
+        if hmac.compare_digest(given, item.key.encode("utf-8", "surrogatepass")):
+            found = item.scopes
+    return found
 
 
-def require_api_key() -> None:
-    """Reject the request with 401 unless it carries a configured API key."""
-    keys = current_app.config["CXLOOP_SETTINGS"].api_keys
+def require_scope(scope: Scope) -> None:
+    """Reject with 401 without a configured key, and with 403 if the key lacks the scope."""
+    keys: tuple[ApiKey, ...] = current_app.extensions["cxloop.api_keys"]
     candidate = presented_key()
-    if candidate is None or not is_valid_key(candidate, keys):
+    scopes = scopes_of(candidate, keys) if candidate is not None else None
+    if scopes is None:
         message = "a valid API key is required (Authorization: Bearer <key> or X-API-Key)"
         raise Unauthorized(
             description=message,
             www_authenticate=WWWAuthenticate("bearer", {"realm": "cxloop"}),
         )
+    if scope not in scopes:
+        raise Forbidden(f"this API key lacks the {scope} scope")
 
 
-def protect(blueprint: Blueprint) -> Blueprint:
-    """Require an API key for every route of a blueprint."""
-    blueprint.before_request(require_api_key)
+def protect(blueprint: Blueprint, scope: Scope) -> Blueprint:
+    """Require an API key with `scope` for every route of a blueprint."""
+    blueprint.before_request(lambda: require_scope(scope))
     return blueprint

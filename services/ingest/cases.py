@@ -9,14 +9,15 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
 from services.ingest.app import ingest
-from services.ingest.auth import protect
+from services.ingest.auth import Scope, protect
 from services.ingest.errors import http_error
-from services.ingest.service import OPEN, get_case, list_cases, unstorable
+from services.ingest.service import OPEN, get_case, list_cases
 from shared.enums import CaseStatus
+from shared.inputs import unstorable
 from shared.logs import redact
 from shared.models import Response
 
-bp = protect(Blueprint("cases", __name__, url_prefix="/v1"))
+bp = protect(Blueprint("cases", __name__, url_prefix="/v1"), Scope.CASES_READ)
 
 MAX_ID = 2**31 - 1  # the id columns' range; larger ids cannot exist
 EXCERPT = 280

@@ -16,7 +16,11 @@ from flask import Flask, Response, current_app, jsonify
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from shared.db import UNAVAILABLE, unavailable_reason
+
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_S = 30  # survey tools and clients retry a 503 after this many seconds
 
 Errors = dict[str, list[str]]
 
@@ -81,6 +85,17 @@ def handle_validation_error(error: ValidationError) -> tuple[Response, int, dict
     return error_response(422, "the request is invalid", flatten_messages(error.messages))
 
 
+def handle_database_unavailable(error: Exception) -> tuple[Response, int, dict[str, str]]:
+    """Answer 503 with Retry-After while the database is down, so the sender retries later."""
+    reason = unavailable_reason(error)
+    log.warning("database unavailable", extra={"reason": reason, "error": type(error).__name__})
+    return error_response(
+        503,
+        f"the database is unavailable ({reason}); retry later",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def handle_unexpected(error: Exception) -> tuple[Response, int, dict[str, str]]:
     """Last resort: log the traceback, answer 500 in the common shape and reveal nothing."""
     log.error("unhandled error", exc_info=error)
@@ -91,4 +106,6 @@ def register_error_handlers(app: Flask) -> None:
     """Install the handlers so no error leaves the app in any other shape."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
+    for kind in UNAVAILABLE:
+        app.register_error_handler(kind, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

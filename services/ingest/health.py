@@ -11,7 +11,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.ingest.app import Ingest, ingest
-from services.ingest.errors import error_response
+from services.ingest.errors import RETRY_AFTER_S, error_response
+from shared.db import unavailable_reason
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,11 @@ def check_dependencies(svc: Ingest) -> dict[str, str]:
         with svc.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        failures["database"] = f"unreachable: {type(exc).__name__}"
+        failures["database"] = unavailable_reason(exc)
     try:
         svc.redis.ping()
     except redis.exceptions.RedisError as exc:
-        failures["broker"] = f"unreachable: {type(exc).__name__}"
+        failures["broker"] = f"unreachable ({type(exc).__name__})"
     return failures
 
 
@@ -46,5 +47,6 @@ def readyz() -> Any:
     if failures:
         log.warning("not ready", extra={"failures": failures})
         errors = {name: [reason] for name, reason in failures.items()}
-        return error_response(503, "not ready: " + ", ".join(sorted(failures)), errors)
+        message = "not ready: " + "; ".join(f"{k} {v}" for k, v in sorted(failures.items()))
+        return error_response(503, message, errors, {"Retry-After": str(RETRY_AFTER_S)})
     return {"status": "ready", "checks": {"database": "ok", "broker": "ok"}}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from shared.enums import OPEN_CASE_STATUSES
+from shared.inputs import UNSTORABLE, in_id_range, unstorable_paths
 from shared.models import Case, Response
 from shared.schemas import load_response
 
@@ -23,38 +23,11 @@ EMAIL_MAX = 320  # the column's width (RFC 5321's practical limit)
 OPEN = "open"  # status filter meaning every not-yet-resolved status
 
 
-def unstorable(text: str) -> bool:
-    """Say whether text holds what PostgreSQL or UTF-8 cannot store (NUL, lone surrogates)."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
-        return True
-    return False
-
-
-def _bad_strings(value: Any, path: str) -> Iterator[str]:
-    """Yield the paths of strings PostgreSQL cannot store (NUL) or UTF-8 cannot encode."""
-    if isinstance(value, str):
-        if unstorable(value):
-            yield path or "_schema"
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and unstorable(key):
-                yield path or "_schema"
-            else:
-                yield from _bad_strings(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _bad_strings(item, f"{path}.{index}" if path else str(index))
-
-
 def check_storable(*, data: dict[str, Any], raw: Any) -> None:
     """Raise ValidationError for valid-looking input the database could not store."""
     errors: dict[str, list[str]] = {}
-    for path in _bad_strings(raw, ""):
-        errors.setdefault(path, []).append("must not contain NUL characters or lone surrogates")
+    for path in unstorable_paths(raw):
+        errors.setdefault(path, []).append(UNSTORABLE)
     email = (data.get("respondent") or {}).get("email")
     if email is not None and len(email) > EMAIL_MAX:
         errors.setdefault("respondent.email", []).append(f"longer than {EMAIL_MAX} characters")
@@ -205,11 +178,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, case_id = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         at = datetime.fromisoformat(created)
-    except (binascii.Error, UnicodeError, TypeError, ValueError) as exc:
+        if at.tzinfo is None or not in_id_range(case_id):
+            raise ValueError("not a valid cursor")
+        return at.astimezone(UTC), case_id  # the column's own conversion must not overflow
+    except (binascii.Error, UnicodeError, TypeError, ValueError, OverflowError) as exc:
         raise ValueError("not a valid cursor") from exc
-    if at.tzinfo is None or not isinstance(case_id, int) or isinstance(case_id, bool):
-        raise ValueError("not a valid cursor")
-    return at, case_id
 
 
 def list_cases(

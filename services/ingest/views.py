@@ -19,14 +19,15 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from services.ingest.app import ingest, log_ids
-from services.ingest.auth import protect
+from services.ingest.auth import Scope, protect
 from services.ingest.enqueue import send_routing
 from services.ingest.errors import http_error
 from services.ingest.service import Stored, insert_response, load_storable
+from shared.inputs import MAX_DEPTH, too_deep
 
 log = logging.getLogger(__name__)
 
-bp = protect(Blueprint("responses", __name__, url_prefix="/v1"))
+bp = protect(Blueprint("responses", __name__, url_prefix="/v1"), Scope.INGEST_WRITE)
 
 JSON_TYPE = "application/json"
 
@@ -38,9 +39,12 @@ def read_json() -> Any:
         raise http_error(UnsupportedMediaType, f"Content-Type must be {JSON_TYPE}, not {given}")
     body = request.get_data(cache=False)
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, bad UTF-8, nesting too deep
         raise http_error(BadRequest, f"malformed JSON: {exc}") from exc
+    if too_deep(value):  # checks and storage below walk it; keep them far from the stack's end
+        raise http_error(BadRequest, f"JSON nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 class BatchSchema(Schema):

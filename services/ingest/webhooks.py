@@ -1,9 +1,11 @@
 """POST /v1/webhooks/<source>: survey tools post here in their own format, signed their own way.
 
 Order matters: the signature is checked over the raw bytes before anything is parsed, and an
-unsigned request is refused (401) without being stored. A verified event is parsed, mapped
-to the generic response, committed, answered 200, and only then sent for routing (or, for a
-thin event, for fetching). HEAD and GET answer vendors' URL checks; no route redirects.
+unsigned request is refused (401) without being stored. The one exception is a vendor's
+content-free endpoint test (Formbricks' `{"event": "testEndpoint"}`), answered 200 unstored.
+A verified event is parsed, mapped to the generic response, committed, answered 200, and only
+then sent for routing (or, for a thin event, for fetching). HEAD and GET answer vendors' URL
+checks; no route redirects.
 """
 
 from __future__ import annotations
@@ -76,6 +78,10 @@ def receive(source_name: str) -> tuple[dict[str, Any], int] | tuple[dict[str, An
     """Verify, parse, store and acknowledge one vendor event."""
     source, adapter = _source(source_name)
     body = request.get_data(cache=False)
+    ping = adapter.ping(body)
+    if ping is not None:
+        log.info("webhook endpoint test answered", extra=log_ids(source=source.name))
+        return {"status": "ignored", "reason": ping}, 200
     # Werkzeug's Headers: a case-insensitive mapping, which the adapters' lookups rely on.
     headers = cast("Mapping[str, str]", request.headers)
     try:

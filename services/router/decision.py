@@ -120,7 +120,15 @@ def route_response(
         receivers=receivers,
         routes=tuple(node.path for node in nodes),
         labels=labels,
-        explanation=_explain(decision, touchpoint, source, detected, nodes, sentiment.language)
+        explanation=_explain(
+            decision,
+            touchpoint,
+            source,
+            detected,
+            nodes,
+            sentiment.language,
+            sent=response.get("touchpoint"),
+        )
         + _gripe_note(decision, sentiment.gripes),
         gripes=sentiment.gripes,
     )
@@ -129,10 +137,16 @@ def route_response(
 def _choose_touchpoint(
     config: RouterConfig, explicit: str | None, detected: tuple[TouchpointMatch, ...]
 ) -> tuple[str, str]:
-    """The explicit field wins (lower-cased, words joined by _); else detected; else default."""
+    """A configured explicit field wins (lower-cased, _-joined); else detected; else default.
+
+    A touchpoint the customer sent that the routing file does not configure is not taken as is
+    (it would route on a label nobody chose): it maps to the default, and the explanation says so.
+    """
     if explicit and explicit.strip():
         wanted = _SEPARATORS.sub("_", explicit.strip().lower())
-        return wanted, "explicit"
+        if wanted in {t.name for t in config.touchpoints} | {config.default_touchpoint}:
+            return wanted, "explicit"
+        return config.default_touchpoint, "default"
     if detected:
         return detected[0].name, "detected"
     return config.default_touchpoint, "default"
@@ -145,6 +159,7 @@ def _explain(
     detected: tuple[TouchpointMatch, ...],
     nodes: list[Route],
     language: str,
+    sent: str | None = None,
 ) -> str:
     """Say in one sentence what happened, for the case timeline and `routes test`."""
     verdict = (
@@ -157,6 +172,8 @@ def _explain(
         where = f"touchpoint {touchpoint} detected from {words!r}" if words else touchpoint
     else:
         where = f"touchpoint {touchpoint} ({source})"
+    if source == "default" and sent and sent.strip():
+        where += f" (the touchpoint sent, {sent.strip()[:100]!r}, is not configured)"
     if source != "explicit" and language not in ("en", "und"):
         where += f" (touchpoint matching reads English only; the comment is {language!r})"
     if not decision.dissatisfied:

@@ -92,6 +92,9 @@ def held_out(text: str) -> bool:
     return int(hashlib.sha1(text.encode()).hexdigest(), 16) % HELD_OUT_SHARE == 0
 
 
+# Sets whose satisfaction label is not usable (../shared/data/README.md: every MAMS sentence mixes
+# praised and panned aspects): read for touchpoints only.
+TOUCHPOINTS_ONLY = frozenset(("mams",))
 # Labels that name no specific touchpoint: left out of touchpoint accuracy.
 UNSPECIFIC = frozenset(("general", ""))
 
@@ -120,7 +123,7 @@ def load(path: Path) -> list[Labelled]:
         ]
     labelled = []
     for row in rows:
-        flag = (row.get("dissatisfied") or "").strip()
+        flag = "" if path.stem in TOUCHPOINTS_ONLY else (row.get("dissatisfied") or "").strip()
         label = touchpoint_name(row.get("touchpoint") or "")
         labelled.append(
             Labelled(

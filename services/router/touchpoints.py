@@ -17,12 +17,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from services.router.related import GROUPS
 from services.router.scoring import normalise, stem
 from services.router.vectors import word_vectors
 
 _GROUPS = tuple(frozenset(stem(w) for w in group) for group in GROUPS)
+_GROUPED = frozenset().union(*_GROUPS)
 
 _WORD = re.compile(r"[a-z]+")
 _ALIASES = (
@@ -47,6 +49,24 @@ DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
 # cosine similarity reaches SIMILAR and beats every other touchpoint's by MARGIN (words such as
 # "terrible" are a little similar to everything); it then adds its similarity times SIMILAR_WEIGHT.
 SIMILAR, MARGIN, SIMILAR_WEIGHT = 0.55, 0.2, 0.5
+# Words this common in English ("back", "as", "if"; about the 150 most frequent) are never
+# matched by similarity: their vectors are close to many unrelated words.
+COMMON = 5e-4
+# A word whose VADER valence is this strong, and that is in no word group, says how the customer
+# feels, not what about ("bad flight", "poor value"): in a description it only qualifies
+# (MODIFIER), and no comment word is matched to it by similarity ("horrible" ~ "bad").
+EVALUATIVE = 1.5
+# Evidence in a clause whose VADER valence is below -CLAUSE_VALENCE counts COMPLAINT times, in
+# one above +CLAUSE_VALENCE PRAISE times: the complaint, not the praise, names the touchpoint.
+CLAUSE_VALENCE, COMPLAINT, PRAISE = 0.5, 2.0, 0.5
+_CLAUSE = re.compile(
+    r"[.!?;:()]+|,|\s-+\s|\b(?:but|though|although|however|whereas|except|yet)\b", re.IGNORECASE
+)
+_NEGATION = (
+    "not no never nothing nobody none cannot without hardly isnt wasnt dont didnt doesnt cant"
+    " wont arent werent couldnt"
+)
+_NEGATORS = frozenset(_NEGATION.split())
 # A word that only qualifies another in one description ("flight" in "flight attendants") but is
 # what another description is about ("cancelled flight") counts for the first at this fraction.
 MODIFIER = 0.25
@@ -103,6 +123,44 @@ def _hashtag(match: re.Match[str]) -> str:
     return " " + _split_tag(tag.lower()) + " "
 
 
+@functools.cache
+def _valences() -> dict[str, float]:
+    """VADER's word valences (-4..4), loaded once per process."""
+    return dict(SentimentIntensityAnalyzer().lexicon)
+
+
+def _evaluative(word: str) -> bool:
+    """Tell whether a word only says how the customer feels (strong valence, in no word group)."""
+    return abs(_valences().get(word, 0.0)) >= EVALUATIVE and stem(word) not in _GROUPED
+
+
+def _clause_weight(clause: str) -> float:
+    """Weigh a clause's evidence by its tone: complaints count more than praise."""
+    words = _WORD.findall(normalise(clause).lower().replace("n't", " not"))
+    valences, valence = _valences(), 0.0
+    for i, word in enumerate(words):
+        value = valences.get(word, 0.0)
+        if value and _NEGATORS.intersection(words[max(0, i - 3) : i]):
+            value *= -0.74  # VADER's own damping of a negated word
+        valence += value
+    if valence < -CLAUSE_VALENCE:
+        return COMPLAINT
+    return PRAISE if valence > CLAUSE_VALENCE else 1.0
+
+
+def _weighted_words(text: str) -> list[tuple[float, str, str]]:
+    """Return (clause weight, word, stem) for each word and word pair, heaviest clauses first."""
+    found = [
+        (weight, word, term)
+        for clause in _CLAUSE.split(text)
+        if clause and not clause.isspace()
+        for weight in (_clause_weight(clause),)
+        for word, term in _words(clause)
+    ]
+    found.sort(key=lambda item: -item[0])
+    return found
+
+
 def _clean(text: str) -> str:
     """Normalise, lower-case and unify the spelling variants of `_ALIASES`."""
     text = normalise(text).lower()
@@ -153,8 +211,10 @@ class TouchpointDetector:
 
     def __init__(self, specs: list[TouchpointSpec]) -> None:
         self.specs = specs
-        # The description is authoritative; the name stands in only when there is none.
-        configured = {spec.name: spec.description or spec.name.replace("_", " ") for spec in specs}
+        # The name a team gives a touchpoint is read as the first item of its description.
+        configured = {
+            spec.name: f"{spec.name.replace('_', ' ')}: {spec.description}" for spec in specs
+        }
         heads = {name: _heads(text) for name, text in configured.items()}
         words_of = {s.name: _words(" ".join((configured[s.name], *s.keywords))) for s in specs}
         # stem -> touchpoint -> (weight, the configured word it stands for, or None if itself)
@@ -171,6 +231,8 @@ class TouchpointDetector:
                     found.get(term) for name, found in heads.items() if name != spec.name
                 ):
                     share = MODIFIER
+                if _evaluative(word):
+                    share = MODIFIER
                 self._add(term, spec.name, DIRECT * share, None)
                 for near in _related(term, context):
                     self._add(near, spec.name, RELATED * share, word)
@@ -184,7 +246,7 @@ class TouchpointDetector:
             (name, word)
             for name, words in words_of.items()
             for word, term in words
-            if " " not in term and self._vectors.row(word) is not None
+            if " " not in term and self._vectors.row(word) is not None and not _evaluative(word)
         ]
         rows = [self._vectors.row(word) for _, word in self._anchors]
         self._anchor_matrix = self._vectors.vectors([r for r in rows if r is not None]).T
@@ -195,6 +257,10 @@ class TouchpointDetector:
     def _add(self, term: str, name: str, weight: float, synonym_of: str | None) -> None:
         if self._index[term].get(name, (0.0, None))[0] < weight:
             self._index[term][name] = (weight, synonym_of)
+
+    def _similar_candidate(self, word: str) -> bool:
+        """Tell whether a comment word may be matched by similarity: not too common."""
+        return self._vectors.frequency(word) < COMMON
 
     def _nearest_anchor(self, word: str) -> tuple[str, str, float] | None:
         """Return (touchpoint, configured word, similarity) for the closest configured word."""
@@ -218,18 +284,18 @@ class TouchpointDetector:
         scores: dict[str, float] = defaultdict(float)
         evidence: dict[str, list[str]] = defaultdict(list)
         seen: set[str] = set()
-        for word, term in _words(text):
+        for tone, word, term in _weighted_words(text):
             if term in seen:
                 continue
             seen.add(term)
             for name, (weight, synonym_of) in self._index.get(term, {}).items():
-                scores[name] += weight * self._idf[term]
+                scores[name] += tone * weight * self._idf[term]
                 evidence[name].append(f"{word}~{synonym_of}" if synonym_of else word)
-            if term not in self._index and " " not in term:
+            if term not in self._index and " " not in term and self._similar_candidate(word):
                 nearest = self._nearest_anchor(word)
                 if nearest:
                     name, source, similarity = nearest
-                    scores[name] += SIMILAR_WEIGHT * similarity
+                    scores[name] += tone * SIMILAR_WEIGHT * similarity
                     evidence[name].append(f"{word}≈{source} {similarity:.2f}")
         ranked = sorted(scores, key=lambda n: (-scores[n], self._order[n]))
         return [TouchpointMatch(n, round(scores[n], 3), tuple(evidence[n])) for n in ranked]

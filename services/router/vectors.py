@@ -22,11 +22,17 @@ class WordVectors:
 
     index: dict[str, int]
     matrix: np.ndarray
+    frequencies: np.ndarray  # each word's share of English text (wordfreq), by row
 
     def row(self, word: str) -> int | None:
         """Return the row of a lower-case word, trying its stem when the word itself is missing."""
         found = self.index.get(word)
         return found if found is not None else self.index.get(stem(word))
+
+    def frequency(self, word: str) -> float:
+        """Return how often a word occurs in English text; 0 for a word not in the vocabulary."""
+        row = self.row(word)
+        return 0.0 if row is None else float(self.frequencies[row])
 
     def vectors(self, rows: list[int]) -> np.ndarray:
         """Return the unit vectors of these rows, one per line."""
@@ -40,5 +46,6 @@ def word_vectors() -> WordVectors:
     with resources.as_file(source) as path, np.load(path) as data:
         words = str(data["words"]).split("\n")
         matrix = data["vectors"].astype(np.float32) * data["scales"][:, None]
+        frequencies = data["frequencies"].astype(np.float32)
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
-    return WordVectors({w: i for i, w in enumerate(words)}, matrix)
+    return WordVectors({w: i for i, w in enumerate(words)}, matrix, frequencies)

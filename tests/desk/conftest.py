@@ -40,6 +40,7 @@ def app(desk_settings: Settings) -> Iterator[Flask]:
     app.extensions["desk"] = replace(app.extensions["desk"], clock=lambda: NOW)
     yield app
     app.extensions["desk"].celery.close()
+    app.extensions["desk"].throttle.redis.close()
     runtime(desk_settings).engine.dispose()
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import parse_desk_config
-from services.desk.escalation import check_sla
+from services.desk.escalation import BATCH, check_sla
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
 from tests.desk.factories import T0, add_assignment, make_case, make_user
@@ -108,3 +108,28 @@ def test_resolved_cases_and_a_missing_team_lead_are_handled(
         ).all()
         assert [e.detail["step"] for e in skipped] == [1, 2]
         assert "no team_lead to notify" in skipped[1].detail["warning"]
+
+
+def test_a_new_breach_escalates_behind_more_than_a_batch_of_fully_escalated_cases(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = T0 + timedelta(days=3)
+    with transaction(sessions) as session:
+        make_user(session, "champ@example.com", "champion")
+        for _ in range(BATCH + 1):  # overdue, every step already taken: nothing left to do
+            make_case(session, ack_due_at=T0 + timedelta(hours=1),
+                      resolve_due_at=T0 + timedelta(days=1), escalation_step=3)  # fmt: skip
+        for _ in range(20):  # step 1 taken, step 2 not due for another hour
+            make_case(session, ack_due_at=now - timedelta(hours=1),
+                      resolve_due_at=now + timedelta(days=1), escalation_step=1)  # fmt: skip
+        fresh = make_case(session, created_at=now - timedelta(hours=2))
+        add_assignment(session, fresh)
+        fresh_id = fresh.id
+
+    created = check_sla(sessions, config=CONFIG, now=now)
+
+    with sessions() as session:
+        rows = session.execute(
+            select(Delivery.case_id, Delivery.step).where(Delivery.id.in_(created))
+        ).all()
+    assert sorted(rows) == [(fresh_id, 1)]  # its owner, the first step; nobody else again

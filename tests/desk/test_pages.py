@@ -142,3 +142,32 @@ def test_dashboard_and_csv_links(client: FlaskClient, world: World) -> None:
     assert "/exports/kpis/response_times.csv" in page.text
     assert client.get("/exports/cases.csv").mimetype == "text/csv"
     assert client.get("/dashboard?start=2026-03-07&end=2026-03-01").status_code == 422
+
+
+INLINE = re.compile(r"<script|<style|\sstyle=|\son[a-z]+=|javascript:|<iframe|<object", re.I)
+
+
+def test_every_desk_page_forbids_framing_and_its_policy_fits_the_pages(
+    client: FlaskClient, world: World
+) -> None:
+    anonymous = [client.get("/queue"), client.get("/login"), client.get("/desk-static/desk.css")]
+    log_in(client, "champ@example.com")
+    pages = [
+        client.get("/queue"),
+        client.get(f"/cases/{world.delivery_case}"),
+        client.get("/dashboard"),
+        client.get("/cases/999999"),  # an error page
+        client.get("/v1/desk/queue"),  # the API's 401, in JSON
+    ]
+    for response in anonymous + pages:
+        policy = response.headers.get("Content-Security-Policy", "")
+        assert "frame-ancestors 'none'" in policy, response.request.path
+        assert "default-src 'none'" in policy and "script-src" not in policy
+        assert response.headers["X-Frame-Options"] == "DENY"
+        response.close()
+    for response in pages[:3]:
+        assert response.status_code == 200
+        # The policy allows no script and only same-origin stylesheets: the pages need no more.
+        assert INLINE.findall(response.text) == [], response.request.path
+        for sheet in re.findall(r'<link rel="stylesheet" href="([^"]+)"', response.text):
+            assert sheet.startswith("/desk-static/")

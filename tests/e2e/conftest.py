@@ -12,7 +12,7 @@ from tests.e2e.harness import free_port
 from tests.support.slack_standin import SlackStandin, slack_standin
 from tests.support.smtp import SMTPRecorder, smtp_server
 
-KEY = "e2e-key"
+KEY = "e2e-key-0f6c1d9a4b7e2c58a3d0f9e1b6c4a7d2"  # long enough for the start-up check
 OWNER = "delivery-lead@example.com"
 WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_E2E"
 ROUTES = f"""\
@@ -60,8 +60,8 @@ def loop_settings(
         database_url=postgres_url,
         redis_url=redis_url,
         routes_file=routes,
-        api_keys=(KEY,),
-        secret_key=Secret("e2e-secret-key"),
+        api_keys=(f"ingest-write:{KEY}", f"cases-read:{KEY}"),
+        secret_key=Secret("e2e-session-key-7c2e9b4f1a6d3e8c5b0a9f2d4e7c1b6a"),
         bind=f"127.0.0.1:{port}",
         public_url=f"http://127.0.0.1:{port}",
         web_workers=1,

@@ -110,12 +110,10 @@ def test_configuration_comes_from_env_files_not_the_compose_file(
     for name, service in services.items():
         if name == "redis":
             continue
-        assert service["env_file"] == [
-            {"path": ".env.example"},
-            {"path": ".env", "required": False},
-        ], name
+        assert service["env_file"] == [{"path": ".env", "required": True}], name
         assert "environment" not in service, name
     assert "change-me" not in COMPOSE.read_text()
+    assert ".env.example" not in str(services), "the template's placeholders must never load"
 
 
 def test_env_example_names_only_real_settings_and_routing_secrets() -> None:
@@ -140,8 +138,22 @@ def test_secrets_in_env_example_are_placeholders_or_empty() -> None:
     env = env_example(include_commented=True)
     assert {"api_keys", "smtp_password", "slack_token", "secret_key"} <= SECRET_FIELDS
     for name in SECRET_FIELDS:
-        assert env.get(PREFIX + name.upper(), "") in ("", "change-me"), name
+        for entry in env.get(PREFIX + name.upper(), "").split(","):
+            assert entry.rpartition(":")[2] in ("", "change-me"), name
     assert env["POSTGRES_PASSWORD"] == "change-me"
+
+
+def test_the_template_as_is_refuses_to_start(tmp_path: Path) -> None:
+    """Copying .env.example without replacing its placeholders stops the start, naming them."""
+    from services.ingest.startup import check_secrets
+    from shared.safety import UnsafeSettings
+
+    env = env_example() | {"CXLOOP_DATA_DIR": str(tmp_path), "CXLOOP_SOURCES_FILE": ""}
+    settings = Settings.from_env(env).with_(sources_file=Settings().sources_file)
+    with pytest.raises(UnsafeSettings) as refused:
+        check_secrets(settings, env)
+    assert "CXLOOP_SECRET_KEY holds a placeholder" in str(refused.value)
+    assert "CXLOOP_API_KEYS holds a placeholder" in str(refused.value)
 
 
 def test_image_is_slim_non_root_and_without_test_dependencies() -> None:

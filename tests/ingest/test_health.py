@@ -24,7 +24,7 @@ def test_readyz_is_503_naming_an_unreachable_broker(make_app, settings: Settings
     assert resp.status_code == 503
     body = resp.get_json()
     assert list(body["errors"]) == ["broker"]
-    assert body["message"] == "not ready: broker"
+    assert body["message"] == "not ready: broker unreachable (ConnectionError)"
 
 
 def test_readyz_is_503_naming_an_unreachable_database(make_app, redis_url, tmp_path):

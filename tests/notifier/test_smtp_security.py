@@ -69,3 +69,11 @@ def test_untrusted_server_certificate_is_permanent(base: Settings, tmp_path: Pat
         settings = base.with_(smtp_port=server.port, smtp_security="starttls")
         with pytest.raises(PermanentError, match="SSLCertVerificationError"):
             EmailChannel(settings).send(alert(), "lead@example.com")
+
+
+def test_login_without_tls_is_refused_before_connecting(base: Settings) -> None:
+    with smtp_server() as server:
+        settings = base.with_(smtp_port=server.port, smtp_security="none")
+        with pytest.raises(PermanentError, match="without TLS"):
+            EmailChannel(settings).send(alert(), "lead@example.com")
+    assert server.messages == []

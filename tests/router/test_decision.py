@@ -49,6 +49,16 @@ def test_the_explicit_touchpoint_wins_over_the_comment(config: RouterConfig) -> 
     assert outcome["touchpoints"][0]["name"] == "delivery"  # still shown as evidence
 
 
+def test_an_unconfigured_touchpoint_sent_by_the_customer_maps_to_the_default(
+    config: RouterConfig,
+) -> None:
+    outcome = route(config, scores={"nps": 3}, touchpoint="ceo_office", comment="Parcel was late.")
+    assert (outcome["touchpoint"], outcome["touchpoint_source"]) == ("general", "default")
+    assert outcome["receivers"] == ["champions"]
+    assert "'ceo_office', is not configured" in str(outcome["explanation"])
+    assert "ceo_office" not in str(outcome["labels"])
+
+
 def test_nothing_detected_falls_back_to_the_default(config: RouterConfig) -> None:
     outcome = route(config, scores={"nps": 0})
     assert (outcome["touchpoint"], outcome["touchpoint_source"]) == ("general", "default")

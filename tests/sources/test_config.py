@@ -78,7 +78,7 @@ def test_defaults_pick_vendor_score_types_and_the_first_long_text() -> None:
     generic = to_generic(
         submission(
             Answer(("q1", "Short"), Kind.TEXT, "hi"),
-            Answer(("q2",), Kind.SCALE, "4"),
+            Answer(("q2",), Kind.SCALE, "4", scale=(0, 10)),
             Answer(("q3",), Kind.RATING, 2),
             Answer(("q4",), Kind.LONG_TEXT, "Too slow."),
             touchpoint="delivery",
@@ -92,6 +92,23 @@ def test_defaults_pick_vendor_score_types_and_the_first_long_text() -> None:
     assert generic["touchpoint"] == "delivery"
     assert generic["respondent"] == {"id": "C-1"}
     assert generic["attributes"] == {"region": "emea"}
+
+
+@pytest.mark.parametrize(
+    ("answers", "nps"),
+    [
+        ((Answer(("q",), Kind.SCALE, 4, scale=(1, 5)),), None),  # a 1-5 scale is no NPS
+        ((Answer(("q",), Kind.SCALE, 4),), None),  # nor a scale whose range is not known
+        ((Answer(("q",), Kind.SCALE, 4, scale=(1, 5)), Answer(("n",), Kind.NPS, 9)), 9),
+        ((Answer(("q",), Kind.SCALE, 4, scale=(0, 10)),), 4),
+        ((Answer(("q",), Kind.NPS, 3, scale=(1, 10)),), None),  # not 0-10 after all
+    ],
+)
+def test_the_default_nps_is_judged_by_the_questions_scale_not_the_value(
+    answers: tuple[Answer, ...], nps: int | None
+) -> None:
+    scores = to_generic(submission(*answers), SourceConfig(name="s", type="tally"))["scores"]
+    assert scores.get("nps") == nps
 
 
 def test_an_explicit_mapping_wins_and_titles_match_case_insensitively() -> None:

@@ -9,6 +9,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from shared.inputs import MAX_DEPTH, too_deep
+
 if TYPE_CHECKING:
     from services.ingest.sources.config import SourceConfig
 
@@ -60,6 +62,7 @@ class Answer:
     keys: tuple[str, ...]
     kind: Kind
     value: Any
+    scale: tuple[int, int] | None = None  # lowest and highest point, when the vendor says
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,14 @@ class SourceAdapter:
         """Answer a HEAD/GET URL check made when the webhook is created."""
         return {"status": "ready", "source_type": self.type}, 200
 
+    def ping(self, body: bytes) -> str | None:
+        """Name a content-free endpoint test some vendors POST before a secret exists, or None.
+
+        Such a request is answered 200 before the signature check and stores nothing, so it
+        cannot carry data past the check; everything else is verified as usual.
+        """
+        return None
+
     def fetch(self, ref: Mapping[str, Any], source: SourceConfig, timeout: float) -> Submission:
         """Fetch a thin event's full response from the vendor's API."""
         raise PermanentFetchError(f"{self.type} sources do not fetch responses")
@@ -206,9 +217,12 @@ def _load_all() -> None:
 def load_json(body: bytes) -> Any:
     """Parse a JSON body or raise PayloadError with the parser's reason."""
     try:
-        return json.loads(body)
+        value = json.loads(body)
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"malformed JSON: {exc}") from exc
+    if too_deep(value):
+        raise PayloadError(f"JSON nested more than {MAX_DEPTH} levels deep")
+    return value
 
 
 def need(mapping: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:

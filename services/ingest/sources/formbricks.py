@@ -27,6 +27,7 @@ from services.ingest.sources.config import SourceConfig
 from services.ingest.sources.standard_webhooks import StandardSigned
 
 RESPONSE_EVENTS = {"responseCreated", "responseUpdated", "responseFinished"}
+PING = {"event": "testEndpoint"}
 LONG_TEXT_MIN = 20
 
 
@@ -34,6 +35,17 @@ LONG_TEXT_MIN = 20
 class Formbricks(StandardSigned):  # Formbricks signs with the Standard Webhooks scheme
     type = "formbricks"
     label = "Formbricks"
+
+    def ping(self, body: bytes) -> str | None:
+        """Formbricks' "test endpoint" POST, `{"event": "testEndpoint"}` and nothing else.
+
+        Formbricks sends it while the webhook is being created, signed (if at all) with a
+        secret it generates at that moment, which cxloop cannot know yet.
+        """
+        try:
+            return "Formbricks endpoint test" if load_json(body) == PING else None
+        except PayloadError:
+            return None
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read response events (one object, or a list as in Formbricks' examples)."""

@@ -56,6 +56,7 @@ class GoogleForms(StandardSigned):  # the Apps Script signs with the Standard We
                     keys=keys,
                     kind=KINDS.get(item_type, Kind.OTHER),
                     value=_value(item.get("value")),
+                    scale=_scale(item.get("scale")),
                 )
             )
         email = response.get("respondent_email")
@@ -68,6 +69,17 @@ class GoogleForms(StandardSigned):  # the Apps Script signs with the Standard We
             version=submitted,
         )
         return event.accepted(submission)
+
+
+def _scale(value: Any) -> tuple[int, int] | None:
+    """The [lower, upper] bounds the Apps Script sends for a SCALE item."""
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return (value[0], value[1])
+    return None
 
 
 def _value(value: Any) -> Any:

@@ -1,8 +1,10 @@
 """Apply a source's field mapping to a vendor submission: cxloop's generic response comes out.
 
 Explicit selectors win; with none, automatic defaults make a new source work at once:
-an NPS question (or a 0-10 opinion scale) becomes the NPS, a 1-5 rating the CSAT, the first
-long-text answer the comment, and hidden fields / embedded data become attributes.
+an NPS question (or an opinion scale the vendor says runs 0-10) becomes the NPS, a 1-5 rating
+the CSAT, the first long-text answer the comment, and hidden fields / embedded data become
+attributes. A question is judged by its scale, never by the value given: a 4 on a 1-5 scale
+is not an NPS of 4 (a detractor), and a scale whose range the vendor does not send is no NPS.
 """
 
 from __future__ import annotations
@@ -54,15 +56,30 @@ def _integer(value: Any) -> Any:
     return value
 
 
+NPS_SCALE = (0, 10)
+CSAT_SCALE = (1, 5)
+
+
+def is_nps_question(answer: Answer) -> bool:
+    """An NPS question, or an opinion scale the vendor says runs from 0 to 10."""
+    if answer.kind is Kind.NPS:
+        return answer.scale in (None, NPS_SCALE)
+    return answer.kind is Kind.SCALE and answer.scale == NPS_SCALE
+
+
+def is_csat_question(answer: Answer) -> bool:
+    """A rating (stars, smileys) of five points, or of unstated range."""
+    return answer.kind is Kind.RATING and answer.scale in (None, CSAT_SCALE)
+
+
 def _default_score(name: str, answers: tuple[Answer, ...], used: set[int]) -> Any:
+    judge = is_nps_question if name == "nps" else is_csat_question
+    low, high = NPS_SCALE if name == "nps" else CSAT_SCALE
     for index, answer in enumerate(answers):
         value = _integer(answer.value)
-        if index in used or not isinstance(value, int):
+        if index in used or not isinstance(value, int) or not judge(answer):
             continue
-        if (
-            name == "nps"
-            and (answer.kind is Kind.NPS or (answer.kind is Kind.SCALE and 0 <= value <= 10))
-        ) or (name == "csat" and answer.kind is Kind.RATING and 1 <= value <= 5):
+        if low <= value <= high:
             used.add(index)
             return value
     return None

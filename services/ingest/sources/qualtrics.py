@@ -2,14 +2,19 @@
 
 With a `sharedKey` on the subscription, Qualtrics posts `application/x-www-form-urlencoded`
 fields `Topic`, `MSG` (the event as JSON: SurveyID, ResponseID, CompletedDate...) and `HMAC`,
-the hex HMAC-SHA512 of the MSG text keyed with the shared key. The full response is fetched from
-`GET /API/v3/surveys/{SurveyID}/responses/{ResponseID}` with `X-API-TOKEN`.
+the hex HMAC-SHA512 of the MSG text keyed with the shared key. The signature covers MSG only, so
+the Topic must agree with the signed MSG: `{BrandID}.surveyengine.completedResponse.{SurveyID}`
+with MSG's own SurveyID (and BrandID when MSG carries one); otherwise a signed message of one
+survey could be replayed under another topic. The full response is fetched from
+`GET /API/v3/surveys/{SurveyID}/responses/{ResponseID}` with `X-API-TOKEN`; both ids are checked
+against Qualtrics' formats (`SV_...`, `R_...`) because they become part of that URL.
 See docs/sources/qualtrics.md.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +38,9 @@ from services.ingest.sources.base import (
 from services.ingest.sources.config import SourceConfig
 
 RESPONSE_TOPIC = "surveyengine.completedResponse."
+SURVEY_ID = re.compile(r"SV_[A-Za-z0-9]{1,40}")
+RESPONSE_ID = re.compile(r"R_[A-Za-z0-9]{1,40}")
+BRAND_ID = re.compile(r"[A-Za-z0-9_-]{1,100}")
 METADATA = {
     "startDate",
     "endDate",
@@ -94,6 +102,9 @@ class Qualtrics(SourceAdapter):
         given = signing.hexdecode(fields["HMAC"])
         keys = [secret.encode() for secret in secrets]
         signing.expect_hmac(given, fields["MSG"].encode(), keys, what="HMAC", algorithm="sha512")
+        problem = topic_problem(fields.get("Topic", ""), fields["MSG"])
+        if problem is not None:
+            raise SignatureError(f"Topic not covered by the signed MSG: {problem}")
 
     def parse(self, body: bytes, headers: Mapping[str, str], source: SourceConfig) -> ParseResult:
         """Read the completedResponse event's ids; other topics are acknowledged."""
@@ -108,6 +119,10 @@ class Qualtrics(SourceAdapter):
             return ParseResult(ignored=f"topic {topic!r}", payload=payload)
         response_id = need(message, "ResponseID", str, "MSG")
         survey_id = need(message, "SurveyID", str, "MSG")
+        if not RESPONSE_ID.fullmatch(response_id) or not SURVEY_ID.fullmatch(survey_id):
+            raise PayloadError(
+                "MSG.ResponseID or MSG.SurveyID is not a Qualtrics id (R_..., SV_...)"
+            )
         thin = Thin(
             response_id=response_id,
             occurred_at=_qualtrics_time(message.get("CompletedDate")),
@@ -125,6 +140,11 @@ class Qualtrics(SourceAdapter):
             raise PermanentFetchError(f"source {source.name!r} has no API token (api_token_env)")
         if not source.api_base_url:
             raise PermanentFetchError(f"source {source.name!r} needs api_base_url (datacenter)")
+        if not (
+            SURVEY_ID.fullmatch(str(ref.get("survey_id", "")))
+            and RESPONSE_ID.fullmatch(str(ref.get("response_id", "")))
+        ):
+            raise PermanentFetchError("stored Qualtrics ids are not SV_... and R_... ids")
         url = (
             f"{source.api_base_url}/API/v3/surveys/{quote(str(ref['survey_id']), safe='')}"
             f"/responses/{quote(str(ref['response_id']), safe='')}"
@@ -136,6 +156,26 @@ class Qualtrics(SourceAdapter):
         if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
             raise PermanentFetchError("Qualtrics response has no result.values")
         return _submission(result, str(ref["response_id"]))
+
+
+def topic_problem(topic: str, signed_msg: str) -> str | None:
+    """Say why a response Topic disagrees with the signed MSG; other topics store nothing."""
+    if RESPONSE_TOPIC not in topic:
+        return None
+    try:
+        message = json.loads(signed_msg)
+    except (ValueError, RecursionError):
+        return None  # a malformed MSG is refused by `parse` (400)
+    if not isinstance(message, dict) or not isinstance(message.get("SurveyID"), str):
+        return None  # likewise: no SurveyID to compare with
+    brand, sep, survey = topic.partition("." + RESPONSE_TOPIC)
+    if not sep or not BRAND_ID.fullmatch(brand):
+        return f"topic {topic!r} is not <brand>.{RESPONSE_TOPIC}<SurveyID>"
+    if survey != message.get("SurveyID"):
+        return "the topic's survey is not the signed SurveyID"
+    if "BrandID" in message and brand != message["BrandID"]:
+        return "the topic's brand is not the signed BrandID"
+    return None
 
 
 def _submission(result: dict[str, Any], response_id: str) -> Submission:

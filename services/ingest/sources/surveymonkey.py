@@ -8,6 +8,7 @@ the subscription URL with a HEAD request that must answer 200. See docs/sources/
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from services.ingest.sources.base import (
     Answer,
     Kind,
     ParseResult,
+    PayloadError,
     PermanentFetchError,
     SignatureError,
     SourceAdapter,
@@ -32,6 +34,8 @@ from services.ingest.sources.base import (
 from services.ingest.sources.config import SourceConfig
 
 HEADER = "Sm-Signature"
+# SurveyMonkey's ids are numbers; the worker puts them into API paths, so nothing else may pass.
+ID = re.compile(r"[0-9]{1,20}")
 DEFAULT_BASE = "https://api.surveymonkey.com/v3"
 RESPONSE_EVENTS = {"response_created", "response_completed", "response_updated"}
 
@@ -60,9 +64,9 @@ class SurveyMonkey(SourceAdapter):
         )
         if not event.is_response:
             return event.ignored()
-        response_id = str(need(event.payload, "object_id", (str, int), "body"))
+        response_id = _id(need(event.payload, "object_id", (str, int), "body"), "object_id")
         resources = need(event.payload, "resources", dict, "body")
-        survey_id = str(need(resources, "survey_id", (str, int), "resources"))
+        survey_id = _id(need(resources, "survey_id", (str, int), "resources"), "survey_id")
         occurred = parse_time(event.payload.get("event_datetime"), "event_datetime")
         thin = Thin(
             response_id=response_id,
@@ -77,6 +81,8 @@ class SurveyMonkey(SourceAdapter):
             raise PermanentFetchError(f"source {source.name!r} has no API token (api_token_env)")
         base = source.api_base_url or DEFAULT_BASE
         auth = {"Authorization": f"Bearer {source.api_token}", "Accept": "application/json"}
+        if not all(ID.fullmatch(str(ref.get(k, ""))) for k in ("survey_id", "response_id")):
+            raise PermanentFetchError("stored SurveyMonkey ids are not numeric")
         survey = quote(str(ref["survey_id"]), safe="")
         response_id = quote(str(ref["response_id"]), safe="")
         details = http.get_json(
@@ -91,8 +97,16 @@ class SurveyMonkey(SourceAdapter):
         return _submission(details, _questions(definition))
 
 
+def _id(value: str | int, where: str) -> str:
+    """A SurveyMonkey id, refused (400) unless numeric: it becomes part of an API URL."""
+    text = str(value)
+    if isinstance(value, bool) or not ID.fullmatch(text):
+        raise PayloadError(f"{where} is not a SurveyMonkey id (digits only)")
+    return text
+
+
 def _questions(definition: Any) -> dict[str, dict[str, Any]]:
-    """Question id -> {title, kind, choices: {choice id: text}} from the survey details."""
+    """Question id -> {title, kind, scale, choices, weights} from the survey details."""
     questions: dict[str, dict[str, Any]] = {}
     pages = definition.get("pages") if isinstance(definition, dict) else None
     for page in pages if isinstance(pages, list) else []:
@@ -102,28 +116,61 @@ def _questions(definition: Any) -> dict[str, dict[str, Any]]:
             headings = question.get("headings") or [{}]
             title = headings[0].get("heading", "") if isinstance(headings[0], dict) else ""
             answers = obj(question, "answers")
-            choices = {
-                str(c.get("id")): str(c.get("text", ""))
-                for c in answers.get("choices") or []
-                if isinstance(c, dict)
-            }
+            items = [c for c in answers.get("choices") or [] if isinstance(c, dict)]
+            choices = {str(c.get("id")): str(c.get("text", "")) for c in items}
+            weights = _weights(question, items)
+            kind, scale = _kind(question, choices) if weights is None else _by_weight(weights)
             questions[str(question["id"])] = {
                 "title": str(title),
-                "kind": _kind(question, choices),
+                "kind": kind,
+                "scale": scale,
                 "choices": choices,
+                "weights": weights or {},
             }
     return questions
 
 
-def _kind(question: dict[str, Any], choices: dict[str, str]) -> Kind:
+def _weights(question: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, int] | None:
+    """A rating question's choice weights (stars: 1..5), which carry its value; else None.
+
+    Star and rating choices are labels ("Poor" .. "Excellent") or empty: their `weight` is
+    the number. Only rating questions are read this way; other choices keep their text.
+    """
+    display = obj(question, "display_options")
+    rating = question.get("subtype") == "rating" or display.get("display_subtype") == "star"
+    weights = {str(c.get("id")): c.get("weight") for c in items}
+    if not rating or not weights:
+        return None
+    if not all(isinstance(w, int) and not isinstance(w, bool) for w in weights.values()):
+        return None
+    return {k: int(v) for k, v in weights.items() if v is not None}
+
+
+def _by_weight(weights: dict[str, int]) -> tuple[Kind, tuple[int, int]]:
+    low, high = min(weights.values()), max(weights.values())
+    if (low, high) == (0, 10):
+        return Kind.NPS, (low, high)
+    return (Kind.RATING if (low, high) == (1, 5) else Kind.SCALE), (low, high)
+
+
+def _kind(question: dict[str, Any], choices: dict[str, str]) -> tuple[Kind, tuple[int, int] | None]:
     if question.get("family") == "open_ended":
-        return Kind.LONG_TEXT if question.get("subtype") == "essay" else Kind.TEXT
+        return (Kind.LONG_TEXT if question.get("subtype") == "essay" else Kind.TEXT), None
     numbers = sorted(int(t) for t in choices.values() if t.strip().isdigit())
     if len(numbers) == len(choices) == 11 and numbers == list(range(11)):
-        return Kind.NPS
+        return Kind.NPS, (0, 10)
     if numbers and len(numbers) == len(choices) and numbers == list(range(1, len(numbers) + 1)):
-        return Kind.RATING if len(numbers) == 5 else Kind.SCALE
-    return Kind.OTHER
+        return (Kind.RATING if len(numbers) == 5 else Kind.SCALE), (1, len(numbers))
+    return Kind.OTHER, None
+
+
+UNKNOWN_QUESTION: dict[str, Any] = {
+    "title": "",
+    "kind": Kind.OTHER,
+    "scale": None,
+    "choices": {},
+    "weights": {},
+}
 
 
 def _submission(details: Any, questions: dict[str, dict[str, Any]]) -> Submission:
@@ -134,19 +181,24 @@ def _submission(details: Any, questions: dict[str, dict[str, Any]]) -> Submissio
         for item in page.get("questions") or [] if isinstance(page, dict) else []:
             if not isinstance(item, dict):
                 continue
-            info = questions.get(
-                str(item.get("id")), {"title": "", "kind": Kind.OTHER, "choices": {}}
-            )
+            info = questions.get(str(item.get("id")), UNKNOWN_QUESTION)
             values = []
             for answer in item.get("answers") or []:
                 if isinstance(answer, dict):
                     if "text" in answer:
                         values.append(answer["text"])
+                    elif str(answer.get("choice_id")) in info["weights"]:
+                        values.append(info["weights"][str(answer["choice_id"])])
                     elif "choice_id" in answer:
                         values.append(info["choices"].get(str(answer["choice_id"]), ""))
             value = values[0] if len(values) == 1 else ", ".join(map(str, values))
             answers.append(
-                Answer(keys=(str(item.get("id")), info["title"]), kind=info["kind"], value=value)
+                Answer(
+                    keys=(str(item.get("id")), info["title"]),
+                    kind=info["kind"],
+                    value=value,
+                    scale=info["scale"],
+                )
             )
     fields = {
         str(k): v

@@ -68,10 +68,14 @@ class Typeform(HeaderSigned):
 def _answers(response: dict[str, Any]) -> list[Answer]:
     definition = response.get("definition")
     titles: dict[str, str] = {}
+    scales: dict[str, tuple[int, int]] = {}
     if isinstance(definition, dict) and isinstance(definition.get("fields"), list):
         for item in definition["fields"]:
             if isinstance(item, dict) and isinstance(item.get("id"), str):
                 titles[item["id"]] = str(item.get("title") or "")
+                scale = _scale(item)
+                if scale is not None:
+                    scales[item["id"]] = scale
     answers = response.get("answers") or []
     if not isinstance(answers, list):
         raise PayloadError("form_response.answers must be a list")
@@ -87,9 +91,22 @@ def _answers(response: dict[str, Any]) -> list[Answer]:
                 keys=keys,
                 kind=KINDS.get(str(field.get("type")), Kind.OTHER),
                 value=_value(answer.get(value_type)),
+                scale=scales.get(field_id),
             )
         )
     return out
+
+
+def _scale(field: dict[str, Any]) -> tuple[int, int] | None:
+    """An opinion scale's range: `steps` points from 0, or from 1 with `start_at_one`."""
+    properties = field.get("properties")
+    if field.get("type") != "opinion_scale" or not isinstance(properties, dict):
+        return None
+    steps = properties.get("steps")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 2 <= steps <= 11:
+        return None
+    low = 1 if properties.get("start_at_one") is True else 0
+    return (low, low + steps - 1)
 
 
 def _value(value: Any) -> Any:

@@ -11,6 +11,7 @@ from email.utils import make_msgid, parseaddr
 from services.notifier.channels.base import Channel, PermanentError, Rate, TransientError
 from services.notifier.formatting import render_email
 from services.notifier.message import Alert
+from shared.settings import Settings
 
 SECURITY_MODES = ("none", "starttls", "ssl")
 
@@ -28,6 +29,11 @@ class EmailChannel(Channel):
 
     def send(self, alert: Alert, target: str) -> None:
         message = build_message(alert, sender=self.settings.smtp_from, to=target)
+        if plain_login(self.settings):
+            raise PermanentError(
+                "refusing an SMTP login without TLS (set CXLOOP_SMTP_SECURITY, or "
+                "CXLOOP_SMTP_ALLOW_PLAIN_LOGIN=1 for a trusted link)"
+            )
         try:
             with self._connect() as smtp:
                 if self.settings.smtp_username:
@@ -63,6 +69,15 @@ class EmailChannel(Channel):
                 smtp.close()
                 raise
         return smtp
+
+
+def plain_login(settings: Settings) -> bool:
+    """Whether the settings would send the SMTP password unencrypted without being allowed to."""
+    return (
+        bool(settings.smtp_username)
+        and settings.smtp_security == "none"
+        and not settings.smtp_allow_plain_login
+    )
 
 
 def build_message(alert: Alert, *, sender: str, to: str) -> EmailMessage:

@@ -11,6 +11,7 @@ from pathlib import Path
 from services.notifier.channels.base import Channel
 from services.notifier.formatting import render_email, slack_message
 from services.notifier.message import Alert
+from shared.private import private_dir
 
 
 class OutboxChannel(Channel):
@@ -35,7 +36,7 @@ class OutboxChannel(Channel):
             "alert": asdict(alert),
         }
         path = self.path_for(alert)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
