@@ -1,7 +1,7 @@
 """response decision: what the router decided about every response, case or not, and why
 
 Revision ID: 0007
-Revises: 0005 (becomes 0006 once the session_version migration is merged)
+Revises: 0006
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
