@@ -188,7 +188,7 @@ def responses() -> ResponseReturnValue:
     except ValidationError as exc:
         problems = "; ".join(
             f"{name.replace('_', ' ')}: {' '.join(map(str, why))}"
-            for name, why in dict(exc.messages).items()
+            for name, why in exc.normalized_messages().items()
         )
         return render_template("desk/responses.html", rows=[], data=given, next_cursor=None,
                                error=f"Check the filters: {problems}"), 422  # fmt: skip

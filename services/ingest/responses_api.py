@@ -8,11 +8,12 @@ from flask import Blueprint, request
 from marshmallow import Schema, ValidationError, fields
 
 from services.ingest.app import ingest
-from services.ingest.auth import protect
+from services.ingest.auth import Scope, protect
 from shared.logs import redact
 from shared.responses import BadCursor, ResponseQuerySchema, ResponseRow, list_responses
 
-bp = protect(Blueprint("response_list", __name__, url_prefix="/v1"))
+# Responses carry customers' comments: the same scope as reading cases.
+bp = protect(Blueprint("response_list", __name__, url_prefix="/v1"), Scope.CASES_READ)
 EXCERPT = 280
 
 

@@ -139,3 +139,11 @@ def test_listing_responses_needs_an_api_key(client, stored):
         resp = client.get("/v1/responses", headers=headers)
         assert resp.status_code == 401
         assert resp.get_json()["status"] == "Unauthorized"
+
+
+def test_a_key_that_may_only_write_cannot_list_responses(make_app, settings, stored):
+    client = make_app(settings.with_(api_keys=("survey-tool-key", "cases-read:crm-key")))
+    client = client.test_client()
+    refused = client.get("/v1/responses", headers=auth("survey-tool-key"))
+    assert refused.status_code == 403 and "cases-read" in refused.get_json()["message"]
+    assert client.get("/v1/responses", headers=auth("crm-key")).status_code == 200
