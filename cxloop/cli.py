@@ -7,8 +7,10 @@ import click
 from cxloop import consistency, run
 from services.desk import cli as desk_cli
 from services.ingest import importer
+from services.notifier.cli import deliveries
 from services.router import eval_report
 from services.router.cli import routes
+from services.router.model_cli import model
 
 
 @click.group()
@@ -24,5 +26,7 @@ main.add_command(run.beat)
 main.add_command(eval_report.command)
 routes.add_command(consistency.check)
 main.add_command(routes)
+main.add_command(model)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)
+main.add_command(deliveries)

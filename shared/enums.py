@@ -31,6 +31,7 @@ class DeliveryKind(StrEnum):
     ASSIGNMENT = "assignment"
     ESCALATION = "escalation"
     REROUTED = "rerouted"  # the case moved to another owner; this tells the previous one
+    ASSIGNED = "assigned"  # someone on the desk assigned the case to this person
 
 
 class ModelStatus(StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -165,6 +166,10 @@ class Delivery(Base):
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # Start of the retry budget: the first failed attempt (moved on by 429 waits, reset by a retry).
+    retry_from: Mapped[datetime | None]
+    # An attempt may have reached the channel unseen: look for it before sending again.
+    ambiguous: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     case: Mapped[Case] = relationship(back_populates="deliveries")
 

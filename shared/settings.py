@@ -51,6 +51,9 @@ class Settings:
     escalation_interval_s: float = 60.0
     visibility_timeout_s: int = 300
     task_time_limit_s: int = 120
+    learn_min_new: int = 20  # corrections since the newest touchpoint model before retraining
+    learn_interval_s: float = 300.0
+    learn_refresh_s: float = 30.0
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_security: str = "none"  # none | starttls | ssl
@@ -66,7 +69,10 @@ class Settings:
     retry_backoff_s: float = 2.0
     retry_backoff_max_s: float = 300.0
     retry_countdown_max_s: float = 60.0  # longer retries are left to the sweeps, not countdowns
-    max_retries: int = 8
+    max_retries: int = 8  # survey-vendor fetches; deliveries have a time budget instead
+    delivery_budget_s: float = 86_400.0  # how long a delivery keeps retrying before `failed`
+    breaker_threshold: int = 3  # failures in a row that open a channel's circuit breaker
+    breaker_probe_s: float = 15.0  # while open, one probe per this interval; the rest wait
     secret_key: Secret = NO_SECRET
     login_max_failures: int = 5
     login_window_s: int = 900
@@ -82,6 +88,11 @@ class Settings:
         message is unacknowledged from the moment a worker takes it, through its countdown and
         its run (at most the hard time limit), so both together must end well before that.
         """
+        if self.delivery_budget_s <= 0 or self.breaker_probe_s <= 0 or self.breaker_threshold < 1:
+            raise ValueError(
+                f"{PREFIX}DELIVERY_BUDGET_S and {PREFIX}BREAKER_PROBE_S must be positive, "
+                f"{PREFIX}BREAKER_THRESHOLD at least 1"
+            )
         busiest = self.retry_countdown_max_s + self.task_time_limit_s
         if busiest >= self.visibility_timeout_s:
             raise ValueError(

@@ -10,6 +10,7 @@ FETCH_RESPONSE = "router.fetch_response"
 SWEEP_UNFETCHED = "router.sweep_unfetched"
 REROUTE_CASE = "router.reroute_case"
 SWEEP_CORRECTIONS = "router.sweep_corrections"
+RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 

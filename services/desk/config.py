@@ -46,6 +46,7 @@ class DeskConfig:
     receiver_teams: dict[str, str] = field(default_factory=dict)
     champion_targets: tuple[tuple[str, str], ...] = ()  # (channel, target) pairs
     due_soon: timedelta = timedelta(hours=1)
+    teams: tuple[str, ...] = ()  # every team desk.yml names, with or without receivers
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -126,6 +127,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         receiver_teams=receiver_teams,
         champion_targets=_champion_targets(data.get("champions")),
         due_soon=parse_duration(data.get("due_soon", "1h"), "due_soon"),
+        teams=tuple(str(team) for team in teams),
     )
 
 

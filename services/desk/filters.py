@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -19,6 +20,14 @@ DEFAULT_DAYS = 30
 SIMPLE = ("created_from", "created_to", "q", "sort", "limit", "cursor",
           "nps_min", "nps_max", "csat_min", "csat_max", "ces_min", "ces_max")  # fmt: skip
 LISTS = ("status", "touchpoint", "priority", "owner", "team", "sla")
+LABELS = {
+    "status": "Status", "touchpoint": "Touchpoint", "priority": "Priority", "owner": "Owner",
+    "team": "Team", "sla": "SLA", "assignee": "Assignee", "created_from": "Created from",
+    "created_to": "Created to", "q": "Search", "sort": "Sort", "limit": "Page size",
+    "cursor": "Page", "nps_min": "NPS at least", "nps_max": "NPS at most",
+    "csat_min": "CSAT at least", "csat_max": "CSAT at most", "ces_min": "CES at least",
+    "ces_max": "CES at most", "start": "From", "end": "To", "by": "Split by",
+}  # fmt: skip
 
 
 def queue_filter(
@@ -46,3 +55,40 @@ def kpi_period(data: dict[str, Any], today: date) -> Period:
 def query_args(args: MultiDict[str, str]) -> dict[str, list[str]]:
     """Return the query string as lists, leaving out empty values (blank form fields)."""
     return {k: kept for k, values in args.lists() if (kept := [v for v in values if v.strip()])}
+
+
+def load_leniently(schema: Schema, args: dict[str, list[str]]) -> tuple[dict[str, Any], list[str]]:
+    """Load query arguments for a page, leaving out the bad ones; return them as notices.
+
+    A page answers a mistyped filter with the page itself and a sentence saying what was
+    ignored and why, instead of an error page holding a Python dict.
+    """
+    try:
+        return schema.load(args), []
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    notices = [_notice(name, errors, args.get(name)) for name, errors in messages.items()]
+    kept = {k: v for k, v in args.items() if k not in messages}
+    try:
+        return schema.load(kept), notices
+    except ValidationError:  # a rule across fields (start after end): drop every filter
+        return schema.load({}), notices
+
+
+def _notice(name: str, errors: Any, given: list[str] | None) -> str:
+    label = LABELS.get(name)
+    reason = " ".join(_flatten(errors)).rstrip(".")
+    if name == "_schema":
+        return f"These filters do not fit together ({reason}), so they were ignored."
+    if label is None:
+        return f"“{name}” is not a filter here, so it was ignored."
+    shown = ", ".join(given or []) or "(empty)"
+    return f"{label} “{shown}” was ignored: {reason[:1].lower()}{reason[1:]}."
+
+
+def _flatten(errors: Any) -> list[str]:
+    if isinstance(errors, dict):
+        return [m for value in errors.values() for m in _flatten(value)]
+    if isinstance(errors, list):
+        return [m for value in errors for m in _flatten(value)]
+    return [str(errors)]

@@ -66,6 +66,8 @@ def perform(
     service.stamp_deadlines(case, config)
     snap = service.snapshot(case)
     outcome = Outcome(case)
+    if action in ("notes", "contacts"):
+        lifecycle.check(action, snap)
     if action == "notes":
         service.add_note(session, case=case, author=user, body=data["body"], now=now)
         return outcome
@@ -85,18 +87,22 @@ def perform(
         outcome.corrections.append(correction.id)
         return outcome
     if action == "assign":
-        change, assignee = _assign(session, snap, data)
+        change, assignee = _assign(session, snap, data, config)
+        change.detail["by"] = user.name or user.email
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
-    if assignee is not None and assignee.id != user.id:
-        delivery = Delivery(
-            case_id=case.id, kind=DeliveryKind.ASSIGNMENT, step=event.id, receiver=assignee.email,
-            channel="email", target=assignee.email, created_at=now, due_at=now,
-        )  # fmt: skip
-        session.add(delivery)
-        session.flush()
-        outcome.deliveries.append(delivery.id)
+    if action == "assign":
+        # The person assigned hears of it; a case given to a team alone goes to its lead.
+        told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))
+        if told is not None and told.active and told.id != user.id:
+            delivery = Delivery(
+                case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=told.email,
+                channel="email", target=told.email, created_at=now, due_at=now,
+            )  # fmt: skip
+            session.add(delivery)
+            session.flush()
+            outcome.deliveries.append(delivery.id)
     return outcome
 
 
@@ -126,7 +132,7 @@ def _transition(
 
 
 def _assign(
-    session: Session, snap: lifecycle.CaseSnapshot, data: dict[str, Any]
+    session: Session, snap: lifecycle.CaseSnapshot, data: dict[str, Any], config: DeskConfig
 ) -> tuple[lifecycle.Change, User | None]:
     assignee = None
     if data.get("assignee"):
@@ -134,9 +140,29 @@ def _assign(
         if assignee is None:
             raise lifecycle.InvalidCommand({"assignee": ["no active user with this email"]})
     team = data.get("team") or None
-    if team is not None and not service.team_exists(session, name=team):
-        raise lifecycle.InvalidCommand({"team": ["no team with this name"]})
+    if team is not None:
+        _check_team(session, team, config)
     change = lifecycle.assign(snap, assignee_id=assignee.id if assignee else None, team=team)
     if assignee is not None:
         change.detail["assignee"] = assignee.email
     return change, assignee
+
+
+def _check_team(session: Session, team: str, config: DeskConfig) -> None:
+    """A team is one of desk.yml's or one people belong to, and someone active must be in it."""
+    if team not in config.teams and not service.team_exists(session, name=team):
+        known = sorted({*config.teams, *service.team_names(session)})
+        raise lifecycle.InvalidCommand(
+            {"team": [f"no team {team!r}; teams are: {', '.join(known) or 'none configured'}"]}
+        )
+    if not service.team_has_active_user(session, name=team):
+        raise lifecycle.InvalidCommand(
+            {"team": [f"team {team!r} has no active user, so nobody would see the case; "
+                      "add someone to the team first or assign a person"]}
+        )  # fmt: skip
+
+
+def still_visible(session: Session, *, user: User, case_id: int, config: DeskConfig) -> bool:
+    """Return whether the user may still see the case (after reassigning it, maybe not)."""
+    case = service.get_case(session, case_id=case_id)
+    return case is not None and can_see(user, case, config)

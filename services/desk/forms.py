@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -42,8 +42,11 @@ class ReopenForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    assignee = EmailField("Assignee email", validators=[Optional(), Email(), Length(max=320)])
-    team = StringField("Team", validators=[Optional(), Length(max=100)])
+    # Picked from the desk's users and teams; the desk checks the choice with its own messages.
+    assignee = SelectField(
+        "Person", validators=[Optional(), Email(), Length(max=320)], validate_choice=False
+    )
+    team = SelectField("Team", validators=[Optional(), Length(max=100)], validate_choice=False)
 
 
 class NoteForm(FlaskForm):

@@ -31,8 +31,14 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "reopen": (DONE, CLOSED),
     "assign": (NEW, ACK, WORK, DONE),
     "touchpoint": (NEW, ACK, WORK),  # a correction re-routes: only while someone must act
+    "notes": (NEW, ACK, WORK, DONE),  # a closed case is done with: reopen it to add more
+    "contacts": (NEW, ACK, WORK, DONE),
 }
-VERBS = {"touchpoint": "correct the touchpoint of"}
+VERBS = {
+    "touchpoint": "correct the touchpoint of",
+    "notes": "add a note to",
+    "contacts": "record a contact on",
+}
 REOPEN_TO = (ACK, WORK)
 NOTE_MAX = 10_000
 
@@ -83,7 +89,13 @@ class Change:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def _check(action: str, case: CaseSnapshot) -> None:
+def available(status: str) -> tuple[str, ...]:
+    """Return the actions a case in this status allows, in the table's order."""
+    return tuple(action for action, starts in ALLOWED_FROM.items() if status in starts)
+
+
+def check(action: str, case: CaseSnapshot) -> None:
+    """Raise `IllegalTransition` unless the action is allowed from the case's status."""
     if case.status not in ALLOWED_FROM[action]:
         raise IllegalTransition(action, case.status)
 
@@ -114,14 +126,14 @@ def _text(value: str | None, name: str, *, required: bool) -> str:
 
 def acknowledge(case: CaseSnapshot, *, now: datetime) -> Change:
     """Take note of a new case: the SLA's first clock stops."""
-    _check("acknowledge", case)
+    check("acknowledge", case)
     updates = {"status": ACK, "acknowledged_at": now}
     return Change("acknowledge", updates, _audit(case, updates))
 
 
 def start(case: CaseSnapshot, *, now: datetime) -> Change:
     """Start working on a case (acknowledging it too if that was skipped)."""
-    _check("start", case)
+    check("start", case)
     updates: dict[str, Any] = {"status": WORK}
     if case.acknowledged_at is None:
         updates["acknowledged_at"] = now
@@ -132,7 +144,7 @@ def resolve(
     case: CaseSnapshot, *, now: datetime, root_cause: str, note: str, allowed: tuple[str, ...]
 ) -> Change:
     """Resolve with a root-cause code from the touchpoint's list and a resolution note."""
-    _check("resolve", case)
+    check("resolve", case)
     errors: dict[str, list[str]] = {}
     if root_cause not in allowed:
         errors["root_cause"] = [f"must be one of: {', '.join(allowed)}"]
@@ -151,14 +163,14 @@ def resolve(
 
 def close(case: CaseSnapshot, *, now: datetime) -> Change:
     """Close a resolved case for good (it can still be reopened)."""
-    _check("close", case)
+    check("close", case)
     updates = {"status": CLOSED, "closed_at": now}
     return Change("close", updates, _audit(case, updates))
 
 
 def reopen(case: CaseSnapshot, *, to: str, reason: str) -> Change:
     """Reopen a resolved or closed case; the previous resolution stays in the audit trail."""
-    _check("reopen", case)
+    check("reopen", case)
     if to not in REOPEN_TO:
         raise InvalidCommand({"to": [f"must be one of: {', '.join(REOPEN_TO)}"]})
     updates = {
@@ -175,7 +187,7 @@ def reopen(case: CaseSnapshot, *, to: str, reason: str) -> Change:
 
 def assign(case: CaseSnapshot, *, assignee_id: int | None, team: str | None) -> Change:
     """Assign or reassign the case to a person and/or a team."""
-    _check("assign", case)
+    check("assign", case)
     if assignee_id is None and team is None:
         raise InvalidCommand({"_schema": ["give an assignee, a team, or both"]})
     updates: dict[str, Any] = {}
@@ -209,7 +221,7 @@ def correct_touchpoint(
     Nothing changes on the case here: the audit event records the request, and the router
     applies it. One correction at a time, so each one starts from the touchpoint it names.
     """
-    _check("touchpoint", case)
+    check("touchpoint", case)
     if pending:
         raise IllegalTransition(
             "touchpoint", case.status,

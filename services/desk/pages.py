@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,11 +23,12 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from services.desk import charts, context, export, flows, kpis, present
+from services.desk import charts, context, export, flows, kpis, options, present
 from services.desk.access import READ_ALL, can_change, kpi_scope
-from services.desk.filters import kpi_period, query_args, queue_filter
+from services.desk.filters import kpi_period, load_leniently, query_args, queue_filter
 from services.desk.forms import (
     ACTION_FORMS,
+    AssignForm,
     LoginForm,
     PlainForm,
     ResolveForm,
@@ -39,6 +41,7 @@ from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
+from shared.deliveries import requeue_failed
 from shared.responses import BadCursor as BadResponseCursor
 from shared.responses import ResponseQuerySchema, list_responses
 
@@ -159,21 +162,25 @@ def home() -> ResponseReturnValue:
 
 @bp.get("/queue")
 def queue() -> ResponseReturnValue:
-    """The queue page: filters, counts, one page of cases."""
+    """The queue page: filters, counts, one page of cases; bad filters are named and ignored."""
     session, config = context.db(), context.config()
+    args = query_args(request.args)
+    data, notices = load_leniently(QueueQuery(), args)
+    f = queue_filter(session, data, user=current_user, config=config)
     try:
-        data = QueueQuery().load(query_args(request.args))
-        f = queue_filter(session, data, user=current_user, config=config)
         result = page(session, f, now=context.now(), config=config)
-    except (ValidationError, BadCursor) as exc:
-        message = str(exc.messages if isinstance(exc, ValidationError) else exc)
-        return render_template("desk/error.html", code=422, message=message), 422
+    except BadCursor as exc:
+        notices.append(f"The page link was not understood ({exc}); showing the first page.")
+        args.pop("cursor", None)
+        f = replace(f, cursor=None)
+        result = page(session, f, now=context.now(), config=config)
     counts = facet_counts(session, f, now=context.now(), config=config)
-    args = {k: v[-1] for k, v in query_args(request.args).items() if k != "cursor"}
+    kept = {k: v[-1] for k, v in args.items() if k != "cursor" and k in data}  # bad ones dropped
     return render_template(
         "desk/queue.html", items=present.rows(session, result.rows), counts=counts, data=data,
-        next_cursor=result.next_cursor, export_args=args,
-    )  # fmt: skip
+        next_cursor=result.next_cursor, export_args=kept, notices=notices,
+        options=options.Options.load(session, config),
+    ), (422 if notices else 200)  # fmt: skip
 
 
 @bp.get("/responses")
@@ -207,13 +214,18 @@ def _case_page(case_id: int, status: int = 200, error: str | None = None) -> Res
         session, case, config=config, now=context.now(), touchpoints=context.touchpoint_choices()
     )
     forms = {name: form_type(formdata=None) for name, form_type in ACTION_FORMS.items()}
-    resolve, correct = forms["resolve"], forms["touchpoint"]
+    resolve, correct, assign = forms["resolve"], forms["touchpoint"], forms["assign"]
     assert isinstance(resolve, ResolveForm) and isinstance(correct, TouchpointForm)
+    assert isinstance(assign, AssignForm)
     resolve.root_cause.choices = choices(detail["root_causes"])
     correct.touchpoint.choices = choices(detail["touchpoint_choices"])
+    pick = options.Options.load(session, config)
+    assign.assignee.choices = [("", "— keep —"), *pick.people]
+    assign.team.choices = [("", "— keep —"), *((t, t) for t in pick.teams)]
     writable = can_change(current_user, case, config)
     return render_template(
         "desk/case.html", case=detail, forms=forms, writable=writable, error=error,
+        retry_form=PlainForm(formdata=None),
     ), status  # fmt: skip
 
 
@@ -250,7 +262,30 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
         return _case_page(case_id, 422, str(exc))
     context.notify(outcome.deliveries)
     context.reroute(outcome.corrections)
+    session.expire_all()
+    if not flows.still_visible(
+        session, user=current_user, case_id=case_id, config=context.config()
+    ):
+        flash(f"Case #{case_id} was assigned; it is no longer in your view.", "ok")
+        return redirect(url_for("desk_pages.queue"), 303)
     flash(DONE.get(action) or f"Done: {action.replace('_', ' ')}.", "ok")
+    return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
+
+
+@bp.post("/cases/<int:case_id>/deliveries/<int:delivery_id>/retry")
+def retry_delivery(case_id: int, delivery_id: int) -> ResponseReturnValue:
+    """Send a failed alert again, with a fresh retry budget (after its channel is fixed)."""
+    session, config = context.db(), context.config()
+    case = flows.visible_case(session, user=current_user, case_id=case_id, config=config)
+    if not can_change(current_user, case, config):
+        abort(403)
+    ids = requeue_failed(
+        session, now=context.now(), actor=current_user.email, delivery_ids=[delivery_id],
+        case_id=case_id,
+    )  # fmt: skip
+    session.commit()
+    context.notify(ids)
+    flash("The alert will be sent again." if ids else "That alert has not failed.", "ok")
     return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
 
 
@@ -264,10 +299,9 @@ def _touchpoint(case_id: int) -> str:
 @bp.get("/dashboard")
 def dashboard() -> ResponseReturnValue:
     """KPIs with charts for a period, by touchpoint or owner."""
-    try:
-        data = KpiQuery().load(query_args(request.args))
-    except ValidationError as exc:
-        return render_template("desk/error.html", code=422, message=str(exc.messages)), 422
+    data, notices = load_leniently(KpiQuery(), query_args(request.args))
+    for notice in notices:
+        flash(notice, "error")
     now = context.now()
     period = kpi_period(data, now.date())
     scope = kpi_scope(current_user, context.config())
@@ -275,7 +309,7 @@ def dashboard() -> ResponseReturnValue:
     return render_template(
         "desk/dashboard.html", tables=tables, period=period, by=data["by"],
         charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
-    )  # fmt: skip
+    ), (422 if notices else 200)  # fmt: skip
 
 
 def _charts(tables: dict[str, kpis.Table]) -> dict[str, Any]:

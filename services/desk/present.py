@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.desk import service
+from services.desk import narrative, service
 from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from services.desk.escalation import view_of
-from services.desk.lifecycle import ALLOWED_FROM
+from services.desk.lifecycle import ALLOWED_FROM, available
 from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
@@ -90,11 +90,8 @@ def detail(
              "sent_at": d.sent_at}
             for d in case.deliveries
         ],
-        timeline=[
-            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action,
-             "detail": scrub(e.detail)}
-            for e in case.events
-        ],
+        timeline=_timeline(session, case),
+        actions=list(available(case.status)),
         notes=[
             {"id": n.id, "body": n.body, "author": n.author.email if n.author else None,
              "created_at": n.created_at}
@@ -112,4 +109,30 @@ def detail(
         ],
         touchpoint_choices=[t for t in touchpoints if t != case.touchpoint] if correctable else [],
     )  # fmt: skip
+    out["why"] = narrative.why(
+        reasons=case.reasons, analysis=case.analysis, touchpoints=case.touchpoints,
+        receivers=case.receivers, deliveries=out["deliveries"],
+        explanation=_routing_explanation(out["timeline"]),
+    )  # fmt: skip
     return out
+
+
+def _timeline(session: Session, case: Case) -> list[dict[str, Any]]:
+    """The case's events, each with its raw detail and the same in words."""
+    names = service.names_by_email(session, {e.actor for e in case.events if "@" in e.actor})
+    entries = []
+    for e in case.events:
+        detail = scrub(e.detail) or {}
+        words = narrative.timeline_entry(e.action, e.actor, detail, lambda a: names.get(a, a))
+        entries.append(
+            {"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "detail": detail} | words
+        )
+    return entries
+
+
+def _routing_explanation(timeline: list[dict[str, Any]]) -> str | None:
+    """The router's latest explanation of where the case went (routed or re-routed)."""
+    for entry in reversed(timeline):
+        if entry["action"] in ("routed", "rerouted") and entry["detail"].get("explanation"):
+            return str(entry["detail"]["explanation"])
+    return None

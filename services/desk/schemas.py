@@ -122,6 +122,19 @@ class EventOut(Schema):
     actor = fields.String()
     action = fields.String()
     detail = fields.Dict()
+    text = fields.String(metadata={"description": "the event in words"})
+    changes = fields.List(fields.String(), metadata={"description": "'field: before → after'"})
+    quote = fields.String(allow_none=True, metadata={"description": "a note or reason given"})
+    aside = fields.String(allow_none=True, metadata={"description": "an explanation or error"})
+
+
+class WhyOut(Schema):
+    """Why the case exists and where it went, as readable lines."""
+
+    reasons = fields.List(fields.String(), metadata={"description": "why this is a case"})
+    sentences = fields.List(fields.String(), metadata={"description": "sentences that carried it"})
+    touchpoint = fields.List(fields.String(), metadata={"description": "why this touchpoint"})
+    alerted = fields.List(fields.String(), metadata={"description": "who was alerted, and how"})
 
 
 class DeliveryOut(Schema):
@@ -204,6 +217,10 @@ class CaseDetail(CaseSummary):
     touchpoint_choices = fields.List(
         fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
     )
+    actions = fields.List(
+        fields.String(), metadata={"description": "actions the case's status allows now"}
+    )
+    why = fields.Nested(WhyOut)
 
 
 class Empty(Schema):

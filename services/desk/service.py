@@ -146,6 +146,37 @@ def team_exists(session: Session, *, name: str) -> bool:
     return session.scalar(select(Team.id).where(Team.name == name)) is not None
 
 
+def team_names(session: Session) -> list[str]:
+    """Return the names of the teams people belong to."""
+    return list(session.scalars(select(Team.name).order_by(Team.name)))
+
+
+def team_has_active_user(session: Session, *, name: str) -> bool:
+    """Return whether at least one active user is in the team."""
+    query = select(User.id).join(Team, User.team_id == Team.id)
+    return (
+        session.scalar(query.where(Team.name == name, User.active.is_(True)).limit(1)) is not None
+    )
+
+
+def team_lead(session: Session, *, name: str) -> User | None:
+    """Return the lead of the team with this name, if it has one."""
+    return session.scalar(select(User).join(Team, Team.lead_id == User.id).where(Team.name == name))
+
+
+def assignable_users(session: Session) -> list[User]:
+    """Return the active users a case may be assigned to, by email."""
+    return list(session.scalars(select(User).where(User.active.is_(True)).order_by(User.email)))
+
+
+def names_by_email(session: Session, emails: set[str]) -> dict[str, str]:
+    """Return the display name of each known user among these emails."""
+    if not emails:
+        return {}
+    rows = session.execute(select(User.email, User.name).where(User.email.in_(emails)))
+    return {email: name or email for email, name in rows}
+
+
 def notes_of(session: Session, *, case_id: int) -> list[Note]:
     """Return a case's notes, oldest first."""
     return list(

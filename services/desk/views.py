@@ -36,6 +36,7 @@ from shared.inputs import MAX_DEPTH, too_deep
 
 bp = Blueprint("desk_api", __name__)
 EXPORT_CAP = 100_000
+GONE = "done; the case is no longer visible to you (it was assigned elsewhere)"
 
 
 @bp.before_request
@@ -133,6 +134,11 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
     context.notify(outcome.deliveries)
     context.reroute(outcome.corrections)
     session.expire_all()
+    if not flows.still_visible(
+        session, user=current_user(), case_id=case_id, config=context.config()
+    ):
+        # Reassigned away from the caller: the change worked, there is just nothing to show.
+        return {"id": case_id, "visible": False, "message": GONE}
     return _detail(case_id)
 
 

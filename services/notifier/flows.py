@@ -11,7 +11,15 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import service
-from services.notifier.channels import PermanentError, TransientError, resolve
+from services.notifier.breaker import CLOSED, OPENED, Breaker
+from services.notifier.channels import (
+    AmbiguousError,
+    PermanentError,
+    RateLimited,
+    Route,
+    TransientError,
+    resolve,
+)
 from services.notifier.ratelimit import RateLimiter
 from shared.db import transaction
 from shared.enums import DeliveryStatus
@@ -25,10 +33,14 @@ SWEEP_TRICKLE = 10  # pending deliveries re-sent per sweep while the queue has a
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt did; `retry_in` set means: run the task again after that many seconds."""
+    """What one attempt did; `retry_in` set means: run the task again after that many seconds.
+
+    `released` lists deliveries made due now because this send closed their channel's breaker.
+    """
 
     status: str
     retry_in: float | None = None
+    released: tuple[int, ...] = ()
 
 
 def backoff(
@@ -50,6 +62,7 @@ def deliver(
     delivery_id: int,
     *,
     limiter: RateLimiter | None,
+    breaker: Breaker | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> Outcome:
     """Make one attempt at a delivery; a redelivered or concurrent duplicate is a no-op."""
@@ -64,38 +77,122 @@ def deliver(
         if delivery is None:
             return _not_claimed(session, delivery_id, started)
         alert = service.build_alert(
-            delivery, public_url=settings.public_url, move=service.move_of(session, delivery)
+            delivery,
+            public_url=settings.public_url,
+            move=service.move_of(session, delivery),
+            assignment=service.assignment_of(session, delivery),
         )
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
+    endpoint = None
+    found = False
     try:
         route = resolve(settings, delivery.channel, delivery.target)
+        endpoint = route.channel.endpoint(route.target)
         if limiter is not None and route.channel.rate is not None:
             wait = limiter.take(f"{route.channel.type}:{route.target}", route.channel.rate)
             if wait > 0:
-                with transaction(sessions) as session:
-                    due = now() + timedelta(seconds=wait)
-                    service.release_claim(session, delivery=delivery, due_at=due)
                 log.info("target rate limit; waiting %.2fs", wait, extra=ids)
-                return Outcome("rate_limited", retry_in=wait)
-        route.channel.send(alert, route.target)
+                return _wait(sessions, delivery, wait, now(), "rate_limited")
+        if breaker is not None and not breaker.allow(endpoint):
+            return _hold(sessions, settings, delivery, endpoint, now())
+        if delivery.ambiguous:
+            # An earlier attempt may have gone through: look before sending it again.
+            found = route.channel.already_sent(alert, route.target, since=delivery.created_at)
+        if not found:
+            route.channel.send(alert, route.target)
+    except RateLimited as exc:
+        wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
+        log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
+        return _wait(sessions, delivery, wait, now(), "rate_limited")
     except TransientError as exc:
-        return _transient(sessions, settings, delivery, str(exc), exc.retry_after, now())
+        state = CLOSED
+        if breaker is not None and endpoint is not None:
+            state = breaker.failure(endpoint)
+        if state == OPENED:
+            log.warning("circuit breaker opened for %s", endpoint, extra=ids)
+        # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
+        # delivery waiting minutes after the channel is back, with no one else to probe.
+        longest = _hold_wait(settings) if state != CLOSED else None
+        ambiguous = isinstance(exc, AmbiguousError)
+        return _transient(
+            sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
+        )
     except PermanentError as exc:
         _fail(sessions, delivery, str(exc), permanent=True, at=now())
         return Outcome("failed")
     except Exception as exc:
-        # A bug or an outage we did not foresee: count the attempt so it cannot loop forever,
-        # leave the retry to the sweep, and let the task fail loudly.
-        _transient(sessions, settings, delivery, f"unexpected {type(exc).__name__}", None, now())
+        # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
+        # and let the task fail loudly. It may have sent, so look before the next send.
+        error = f"unexpected {type(exc).__name__}"
+        _transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
         raise
     with transaction(sessions) as session:
         recorded = service.mark_sent(
-            session, delivery=delivery, now=now(), via=route.channel.type, fallback=route.fallback
+            session,
+            delivery=delivery,
+            now=now(),
+            via=route.channel.type,
+            fallback=route.fallback,
+            found=found,
         )
     if route.fallback:
         log.warning("written to the outbox: %s", route.fallback, extra=ids)
-    log.info("delivered via %s", route.channel.type, extra=ids | {"recorded": recorded})
-    return Outcome("sent")
+    released: tuple[int, ...] = ()
+    if breaker is not None and breaker.success(endpoint):
+        released = _release_waiting(sessions, route, delivery.channel, endpoint, now())
+        log.info("circuit breaker closed for %s; %d released", endpoint, len(released), extra=ids)
+    how = "found already posted" if found else f"delivered via {route.channel.type}"
+    log.info(how, extra=ids | {"recorded": recorded})
+    return Outcome("sent", released=released)
+
+
+def _wait(
+    sessions: sessionmaker[Session], delivery: Delivery, wait: float, at: datetime, status: str
+) -> Outcome:
+    """Give the delivery back for `wait` seconds; a wait the receiver asked for spends no budget."""
+    retry_from = delivery.retry_from + timedelta(seconds=wait) if delivery.retry_from else None
+    with transaction(sessions) as session:
+        service.release_claim(
+            session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
+        )
+    return Outcome(status, retry_in=wait)
+
+
+def _hold(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    endpoint: str,
+    at: datetime,
+) -> Outcome:
+    """Hold a delivery while its channel's breaker is open; the outage spends its budget."""
+    retry_from = delivery.retry_from or at
+    if at - retry_from >= timedelta(seconds=settings.delivery_budget_s):
+        error = f"{endpoint} unreachable for the whole retry budget: {delivery.last_error}"
+        _fail(sessions, delivery, error, False, at)
+        return Outcome("failed")
+    wait = _hold_wait(settings)
+    with transaction(sessions) as session:
+        service.release_claim(
+            session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
+        )
+    return Outcome("held", retry_in=wait)
+
+
+def _hold_wait(settings: Settings) -> float:
+    """Seconds a delivery waits while its breaker is open: one to two probe intervals, spread."""
+    return settings.breaker_probe_s * (1 + random.random())
+
+
+def _release_waiting(
+    sessions: sessionmaker[Session], route: Route, channel: str, endpoint: str, at: datetime
+) -> tuple[int, ...]:
+    """Make every waiting delivery behind the endpoint due now; return their ids to enqueue."""
+    with transaction(sessions) as session:
+        candidates = service.waiting(session, channel=channel)
+        ids = [i for i, target in candidates if route.channel.endpoint(target) == endpoint]
+        service.make_due(session, delivery_ids=ids, now=at)
+    return tuple(ids)
 
 
 def sweep(
@@ -135,10 +232,22 @@ def _transient(
     error: str,
     retry_after: float | None,
     at: datetime,
+    ambiguous: bool = False,
+    longest: float | None = None,
 ) -> Outcome:
+    """Schedule the next attempt within the time budget, or fail once the budget is spent."""
     attempt = delivery.attempts + 1
-    if attempt > settings.max_retries:
-        _fail(sessions, delivery, f"gave up after {attempt} attempts: {error}", False, at)
+    retry_from = delivery.retry_from or at
+    left = (retry_from + timedelta(seconds=settings.delivery_budget_s) - at).total_seconds()
+    if left <= 0:
+        spent = (at - retry_from).total_seconds()
+        _fail(
+            sessions,
+            delivery,
+            f"gave up after {attempt} attempts in {spent:.0f}s: {error}",
+            False,
+            at,
+        )
         return Outcome("failed")
     delay = backoff(
         attempt,
@@ -146,16 +255,23 @@ def _transient(
         cap=settings.retry_backoff_max_s,
         retry_after=retry_after,
     )
+    delay = min(delay, left, longest or left)  # the last attempt falls at the end of the budget
     with transaction(sessions) as session:
         service.schedule_retry(
-            session, delivery=delivery, now=at, due_at=at + timedelta(seconds=delay), error=error
+            session,
+            delivery=delivery,
+            now=at,
+            due_at=at + timedelta(seconds=delay),
+            error=error,
+            retry_from=retry_from,
+            ambiguous=ambiguous,
         )
     log.warning(
         "attempt %d failed, retrying in %.2fs: %s",
         attempt,
         delay,
         error,
-        extra={"case_id": delivery.case_id, "delivery_id": delivery.id},
+        extra={"case_id": delivery.case_id, "delivery_id": delivery.id, "ambiguous": ambiguous},
     )
     return Outcome("retry", retry_in=delay)
 

@@ -93,6 +93,8 @@ class Alert:
     submitted_at: datetime | None = None
     # Who the customer is, as the routes file names it: ("customer id", "c-1"), ("plan", ...)
     customer: tuple[tuple[str, str], ...] = ()
+    assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
+    assigned_team: str = ""  # set when the case went to the receiver's team, not to them
 
     @property
     def who(self) -> str:
@@ -138,6 +140,10 @@ class Alert:
                 f"{tag} Case #{self.case_id} moved to you "
                 f"({move.from_touchpoint} → {move.to_touchpoint})"
             )
+        if self.kind == DeliveryKind.ASSIGNED:
+            who = self.assigned_by or "Someone"
+            to = f"your team {self.assigned_team}" if self.assigned_team else "you"
+            return f"{tag} {who} assigned case #{self.case_id} to {to} ({self.touchpoint})"
         what = (
             "New case" if self.kind == DeliveryKind.ASSIGNMENT else f"Escalation {self.step}, case"
         )

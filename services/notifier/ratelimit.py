@@ -54,6 +54,11 @@ def _client(url: str, pid: int) -> redis.Redis:
     return redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
 
 
+def redis_client(url: str) -> redis.Redis:
+    """Return this process's connection to the notifier's Redis (never shared across a fork)."""
+    return _client(url, os.getpid())
+
+
 def limiter_for(redis_url: str) -> RateLimiter:
     """Return this process's limiter on the given Redis (rebuilt after a fork)."""
-    return RateLimiter(_client(redis_url, os.getpid()))
+    return RateLimiter(redis_client(redis_url))

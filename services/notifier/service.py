@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from services.notifier.message import Alert, Move, Score
@@ -27,7 +27,14 @@ def claim_delivery(
     result = session.execute(
         update(Delivery)
         .where(Delivery.id == delivery_id, claimable, Delivery.due_at <= now)
-        .values(status=DeliveryStatus.SENDING, lease_until=now + lease)
+        .values(
+            status=DeliveryStatus.SENDING,
+            lease_until=now + lease,
+            # Taken back from a worker whose lease ran out: it may have sent before it died.
+            ambiguous=case(
+                (Delivery.status == DeliveryStatus.SENDING, True), else_=Delivery.ambiguous
+            ),
+        )
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -46,13 +53,23 @@ def get_delivery(session: Session, *, delivery_id: int) -> Delivery | None:
 
 
 def mark_sent(
-    session: Session, *, delivery: Delivery, now: datetime, via: str, fallback: str | None
+    session: Session,
+    *,
+    delivery: Delivery,
+    now: datetime,
+    via: str,
+    fallback: str | None,
+    found: bool = False,
 ) -> bool:
-    """Record a successful send (once: False if it was already recorded) and its case event."""
+    """Record a successful send (once: False if it was already recorded) and its case event.
+
+    `found`: not sent now, but found in the channel, sent by an earlier ambiguous attempt.
+    """
     values = {"status": DeliveryStatus.SENT, "sent_at": now, "attempts": Delivery.attempts + 1}
     if not _release(session, delivery, values | {"last_error": None}):
         return False
     detail: dict[str, Any] = {"via": via} | ({"fallback": fallback} if fallback else {})
+    detail |= {"found_earlier_post": True} if found else {}
     _event(session, delivery, "delivered", detail, now)
     return True
 
@@ -69,19 +86,61 @@ def mark_failed(
 
 
 def schedule_retry(
-    session: Session, *, delivery: Delivery, now: datetime, due_at: datetime, error: str
+    session: Session,
+    *,
+    delivery: Delivery,
+    now: datetime,
+    due_at: datetime,
+    error: str,
+    retry_from: datetime,
+    ambiguous: bool = False,
 ) -> None:
     """Release the claim after a failed attempt; the delivery is due again at due_at."""
-    values = {"status": DeliveryStatus.PENDING, "due_at": due_at, "attempts": Delivery.attempts + 1}
-    if not _release(session, delivery, values | {"last_error": error}):
+    values = {
+        "status": DeliveryStatus.PENDING,
+        "due_at": due_at,
+        "attempts": Delivery.attempts + 1,
+        "last_error": error,
+        "retry_from": retry_from,
+        "ambiguous": delivery.ambiguous or ambiguous,
+    }
+    if not _release(session, delivery, values):
         return
     detail = {"error": error, "attempts": delivery.attempts + 1, "due_at": due_at.isoformat()}
     _event(session, delivery, "delivery_retry", detail, now)
 
 
-def release_claim(session: Session, *, delivery: Delivery, due_at: datetime) -> None:
-    """Give the delivery back without counting an attempt (e.g. the target's rate limit)."""
-    _release(session, delivery, {"status": DeliveryStatus.PENDING, "due_at": due_at})
+def release_claim(
+    session: Session, *, delivery: Delivery, due_at: datetime, retry_from: datetime | None
+) -> None:
+    """Give the delivery back without counting an attempt (a rate limit, an open breaker)."""
+    values = {"status": DeliveryStatus.PENDING, "due_at": due_at, "retry_from": retry_from}
+    _release(session, delivery, values)
+
+
+def waiting(session: Session, *, channel: str) -> Sequence[tuple[int, str]]:
+    """Return (id, target) of the channel's pending deliveries."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.target).where(
+            Delivery.status == DeliveryStatus.PENDING, Delivery.channel == channel
+        )
+    )
+    return [(row.id, row.target) for row in rows]
+
+
+def make_due(session: Session, *, delivery_ids: Sequence[int], now: datetime) -> None:
+    """Make pending deliveries due now (a channel they waited for is back)."""
+    for start in range(0, len(delivery_ids), 500):
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.id.in_(delivery_ids[start : start + 500]),
+                Delivery.status == DeliveryStatus.PENDING,
+                Delivery.due_at > now,
+            )
+            .values(due_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _release(session: Session, delivery: Delivery, values: dict[str, Any]) -> bool:
@@ -155,7 +214,29 @@ def move_of(session: Session, delivery: Delivery) -> Move | None:
     )
 
 
-def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None) -> Alert:
+def assignment_of(session: Session, delivery: Delivery) -> tuple[str, str]:
+    """Return who assigned the case and, when it went to a team alone, the team (else "").
+
+    Deliveries of kind ASSIGNED carry the id of the desk's `assign` event as their step.
+    """
+    if delivery.kind != DeliveryKind.ASSIGNED or not delivery.step:
+        return "", ""
+    event = session.get(CaseEvent, delivery.step)
+    if event is None or event.case_id != delivery.case_id or event.action != "assign":
+        return "", ""
+    team = (
+        "" if event.detail.get("assignee") else str(event.detail.get("after", {}).get("team", ""))
+    )
+    return str(event.detail.get("by") or event.actor), team
+
+
+def build_alert(
+    delivery: Delivery,
+    *,
+    public_url: str,
+    move: Move | None = None,
+    assignment: tuple[str, str] = ("", ""),
+) -> Alert:
     """Build the channel-neutral alert for a delivery from its case and response."""
     case = delivery.case
     response = case.response
@@ -191,6 +272,8 @@ def build_alert(delivery: Delivery, *, public_url: str, move: Move | None = None
         resolve_due_at=case.resolve_due_at,
         submitted_at=response.submitted_at,
         customer=customer_of(response, case.analysis),
+        assigned_by=assignment[0],
+        assigned_team=assignment[1],
     )
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from celery import Task, shared_task
 
 from services.notifier import flows
+from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
 from shared.celery_app import queue_depth, settings_of
@@ -26,7 +29,14 @@ def deliver(self: Task, delivery_id: int) -> str:
         settings,
         delivery_id,
         limiter=limiter_for(settings.effective_redis_url),
+        breaker=breaker_for(
+            settings.effective_redis_url,
+            threshold=settings.breaker_threshold,
+            probe_s=settings.breaker_probe_s,
+        ),
     )
+    if outcome.released:  # the channel is back: what waited for it goes now, not at its due_at
+        _enqueue(self, outcome.released)
     if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
@@ -38,9 +48,13 @@ def sweep_pending(self: Task) -> int:
     settings = settings_of(self.app)
     backlog = queue_depth(self.app, task_names.NOTIFIER_QUEUE)
     ids = flows.sweep(runtime(settings).sessions, settings, now=utcnow(), backlog=backlog)
-    if not ids:
-        return 0
-    with self.app.producer_or_acquire() as producer:
-        for delivery_id in ids:
-            self.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
+    _enqueue(self, ids)
     return len(ids)
+
+
+def _enqueue(task: Task, delivery_ids: Sequence[int]) -> None:
+    if not delivery_ids:
+        return
+    with task.app.producer_or_acquire() as producer:
+        for delivery_id in delivery_ids:
+            task.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)

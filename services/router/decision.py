@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from services.router.config import RouterConfig
+from services.router.learning import Detector
 from services.router.policy import Decision, Scores, decide
 from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
@@ -77,11 +78,12 @@ def detector_for(config: RouterConfig) -> TouchpointDetector:
 
 
 def route_response(
-    config: RouterConfig, detector: TouchpointDetector, response: Mapping[str, Any],
+    config: RouterConfig, detector: Detector, response: Mapping[str, Any],
     *, recent_cases: int = 0,
 ) -> RoutingOutcome:  # fmt: skip
     """Decide whether a response (generic form) is a case, its touchpoint and its receivers.
 
+    `detector` is the descriptions' detector, or it blended with a learnt model (learning.py).
     recent_cases: how many other cases the same respondent had within the repeat window (the
     router service looks it up; 0 when unknown), which raises the case's priority.
     """

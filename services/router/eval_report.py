@@ -30,6 +30,7 @@ from services.router.evaluation import (
     tune_threshold,
 )
 from services.router.scoring import _vader, analyse, textblob_sentiment
+from services.router.simulation import learning_curves
 
 
 @dataclass
@@ -271,14 +272,27 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     type=click.Path(dir_okay=False, path_type=Path),
     help="write the figures here",
 )
+@click.option(
+    "--simulate-corrections",
+    "corrections",
+    type=click.IntRange(min=0),
+    help="Replay N development rows as corrections; print the learning curves instead.",
+)
 def command(
     data: tuple[Path, ...],
     config_path: Path,
     descriptions: tuple[Path, ...],
     json_path: Path | None,
+    corrections: int | None,
 ) -> None:
     """Measure dissatisfaction and touchpoint detection on labelled CSVs, beside baselines."""
     try:
+        if corrections is not None:
+            config = load_config(config_path)
+            sources = [config, *(descriptions_config(p, config) for p in descriptions)]
+            for curve in learning_curves(data, sources, corrections):
+                click.echo(curve)
+            return
         results = run(data, config_path, descriptions, click.echo)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
-from services.router.touchpoints import TouchpointDetector
+from services.router.learning import Detector
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
 from shared.sla import SlaPolicy, deadlines_for
@@ -275,7 +275,7 @@ def unrouted_responses(
 
 
 def route_stored(
-    session: Session, *, response_id: int, config: RouterConfig, detector: TouchpointDetector,
+    session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
     now: datetime, sla: tuple[SlaPolicy, ...] = (),
 ) -> list[int]:  # fmt: skip
     """Route one stored response in the caller's transaction; return the deliveries to send.

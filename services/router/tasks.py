@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -12,10 +13,10 @@ import redis.exceptions
 from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.router import reroute, service
+from services.router import model_service, reroute, service
 from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
-from services.router.touchpoints import TouchpointDetector
+from services.router.learning import Detector
 from shared import task_names
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
@@ -31,7 +32,7 @@ SWEEP_TRICKLE = 10  # overdue responses re-sent per sweep while the queue has a 
 _loaded: dict[Path, tuple[int, RouterConfig]] = {}
 
 
-def current_config(path: Path) -> tuple[RouterConfig, TouchpointDetector]:
+def current_config(path: Path) -> tuple[RouterConfig, Detector]:
     """Return the routing config, reloaded when the file changes; a broken edit keeps the last."""
     cached = _loaded.get(path)
     try:
@@ -55,6 +56,12 @@ def current_sla(path: Path) -> tuple[SlaPolicy, ...]:
         return ()
 
 
+@functools.cache
+def _active_model(refresh_s: float) -> model_service.ActiveModel:
+    """The process's one view of the active touchpoint model."""
+    return model_service.ActiveModel(refresh_s)
+
+
 @shared_task(
     name=task_names.PROCESS_RESPONSE, bind=True, autoretry_for=(OperationalError,),
     retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=10,
@@ -63,7 +70,9 @@ def process_response(self: Task, response_id: int) -> int:
     """Route one stored response into a case, then ask the notifier to alert its owners."""
     settings = settings_of(self.app)
     config, detector = current_config(settings.routes_file)
-    with transaction(runtime(settings).sessions) as session:
+    sessions = runtime(settings).sessions
+    detector = _active_model(settings.learn_refresh_s).detector(sessions, config, detector)
+    with transaction(sessions) as session:
         delivery_ids = service.route_stored(
             session, response_id=response_id, config=config, detector=detector, now=utcnow(),
             sla=current_sla(settings.desk_file),
@@ -121,6 +130,18 @@ def sweep_unrouted(self: Task) -> int:
     if ids:
         log.info("re-enqueueing unrouted responses", extra={"count": len(ids), "backlog": backlog})
     return _send(self.app, task_names.PROCESS_RESPONSE, ids)
+
+
+@shared_task(name=task_names.RETRAIN_TOUCHPOINTS, bind=True)
+def retrain_touchpoints(self: Task) -> int | None:
+    """Train a touchpoint model version when enough corrections arrived; return its id."""
+    settings = settings_of(self.app)
+    config, detector = current_config(settings.routes_file)
+    row = model_service.retrain(
+        runtime(settings).sessions, config=config, detector=detector,
+        min_new=settings.learn_min_new, now=utcnow(),
+    )  # fmt: skip
+    return row.id if row else None
 
 
 def _send(app: Celery, name: str, ids: Sequence[int]) -> int:

@@ -110,7 +110,7 @@ def test_notes_contacts_and_assignment_alert_the_assignee_through_the_notifier(
     assert [n["body"] for n in body["notes"]] == ["Called the courier"]
     assert body["contacts"][0]["outcome"] == "reached"
     alert = [d for d in body["deliveries"] if d["target"] == "dora@example.com"]
-    assert alert and alert[0]["kind"] == "assignment" and alert[0]["status"] == "pending"
+    assert alert and alert[0]["kind"] == "assigned" and alert[0]["status"] == "pending"
     queued = redis.Redis.from_url(redis_url).lrange("notifier", 0, -1)
     tasks = [json.loads(m)["headers"] for m in queued]
     assert [(t["task"], t["argsrepr"]) for t in tasks] == [

@@ -46,7 +46,7 @@ def test_a_champion_works_a_case_in_the_browser(base_url: str, world: World) -> 
         page.get_by_role("button", name="Log in").click()
         sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
-        page.get_by_label("Touchpoint").fill("delivery")
+        page.get_by_label("Touchpoint").select_option("delivery")
         page.get_by_role("button", name="Apply").click()
         rows = page.locator("table.queue tbody tr")
         sync_api.expect(rows).to_have_count(1)
@@ -62,9 +62,11 @@ def test_a_champion_works_a_case_in_the_browser(base_url: str, world: World) -> 
         page.get_by_role("button", name="Resolve").click()
 
         timeline = page.locator("ol.timeline")
-        sync_api.expect(timeline).to_contain_text("acknowledge by champ@example.com")
-        sync_api.expect(timeline).to_contain_text("note by champ@example.com")
-        sync_api.expect(timeline).to_contain_text("resolve by champ@example.com")
+        sync_api.expect(timeline).to_contain_text("Champ acknowledged the case")
+        sync_api.expect(timeline).to_contain_text("Champ added an internal note")
+        sync_api.expect(timeline).to_contain_text(
+            "Champ resolved the case (root cause: carrier delay)"
+        )
         sync_api.expect(page.locator("h1 .status")).to_have_text("resolved")
         sync_api.expect(page.locator("ul.notes").first).to_contain_text(
             "Asked the courier for photos"

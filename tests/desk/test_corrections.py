@@ -155,8 +155,9 @@ def test_the_case_page_offers_the_correction_to_those_allowed_and_shows_the_move
     log_in(client, "champ@example.com")
     html = client.get(page).text
     assert "Wrong touchpoint?" in html
-    assert '<option value="billing">billing</option>' in html
-    assert '<option value="delivery">' not in html  # not the touchpoint it already has
+    form = html.split('class="correct-touchpoint"')[1].split("</form>")[0]
+    assert '<option value="billing">billing</option>' in form
+    assert '<option value="delivery">' not in form  # not the touchpoint it already has
     token = csrf(client, page)
     unknown = client.post(f"{page}/touchpoint", data={"touchpoint": "parking", "csrf_token": token})
     assert unknown.status_code == 422 and "unknown touchpoint" in unknown.text

@@ -45,17 +45,18 @@ def test_email_is_sent_and_recorded(
     assert len(smtp.messages) == 1
 
 
-def test_transient_failure_schedules_a_retry_that_honours_retry_after(
+def test_a_503_schedules_a_retry_that_honours_retry_after_and_then_succeeds(
     sessions: sessionmaker[Session], notifier_settings: Settings, slack: SlackStandin
 ) -> None:
     delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
-    slack.answer_next(1, Answer(429, "", {"Retry-After": "2"}))
+    slack.answer_next(1, Answer(503, "", {"Retry-After": "2"}))
     outcome = flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
     assert outcome.status == "retry"
     assert outcome.retry_in is not None and outcome.retry_in >= 2.0
     pending = _get(sessions, delivery_id)
     assert (pending.status, pending.attempts) == ("pending", 1)
-    assert "429" in (pending.last_error or "")
+    assert "503" in (pending.last_error or "")
+    assert not pending.ambiguous  # a 503 means Slack did not take the message
     early = flows.deliver(sessions, notifier_settings, delivery_id, limiter=None)
     assert early.status == "not_due" and slack.posts == []
     later = utcnow() + timedelta(seconds=outcome.retry_in)
@@ -68,20 +69,50 @@ def test_transient_failure_schedules_a_retry_that_honours_retry_after(
     assert _actions(sessions) == ["delivery_retry", "delivered"]
 
 
-def test_transient_failures_give_up_after_max_retries(
+def test_a_429_waits_its_retry_after_without_spending_attempts_or_budget(
+    sessions: sessionmaker[Session], notifier_settings: Settings, slack: SlackStandin
+) -> None:
+    settings = notifier_settings.with_(delivery_budget_s=10.0)
+    clock = [utcnow()]
+    began = clock[0] - timedelta(seconds=9)  # 1 s of budget left
+    delivery_id = create_delivery(
+        sessions,
+        channel="slack",
+        target="channel:#alerts",
+        retry_from=began,
+        due_at=began,
+        attempts=2,
+    )
+    slack.answer_next(1, Answer(429, "", {"Retry-After": "30"}))
+    outcome = flows.deliver(sessions, settings, delivery_id, limiter=None, now=lambda: clock[0])
+    assert outcome == flows.Outcome("rate_limited", retry_in=30.0)
+    waiting = _get(sessions, delivery_id)
+    assert (waiting.status, waiting.attempts) == ("pending", 2)
+    assert waiting.retry_from == began + timedelta(seconds=30)
+    clock[0] += timedelta(seconds=30)
+    slack.answer_next(1, Answer(503, ""))
+    again = flows.deliver(sessions, settings, delivery_id, limiter=None, now=lambda: clock[0])
+    assert again.status == "retry"  # without the 429 moving the budget, this would be `failed`
+    assert _get(sessions, delivery_id).attempts == 3
+
+
+def test_transient_failures_retry_for_the_time_budget_then_fail(
     sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
 ) -> None:
-    settings = notifier_settings.with_(max_retries=2)
+    settings = notifier_settings.with_(delivery_budget_s=60.0)
     delivery_id = create_delivery(sessions)
     smtp.fail_next(10, "451 4.3.0 Try again later")
     clock = [utcnow()]
-    for _ in range(3):
-        flows.deliver(sessions, settings, delivery_id, limiter=None, now=lambda: clock[0])
-        clock[0] += timedelta(seconds=5)
+    outcomes = []
+    for _ in range(4):
+        outcome = flows.deliver(sessions, settings, delivery_id, limiter=None, now=lambda: clock[0])
+        outcomes.append(outcome.status)
+        clock[0] += timedelta(seconds=25)
+    assert outcomes == ["retry", "retry", "retry", "failed"]
     failed = _get(sessions, delivery_id)
-    assert (failed.status, failed.attempts) == ("failed", 3)
-    assert (failed.last_error or "").startswith("gave up after 3 attempts: SMTP 451")
-    assert _actions(sessions) == ["delivery_retry", "delivery_retry", "delivery_failed"]
+    assert (failed.status, failed.attempts) == ("failed", 4)
+    assert (failed.last_error or "").startswith("gave up after 4 attempts in 75s: SMTP 451")
+    assert _actions(sessions) == ["delivery_retry"] * 3 + ["delivery_failed"]
 
 
 def test_permanent_failure_is_recorded_without_retry(

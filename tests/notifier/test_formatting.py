@@ -204,3 +204,13 @@ def test_customer_attributes_and_the_headline_are_escaped_everywhere() -> None:
     assert "<script>" not in email.html and "<b>gold" not in email.html
     assert "&lt;!channel&gt; &lt;b&gt;gold&lt;/b&gt;" in email.html
     assert "\n" not in email.subject
+
+
+def test_an_assigned_alert_names_who_assigned_and_is_not_a_new_case_alert() -> None:
+    assigned = alert(kind="assigned", step=31, assigned_by="Ana")
+    assert assigned.headline == "[P1] Ana assigned case #42 to you (delivery)"
+    email = render_email(assigned)
+    assert "New case" not in email.subject
+    assert "Ana assigned this case to you on the desk" in email.text
+    assert "Ana assigned this case to you on the desk" in email.html
+    assert slack_message(assigned)["blocks"][0]["text"]["text"].startswith("[P1] Ana assigned")

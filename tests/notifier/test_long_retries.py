@@ -42,7 +42,7 @@ def test_a_retry_beyond_the_cap_waits_for_the_sweep_without_a_message(
     app: Celery, sessions: sessionmaker[Session], slack: SlackStandin, redis_url: str
 ) -> None:
     delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
-    slack.answer_next(1, Answer(429, "", {"Retry-After": "120"}))
+    slack.answer_next(1, Answer(503, "", {"Retry-After": "120"}))
     assert app.tasks[task_names.DELIVER](delivery_id) == "retry"
     assert redis.Redis.from_url(redis_url).llen(task_names.NOTIFIER_QUEUE) == 0
     with sessions() as session:

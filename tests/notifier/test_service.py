@@ -90,10 +90,13 @@ def test_retry_releases_the_claim_counts_the_attempt_and_keeps_the_error(
     with sessions() as session, session.begin():
         delivery = service.claim_delivery(session, delivery_id=delivery_id, now=NOW, lease=LEASE)
         assert delivery is not None
-        service.schedule_retry(session, delivery=delivery, now=NOW, due_at=due, error="HTTP 503")
+        service.schedule_retry(
+            session, delivery=delivery, now=NOW, due_at=due, error="HTTP 503", retry_from=NOW
+        )
     retried = _get(sessions, delivery_id)
     assert (retried.status, retried.attempts, retried.last_error) == ("pending", 1, "HTTP 503")
     assert retried.due_at == due and retried.lease_until is None
+    assert retried.retry_from == NOW and not retried.ambiguous
     assert [e.action for e in _events(sessions)] == ["delivery_retry"]
 
 

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from celery import Celery
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import task_names
@@ -107,7 +109,8 @@ def test_slack_503_and_429_lead_to_retries_and_exactly_one_message(
     delivery_id = create_delivery(sessions, channel="slack", target=f"webhook:{WEBHOOK_VAR}")
     producer.send_task(task_names.DELIVER, args=[delivery_id])
     delivery = _wait_for(sessions, delivery_id, _settled)
-    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 3, None)
+    # The 503 is an attempt; the 429 is a wait, not an attempt.
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, None)
     assert slack.requests == 3
     assert len(slack.posts) == 1
     assert "standinsecret" not in worker.output()
@@ -165,3 +168,60 @@ def test_the_sweep_recovers_a_delivery_whose_worker_was_killed_mid_send(
     delivery = _wait_for(sessions, delivery_id, _settled)
     assert delivery.status == "sent"
     assert len(slack.posts) == 1
+
+
+def test_after_an_outage_the_breaker_releases_every_waiting_alert_within_seconds(
+    sessions: sessionmaker[Session],
+    worker_settings: Settings,
+    tmp_path: Path,
+    producer: Celery,
+    slack: SlackStandin,
+    redis_url: str,
+) -> None:
+    # Backoff of up to 50 s: without the breaker's release the last alert would wait for it.
+    settings = worker_settings.with_(
+        breaker_threshold=2, breaker_probe_s=1.0, retry_backoff_s=50.0, retry_backoff_max_s=50.0
+    )
+    process = Process(
+        ["worker", "notifier"], settings, tmp_path / "breaker-worker.log",
+        env={WEBHOOK_VAR: slack.webhook_url},
+    )  # fmt: skip
+    process.start(ready="ready.", timeout=60)
+    try:
+        slack.outage = Answer(503, "service_unavailable")
+        target = f"webhook:{WEBHOOK_VAR}"
+        ids = [create_delivery(sessions, channel="slack", target=target) for _ in range(6)]
+        for delivery_id in ids:
+            producer.send_task(task_names.DELIVER, args=[delivery_id])
+        breaker = redis.Redis.from_url(redis_url)
+        key = f"cxloop:notifier:breaker:slack:{target}"
+
+        def waiting() -> bool:
+            with sessions() as session:
+                rows = session.scalars(select(Delivery).where(Delivery.id.in_(ids))).all()
+            return all(r.status == "pending" and r.retry_from is not None for r in rows)
+
+        _until(lambda: breaker.hget(key, "open") == b"1" and waiting(), 30, "breaker open")
+        assert slack.posts == []
+        back = time.monotonic()
+        slack.outage = None
+
+        def all_sent() -> bool:
+            with sessions() as session:
+                statuses = session.scalars(select(Delivery.status).where(Delivery.id.in_(ids)))
+                return set(statuses) == {"sent"}
+
+        _until(all_sent, 60, "every alert sent")
+        recovery = time.monotonic() - back
+        assert recovery < 15, f"last alert {recovery:.1f} s after the channel came back"
+        assert len(slack.posts) == 6
+        assert breaker.hget(key, "open") is None
+    finally:
+        process.kill()
+
+
+def _until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {seconds} s"
+        time.sleep(0.1)

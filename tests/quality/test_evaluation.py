@@ -126,3 +126,17 @@ def test_a_bad_descriptions_file_names_file_key_and_reason(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["eval", "--data", str(data), "--descriptions", str(bad)])
     assert result.exit_code != 0
     assert str(bad) in result.output and "touchpoints.food.description" in result.output
+
+
+def test_a_descriptions_file_keeps_its_touchpoint_order(tmp_path: Path) -> None:
+    from services.router.config import load_config
+    from services.router.evaluation import descriptions_config
+
+    path = tmp_path / "zoo.yml"
+    path.write_text(
+        "default_touchpoint: zebra\ntouchpoints:\n  zebra: {description: stripes}\n"
+        "  apple: {description: fruit}\n",
+        encoding="utf-8",
+    )
+    config = descriptions_config(path, load_config(AIRLINE))
+    assert [t.name for t in config.touchpoints] == ["zebra", "apple"]

@@ -1,8 +1,14 @@
-"""A real local HTTP server standing in for Slack's incoming webhooks and chat.postMessage."""
+"""A real local HTTP server standing in for Slack's incoming webhooks and Web API.
+
+It answers chat.postMessage (keeping each message's `metadata`), and conversations.history and
+conversations.list the way Slack does, so a client can look for what it posted.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -10,8 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 POST_MESSAGE = "/api/chat.postMessage"
+HISTORY = "/api/conversations.history"
+LIST = "/api/conversations.list"
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,7 @@ class Post:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    at: float = field(default_factory=time.time)  # when it was stored
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,7 @@ class Answer:
     body: str | dict[str, Any] = ""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    store: bool = False  # accept the post as Slack would, then answer this (e.g. after a delay)
 
 
 @dataclass
@@ -41,6 +53,10 @@ class SlackStandin:
     token: str = "xoxb-standin-token"
     posts: list[Post] = field(default_factory=list)
     requests: int = 0
+    history_reads: int = 0
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
+    names: dict[str, str] = field(default_factory=dict)  # channel id -> name
+    outage: Answer | None = None  # while set, every request gets this answer
     _script: list[Answer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,32 +75,100 @@ class SlackStandin:
         with self._lock:
             self._script.extend([answer] * count)
 
+    def channel_id(self, channel: str) -> str:
+        """Return the id Slack gives a channel named `channel` (an id stays itself)."""
+        if _CHANNEL_ID.fullmatch(channel):
+            return channel
+        name = channel.removeprefix("#")
+        cid = "C" + hashlib.sha256(name.encode()).hexdigest()[:9].upper()
+        self.names[cid] = name
+        return cid
+
     def reply(self, path: str, headers: dict[str, str], raw: bytes) -> Answer:
-        """Decide the answer to one request, recording it if it is accepted."""
+        """Decide the answer to one POST, recording it if it is accepted."""
         with self._lock:
             self.requests += 1
-            if self._script:
-                return self._script.pop(0)
+            if self.outage is not None:
+                return self.outage
+            scripted = self._script.pop(0) if self._script else None
             try:
                 body = json.loads(raw)
             except ValueError:
-                return Answer(400, "invalid_payload")
+                return scripted or Answer(400, "invalid_payload")
+            if path == POST_MESSAGE and isinstance(body, dict):
+                self.channel_id(str(body.get("channel", "")))  # the workspace has the channel
+            if scripted is not None and not scripted.store:
+                return scripted
             if path == POST_MESSAGE:
                 if headers.get("Authorization") != f"Bearer {self.token}":
                     return Answer(200, {"ok": False, "error": "invalid_auth"})
                 self.posts.append(Post(path, headers, body))
-                return Answer(200, {"ok": True, "channel": "C0STANDIN", "ts": f"{time.time():.6f}"})
+                answer = self._store(body)
+                return scripted or answer
             if path.startswith("/services/"):
                 self.posts.append(Post(path, headers, body))
-                return Answer(200, "ok")
+                return scripted or Answer(200, "ok")
             return Answer(404, "no_service")
+
+    def _store(self, body: dict[str, Any]) -> Answer:
+        cid = self.channel_id(str(body.get("channel", "")))
+        ts = f"{time.time():.6f}"
+        message: dict[str, Any] = {"type": "message", "ts": ts, "text": body.get("text", "")}
+        if isinstance(body.get("metadata"), dict):
+            message["metadata"] = body["metadata"]
+        self.messages.setdefault(cid, []).append(message)
+        return Answer(200, {"ok": True, "channel": cid, "ts": ts})
+
+    def read(self, path: str, headers: dict[str, str], query: str) -> Answer:
+        """Answer a GET: conversations.history and conversations.list, as Slack does."""
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        with self._lock:
+            self.requests += 1
+            if self.outage is not None:
+                return self.outage
+            if self._script:
+                return self._script.pop(0)
+            if headers.get("Authorization") != f"Bearer {self.token}":
+                return Answer(200, {"ok": False, "error": "invalid_auth"})
+            if path == LIST:
+                channels = [{"id": c, "name": n} for c, n in self.names.items()]
+                return Answer(200, {"ok": True, "channels": channels})
+            if path != HISTORY:
+                return Answer(404, "no_service")
+            self.history_reads += 1
+            cid = params.get("channel", "")
+            if cid not in self.messages and cid not in self.names:
+                return Answer(200, {"ok": False, "error": "channel_not_found"})
+            return Answer(200, self._history(cid, params))
+
+    def _history(self, cid: str, params: dict[str, str]) -> dict[str, Any]:
+        oldest = float(params.get("oldest", "0"))
+        limit = int(params.get("limit", "100"))
+        start = int(params.get("cursor", "0") or 0)
+        newest_first = [m for m in reversed(self.messages.get(cid, [])) if float(m["ts"]) > oldest]
+        page = newest_first[start : start + limit]
+        if params.get("include_all_metadata") != "true":  # Slack hides metadata unless asked
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(newest_first)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
 
 def _handler(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            answer = standin.reply(self.path, dict(self.headers.items()), raw)
+            self._answer(standin.reply(self.path, dict(self.headers.items()), raw))
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            self._answer(standin.read(parts.path, dict(self.headers.items()), parts.query))
+
+        def _answer(self, answer: Answer) -> None:
             if answer.delay:
                 time.sleep(answer.delay)
             if isinstance(answer.body, dict):

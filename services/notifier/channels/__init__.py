@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.notifier.channels.base import (
+    AmbiguousError,
     Channel,
     DeliveryError,
     PermanentError,
     Rate,
+    RateLimited,
     TransientError,
 )
 from services.notifier.channels.email import EmailChannel
@@ -22,10 +24,12 @@ CHANNELS: dict[str, type[Channel]] = {
 
 __all__ = [
     "CHANNELS",
+    "AmbiguousError",
     "Channel",
     "DeliveryError",
     "PermanentError",
     "Rate",
+    "RateLimited",
     "Route",
     "TransientError",
     "resolve",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from services.notifier.message import Alert
@@ -20,6 +21,17 @@ class TransientError(DeliveryError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class AmbiguousError(TransientError):
+    """The request may have been accepted (read timeout after sending, reset after sending).
+
+    A retry may duplicate the alert, so a channel that can look for what it sent does so first.
+    """
+
+
+class RateLimited(TransientError):
+    """The receiver asked us to slow down (429): wait, but it is no failure and spends no budget."""
 
 
 class PermanentError(DeliveryError):
@@ -46,6 +58,14 @@ class Channel(ABC):
     def unavailable(self, target: str) -> str | None:
         """Say why this target cannot be reached with the current config, or None if it can."""
         return None
+
+    def endpoint(self, target: str) -> str:
+        """Name the server behind a target, for the circuit breaker (one outage, one key)."""
+        return f"{self.type}:{target}"
+
+    def already_sent(self, alert: Alert, target: str, since: datetime) -> bool:
+        """Say whether an earlier, ambiguous attempt did deliver this alert (False: cannot tell)."""
+        return False
 
     @abstractmethod
     def send(self, alert: Alert, target: str) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import parseaddr
 
-from services.notifier.channels.base import Channel, PermanentError, Rate, TransientError
+from services.notifier.channels.base import (
+    AmbiguousError,
+    Channel,
+    PermanentError,
+    Rate,
+    TransientError,
+)
 from services.notifier.formatting import render_email
 from services.notifier.message import Alert
 from shared.settings import Settings
@@ -28,7 +35,9 @@ class EmailChannel(Channel):
         return None
 
     def send(self, alert: Alert, target: str) -> None:
-        message = build_message(alert, sender=self.settings.smtp_from, to=target)
+        message = build_message(
+            alert, sender=self.settings.smtp_from, to=target, deployment=self.settings.public_url
+        )
         if plain_login(self.settings):
             raise PermanentError(
                 "refusing an SMTP login without TLS (set CXLOOP_SMTP_SECURITY, or "
@@ -38,7 +47,11 @@ class EmailChannel(Channel):
             with self._connect() as smtp:
                 if self.settings.smtp_username:
                     smtp.login(self.settings.smtp_username, str(self.settings.smtp_password))
-                smtp.send_message(message)
+                try:
+                    smtp.send_message(message)
+                except (smtplib.SMTPServerDisconnected, TimeoutError, ConnectionError) as exc:
+                    # Lost mid-transaction: the server may have queued it after the final dot.
+                    raise AmbiguousError(f"SMTP lost while sending: {type(exc).__name__}") from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise _by_code(min(codes), f"recipient refused: {codes}") from None
@@ -47,8 +60,14 @@ class EmailChannel(Channel):
             raise _by_code(exc.smtp_code, f"SMTP {exc.smtp_code}: {detail}") from None
         except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
             raise PermanentError(f"SMTP security failed: {type(exc).__name__}: {exc}") from None
+        except AmbiguousError:
+            raise
         except (smtplib.SMTPException, OSError) as exc:
             raise TransientError(f"SMTP unreachable: {type(exc).__name__}: {exc}") from None
+
+    def endpoint(self, target: str) -> str:
+        """Every email goes through the one configured SMTP server."""
+        return f"email:{self.settings.smtp_host}:{self.settings.smtp_port}"
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
@@ -80,7 +99,16 @@ def plain_login(settings: Settings) -> bool:
     )
 
 
-def build_message(alert: Alert, *, sender: str, to: str) -> EmailMessage:
+def message_id(delivery_id: int, *, deployment: str, domain: str) -> str:
+    """Return the Message-ID of a delivery: the same on every resend, unique per deployment.
+
+    Clients and archives that deduplicate by Message-ID then show a resent alert once.
+    """
+    tag = hashlib.sha256(deployment.encode()).hexdigest()[:12]
+    return f"<cxloop-delivery-{delivery_id}.{tag}@{domain}>"
+
+
+def build_message(alert: Alert, *, sender: str, to: str, deployment: str) -> EmailMessage:
     """Build the multipart/alternative email for one alert."""
     content = render_email(alert)
     try:
@@ -92,7 +120,7 @@ def build_message(alert: Alert, *, sender: str, to: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = recipient
     domain = parseaddr(sender)[1].rpartition("@")[2] or "cxloop.invalid"
-    message["Message-ID"] = make_msgid(f"cxloop-delivery-{alert.delivery_id}", domain=domain)
+    message["Message-ID"] = message_id(alert.delivery_id, deployment=deployment, domain=domain)
     message["X-Cxloop-Case"] = str(alert.case_id)
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import UTC, datetime
@@ -10,14 +11,26 @@ from functools import cache
 from typing import Any
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from services.notifier.channels.base import Channel, PermanentError, Rate, TransientError
+from services.notifier.channels.base import (
+    AmbiguousError,
+    Channel,
+    PermanentError,
+    Rate,
+    RateLimited,
+    TransientError,
+)
 from services.notifier.formatting import slack_message
 from services.notifier.message import Alert
 
+log = logging.getLogger(__name__)
 WEBHOOK = "webhook:"
 CHANNEL = "channel:"
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
+EVENT_TYPE = "cxloop_alert"  # message metadata that finds a post again after a timeout
+HISTORY_PAGES = 10  # conversations.history pages read (up to 200 messages each) per check
 # chat.postMessage errors that a later attempt may not hit; every other error is permanent.
 TRANSIENT_API_ERRORS = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
@@ -55,6 +68,10 @@ class SlackChannel(Channel):
             _check_http(response)
             return
         payload["channel"] = target.removeprefix(CHANNEL)
+        payload["metadata"] = {
+            "event_type": EVENT_TYPE,
+            "event_payload": {"delivery_id": str(alert.delivery_id)},
+        }
         response = self._post(
             self.settings.slack_api_url.rstrip("/") + "/chat.postMessage",
             payload,
@@ -62,6 +79,81 @@ class SlackChannel(Channel):
         )
         _check_http(response)
         _check_api(response)
+
+    def endpoint(self, target: str) -> str:
+        """A webhook is its own endpoint; every bot-token post goes to the one workspace."""
+        return f"slack:{target}" if target.startswith(WEBHOOK) else "slack:bot"
+
+    def already_sent(self, alert: Alert, target: str, since: datetime) -> bool:
+        """Look for this delivery's metadata in the channel's history (bot token only).
+
+        A webhook answers nothing we could look up, so for it the answer is always False.
+        """
+        if not target.startswith(CHANNEL) or not self.settings.slack_token:
+            return False
+        try:
+            return self._find(alert, target, since)
+        except PermanentError as exc:
+            # No history scope, say: a possible duplicate is better than a lost alert.
+            log.warning(
+                "cannot look for an earlier post, sending again: %s",
+                exc,
+                extra={"delivery_id": alert.delivery_id, "case_id": alert.case_id},
+            )
+            return False
+
+    def _find(self, alert: Alert, target: str, since: datetime) -> bool:
+        channel = self._channel_id(target.removeprefix(CHANNEL))
+        wanted = str(alert.delivery_id)
+        params: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{since.timestamp() - 60:.6f}",  # a minute for clock skew
+            "include_all_metadata": "true",
+            "limit": 200,
+        }
+        for _ in range(HISTORY_PAGES):
+            body = self._api_get("conversations.history", params)
+            for message in body.get("messages") or []:
+                meta = message.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == EVENT_TYPE and payload.get("delivery_id") == wanted:
+                    return True
+            cursor = (body.get("response_metadata") or {}).get("next_cursor")
+            if not body.get("has_more") or not cursor:
+                return False
+            params["cursor"] = cursor
+        raise TransientError("too much channel history to check for an earlier post")
+
+    def _channel_id(self, name: str) -> str:
+        """Return a channel's id: history needs one, while posts also accept `#name`."""
+        if _CHANNEL_ID.fullmatch(name):
+            return name
+        wanted = name.removeprefix("#")
+        params: dict[str, Any] = {"types": "public_channel,private_channel", "limit": 1000}
+        for _ in range(HISTORY_PAGES):
+            body = self._api_get("conversations.list", params)
+            for channel in body.get("channels") or []:
+                if channel.get("name") == wanted:
+                    return str(channel["id"])
+            cursor = (body.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+            params["cursor"] = cursor
+        raise PermanentError(f"no Slack channel named {name!r} visible to the bot")
+
+    def _api_get(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        url = self.settings.slack_api_url.rstrip("/") + "/" + method
+        headers = {"Authorization": f"Bearer {self.settings.slack_token}"}
+        try:
+            response = _http_session(os.getpid()).get(
+                url, params=params, headers=headers, timeout=self.settings.http_timeout_s
+            )
+        except requests.RequestException as exc:
+            raise TransientError(f"cannot read Slack {method}: {type(exc).__name__}") from None
+        _check_http(response)
+        _check_api(response)
+        body: dict[str, Any] = response.json()
+        return body
 
     def _post(
         self, url: str, payload: dict[str, Any], headers: dict[str, str]
@@ -75,8 +167,14 @@ class SlackChannel(Channel):
                 timeout=self.settings.http_timeout_s,
                 allow_redirects=False,
             )
+        except requests.ConnectTimeout:
+            raise TransientError("cannot reach Slack: ConnectTimeout") from None
         except requests.Timeout:
-            raise TransientError("Slack did not answer in time") from None
+            raise AmbiguousError("Slack did not answer in time after the post was sent") from None
+        except requests.ConnectionError as exc:
+            if _never_connected(exc):
+                raise TransientError(f"cannot reach Slack: {type(exc).__name__}") from None
+            raise AmbiguousError(f"Slack connection lost: {type(exc).__name__}") from None
         except requests.RequestException as exc:
             raise TransientError(f"cannot reach Slack: {type(exc).__name__}") from None
 
@@ -88,12 +186,29 @@ def _http_session(pid: int) -> requests.Session:
     return requests.Session()
 
 
+def _never_connected(exc: BaseException) -> bool:
+    """Say whether a connection error happened before a byte was sent (refused, DNS, connect)."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, NewConnectionError | ConnectTimeoutError | NameResolutionError):
+            return True
+        reason = getattr(seen, "reason", None)
+        arg = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = reason if isinstance(reason, BaseException) else arg or seen.__cause__
+    return False
+
+
 def _check_http(response: requests.Response) -> None:
     status = response.status_code
     if status == 429:
-        raise TransientError("Slack rate limit (HTTP 429)", retry_after=_retry_after(response))
-    if status >= 500:
-        raise TransientError(f"Slack HTTP {status}: {_short(response.text)}")
+        raise RateLimited("Slack rate limit (HTTP 429)", retry_after=_retry_after(response))
+    if status == 503:
+        message = f"Slack HTTP {status}: {_short(response.text)}"
+        raise TransientError(message, retry_after=_retry_after(response))
+    if status >= 500:  # a gateway or server error may come after Slack stored the message
+        raise AmbiguousError(f"Slack HTTP {status}: {_short(response.text)}")
     if status >= 300:
         raise PermanentError(f"Slack HTTP {status}: {_short(response.text)}")
 
@@ -108,6 +223,8 @@ def _check_api(response: requests.Response) -> None:
     if body.get("ok") is True:
         return
     error = str(body.get("error", "unknown_error"))
+    if error == "ratelimited":
+        raise RateLimited(f"Slack error {error}", retry_after=_retry_after(response))
     if error in TRANSIENT_API_ERRORS:
         raise TransientError(f"Slack error {error}", retry_after=_retry_after(response))
     raise PermanentError(f"Slack error {error}")

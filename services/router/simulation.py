@@ -1,0 +1,139 @@
+"""Replay labelled rows as a deployment's corrections and measure what the router learns.
+
+The development rows (those `cxloop eval` does not hold out) that carry a touchpoint label, in
+an order fixed by a hash of their text, are the corrections arriving one after another. At each
+checkpoint the same training and gate as the background task run on the corrections so far, and
+touchpoint accuracy is measured on the held-out rows, which no correction ever comes from.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.router.config import RouterConfig
+from services.router.decision import detector_for
+from services.router.evaluation import Labelled, held_out, load
+from services.router.learning import (
+    Detector,
+    Example,
+    accuracy,
+    blend,
+    classes_of,
+    train_and_judge,
+)
+from services.router.touchpoints import TouchpointMatch
+
+CHECKPOINTS = (0, 50, 200, 1000)
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """Accuracy on the held-out rows after `corrections` corrections, and the gate's verdict."""
+
+    corrections: int
+    trained_on: int
+    held_back: int
+    gate_descriptions: float | None
+    gate_blend: float | None
+    switched_on: bool
+    descriptions: float
+    blend: float  # the candidate, switched on or not
+    in_use: float  # what the router would use: the blend if switched on, else descriptions
+
+
+class _Remembered:
+    """A detector that answers each text once: the replay asks about the same rows many times."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detect = functools.lru_cache(maxsize=None)(detector.detect)
+
+
+def _stream_order(text: str) -> str:
+    return hashlib.sha1(f"stream:{text}".encode()).hexdigest()
+
+
+def simulate(
+    rows: Sequence[Labelled], detector: Detector, classes: Sequence[str], default: str,
+    corrections: int, checkpoints: Sequence[int] = CHECKPOINTS,
+) -> list[CurvePoint]:  # fmt: skip
+    """Return the learning curve at each checkpoint up to `corrections` (and at it)."""
+    known = set(classes)
+    labelled = [r for r in rows if r.touchpoint in known]
+    stream = sorted(
+        (Example(r.text, str(r.touchpoint)) for r in labelled if not held_out(r.text)),
+        key=lambda e: _stream_order(e.text),
+    )
+    tests = [Example(r.text, str(r.touchpoint)) for r in labelled if held_out(r.text)]
+    remembered = _Remembered(detector)
+
+    def alone(text: str) -> str:
+        found: list[TouchpointMatch] = remembered.detect(text)
+        return found[0].name if found else default
+
+    descriptions = accuracy(tests, alone)
+    points = [CurvePoint(0, 0, 0, None, None, False, descriptions, descriptions, descriptions)]
+    wanted = sorted({n for n in (*checkpoints, corrections) if 0 < n <= corrections})
+    for n in wanted:
+        verdict = train_and_judge(stream[:n], remembered, classes, default)
+
+        def blended(text: str, model=verdict.model) -> str:  # type: ignore[no-untyped-def]
+            return blend(model, text, remembered.detect(text), default)[0].name
+
+        learnt = accuracy(tests, blended)
+        m = verdict.metrics
+        points.append(
+            CurvePoint(
+                min(n, len(stream)), m["trained_on"], m["held_back"],
+                m["descriptions_accuracy"], m["blend_accuracy"], verdict.activate,
+                descriptions, learnt, learnt if verdict.activate else descriptions,
+            )
+        )  # fmt: skip
+    return points
+
+
+def format_curve(title: str, points: Sequence[CurvePoint], tested: int) -> str:
+    """Render the learning curve as the table `cxloop eval --simulate-corrections` prints."""
+    lines = [
+        f"== learning curve: {title} (accuracy on {tested} held-out rows)",
+        f"  {'corrections':>11} {'trained':>7} {'judged':>6}  {'gate: descr':>11} "
+        f"{'blend':>6} {'on?':>4}  {'descriptions':>12} {'blend':>6} {'gain':>6} {'in use':>6}",
+    ]
+    for p in points:
+        on = "yes" if p.switched_on else "no"
+        gate = (
+            f"{p.gate_descriptions:>11.3f} {p.gate_blend:>6.3f} {on:>4}"
+            if p.gate_descriptions is not None and p.gate_blend is not None
+            else f"{'-':>11} {'-':>6} {'-':>4}"
+        )
+        lines.append(
+            f"  {p.corrections:>11} {p.trained_on:>7} {p.held_back:>6}  {gate}  "
+            f"{p.descriptions:>12.3f} {p.blend:>6.3f} {p.blend - p.descriptions:>+6.3f} "
+            f"{p.in_use:>6.3f}"
+        )
+    return "\n".join(lines)
+
+
+def tested_rows(rows: Sequence[Labelled], classes: Sequence[str]) -> int:
+    """Count the held-out rows the curve is measured on."""
+    known = set(classes)
+    return sum(1 for r in rows if r.touchpoint in known and held_out(r.text))
+
+
+def learning_curves(
+    data: Sequence[Path], sources: Sequence[RouterConfig], corrections: int
+) -> Iterator[str]:
+    """Render the curve of every data file with every source whose touchpoints it labels."""
+    for path in data:
+        rows = load(path)
+        for config in sources:
+            classes = classes_of([t.name for t in config.touchpoints], config.default_touchpoint)
+            tested = tested_rows(rows, classes)
+            if not tested:
+                continue
+            detector = detector_for(config)
+            points = simulate(rows, detector, classes, config.default_touchpoint, corrections)
+            yield format_curve(f"{path.name} with {config.source}", points, tested)

@@ -1,0 +1,139 @@
+"""In headless Chromium: the case page and the queue fit a laptop and a phone, say things in
+words, offer only valid actions, pick filters from the configuration and survive bad ones."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.db import transaction
+from shared.models import Case, Delivery
+from tests.desk.conftest import World
+from tests.desk.factories import PASSWORD
+from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (the served desk)
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
+]
+WIDTHS = (1366, 390)
+# Every table's box, and the page itself, must not be wider than what holds it.
+OVERFLOW = """() => {
+  const out = [];
+  const page = document.documentElement;
+  const wide = (el) => el.scrollWidth > el.clientWidth + 1;
+  if (wide(page)) out.push(`page ${page.scrollWidth}>${page.clientWidth}`);
+  for (const table of document.querySelectorAll('table')) {
+    const box = table.closest('.table-wrap') || table.parentElement;
+    const past = table.getBoundingClientRect().right > page.clientWidth + 1;
+    if (wide(box) || past) out.push(`${table.className} ${box.scrollWidth}>${box.clientWidth}`);
+  }
+  return out;
+}"""
+LONG = "customer-experience-escalations-distribution-list-for-europe@very-long-example.com"
+
+
+def _shots() -> Path:
+    """Where screenshots go (CXLOOP_SCREENSHOTS, else a temporary directory)."""
+    path = Path(os.environ.get("CXLOOP_SCREENSHOTS", "/tmp/cxloop-desk-shots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _log_in(sync_api: Any, page: Any, base: str, email: str) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
+    base_url: str,  # noqa: F811
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with transaction(sessions) as s:
+        case = s.get(Case, world.delivery_case)
+        assert case is not None
+        case.analysis = {"evidence": ["Courier threw the parcel over the fence"]}
+        case.receivers = {"receivers": ["delivery-team"], "routes": ["route.routes[0]"]}
+        for n, channel in enumerate(("email", "slack")):
+            s.add(Delivery(case_id=case.id, kind="escalation", step=n + 1, receiver="champion",
+                           channel=channel, target=f"{LONG}?n={n}", status="failed",
+                           last_error="gave up after 6 attempts: " + "x" * 90))  # fmt: skip
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        for width in WIDTHS:
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            _log_in(sync_api, page, base_url, "champ@example.com")
+            page.get_by_label("Touchpoint").select_option("delivery")
+            page.get_by_role("button", name="Apply").click()
+            sync_api.expect(page.locator("table.queue tbody tr")).to_have_count(1)
+            page.screenshot(path=str(_shots() / f"queue-{width}.png"), full_page=True)
+            assert page.evaluate(OVERFLOW) == [], f"queue at {width}px"
+
+            page.get_by_role("link", name=f"#{world.delivery_case}").click()
+            page.get_by_role("button", name="Acknowledge").click()
+            sync_api.expect(page.locator("ol.timeline")).to_contain_text(
+                "Champ acknowledged the case"
+            )
+            why = page.locator("section[aria-labelledby=h-why]")
+            sync_api.expect(why).to_contain_text("Which sentences carried it")
+            sync_api.expect(why.locator("ul.why-sentences")).to_contain_text("over the fence")
+            sync_api.expect(why.locator("ul.why-alerted")).to_contain_text("delivery-team")
+            sync_api.expect(page.locator("table.deliveries")).to_contain_text(LONG)
+            page.screenshot(path=str(_shots() / f"case-{width}.png"), full_page=True)
+            assert page.evaluate(OVERFLOW) == [], f"case page at {width}px"
+            assert "\\u0027" not in page.content()
+            page.close()
+            with transaction(sessions) as s:  # back to new for the next width
+                row = s.get(Case, world.delivery_case)
+                assert row is not None
+                row.status, row.acknowledged_at = "new", None
+        browser.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
+    base_url: str,  # noqa: F811
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with transaction(sessions) as s:
+        closed = s.get(Case, world.store_case)
+        assert closed is not None
+        closed.status = "closed"
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        _log_in(sync_api, page, base_url, "champ@example.com")
+        page.goto(f"{base_url}/cases/{world.store_case}")
+        buttons = page.locator("section.actions button")
+        sync_api.expect(buttons).to_have_text(["Reopen"])
+
+        page.goto(f"{base_url}/queue?nps_max=11&status=all")
+        sync_api.expect(page.locator(".notice")).to_have_count(2)
+        sync_api.expect(page.locator(".notice").first).to_contain_text("was ignored")
+        sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
+        sync_api.expect(page.locator("body")).not_to_contain_text("Error 422")
+        page.screenshot(path=str(_shots() / "queue-bad-filter-390.png"), full_page=True)
+        teams = page.get_by_label("Team").locator("option").all_inner_texts()
+        assert {"delivery", "stores", "billing"} <= set(teams)
+        page.close()
+
+        owner = browser.new_page(viewport={"width": 1366, "height": 900})
+        _log_in(sync_api, owner, base_url, "dora@example.com")
+        owner.goto(f"{base_url}/cases/{world.delivery_case}")
+        owner.get_by_label("Team", exact=True).select_option("stores")
+        owner.get_by_role("button", name="Assign").click()
+        sync_api.expect(owner.get_by_role("heading", name="Queue")).to_be_visible()
+        sync_api.expect(owner.locator(".flash")).to_contain_text("no longer in your view")
+        browser.close()
