@@ -85,6 +85,8 @@ class Response(Base):
     enqueued_at: Mapped[datetime | None]
     routed_at: Mapped[datetime | None]
     routing_error: Mapped[str | None] = mapped_column(Text)
+    # What the router decided and why, for every response: "why was this not a case?"
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     # Thin webhooks: set while the full response must still be fetched from the vendor's API.
     fetch_due_at: Mapped[datetime | None]
     fetch_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from services.desk import charts, context, export, flows, kpis, options, present
-from services.desk.access import can_change, kpi_scope
+from services.desk.access import READ_ALL, can_change, kpi_scope
 from services.desk.filters import kpi_period, load_leniently, query_args, queue_filter
 from services.desk.forms import (
     ACTION_FORMS,
@@ -42,6 +42,8 @@ from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
 from shared.deliveries import requeue_failed
+from shared.responses import BadCursor as BadResponseCursor
+from shared.responses import ResponseQuerySchema, list_responses
 
 bp = Blueprint(
     "desk_pages", __name__, template_folder="templates", static_folder="static",
@@ -179,6 +181,30 @@ def queue() -> ResponseReturnValue:
         next_cursor=result.next_cursor, export_args=kept, notices=notices,
         options=options.Options.load(session, config),
     ), (422 if notices else 200)  # fmt: skip
+
+
+@bp.get("/responses")
+def responses() -> ResponseReturnValue:
+    """Every response with the router's decision: why did this one (not) become a case?"""
+    if current_user.role not in READ_ALL:
+        abort(403, "the responses list is for champions, admins and viewers")
+    given = {k: v for k, v in request.args.items() if v.strip()}
+    try:
+        data = ResponseQuerySchema().load(given)
+        result = list_responses(context.db(), data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{name.replace('_', ' ')}: {' '.join(map(str, why))}"
+            for name, why in exc.normalized_messages().items()
+        )
+        return render_template("desk/responses.html", rows=[], data=given, next_cursor=None,
+                               error=f"Check the filters: {problems}"), 422  # fmt: skip
+    except BadResponseCursor:
+        return render_template("desk/responses.html", rows=[], data=given, next_cursor=None,
+                               error="That page link is no longer valid."), 422  # fmt: skip
+    args = {k: v for k, v in given.items() if k != "cursor"}
+    return render_template("desk/responses.html", rows=result.rows, data=args,
+                           next_cursor=result.next_cursor, error=None)  # fmt: skip
 
 
 def _case_page(case_id: int, status: int = 200, error: str | None = None) -> ResponseReturnValue:

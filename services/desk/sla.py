@@ -6,51 +6,13 @@ Every function takes `now` from the caller, so tests drive time with an injected
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from services.desk.config import BusinessHours, DeskConfig, EscalationStep, SlaPolicy
+from services.desk.config import DeskConfig, EscalationStep
 from services.desk.enums import SlaState
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
-
-
-def add_business_time(
-    start: datetime, duration: timedelta, hours: BusinessHours | None
-) -> datetime:
-    """Return when `duration` of working time after `start` has passed (wall clock if no hours)."""
-    if hours is None:
-        return start + duration
-    zone = hours.timezone
-    cursor = start.astimezone(zone)
-    day = cursor.date()
-    remaining = duration
-    for _ in range(3700):  # ten years of days: ample for any SLA, and never an endless loop
-        if day.weekday() in hours.days:
-            opens = datetime.combine(day, hours.start, zone)
-            closes = datetime.combine(day, hours.end, zone)
-            begin = max(cursor, opens)
-            if begin < closes:
-                if remaining <= closes - begin:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= closes - begin
-        day += timedelta(days=1)
-        cursor = datetime.combine(day, time.min, zone)
-    raise ValueError("business hours leave no working time to count")
-
-
-@dataclass(frozen=True)
-class Deadlines:
-    """When a case must be acknowledged and resolved."""
-
-    acknowledge: datetime
-    resolve: datetime
-
-
-def deadlines(created_at: datetime, policy: SlaPolicy) -> Deadlines:
-    """Compute a case's deadlines from its creation time and policy."""
-    return Deadlines(
-        acknowledge=add_business_time(created_at, policy.acknowledge, policy.business_hours),
-        resolve=add_business_time(created_at, policy.resolve, policy.business_hours),
-    )
+from shared.sla import Deadlines, deadlines
+from shared.sla import add_business_time as add_business_time  # re-exported
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,13 @@
 Columns are mapped like a webhook source's questions: `--map nps=Q1 --map comment="Why?"`
 (or the source's own mapping, or columns named nps, csat, ces, comment, touchpoint,
 customer_id, email, name). Every row is validated; bad rows go to a reject file naming the
-line and the reason. Rows are stored once per (source, response id), so re-running the same
-import creates nothing twice. New responses are sent for routing, or left to the sweep if the
-broker is down.
+line and the reason, and the command exits with status 3 so a script notices. Rows are stored
+once per (source, response id), so re-running the same import creates nothing twice. New
+responses are sent for routing, or left to the sweep if the broker is down.
+
+`--no-alerts` imports history: responses are stored and routed like any other, so KPIs and
+trends include them, but the router opens their cases already closed, dated when the customer
+answered, with no deadline and no delivery. `--since DATE` skips rows answered before DATE.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ TIME_COLUMNS = (
 )
 KINDS = {"nps": Kind.NPS, "csat": Kind.RATING, "comment": Kind.LONG_TEXT}
 BATCH = 200
+EXIT_REJECTED = 3  # imported, but some rows were rejected: see the reject file
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Summary:
     imported: int = 0
     duplicate: int = 0
     rejected: int = 0
+    skipped: int = 0  # answered before --since
 
 
 class RowError(ValueError):
@@ -115,8 +121,13 @@ def import_rows(
     sessions: sessionmaker[Session],
     id_columns: tuple[str, ...] = ID_COLUMNS,
     time_columns: tuple[str, ...] = TIME_COLUMNS,
+    since: datetime | None = None,
+    historical: bool = False,
 ) -> tuple[Summary, list[tuple[int, str, dict[str, str]]], list[int]]:
-    """Validate and store rows; return the summary, the rejects and the ids to route."""
+    """Validate and store rows; return the summary, the rejects and the ids to route.
+
+    Rows answered before `since` are skipped; `historical` rows become closed cases, unalerted.
+    """
     summary, rejects, created_ids = Summary(), [], []
     batch: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for line, row in rows:
@@ -132,7 +143,11 @@ def import_rows(
             )
             rejects.append((line, reason, row))
             continue
-        batch.append((data, {"source_type": "csv_import", "line": line, "row": row}))
+        if since is not None and submission.submitted_at < since:
+            summary.skipped += 1
+            continue
+        raw = {"source_type": "csv_import", "line": line, "row": row}
+        batch.append((data, raw | {"historical": True} if historical else raw))
         if len(batch) >= BATCH:
             created_ids += _store(sessions, batch, summary)
             batch = []
@@ -204,6 +219,16 @@ def _numbered(reader: Iterator[dict[str, str]]) -> Iterator[tuple[int, dict[str,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where bad rows go (default FILE.rejects.csv).",
 )
+@click.option(
+    "--no-alerts",
+    is_flag=True,
+    help="History: cases are created closed, dated when answered; nobody is alerted.",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    help="Skip rows answered before this date (UTC), e.g. 2026-01-01.",
+)
 def command(
     file: Path,
     source_name: str,
@@ -211,8 +236,13 @@ def command(
     id_column: tuple[str, ...],
     time_column: tuple[str, ...],
     reject_file: Path | None,
+    no_alerts: bool,
+    since: datetime | None,
 ) -> None:
-    """Import a CSV export of past responses for a configured source."""
+    """Import a CSV export of past responses for a configured source.
+
+    Exits with status 3 when rows were rejected (the others are imported).
+    """
     settings = Settings.from_env()
     try:
         sources = load_sources(settings.sources_file, os.environ)
@@ -232,6 +262,8 @@ def command(
             sessions=sessions,
             id_columns=id_column or ID_COLUMNS,
             time_columns=time_column or TIME_COLUMNS,
+            since=since.replace(tzinfo=UTC) if since is not None else None,
+            historical=no_alerts,
         )
     if created:
         celery = create_celery(settings)
@@ -239,10 +271,16 @@ def command(
             send_routing(celery, sessions, created)
         finally:
             celery.close()
-    click.echo(
+    line = (
         f"imported {summary.imported}, duplicate {summary.duplicate}, rejected {summary.rejected}"
     )
+    if since is not None:
+        line += f", skipped {summary.skipped} answered before {since:%Y-%m-%d}"
+    if no_alerts:
+        line += " (history: cases closed, nobody alerted)"
+    click.echo(line)
     if rejects:
         path = reject_file or file.with_name(file.stem + ".rejects.csv")
         write_rejects(path, rejects)
         click.echo(f"rejected rows and reasons: {path}")
+        raise click.exceptions.Exit(EXIT_REJECTED)

@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.notifier.message import Alert
+from services.notifier.message import Alert, when
 
 SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
 _MENTION = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
@@ -47,9 +47,9 @@ def render_email(alert: Alert) -> EmailContent:
     """Render the subject, the plain-text body and the autoescaped HTML body."""
     env = _templates()
     return EmailContent(
-        subject=one_line(alert.headline)[:200],
-        text=env.get_template("alert.txt").render(alert=alert),
-        html=env.get_template("alert.html").render(alert=alert),
+        subject=_truncate(one_line(alert.headline), 200),
+        text=env.get_template("alert.txt").render(alert=alert, when=when),
+        html=env.get_template("alert.html").render(alert=alert, when=when),
     )
 
 
@@ -57,6 +57,14 @@ def escape_mrkdwn(text: str) -> str:
     """Escape text for Slack mrkdwn: no control sequences (<!here>, <@U1>, <url|label>) or
     broadcast mentions (@channel, @here, @everyone) can be formed from it."""
     return _unmention(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def plain_text(text: str) -> str:
+    """Make customer text safe for a plain_text header: no angle brackets, no broadcasts.
+
+    Slack shows entities literally there, so brackets become look-alike quotes instead.
+    """
+    return _unmention(text.replace("<", "\u2039").replace(">", "\u203a"))
 
 
 def _unmention(text: str) -> str:
@@ -72,6 +80,11 @@ def _quote(text: str) -> str:
     return "\n".join("&gt; " + line for line in lines)
 
 
+def _mrkdwn_section(text: str) -> dict[str, Any]:
+    """A section of already-escaped mrkdwn."""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
 def slack_message(alert: Alert) -> dict[str, Any]:
     """Build the Block Kit payload (without channel), with link unfurling off."""
     fields = [
@@ -85,7 +98,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _truncate(_unmention(alert.headline), 150)},
+            "text": {"type": "plain_text", "text": _truncate(plain_text(alert.headline), 150)},
         },
         {
             "type": "section",
@@ -96,21 +109,22 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         },
     ]
     if alert.move is not None:
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": escape_mrkdwn(alert.move_text)}}
-        )
+        blocks.append(_mrkdwn_section(escape_mrkdwn(alert.move_text)))
+    if alert.deadlines_known:
+        ack, resolve = when(alert.ack_due_at), when(alert.resolve_due_at)
+        blocks.append(_mrkdwn_section(f"*Acknowledge by {ack}* · resolve by {resolve}"))
     if alert.comment.strip():
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": _quote(alert.comment)}}
+        said = f"*Comment* ({when(alert.submitted_at)})\n" if alert.submitted_at else ""
+        blocks.append(_mrkdwn_section(said + _quote(alert.comment)))
+    if alert.customer:
+        who = " · ".join(
+            f"{escape_mrkdwn(name)}: {escape_mrkdwn(_truncate(value, 200))}"
+            for name, value in alert.customer
         )
+        blocks.append(_mrkdwn_section(_truncate(f"*Customer* {who}", 3000)))
     if alert.reasons:
-        reasons = "\n".join(f"• {escape_mrkdwn(r)}" for r in alert.reasons)
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": _truncate(f"*Why*\n{reasons}", 3000)},
-            }
-        )
+        details = _truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
     blocks.append(
         {
             "type": "actions",
@@ -125,7 +139,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         }
     )
     return {
-        "text": escape_mrkdwn(alert.headline),
+        "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from shared.enums import DeliveryKind
+
+GIST_LIMIT = 90  # characters of the comment quoted in a headline
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+
+
+def when(moment: datetime | None) -> str:
+    """A time as owners read it in an alert: 'Mon 2 Nov 2026, 13:00 UTC' (or a dash)."""
+    if moment is None:
+        return "-"
+    at = moment.astimezone(UTC)
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} UTC"
+
+
+def gist(comment: str, limit: int = GIST_LIMIT) -> str:
+    """The comment's first sentence on one line, cut at a word near the limit."""
+    text = " ".join(comment.split())
+    text = _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".")
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return (cut or text[: limit - 1]) + "…"
 
 
 @dataclass(frozen=True)
@@ -66,8 +88,45 @@ class Alert:
     created_at: datetime
     polarity: float | None = None
     move: Move | None = None  # set when a touchpoint correction caused this alert
+    ack_due_at: datetime | None = None
+    resolve_due_at: datetime | None = None
+    submitted_at: datetime | None = None
+    # Who the customer is, as the routes file names it: ("customer id", "c-1"), ("plan", ...)
+    customer: tuple[tuple[str, str], ...] = ()
     assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
     assigned_team: str = ""  # set when the case went to the receiver's team, not to them
+
+    @property
+    def who(self) -> str:
+        """The respondent's standing in plain words, with the score that says so."""
+        by_name = {s.name: s for s in self.scores}
+        nps, csat, ces = by_name.get("NPS"), by_name.get("CSAT"), by_name.get("CES")
+        if nps is not None and nps.value <= 6:
+            return f"Detractor ({nps})"
+        if csat is not None and csat.value <= 2:
+            return f"Unhappy customer ({csat})"
+        if ces is not None and ces.value >= 5:
+            return f"Customer who found it hard ({ces})"
+        if nps is not None:
+            return f"{'Promoter' if nps.value >= 9 else 'Passive'} ({nps})"
+        first = self.scores[0] if self.scores else None
+        return f"Customer ({first})" if first is not None else "Customer"
+
+    @property
+    def summary(self) -> str:
+        """Why this is a case, in plain words: who the customer is and what they say."""
+        said = gist(self.comment)
+        return f'{self.who} who says "{said}"' if said else f"{self.who}, without a comment"
+
+    @property
+    def details(self) -> str:
+        """The numbers behind the decision, on one line."""
+        return "; ".join(self.reasons)
+
+    @property
+    def deadlines_known(self) -> bool:
+        """Whether the SLA gave this case deadlines the alert can state."""
+        return self.ack_due_at is not None or self.resolve_due_at is not None
 
     @property
     def headline(self) -> str:
@@ -88,7 +147,7 @@ class Alert:
         what = (
             "New case" if self.kind == DeliveryKind.ASSIGNMENT else f"Escalation {self.step}, case"
         )
-        return f"{tag} {what} #{self.case_id} ({self.touchpoint})"
+        return f"{tag} {what} #{self.case_id} ({self.touchpoint}): {self.summary}"
 
     @property
     def move_text(self) -> str:

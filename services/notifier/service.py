@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from services.notifier.message import Alert, Move, Score
 from shared.enums import DeliveryKind, DeliveryStatus
-from shared.models import Case, CaseEvent, Delivery
+from shared.models import Case, CaseEvent, Delivery, Response
 
 ACTOR = "notifier"
 
@@ -268,9 +268,30 @@ def build_alert(
         created_at=case.created_at,
         polarity=case.polarity,
         move=move,
+        ack_due_at=case.ack_due_at,
+        resolve_due_at=case.resolve_due_at,
+        submitted_at=response.submitted_at,
+        customer=customer_of(response, case.analysis),
         assigned_by=assignment[0],
         assigned_team=assignment[1],
     )
+
+
+def customer_of(response: Response, analysis: Any) -> tuple[tuple[str, str], ...]:
+    """The customer's id and the attributes the routes file names, as (label, value) pairs.
+
+    The router stores the names with the case (routes.yml `alert_attributes`), so the notifier
+    needs neither the routes file nor router code.
+    """
+    names = analysis.get("alert_attributes") if isinstance(analysis, dict) else None
+    attributes = response.attributes if isinstance(response.attributes, dict) else {}
+    pairs = [("customer id", response.respondent_id)] if response.respondent_id else []
+    pairs += [
+        (str(name), str(attributes[name]))
+        for name in names or ()
+        if attributes.get(name) not in (None, "")
+    ]
+    return tuple(pairs)
 
 
 def reasons_of(stored: Any) -> tuple[str, ...]:

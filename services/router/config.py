@@ -12,7 +12,15 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.router.policy import Thresholds
-from services.router.routing import LABEL_NAME, LABEL_VALUES, Matcher, Op, Route, parse_matcher
+from services.router.routing import (
+    COMPUTED_LABELS,
+    LABEL_NAME,
+    LABEL_VALUES,
+    Matcher,
+    Op,
+    Route,
+    parse_matcher,
+)
 from services.router.severity import DEFAULT_POINTS, PriorityRules
 from services.router.touchpoints import TouchpointSpec
 
@@ -52,6 +60,9 @@ class RouterConfig:
     receivers: Mapping[str, Receiver]
     route: Route
     priority: PriorityRules = field(default_factory=PriorityRules)
+    # Customer attributes an alert shows (plan, region...): `alert_attributes`, else the
+    # attributes the matchers name, since those are what the routing cares about.
+    alert_attributes: tuple[str, ...] = ()
 
 
 class _Strict(Schema):
@@ -143,6 +154,12 @@ class _ConfigSchema(_Strict):
     priority = fields.Nested(_PrioritySchema, load_default=dict)
     receivers = fields.List(fields.Nested(_ReceiverSchema), required=True)
     route = fields.Nested(_RouteSchema, required=True)
+    alert_attributes = fields.List(
+        fields.String(
+            validate=validate.Regexp(LABEL_NAME.pattern + r"\Z", error="not an attribute name")
+        ),
+        validate=validate.Length(max=20),
+    )
 
 
 def load_config(path: Path | str) -> RouterConfig:
@@ -176,6 +193,7 @@ def parse_config(text: str, *, source: str = "<routes>") -> RouterConfig:
     receivers = _receivers(data["receivers"], problems)
     declared = set(data["touchpoints"]) | {data["default_touchpoint"]}
     route = _route(data["route"], "route", None, receivers, declared, problems)
+    shown = _alert_attributes(data.get("alert_attributes"), route, problems)
     if problems:
         raise ConfigError(source, problems)
     return RouterConfig(
@@ -189,7 +207,23 @@ def parse_config(text: str, *, source: str = "<routes>") -> RouterConfig:
         receivers=receivers,
         route=route,
         priority=_priority(data["priority"]),
+        alert_attributes=shown,
     )
+
+
+def _alert_attributes(
+    given: list[str] | None, route: Route, problems: list[tuple[str, str]]
+) -> tuple[str, ...]:
+    """The attributes alerts show: the given list (no computed labels), else the matchers'."""
+    if given is None:
+        named = (m.name for node in route.walk() for m in node.matchers)
+        return tuple(dict.fromkeys(n for n in named if n not in COMPUTED_LABELS))
+    for i, name in enumerate(given):
+        if name in COMPUTED_LABELS:
+            problems.append(
+                (f"alert_attributes[{i}]", f"{name!r} is computed by the router, not an attribute")
+            )
+    return tuple(dict.fromkeys(given))
 
 
 def _priority(data: dict[str, Any]) -> PriorityRules:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
-from services.router.service import generic_form, pending_deliveries
+from services.router.service import generic_form, one_per_address, pending_deliveries
 from services.router.touchpoints import TouchpointDetector
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
@@ -145,17 +145,13 @@ def _deliveries(
     case_id: int, step: int, kind: DeliveryKind, receivers: Sequence[str], config: RouterConfig,
     now: datetime,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """One pending delivery per (receiver, channel, target) of these receivers."""
-    keys = dict.fromkeys(
-        (name, channel, target)
-        for name in receivers
-        for channel, target in config.receivers[name].targets()
-    )
+    """One pending delivery per address of these receivers, however many of them share it."""
+    keys = one_per_address(receivers, config)
     return [
         {"case_id": case_id, "kind": kind, "step": step, "receiver": name, "channel": channel,
          "target": target, "status": DeliveryStatus.PENDING, "attempts": 0, "created_at": now,
          "due_at": now}
-        for name, channel, target in keys
+        for (channel, target), name in keys.items()
     ]  # fmt: skip
 
 

@@ -167,6 +167,12 @@ def _sentiment_label(sentiment: Sentiment, t: Thresholds) -> str:
     return "positive" if sentiment.polarity > -t.polarity_below else "neutral"
 
 
+# Labels the router computes; every other label is a survey attribute of the customer.
+COMPUTED_LABELS = frozenset(
+    {"touchpoint", "touchpoints", "nps_category", "csat_band", "ces_band", "sentiment",
+     "priority", "dissatisfied", "language", "source"}
+)  # fmt: skip
+
 # Values a matcher may compare computed labels with; config validation uses these.
 LABEL_VALUES: dict[str, tuple[str, ...]] = {
     "nps_category": ("detractor", "passive", "promoter"),

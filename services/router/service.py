@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,15 +16,18 @@ from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
+from shared.sla import SlaPolicy, deadlines_for
 
 log = logging.getLogger(__name__)
 ACTOR = "router"
+HISTORICAL_NOTE = "Imported history (cxloop import --no-alerts): closed on arrival, nobody alerted."
 
 
 _ROUTING_FIELDS = (
     Response.id, Response.source, Response.external_id, Response.touchpoint, Response.nps,
     Response.csat, Response.ces, Response.comment, Response.attributes, Response.respondent_id,
     Response.respondent_email, Response.submitted_at,
+    Response.raw["historical"].as_boolean().label("historical"),
 )  # fmt: skip
 
 
@@ -115,27 +119,38 @@ _DELIVERY_INSERT = insert(Delivery).returning(Delivery.id, sort_by_parameter_ord
 
 def open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime,
+    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
 ) -> tuple[int, bool]:  # fmt: skip
     """Create the case of a dissatisfied response with its deliveries; return (case id, created).
 
     Idempotent without a savepoint: the case INSERT does nothing on a conflict with a case of the
     same response (opened before, or by a concurrent transaction it waited for), and the
     existing case's id is returned. Core statements: three round trips, no unit of work.
+    The SLA deadlines are stamped now, so the first alert can say what is due by when.
+    A historical case (imported with --no-alerts) is created closed at historical_at, the
+    time the customer answered, with no deadlines and no delivery: nobody is paged for it.
     """
     assert outcome.priority is not None, "only dissatisfied responses become cases"
     conn = session.connection()
     owner = outcome.owner or config.route.receiver
-    case_id = conn.execute(
-        _CASE_INSERTS[conn.dialect.name],
-        _case_values(response_id=response_id, outcome=outcome, owner=owner, config=config, now=now),
-    ).scalar_one_or_none()
+    values = _case_values(
+        response_id=response_id, outcome=outcome, owner=owner, config=config, now=now
+    )
+    if historical_at is not None:
+        values |= {"status": CaseStatus.CLOSED, "created_at": historical_at,
+                   "closed_at": historical_at, "resolution_note": HISTORICAL_NOTE}  # fmt: skip
+    else:
+        due = deadlines_for(sla, priority=str(outcome.priority), touchpoint=outcome.touchpoint,
+                            created_at=now)  # fmt: skip
+        if due is not None:
+            values |= {"ack_due_at": due.acknowledge, "resolve_due_at": due.resolve}
+    case_id = conn.execute(_CASE_INSERTS[conn.dialect.name], values).scalar_one_or_none()
     if case_id is None:
         log.info("case already opened concurrently", extra={"response_id": response_id})
         existing = case_id_for(session, response_id=response_id)
         assert existing is not None, "a conflicting case is visible once its insert returns"
         return existing, False
-    deliveries = _deliveries(case_id, outcome, config, now)
+    deliveries = [] if historical_at is not None else _deliveries(case_id, outcome, config, now)
     if deliveries:
         conn.execute(_DELIVERY_INSERT, deliveries)
     conn.execute(
@@ -143,7 +158,8 @@ def open_case(
         [
             {"case_id": case_id, "at": now, "actor": ACTOR, "action": "created",
              "detail": {"priority": outcome.priority, "touchpoint": outcome.touchpoint,
-                        "owner": owner, "reasons": list(outcome.reasons)}},
+                        "owner": owner, "reasons": list(outcome.reasons),
+                        **({"historical": True} if historical_at is not None else {})}},
             {"case_id": case_id, "at": now, "actor": ACTOR, "action": "routed",
              "detail": {"receivers": list(outcome.receivers), "routes": list(outcome.routes),
                         "deliveries": len(deliveries), "explanation": outcome.explanation}},
@@ -177,26 +193,36 @@ def _case_values(
             "evidence": list(outcome.evidence),
             "labels": dict(outcome.labels),
             "routes_file": config.source,
+            "alert_attributes": list(config.alert_attributes),
         },
         "created_at": now,
         "updated_at": now,
     }
 
 
+def one_per_address(receivers: Sequence[str], config: RouterConfig) -> dict[tuple[str, str], str]:
+    """Map each (channel, target) of these receivers to the first receiver that has it."""
+    keys: dict[tuple[str, str], str] = {}
+    for name in receivers:
+        for channel, target in config.receivers[name].targets():
+            keys.setdefault((channel, target), name)
+    return keys
+
+
 def _deliveries(
     case_id: int, outcome: RoutingOutcome, config: RouterConfig, now: datetime
 ) -> list[dict[str, Any]]:
-    """One pending delivery per (receiver, channel, target), each once."""
-    keys = dict.fromkeys(
-        (name, channel, target)
-        for name in outcome.receivers
-        for channel, target in config.receivers[name].targets()
-    )
+    """One pending delivery per (channel, target): an address two receivers share gets one alert.
+
+    The first receiver in routing order keeps it, so the unique key (case, receiver, channel,
+    target) still makes a repeated routing harmless.
+    """
+    keys = one_per_address(outcome.receivers, config)
     return [
         {"case_id": case_id, "kind": DeliveryKind.ASSIGNMENT, "step": 0, "receiver": name,
          "channel": channel, "target": target, "status": DeliveryStatus.PENDING,
          "attempts": 0, "created_at": now, "due_at": now}
-        for name, channel, target in keys
+        for (channel, target), name in keys.items()
     ]  # fmt: skip
 
 
@@ -250,7 +276,7 @@ def unrouted_responses(
 
 def route_stored(
     session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
-    now: datetime,
+    now: datetime, sla: tuple[SlaPolicy, ...] = (),
 ) -> list[int]:  # fmt: skip
     """Route one stored response in the caller's transaction; return the deliveries to send.
 
@@ -267,18 +293,44 @@ def route_stored(
         window=timedelta(days=config.priority.repeat_window_days),
     )  # fmt: skip
     outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
+    record_decision(session, response_id=response_id, outcome=outcome)
     if not outcome.dissatisfied:
         log.info("response is not a case", extra={"response_id": response_id})
         return []
+    historical_at = response.submitted_at if response.historical else None
     case_id, created = open_case(
-        session, response_id=response_id, outcome=outcome, config=config, now=now
-    )
+        session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
+        historical_at=historical_at,
+    )  # fmt: skip
     log.info(
         "case opened" if created else "case already open",
         extra={"response_id": response_id, "case_id": case_id, "priority": outcome.priority,
                "touchpoint": outcome.touchpoint, "receivers": list(outcome.receivers)},
     )  # fmt: skip
     return pending_deliveries(session, case_id=case_id)
+
+
+def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
+    """The part of an outcome kept on the response: what was decided, and why in words."""
+    return {
+        "dissatisfied": outcome.dissatisfied,
+        "reasons": list(outcome.reasons),
+        "priority": outcome.priority,
+        "touchpoint": outcome.touchpoint,
+        "touchpoint_source": outcome.touchpoint_source,
+        "polarity": round(outcome.polarity, 4),
+        "language": outcome.language,
+        "analysed": outcome.analysed,
+        "receivers": list(outcome.receivers),
+        "explanation": outcome.explanation,
+    }
+
+
+def record_decision(session: Session, *, response_id: int, outcome: RoutingOutcome) -> None:
+    """Store the decision on the response, whether or not it became a case."""
+    session.connection().execute(
+        update(Response).where(Response.id == response_id).values(decision=decision_of(outcome))
+    )
 
 
 def _routed_before(session: Session, *, response_id: int) -> list[int]:

@@ -22,6 +22,7 @@ from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
+from shared.sla import DeskConfigError, SlaPolicy, sla_policies
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,15 @@ def current_config(path: Path) -> tuple[RouterConfig, Detector]:
     return config, detector_for(config)
 
 
+def current_sla(path: Path) -> tuple[SlaPolicy, ...]:
+    """Return desk.yml's SLA policies; without a usable file cases wait for the desk's stamp."""
+    try:
+        return sla_policies(path)
+    except DeskConfigError as exc:
+        log.error("desk file unusable; cases get deadlines later", extra={"error": str(exc)})
+        return ()
+
+
 @functools.cache
 def _active_model(refresh_s: float) -> model_service.ActiveModel:
     """The process's one view of the active touchpoint model."""
@@ -64,8 +74,9 @@ def process_response(self: Task, response_id: int) -> int:
     detector = _active_model(settings.learn_refresh_s).detector(sessions, config, detector)
     with transaction(sessions) as session:
         delivery_ids = service.route_stored(
-            session, response_id=response_id, config=config, detector=detector, now=utcnow()
-        )
+            session, response_id=response_id, config=config, detector=detector, now=utcnow(),
+            sla=current_sla(settings.desk_file),
+        )  # fmt: skip
     return _send(self.app, task_names.DELIVER, delivery_ids)
 
 

@@ -71,6 +71,6 @@ def test_an_unexpected_exception_is_a_logged_500_in_the_common_shape(app, caplog
 def test_unknown_paths_and_methods_use_the_common_shape(client):
     missing = client.get("/nope")
     assert missing.status_code == 404 and missing.get_json()["status"] == "Not Found"
-    wrong = client.get("/v1/responses")
+    wrong = client.get("/v1/responses:batch")  # GET /v1/responses lists responses
     assert wrong.status_code == 405 and "POST" in wrong.headers["Allow"]
     assert set(wrong.get_json()) == {"code", "status", "message", "errors"}

@@ -29,6 +29,12 @@ ALERT = Alert(
 )
 
 
+HEADLINE = (
+    "[P1] New case #42 (delivery): "
+    'Detractor (NPS 2/10) who says "The parcel arrived late and damaged"'
+)
+
+
 def alert(**changes: Any) -> Alert:
     """The sample alert with some fields changed."""
     return replace(ALERT, **changes)

@@ -12,7 +12,7 @@ from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.outbox import OutboxChannel
 from services.notifier.channels.slack import SlackChannel
 from shared.settings import NO_SECRET, Settings
-from tests.notifier.alerts import alert
+from tests.notifier.alerts import HEADLINE, alert
 from tests.support.slack_standin import POST_MESSAGE, Answer, SlackStandin
 from tests.support.smtp import SMTPRecorder, free_port
 
@@ -29,7 +29,7 @@ def test_email_is_multipart_text_and_html_to_the_target(
     EmailChannel(channel_settings).send(alert(), "lead@example.com")
     [received] = smtp.messages
     assert received.rcpt_tos == ["lead@example.com"]
-    assert received.message["Subject"] == "[P1] New case #42 (delivery)"
+    assert received.message["Subject"] == HEADLINE
     assert received.message["To"] == "lead@example.com"
     assert received.message.get_content_type() == "multipart/alternative"
     text = received.message.get_body(("plain",))
@@ -190,7 +190,7 @@ def test_outbox_writes_one_file_per_delivery_and_a_repeat_overwrites(
     document = json.loads(files[0].read_text())
     assert document["alert"]["comment"] == "second"
     assert document["target"] == "lead@example.com"
-    assert document["subject"] == "[P1] New case #42 (delivery)"
+    assert document["subject"] == HEADLINE.replace("The parcel arrived late and damaged", "second")
 
 
 @pytest.mark.parametrize(

@@ -180,3 +180,26 @@ def test_reasons_are_read_from_a_list_or_a_mapping() -> None:
     assert service.reasons_of({"reasons": ["a"]}) == ("a",)
     assert service.reasons_of({"reasons": [{"text": "a", "code": "nps"}]}) == ("a",)
     assert service.reasons_of(None) == ()
+
+
+def test_the_alert_carries_the_deadlines_survey_date_and_the_attributes_the_routes_name(
+    sessions: sessionmaker[Session],
+) -> None:
+    due = datetime(2026, 11, 2, 13, 0, tzinfo=UTC)
+    delivery_id = create_delivery(
+        sessions,
+        case_fields={
+            "ack_due_at": due, "resolve_due_at": due + timedelta(days=2),
+            "analysis": {"alert_attributes": ["plan", "region", "tier"]},
+            "response_fields": {
+                "respondent_id": "c-77", "attributes": {"plan": "gold", "region": "eu", "x": "1"},
+            },
+        },
+    )  # fmt: skip
+    with sessions() as session:
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        alert = service.build_alert(delivery, public_url="https://cx.example.com/")
+    assert (alert.ack_due_at, alert.resolve_due_at) == (due, due + timedelta(days=2))
+    assert alert.submitted_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
+    assert alert.customer == (("customer id", "c-77"), ("plan", "gold"), ("region", "eu"))

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import redis
 from click.testing import CliRunner
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.cli import main
-from shared.models import Response
+from services.router import service
+from services.router.config import load_config
+from services.router.decision import detector_for
+from shared.models import Case, Delivery, Response
 from shared.settings import Settings
+from shared.sla import sla_policies
 
 EXPORT = """\
 Response ID,Submitted At,How likely are you to recommend us?,Why?,touchpoint,customer_id,region
@@ -65,8 +72,10 @@ def test_an_export_is_imported_with_a_summary_and_a_reject_file(
     redis_url: str,
 ) -> None:
     result = run_import()
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 3, result.output  # type: ignore[attr-defined]
     assert "imported 2, duplicate 0, rejected 4" in result.output  # type: ignore[attr-defined]
+    reject_file = tmp_path / "export.rejects.csv"
+    assert f"rejected rows and reasons: {reject_file}" in result.output  # type: ignore[attr-defined]
     stored = {r.external_id: r for r in rows()}
     assert set(stored) == {"r-1", "r-2"}
     first = stored["r-1"]
@@ -104,3 +113,58 @@ def test_an_unknown_source_is_a_clear_error(
     result = CliRunner().invoke(main, ["import", str(tmp_path / "export.csv"), "--source", "nope"])
     assert result.exit_code == 1
     assert "no source named 'nope'" in result.output
+
+
+def test_an_import_without_rejects_exits_zero(
+    run_import: Callable[..., object], tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(EXPORT.splitlines()[:3]) + "\n")  # the header and two good rows
+    result = run_import()
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "rejected 0" in result.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "export.rejects.csv").exists()
+
+
+def test_since_skips_rows_answered_before_the_date(
+    run_import: Callable[..., object], rows: Callable[[], list[Response]], tmp_path: Path
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(
+        EXPORT.splitlines()[0] + "\n"
+        "old,2024-02-28 10:00:00,3,Too old to import,delivery,C-9,us\n"
+        + "\n".join(EXPORT.splitlines()[1:3])
+        + "\n"
+    )
+    result = run_import("--since", "2024-03-01")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "imported 2, duplicate 0, rejected 0, skipped 1 answered before 2024-03-01" in (
+        result.output  # type: ignore[attr-defined]
+    )
+    assert {r.external_id for r in rows()} == {"r-1", "r-2"}
+
+
+def test_no_alerts_imports_history_as_closed_cases_without_any_delivery(
+    run_import: Callable[..., object],
+    rows: Callable[[], list[Response]],
+    sessions: sessionmaker[Session],
+    settings: Settings,
+) -> None:
+    result = run_import("--no-alerts")
+    assert "(history: cases closed, nobody alerted)" in result.output  # type: ignore[attr-defined]
+    config = load_config(settings.routes_file)
+    with sessions() as session, session.begin():
+        for response in rows():
+            delivery_ids = service.route_stored(
+                session, response_id=response.id, config=config, detector=detector_for(config),
+                now=datetime.now(UTC), sla=sla_policies(settings.desk_file),
+            )  # fmt: skip
+            assert delivery_ids == []
+    with sessions() as session:
+        cases = list(session.scalars(select(Case)))
+        assert [c.response.external_id for c in cases] == ["r-1"]  # the detractor
+        assert cases[0].status == "closed"
+        assert cases[0].created_at == cases[0].response.submitted_at
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+        decisions = {r.external_id: r.decision for r in session.scalars(select(Response))}
+    assert decisions["r-2"] is not None and decisions["r-2"]["dissatisfied"] is False
