@@ -23,16 +23,21 @@ SHORT = ("airline_dev",)  # tweet-length comments
 MIXED = ("airline_dev", "se14r", "tahotel", "se15h", "alexa", "mams", "ittix")
 
 
-def per_second(texts: list[str], config_path: Path) -> float:
-    """Comments routed per CPU second, after a warm-up pass over the first hundred."""
+def per_second(texts: list[str], config_path: Path) -> tuple[float, float]:
+    """Comments routed per CPU second: a first pass (cold caches), then the steady state.
+
+    The first pass pays what a worker pays once: stems not yet cached, language models loaded
+    on first use. A long-running worker routes at the second rate.
+    """
     config = load_config(config_path)
     detector = detector_for(config)
-    for text in texts[:100]:
-        route_response(config, detector, {"comment": text})
-    start = time.process_time()
-    for text in texts:
-        route_response(config, detector, {"comment": text})
-    return len(texts) / max(time.process_time() - start, 1e-9)
+    rates = []
+    for _ in range(2):
+        start = time.process_time()
+        for text in texts:
+            route_response(config, detector, {"comment": text})
+        rates.append(len(texts) / max(time.process_time() - start, 1e-9))
+    return rates[0], rates[1]
 
 
 def main() -> None:
@@ -42,12 +47,14 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("examples/airline/routes.yml"))
     args = parser.parse_args()
     texts = {name: [r.text for r in load(args.data_dir / f"{name}.csv")] for name in MIXED}
+    print("comments/s on one core (CPU time): first pass, then steady state")
     for title, names in (("short (tweets)", SHORT), ("mixed dev sets", MIXED)):
         chosen = [t for name in names for t in texts[name]]
-        rate = per_second(chosen, args.config)
-        print(f"{title:<16} {len(chosen):>6} comments  {rate:,.0f} comments/s on one core")
+        first, steady = per_second(chosen, args.config)
+        print(f"{title:<16} {len(chosen):>6} comments  {first:,.0f}  {steady:,.0f}")
     for name in MIXED:
-        print(f"  {name:<12} {per_second(texts[name], args.config):,.0f} comments/s")
+        first, steady = per_second(texts[name], args.config)
+        print(f"  {name:<12} {len(texts[name]):>6} comments  {first:,.0f}  {steady:,.0f}")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak_mb:.0f} MB")
 
