@@ -58,7 +58,8 @@ def test_a_corrected_case_moves_to_its_new_owner_who_is_alerted_and_the_old_one_
         status, body = http("POST", system.base_url + "/v1/responses", dissatisfied("move-1"), KEY)
         assert status == 202, body
         wait_until(lambda: smtp.messages, 60, "the first owner's alert")
-        case_id = http("GET", system.base_url + "/v1/cases", key=KEY)[1]["items"][0]["id"]
+        opened = http("GET", system.base_url + "/v1/cases", key=KEY)[1]["items"][0]
+        case_id, tag = opened["id"], opened["priority"].upper()
 
         token = champion_token(settings)
         status, case = http(
@@ -68,10 +69,14 @@ def test_a_corrected_case_moves_to_its_new_owner_who_is_alerted_and_the_old_one_
         assert status == 202, case
         wait_until(lambda: len(smtp.messages) == 3, 60, "the new owner's and the old one's mail")
         mail = {m.rcpt_tos[0]: m.message for m in smtp.messages[1:]}
-        assert mail[BILLING]["Subject"] == f"[P1] Case #{case_id} moved to you (delivery → billing)"
+        assert mail[BILLING]["Subject"] == (
+            f"[{tag}] Case #{case_id} moved to you (delivery → billing)"
+        )
         text = mail[BILLING].get_body(("plain",)).get_content()
         assert "champ@example.com corrected its touchpoint from delivery to billing" in text
-        assert mail[OWNER]["Subject"] == f"[P1] Case #{case_id} moved to billing-team (billing)"
+        assert mail[OWNER]["Subject"] == (
+            f"[{tag}] Case #{case_id} moved to billing-team (billing)"
+        )
         status, case = http("GET", f"{system.base_url}/v1/desk/cases/{case_id}", key=token)
         assert (case["touchpoint"], case["owner"]) == ("billing", "billing-team")
         assert case["corrections"][0]["applied_at"] is not None
