@@ -86,7 +86,7 @@ def cross_check(
             problems.append(
                 Problem(desk_file, f"champions.slack[{slot}]", f"{variable} is not set")
             )
-    touchpoints = {t.name for t in routes.touchpoints} | {routes.default_touchpoint}
+    touchpoints = routes.touchpoint_names
     for index, policy in enumerate(desk.policies):
         if policy.touchpoint and policy.touchpoint not in touchpoints:
             problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,12 @@ class RouterConfig:
     thresholds: Thresholds
     receivers: Mapping[str, Receiver]
     route: Route
+
+    @functools.cached_property
+    def touchpoint_names(self) -> frozenset[str]:
+        """Every touchpoint a case can have: the configured ones and the default."""
+        return frozenset(t.name for t in self.touchpoints) | {self.default_touchpoint}
+
     priority: PriorityRules = field(default_factory=PriorityRules)
     # Customer attributes an alert shows (plan, region...): `alert_attributes`, else the
     # attributes the matchers name, since those are what the routing cares about.

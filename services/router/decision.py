@@ -146,7 +146,7 @@ def _choose_touchpoint(
     """
     if explicit and explicit.strip():
         wanted = _SEPARATORS.sub("_", explicit.strip().lower())
-        if wanted in {t.name for t in config.touchpoints} | {config.default_touchpoint}:
+        if wanted in config.touchpoint_names:
             return wanted, "explicit"
         return config.default_touchpoint, "default"
     if detected:
