@@ -1,4 +1,4 @@
-"""Real Redis and PostgreSQL for the suite: the machine's own when running, else ones we start."""
+"""Real Redis and PostgreSQL for the suite: a private Redis, the machine's PostgreSQL or one we start."""
 
 from __future__ import annotations
 
@@ -24,9 +24,13 @@ def port_open(host: str, port: int) -> bool:
 
 @contextmanager
 def redis_server(workdir: Path) -> Iterator[str]:
-    """Yield a Redis URL: the local server on 6379 (database 9, flushed) or an embedded one."""
-    if port_open("127.0.0.1", 6379):
-        url = os.environ.get("CXLOOP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    """Yield a Redis URL: CXLOOP_TEST_REDIS_URL (flushed) if set, else a private redis-server.
+
+    A private server per run, not a database on the machine's shared Redis: two suites running
+    at once (a developer's and CI's) would otherwise take each other's Celery messages.
+    """
+    url = os.environ.get("CXLOOP_TEST_REDIS_URL")
+    if url:
         redis.Redis.from_url(url).flushdb()
         yield url
         redis.Redis.from_url(url).flushdb()
