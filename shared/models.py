@@ -121,6 +121,8 @@ class Case(Base):
     reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     polarity: Mapped[float | None] = mapped_column(Float)
     subjectivity: Mapped[float | None] = mapped_column(Float)
+    # Score and comment disagree (router.policy.Disagreement): a check case, flagged in the queue.
+    disagreement: Mapped[str | None] = mapped_column(String(40))
     analysis: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

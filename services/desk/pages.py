@@ -363,4 +363,8 @@ def export_kpi(name: str) -> ResponseReturnValue:
 
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"logout_form": PlainForm(formdata=None), "current_user": current_user}
+    return {
+        "logout_form": PlainForm(formdata=None),
+        "current_user": current_user,
+        "disagreement_text": present.DISAGREEMENT_TEXT,
+    }

@@ -30,6 +30,14 @@ def _user(user: User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "email": user.email, "name": user.name}
 
 
+DISAGREEMENT_TEXT = {
+    "happy_score_negative_comment": "The score is happy but the comment is negative: check with"
+    " the customer which one they meant.",
+    "unhappy_score_praising_comment": "The score is unhappy but the comment praises: the scale"
+    " may have been misread; check with the customer.",
+}
+
+
 def summary(case: Case, response: Response, state: str, assignee: User | None) -> dict[str, Any]:
     """The fields of a case the queue lists."""
     return {
@@ -40,7 +48,7 @@ def summary(case: Case, response: Response, state: str, assignee: User | None) -
         "sla_state": state, "escalation_step": case.escalation_step,
         "nps": response.nps, "csat": response.csat, "ces": response.ces,
         "comment": response.comment, "respondent": _respondent(response),
-        "overdue": state == SlaState.OVERDUE,
+        "overdue": state == SlaState.OVERDUE, "disagreement": case.disagreement,
     }  # fmt: skip
 
 

@@ -75,6 +75,9 @@ class QueueQuery(QueryArgs):
     csat_max = _score(1, 5, "CSAT at most")
     ces_min = _score(1, 7, "CES at least")
     ces_max = _score(1, 7, "CES at most")
+    disagreement = fields.Boolean(
+        metadata={"description": "true: only cases whose score and comment disagree"}
+    )
 
 
 class UserRef(Schema):
@@ -104,6 +107,11 @@ class CaseSummary(Schema):
     ces = fields.Integer(allow_none=True)
     comment = fields.String()
     respondent = fields.String(allow_none=True)
+    disagreement = fields.String(
+        allow_none=True,
+        metadata={"description": "score and comment disagree: happy_score_negative_comment or "
+                  "unhappy_score_praising_comment"},
+    )  # fmt: skip
 
 
 class QueuePage(Schema):

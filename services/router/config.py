@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.router.policy import Thresholds
+from services.router.policy import OnDisagreement, Thresholds
 from services.router.routing import (
     COMPUTED_LABELS,
     LABEL_NAME,
@@ -87,6 +87,8 @@ class _PolicySchema(_Strict):
     csat_max = fields.Integer(strict=True, validate=validate.Range(1, 5))
     ces_min = fields.Integer(strict=True, validate=validate.Range(1, 7))
     polarity_below = fields.Float(validate=validate.Range(-1, 1))
+    praise_above = fields.Float(validate=validate.Range(-1, 1))
+    on_disagreement = fields.Enum(OnDisagreement, by_value=True)
 
 
 class _PrioritySchema(_Strict):

@@ -152,6 +152,7 @@ def labels_for(
         "sentiment": _sentiment_label(sentiment, t) if response.get("comment", "").strip() else "",
         "priority": decision.priority or "",
         "dissatisfied": "true" if decision.dissatisfied else "false",
+        "disagreement": decision.disagreement or "",
         "language": sentiment.language if sentiment.analysed else "",
         "source": response.get("source") or "",
     }

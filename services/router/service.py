@@ -187,6 +187,7 @@ def _case_values(
         "reasons": {"reasons": list(outcome.reasons)},
         "polarity": outcome.polarity,
         "subjectivity": outcome.subjectivity,
+        "disagreement": outcome.disagreement,
         "analysis": {
             "language": outcome.language,
             "analysed": outcome.analysed,
@@ -323,6 +324,7 @@ def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
         "analysed": outcome.analysed,
         "receivers": list(outcome.receivers),
         "explanation": outcome.explanation,
+        "disagreement": outcome.disagreement,
     }
 
 
