@@ -231,3 +231,23 @@ class TouchpointModel(Base):
     # The learnt weights as plain JSON (portable across SQLite and PostgreSQL).
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     activated_at: Mapped[datetime | None]
+
+
+class Silence(Base):
+    """Matchers with an expiry: matching cases are opened and counted, but nobody is paged.
+
+    The row is its own audit: who created it and why, and who expired it early and when.
+    """
+
+    __tablename__ = "silences"
+    __table_args__ = (Index("ix_silences_ends", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[dict[str, Any]] = mapped_column()  # {"matchers": ['touchpoint="checkout"']}
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expired_at: Mapped[datetime | None]
+    expired_by: Mapped[str | None] = mapped_column(String(200))

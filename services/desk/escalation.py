@@ -22,6 +22,7 @@ from services.desk.sla import SlaView, breach_start, steps_due
 from shared.db import transaction
 from shared.enums import OPEN_CASE_STATUSES, DeliveryKind
 from shared.models import Case, CaseEvent, Delivery
+from shared.silences import silencing
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -127,6 +128,8 @@ def escalate_case(
     started = breach_start(view_of(case), now)
     if started is None:
         return []
+    if silencing(session, (case.analysis or {}).get("labels") or {}, now=now) is not None:
+        return []  # nobody is paged while a silence holds; the step is taken once it is over
     which = "acknowledge" if case.acknowledged_at is None else "resolve"
     created: list[int] = []
     for number in steps_due(started, now, config.escalation, case.escalation_step):

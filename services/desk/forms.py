@@ -25,6 +25,20 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
 
 
+class SilenceForm(FlaskForm):
+    matchers = TextAreaField(
+        "Matchers, one per line", validators=[DataRequired(), Length(max=5_000)],
+        description='e.g. touchpoint = "checkout"',
+    )  # fmt: skip
+    hours = SelectField(
+        "For", default="4",
+        choices=[SelectChoice(h, label) for h, label in (
+            ("1", "1 hour"), ("4", "4 hours"), ("8", "8 hours"), ("24", "1 day"),
+            ("72", "3 days"), ("168", "1 week"))],
+    )  # fmt: skip
+    comment = TextAreaField("Why", validators=[DataRequired(), Length(max=2_000)])
+
+
 class PlainForm(FlaskForm):
     """A button-only form (acknowledge, start, close, log out): just the CSRF token."""
 

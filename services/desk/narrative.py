@@ -30,6 +30,7 @@ DID = {
     "rerouted": "The case was re-routed after a touchpoint correction",
     "created": "The case was opened",
     "routed": "The case was routed",
+    "silenced": "Nobody was paged: a silence held the alerts",
     "escalate": "The SLA was breached: escalation sent",
     "delivered": "Alert sent",
     "delivery_failed": "An alert could not be sent",
@@ -179,6 +180,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     if action in ("delivered", "delivery_failed", "delivery_retry"):
         via = detail.get("via") or detail.get("channel")
         return f"to {detail.get('receiver') or '—'} by {words(via)}"
+    if action == "silenced":
+        return (
+            f"(silence #{detail.get('silence_id')} by {words(detail.get('created_by'))}, "
+            f"until {words(detail.get('ends_at'))}: {words(detail.get('comment'))})"
+        )
     if action == "rerouted" and detail.get("by"):
         return f"(asked by {name(str(detail['by']))})"
     if action not in DID:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,7 @@ from services.desk.forms import (
     LoginForm,
     PlainForm,
     ResolveForm,
+    SilenceForm,
     TouchpointForm,
     choices,
 )
@@ -41,6 +43,7 @@ from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
+from shared import silences
 from shared.deliveries import requeue_failed
 from shared.responses import BadCursor as BadResponseCursor
 from shared.responses import ResponseQuerySchema, list_responses
@@ -287,6 +290,55 @@ def retry_delivery(case_id: int, delivery_id: int) -> ResponseReturnValue:
     context.notify(ids)
     flash("The alert will be sent again." if ids else "That alert has not failed.", "ok")
     return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
+
+
+SILENCERS = ("admin", "champion")
+
+
+@bp.route("/silences", methods=["GET", "POST"])
+def silences_page() -> ResponseReturnValue:
+    """Silences: who muted what, until when and why; champions and admins add and expire them."""
+    form = SilenceForm()
+    session, now = context.db(), context.now()
+    if request.method == "POST":
+        if current_user.role not in SILENCERS:
+            abort(403, "only champions and admins create silences")
+        if form.validate():
+            new = silences.NewSilence(
+                matchers=tuple(line.strip() for line in (form.matchers.data or "").splitlines()
+                               if line.strip()),
+                ends_at=now + timedelta(hours=int(form.hours.data or 4)),
+                comment=form.comment.data or "", created_by=current_user.email,
+            )  # fmt: skip
+            try:
+                silence = silences.create(session, new, now=now)
+            except silences.SilenceError as exc:
+                session.rollback()
+                form.form_errors.append(f"{exc.field}: {exc}")
+            else:
+                session.commit()
+                flash(f"Silence #{silence.id} created: nobody is paged for matching cases.", "ok")
+                return redirect(url_for("desk_pages.silences_page"), 303)
+    shown = silences.listed(session, now=now, include_expired=True)[:200]
+    return render_template(
+        "desk/silences.html", form=form, silences=shown, now=now, state=silences.state,
+        expire_form=PlainForm(formdata=None), may_change=current_user.role in SILENCERS,
+    ), (422 if form.errors or form.form_errors else 200)  # fmt: skip
+
+
+@bp.post("/silences/<int:silence_id>/expire")
+def expire_silence(silence_id: int) -> ResponseReturnValue:
+    """End a silence now."""
+    if current_user.role not in SILENCERS:
+        abort(403, "only champions and admins expire silences")
+    session = context.db()
+    try:
+        silences.expire(session, silence_id, by=current_user.email, now=context.now())
+    except LookupError:
+        abort(404, f"no silence #{silence_id}")
+    session.commit()
+    flash(f"Silence #{silence_id} expired: matching cases page their owners again.", "ok")
+    return redirect(url_for("desk_pages.silences_page"), 303)
 
 
 def _touchpoint(case_id: int) -> str:

@@ -13,17 +13,10 @@ import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.router.policy import OnDisagreement, Thresholds
-from services.router.routing import (
-    COMPUTED_LABELS,
-    LABEL_NAME,
-    LABEL_VALUES,
-    Matcher,
-    Op,
-    Route,
-    parse_matcher,
-)
+from services.router.routing import COMPUTED_LABELS, LABEL_VALUES, Route
 from services.router.severity import DEFAULT_POINTS, PriorityRules
 from services.router.touchpoints import TouchpointSpec
+from shared.matchers import LABEL_NAME, Matcher, Op, parse_matcher
 
 ENV_NAME = r"[A-Z_][A-Z0-9_]*\Z"
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import parse_desk_config
 from services.desk.escalation import BATCH, check_sla
+from shared import silences
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
 from tests.desk.factories import T0, add_assignment, make_case, make_user
@@ -133,3 +134,21 @@ def test_a_new_breach_escalates_behind_more_than_a_batch_of_fully_escalated_case
             select(Delivery.case_id, Delivery.step).where(Delivery.id.in_(created))
         ).all()
     assert sorted(rows) == [(fresh_id, 1)]  # its owner, the first step; nobody else again
+
+
+def test_a_silence_holds_escalations_until_it_is_over(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        case = make_case(session, analysis={"labels": {"touchpoint": "delivery"}})
+        add_assignment(session, case)
+        silences.create(
+            session,
+            silences.NewSilence(('touchpoint = "delivery"',), T0 + timedelta(hours=4),
+                                "courier strike", "champ@example.com"),
+            now=T0,
+        )  # fmt: skip
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=1)) == []
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3)) == []
+    assert escalations(sessions) == []
+    # Over: the steps now due are taken, once.
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=4))) == 1
+    assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]
