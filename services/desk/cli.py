@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 
 import click
 
@@ -105,3 +106,25 @@ def enable(email: str) -> None:
 def logout(email: str) -> None:
     """End every session of a user (e.g. a lost laptop) without changing the password."""
     _change(email, revoke_sessions, "sessions ended")
+
+
+@user.command("away")
+@click.option("--email", required=True, help="Log-in email.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day away.")
+@click.option("--until", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day away.")
+@click.option("--back", is_flag=True, help="Clear the out-of-office days.")
+def away(email: str, start: datetime | None, end: datetime | None, back: bool) -> None:
+    """Set out-of-office days: round-robin assignment skips the person on them."""
+    if back and (start or end):
+        raise click.UsageError("--back clears the days; do not give --from or --until with it")
+    if not back and not (start or end):
+        raise click.UsageError("give --from and/or --until, or --back")
+    first, last = (start.date() if start else None), (end.date() if end else None)
+    if first and last and last < first:
+        raise click.BadParameter("--until is before --from", param_hint="--until")
+
+    def mark(u: User) -> None:
+        u.away_from, u.away_until = (None, None) if back else (first, last)
+
+    said = "back in office" if back else f"away {first or '…'} to {last or '…'}"
+    _change(email, mark, said)

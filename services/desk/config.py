@@ -37,6 +37,14 @@ class EscalationStep:
 
 
 @dataclass(frozen=True)
+class AssignmentPolicy:
+    """A team's rule, from desk.yml `teams.<name>.assignment`."""
+
+    max_open: int | None = None  # open cases a person may hold before being skipped
+    backup: str | None = None  # an email, taken when nobody in the team is available
+
+
+@dataclass(frozen=True)
 class DeskConfig:
     """Everything the desk reads from its file."""
 
@@ -47,6 +55,7 @@ class DeskConfig:
     champion_targets: tuple[tuple[str, str], ...] = ()  # (channel, target) pairs
     due_soon: timedelta = timedelta(hours=1)
     teams: tuple[str, ...] = ()  # every team desk.yml names, with or without receivers
+    assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -105,6 +114,23 @@ def _champion_targets(data: Any) -> tuple[tuple[str, str], ...]:
     return tuple(targets)
 
 
+ASSIGNMENT_MODES = ("round_robin",)
+
+
+def _assignment(data: Any, where: str) -> AssignmentPolicy:
+    data = _mapping(data, where)
+    _known(data, {"mode", "max_open", "backup"}, where)
+    if data.get("mode") not in ASSIGNMENT_MODES:
+        raise DeskConfigError(f"{where}.mode: must be one of {', '.join(ASSIGNMENT_MODES)}")
+    cap = data.get("max_open")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise DeskConfigError(f"{where}.max_open: must be a whole number of at least 1")
+    backup = data.get("backup")
+    if backup is not None and (not isinstance(backup, str) or "@" not in backup):
+        raise DeskConfigError(f"{where}.backup: must be the email of a desk user")
+    return AssignmentPolicy(max_open=cap, backup=backup.strip().lower() if backup else None)
+
+
 def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
@@ -113,9 +139,12 @@ def parse_desk_config(data: Any) -> DeskConfig:
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     receiver_teams: dict[str, str] = {}
+    assignment: dict[str, AssignmentPolicy] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
-        _known(spec, {"receivers"}, f"teams.{team}")
+        _known(spec, {"receivers", "assignment"}, f"teams.{team}")
+        if "assignment" in spec:
+            assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
         for receiver in spec.get("receivers") or []:
             if receiver in receiver_teams:
                 raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
@@ -128,6 +157,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         champion_targets=_champion_targets(data.get("champions")),
         due_soon=parse_duration(data.get("due_soon", "1h"), "due_soon"),
         teams=tuple(str(team) for team in teams),
+        assignment=assignment,
     )
 
 

@@ -14,9 +14,8 @@ from services.desk import lifecycle, service
 from services.desk.access import can_change, can_see
 from services.desk.config import DeskConfig
 from services.desk.models import User
-from shared.enums import DeliveryKind
 from shared.inputs import UNSTORABLE, unstorable_paths
-from shared.models import Case, Delivery
+from shared.models import Case
 
 ACTIONS = (
     "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
@@ -95,14 +94,9 @@ def perform(
     if action == "assign":
         # The person assigned hears of it; a case given to a team alone goes to its lead.
         told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))
-        if told is not None and told.active and told.id != user.id:
-            delivery = Delivery(
-                case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=told.email,
-                channel="email", target=told.email, created_at=now, due_at=now,
-            )  # fmt: skip
-            session.add(delivery)
-            session.flush()
-            outcome.deliveries.append(delivery.id)
+        if told is not None and told.id != user.id:
+            sent = service.tell_assignee(session, case=case, event=event, user=told, now=now)
+            outcome.deliveries.extend([sent] if sent is not None else [])
     return outcome
 
 

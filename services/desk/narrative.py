@@ -24,6 +24,7 @@ DID = {
     "close": "{who} closed the case",
     "reopen": "{who} reopened the case",
     "assign": "{who} assigned the case",
+    "not_assigned": "Nobody could be assigned",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",
@@ -38,7 +39,7 @@ DID = {
     "response_updated": "The survey response was updated by its source",
     "fetch_failed": "Fetching the full response from its source failed",
 }
-MACHINES = {"router", "notifier", "escalation", "desk", "system", ""}
+MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", ""}
 SKIP = {"note_id", "contact_id", "correction_id", "delivery_id", "before", "after", "length"}
 
 
@@ -130,6 +131,7 @@ def timeline_entry(
 ) -> dict[str, Any]:
     """Return one timeline event in words: a sentence, the changes, an optional quote."""
     who = name(actor) if actor not in MACHINES else (actor or "the desk")
+    who = "Round robin" if actor == "assignment" else who
     sentence = DID.get(action, f"{who}: {words(action)}").format(who=who)
     extra = _extra(action, detail, name)
     if extra:
