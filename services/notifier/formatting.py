@@ -12,6 +12,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from services.notifier.message import Alert, when
 
 SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
+PRIVATE_NOTE = (
+    "The comment and who the customer is are kept out of this alert: open the case to see them."
+)
 _MENTION = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
@@ -113,6 +116,8 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     if alert.deadlines_known:
         ack, resolve = when(alert.ack_due_at), when(alert.resolve_due_at)
         blocks.append(_mrkdwn_section(f"*Acknowledge by {ack}* · resolve by {resolve}"))
+    if alert.private:
+        blocks.append(_mrkdwn_section(PRIVATE_NOTE))
     if alert.comment.strip():
         said = f"*Comment* ({when(alert.submitted_at)})\n" if alert.submitted_at else ""
         blocks.append(_mrkdwn_section(said + _quote(alert.comment)))

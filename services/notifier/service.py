@@ -240,6 +240,7 @@ def build_alert(
     """Build the channel-neutral alert for a delivery from its case and response."""
     case = delivery.case
     response = case.response
+    private = is_private(delivery, case.owner, case.analysis)
     scores = tuple(
         Score(name, value, scale)
         for name, value, scale in (
@@ -259,10 +260,10 @@ def build_alert(
         touchpoint=case.touchpoint,
         priority=case.priority,
         scores=scores,
-        comment=response.comment or "",
+        comment="" if private else response.comment or "",
         reasons=reasons_of(case.reasons),
-        respondent_name=response.respondent_name or "",
-        respondent_email=response.respondent_email or "",
+        respondent_name="" if private else response.respondent_name or "",
+        respondent_email="" if private else response.respondent_email or "",
         source=response.source,
         case_url=f"{public_url.rstrip('/')}/cases/{case.id}",
         created_at=case.created_at,
@@ -271,10 +272,24 @@ def build_alert(
         ack_due_at=case.ack_due_at,
         resolve_due_at=case.resolve_due_at,
         submitted_at=response.submitted_at,
-        customer=customer_of(response, case.analysis),
+        customer=() if private else customer_of(response, case.analysis),
         assigned_by=assignment[0],
         assigned_team=assignment[1],
+        private=private,
     )
+
+
+def is_private(delivery: Delivery, owner: str, analysis: Any) -> bool:
+    """Whether this alert goes to a receiver that takes no personal data.
+
+    The router stores those receivers' names with the case (routes.yml `personal_data: false`);
+    an escalation to the owner follows the owner's setting.
+    """
+    names = analysis.get("private_receivers") if isinstance(analysis, dict) else None
+    private = set(names or ())
+    if delivery.kind == DeliveryKind.ESCALATION and delivery.receiver == "owner":
+        return owner in private
+    return delivery.receiver in private
 
 
 def customer_of(response: Response, analysis: Any) -> tuple[tuple[str, str], ...]:

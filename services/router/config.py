@@ -37,6 +37,7 @@ class Receiver:
     name: str
     emails: tuple[str, ...] = ()
     slack: tuple[str, ...] = ()  # "webhook:<ENV_VAR>" or "channel:<#name or id>"
+    personal_data: bool = True  # false: alerts carry no name, email, attributes or comment
 
     def targets(self) -> list[tuple[str, str]]:
         """Return (channel, target) pairs, the way deliveries store them."""
@@ -132,6 +133,7 @@ class _ReceiverSchema(_Strict):
     )
     email = fields.List(fields.Email(), load_default=list)
     slack = fields.List(fields.Nested(_SlackSchema), load_default=list)
+    personal_data = fields.Boolean(load_default=True)
 
 
 class _RouteSchema(_Strict):
@@ -268,7 +270,7 @@ def _receivers(items: list[dict[str, Any]], problems: list[tuple[str, str]]) -> 
             else f"channel:{s['channel']}"
             for s in item["slack"]
         )
-        receivers[name] = Receiver(name, tuple(item["email"]), slack)
+        receivers[name] = Receiver(name, tuple(item["email"]), slack, item["personal_data"])
     return receivers
 
 

@@ -205,6 +205,7 @@ def _case_values(
             "labels": dict(outcome.labels),
             "routes_file": config.source,
             "alert_attributes": list(config.alert_attributes),
+            "private_receivers": [n for n, r in config.receivers.items() if not r.personal_data],
         },
         "created_at": now,
         "updated_at": now,
