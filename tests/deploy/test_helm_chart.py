@@ -356,3 +356,18 @@ def test_keda_scales_each_worker_on_its_own_queue(with_keda: list[dict[str, Any]
 def test_keda_needs_the_broker_address() -> None:
     with pytest.raises(helm.HelmError, match=r"keda\.redis\.address"):
         render({"keda": {"enabled": True}})
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"ingest": {"replica": 3}}, "additional properties 'replica' not allowed"),
+        ({"router": {"concurrency": "4"}}, "/router/concurrency"),
+        ({"image": {"digest": "latest"}}, "/image/digest"),
+        ({"keda": {"enabled": True, "redis": {"address": "redis://r:6379"}}}, "/keda/redis"),
+    ],
+)
+def test_values_are_checked_against_the_chart_schema(values: dict[str, Any], named: str) -> None:
+    """A typo or a wrong type in values stops the render naming it, not a silent default."""
+    with pytest.raises(helm.HelmError, match=re.escape(named)):
+        render(values)
