@@ -276,7 +276,10 @@ def bar_chart(
     for i, label in enumerate(labels):
         y0 = box.top + i * row + 5
         shown = label if len(label) <= most else label[: most - 1] + "…"
-        lx, ly, anchor = (box.left, y0 + 8, "start") if above else (box.left - 6, y0 + row / 2, "end")
+        if above:
+            lx, ly, anchor = box.left, y0 + 8, "start"
+        else:
+            lx, ly, anchor = box.left - 6, y0 + row / 2, "end"
         parts.append(
             f'<text x="{lx:.1f}" y="{ly - 1:.1f}" font-size="{FONT}" fill="{INK}" '
             f'text-anchor="{anchor}" dominant-baseline="middle">'

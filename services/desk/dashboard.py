@@ -31,8 +31,8 @@ class Tile:
 # metric -> label, unit, whether a higher value is better
 TILES: dict[str, tuple[str, str, bool]] = {
     "nps": ("NPS", "", True),
-    "csat_avg": ("CSAT (1–5)", "", True),
-    "ces_avg": ("CES (1–7, lower is easier)", "", False),
+    "csat_avg": ("CSAT (1-5)", "", True),
+    "ces_avg": ("CES (1-7, lower is easier)", "", False),
     "closed_loop_pct": ("Closed-loop rate", "%", True),
     "avg_first_contact_h": ("Time to first contact", " h", False),
     "avg_resolve_h": ("Time to resolve", " h", False),
@@ -106,8 +106,8 @@ def chart_set(tables: dict[str, Table], period: Period, by: str) -> dict[str, Ma
         ),
         "csat_ces": r(
             charts.line_chart, "CSAT and CES per day (averages)", days,
-            [("CSAT (1–5)", [_weighted(scores[d], 4) for d in days]),
-             ("CES (1–7)", [_weighted(scores[d], 5) for d in days])],
+            [("CSAT (1-5)", [_weighted(scores[d], 4) for d in days]),
+             ("CES (1-7)", [_weighted(scores[d], 5) for d in days])],
             y_label="average score", y_range=(1, 7),
         ),
         "times": r(
@@ -131,7 +131,7 @@ def chart_set(tables: dict[str, Table], period: Period, by: str) -> dict[str, Ma
         ),
         "backlog": r(
             charts.column_chart, "Open backlog by age (now)",
-            ["< 1 day", "1–3 days", "3–7 days", "> 7 days"], [("Open cases", backlog)],
+            ["< 1 day", "1-3 days", "3-7 days", "> 7 days"], [("Open cases", backlog)],
             y_label="open cases",
         ),
     }  # fmt: skip

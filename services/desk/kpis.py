@@ -168,8 +168,12 @@ def response_times(session: Session, period: Period, by: str, scope: Scope = Non
     return Table("response_times", "Time to acknowledge and resolve (hours)", columns, rows)
 
 
+def _count_value(condition: Any) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
 def _count_if(condition: Any) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+    return func.sum(_count_value(condition))
 
 
 def escalations(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
@@ -272,7 +276,7 @@ def _first_contacts() -> Any:
         select(
             Contact.case_id.label("case_id"),
             func.min(Contact.at).label("first_at"),
-            func.max(case((Contact.outcome == ContactOutcome.REACHED, 1), else_=0)).label("reached"),
+            func.max(_count_value(Contact.outcome == ContactOutcome.REACHED)).label("reached"),
         )
         .group_by(Contact.case_id)
         .subquery()
@@ -292,11 +296,13 @@ def closed_loop(session: Session, period: Period, by: str, scope: Scope = None) 
     def joined(query: Any) -> Any:
         return query.outerjoin(first, first.c.case_id == Case.id)
 
+    counts = select(
+        group, func.count(), func.count(first.c.first_at),
+        func.coalesce(func.sum(first.c.reached), 0), func.avg(wait),
+    ).select_from(Case)  # fmt: skip
     stats = session.execute(
-        joined(select(group, func.count(), func.count(first.c.first_at),
-                      func.coalesce(func.sum(first.c.reached), 0), func.avg(wait)).select_from(Case))
-        .where(_in(period, scope)).group_by(group).order_by(group)
-    ).all()  # fmt: skip
+        joined(counts).where(_in(period, scope)).group_by(group).order_by(group)
+    ).all()
     p90 = _p90(session, period, by, first.c.first_at, wait, scope, joined)
     rows = [
         (g, n, int(c), int(r), _pct(int(c), n), _pct(int(r), n), _hours(avg), _hours(p90.get(g)))
@@ -333,7 +339,8 @@ def _scores(
     query = select(
         func.count(), func.count(Response.nps), _count_if(Response.nps >= 9),
         _count_if(Response.nps <= 6), func.avg(Response.csat), func.avg(Response.ces),
-    ).where(Response.submitted_at >= period.since, Response.submitted_at < period.until)  # fmt: skip
+    )  # fmt: skip
+    query = query.where(Response.submitted_at >= period.since, Response.submitted_at < period.until)
     if scope is not None:
         opened = Case.created_at >= period.since - timedelta(days=1)
         query = query.join(Case, and_(Case.response_id == Response.id, opened, scope))

@@ -325,7 +325,7 @@ def export_cases() -> ResponseReturnValue:
     except ValidationError as exc:
         abort(422, str(exc.messages))
     f = queue_filter(context.db(), data, user=current_user, config=context.config())
-    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+    return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
 
 @bp.get("/exports/kpis/<name>.csv")

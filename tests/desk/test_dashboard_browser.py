@@ -67,8 +67,9 @@ def seed_month(sessions: sessionmaker[Session]) -> None:
                     )  # fmt: skip
                 case = make_case(s, **fields)
                 if rng.random() < (0.8 if recent else 0.5):
+                    wait = rng.randint(2, 30 if recent else 50) * H
                     s.add(Contact(case_id=case.id, channel="phone", outcome="reached",
-                                  at=created + rng.randint(2, 30 if recent else 50) * H))  # fmt: skip
+                                  at=created + wait))  # fmt: skip
             for _ in range(rng.randint(4, 9)):
                 make_response(s, submitted_at=created_day.replace(hour=rng.randint(0, 15)),
                               nps=rng.randint(7, 10), csat=rng.randint(4, 5),
