@@ -166,7 +166,7 @@ def column_chart(
     if not labels or not values:
         return _empty(title, width, height, css)
     box, legend = _box(series, width, height)
-    ticks = nice_ticks(min(0.0, *values), max(values))
+    ticks = nice_ticks(min(0.0, *values), max(values) * 1.08)  # room for the value labels
     low, high = ticks[0], ticks[-1]
 
     def y(v: float) -> float:
