@@ -197,7 +197,7 @@ def test_a_new_password_over_the_api_ends_that_users_sessions(
             "/v1/desk/users",
             {"email": "x@example.com", "role": "admin", "password": "0123456789ab"},
             403,
-        ),  # fmt: skip
+        ),
         ("owner", "post", "/v1/desk/users/{vic}/set-role", {"role": "admin"}, 403),
         ("champion", "post", "/v1/desk/users/{admin}/disable", None, 403),
         ("admin", "post", "/v1/desk/users/999999/disable", None, 404),
@@ -211,21 +211,21 @@ def test_a_new_password_over_the_api_ends_that_users_sessions(
             "/v1/desk/users",
             {"email": "vic@example.com", "role": "viewer", "password": "0123456789ab"},
             422,
-        ),  # fmt: skip
+        ),
         (
             "admin",
             "post",
             "/v1/desk/users",
             {"email": "n@example.com", "role": "viewer", "password": "short"},
             422,
-        ),  # fmt: skip
+        ),
         (
             "admin",
             "post",
             "/v1/desk/users",
             {"email": "n@example.com", "role": "ruler", "password": "0123456789ab"},
             422,
-        ),  # fmt: skip
+        ),
         ("admin", "post", "/v1/desk/users/{vic}/enable", None, 409),
         ("admin", "post", "/v1/desk/users/{vic}/set-role", {"role": "viewer"}, 409),
         ("admin", "post", "/v1/desk/users/{admin}/disable", None, 409),
