@@ -69,7 +69,12 @@ def get_person(session: Session, user_id: int) -> Person | None:
     user = session.get(User, user_id)
     if user is None:
         return None
-    return next(p for p in people(session) if p.user.id == user.id)
+    tokens = session.scalar(
+        select(func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    )
+    return Person(user, int(tokens or 0))
 
 
 def audit(
@@ -82,9 +87,12 @@ def audit(
     session.flush()
 
 
-def recent_events(session: Session, limit: int = 50) -> list[UserEvent]:
-    """The latest people-management changes, newest first."""
-    return list(session.scalars(select(UserEvent).order_by(UserEvent.id.desc()).limit(limit)))
+def recent_events(session: Session, limit: int = 50, user_id: int | None = None) -> list[UserEvent]:
+    """The latest people-management changes (about one user, if given), newest first."""
+    query = select(UserEvent).order_by(UserEvent.id.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(UserEvent.user_id == user_id)
+    return list(session.scalars(query))
 
 
 def _other_active_admins(session: Session, user: User) -> int:

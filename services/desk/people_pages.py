@@ -84,7 +84,7 @@ def _person_page(user_id: int, status: int = 200, error: str | None = None) -> R
     team_form.team.choices = _teams()
     team_form.team.data = person.user.team.name if person.user.team else ""
     forms["set_role"].role.data = person.user.role  # type: ignore[attr-defined]
-    events = [e for e in people.recent_events(session, 500) if e.user_id == user_id][:20]
+    events = people.recent_events(session, 20, user_id=user_id)
     return render_template(
         "desk/user.html", person=person, forms=forms, error=error, events=events,
         is_self=person.user.id == current_user.id,
