@@ -270,14 +270,16 @@ def score_trends(session: Session, period: Period, by: str, scope: Scope = None)
     return Table("score_trends", "NPS, CSAT and CES per day", columns, rows)
 
 
-def _first_contacts() -> Any:
-    """Per case: when someone first got back to the customer, and whether anyone reached them."""
+def _first_contacts(period: Period, scope: Scope) -> Any:
+    """Per case of the period: when someone first got back to the customer, and whether anyone
+    reached them (only those cases' contacts are read, through the contacts' case index)."""
     return (
         select(
             Contact.case_id.label("case_id"),
             func.min(Contact.at).label("first_at"),
             func.max(_count_value(Contact.outcome == ContactOutcome.REACHED)).label("reached"),
         )
+        .where(Contact.case_id.in_(select(Case.id).where(_in(period, scope))))
         .group_by(Contact.case_id)
         .subquery()
     )
@@ -290,7 +292,7 @@ def closed_loop(session: Session, period: Period, by: str, scope: Scope = None) 
     reached the customer. Hours run from the case's creation to its first contact.
     """
     group = _group(by).label("grp")
-    first = _first_contacts()
+    first = _first_contacts(period, scope)
     wait = _seconds(session, first.c.first_at, Case.created_at)
 
     def joined(query: Any) -> Any:
@@ -350,7 +352,7 @@ def _scores(
 
 
 def _case_figures(session: Session, period: Period, scope: Scope) -> dict[str, Any]:
-    first = _first_contacts()
+    first = _first_contacts(period, scope)
     contact_wait = _seconds(session, first.c.first_at, Case.created_at)
     resolve_wait = _seconds(session, Case.resolved_at, Case.created_at)
     n, contacted, escalated, avg_contact, avg_resolve = session.execute(

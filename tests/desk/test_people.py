@@ -122,6 +122,24 @@ def test_revoke_token_stops_api_tokens_but_not_sessions(
     assert cli(settings, "revoke-token", "--email", "dora@example.com").exit_code == 1
 
 
+def test_user_add_creates_a_team_lead_with_a_token_and_audits_it(
+    settings: Settings, world: World, sessions: sessionmaker[Session]
+) -> None:
+    added = cli(settings, "add", "--email", "lee@example.com", "--role", "owner", "--team",
+                "returns", "--lead", "--password-stdin", "--token", "ci",
+                stdin=NEW_PASSWORD)  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "created lee@example.com (owner)" in added.output and "cxd_" in added.output
+    with sessions() as s:
+        lee = s.scalars(select(User).where(User.email == "lee@example.com")).one()
+        assert lee.team is not None and lee.team.lead_id == lee.id
+        event = s.scalars(select(UserEvent).where(UserEvent.user_id == lee.id)).one()
+        assert (event.action, event.detail) == ("create", {"role": "owner", "team": "returns"})
+    no_team = cli(settings, "add", "--email", "x@example.com", "--role", "owner", "--lead",
+                  "--password-stdin", stdin=NEW_PASSWORD)  # fmt: skip
+    assert no_team.exit_code == 1 and "a team lead needs a team" in no_team.output
+
+
 def test_cli_refusals_change_nothing(
     settings: Settings, world: World, sessions: sessionmaker[Session]
 ) -> None:
@@ -172,6 +190,9 @@ def test_admins_list_create_and_change_people_over_the_api(
         actors = set(s.scalars(select(UserEvent.actor)).all())
     assert actions == ["create", "set_role", "set_team", "disable", "revoke_tokens"]
     assert actors == {"admin@example.com"}
+    spec = client.get("/openapi.json").json
+    assert {"/v1/desk/users", "/v1/desk/users/{user_id}/set-role"} <= set(spec["paths"])
+    assert "password" not in spec["components"]["schemas"]["PersonOut"]["properties"]
 
 
 def test_a_new_password_over_the_api_ends_that_users_sessions(
