@@ -38,7 +38,8 @@ def init_app(app: Flask) -> None:
     import redis
     from celery import Celery
 
-    from services.desk import context, openapi, pages, views
+    # people_api and people_pages add their routes to the views and pages blueprints.
+    from services.desk import context, openapi, pages, people_api, people_pages, views  # noqa: F401
     from services.desk.config import desk_config
     from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy

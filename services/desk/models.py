@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -82,6 +83,22 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class UserEvent(Base):
+    """An audit entry about a person: who created, disabled, re-roled them or reset what, when."""
+
+    __tablename__ = "desk_user_events"
+    __table_args__ = (Index("ix_desk_user_events_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))  # an admin's email, or "cli:<os user>"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    user: Mapped[User | None] = relationship()
 
 
 class Note(Base):

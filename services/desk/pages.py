@@ -24,7 +24,8 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from services.desk import charts, context, export, flows, kpis, options, present
+from services.desk import context, export, flows, kpis, options, present
+from services.desk import dashboard as dashboard_content
 from services.desk.access import READ_ALL, can_change, kpi_scope
 from services.desk.filters import kpi_period, load_leniently, query_args, queue_filter
 from services.desk.forms import (
@@ -360,29 +361,10 @@ def dashboard() -> ResponseReturnValue:
     tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now, scope)}
     return render_template(
         "desk/dashboard.html", tables=tables, period=period, by=data["by"],
-        charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
+        previous=period.previous(), tiles=dashboard_content.tiles(tables["headline"]),
+        charts=dashboard_content.chart_set(tables, period, data["by"]),
+        args={"start": period.start, "end": period.end, "by": data["by"]},
     ), (422 if notices else 200)  # fmt: skip
-
-
-def _charts(tables: dict[str, kpis.Table]) -> dict[str, Any]:
-    per_day: dict[str, int] = {}
-    for day, _group, count in tables["complaints_per_day"].rows:
-        per_day[day] = per_day.get(day, 0) + count
-    nps: dict[str, list[tuple[int, float]]] = {}
-    for day, _group, n, score, _csat, _ces in tables["score_trends"].rows:
-        if score is not None:
-            nps.setdefault(day, []).append((n, score))
-    nps_day = {d: round(sum(n * s for n, s in v) / sum(n for n, _ in v), 1) for d, v in nps.items()}
-    backlog = [0, 0, 0, 0]
-    for _group, *buckets, _total in tables["backlog_by_age"].rows:
-        backlog = [a + b for a, b in zip(backlog, buckets, strict=True)]
-    return {
-        "complaints": charts.bar_chart("Complaints per day", list(per_day), list(per_day.values())),
-        "nps": charts.line_chart("NPS per day", list(nps_day), list(nps_day.values())),
-        "backlog": charts.bar_chart(
-            "Open backlog by age", ["< 1 day", "1-3 days", "3-7 days", "> 7 days"], backlog
-        ),
-    }
 
 
 @bp.get("/exports/cases.csv")
@@ -395,7 +377,7 @@ def export_cases() -> ResponseReturnValue:
     except ValidationError as exc:
         abort(422, str(exc.messages))
     f = queue_filter(context.db(), data, user=current_user, config=context.config())
-    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+    return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
 
 @bp.get("/exports/kpis/<name>.csv")

@@ -236,7 +236,7 @@ def export_cases() -> Response:
     f = queue_filter(
         context.db(), _args(QueueQuery()), user=current_user(), config=context.config()
     )
-    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+    return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
 
 @bp.get("/v1/desk/exports/kpis/<name>.csv")
