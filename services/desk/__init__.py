@@ -1,7 +1,8 @@
 """The case desk: where champions and owners work the cases the router opened.
 
 `init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
-JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, and /openapi.json.
+JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, /openapi.json, Slack
+interactivity at /v1/slack/interactions and alert emails' action links at /actions/<token>.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def init_app(app: Flask) -> None:
     import redis
     from celery import Celery
 
-    from services.desk import context, openapi, pages, views
+    from services.desk import context, links, openapi, pages, slack, views
     from services.desk.config import desk_config
     from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy
@@ -77,3 +78,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(slack.bp)
+    app.register_blueprint(links.bp)

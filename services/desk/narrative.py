@@ -24,6 +24,8 @@ DID = {
     "close": "{who} closed the case",
     "reopen": "{who} reopened the case",
     "assign": "{who} assigned the case",
+    "take": "{who} took the case",
+    "snooze": "{who} snoozed the case's reminders",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",

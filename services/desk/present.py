@@ -38,6 +38,7 @@ def summary(case: Case, response: Response, state: str, assignee: User | None) -
         "assignee": _user(assignee), "created_at": case.created_at,
         "ack_due_at": case.ack_due_at, "resolve_due_at": case.resolve_due_at,
         "sla_state": state, "escalation_step": case.escalation_step,
+        "snoozed_until": case.snoozed_until,
         "nps": response.nps, "csat": response.csat, "ces": response.ces,
         "comment": response.comment, "respondent": _respondent(response),
         "overdue": state == SlaState.OVERDUE,
@@ -68,6 +69,8 @@ def detail(
     state = sla_state(view_of(case), now, config.due_soon)
     out = summary(case, response, state, assignee)
     out.update(
+        snoozed=case.snoozed_until is not None and case.snoozed_until > now
+        and case.status in ALLOWED_FROM["snooze"],
         acknowledged_at=case.acknowledged_at, resolved_at=case.resolved_at,
         closed_at=case.closed_at, root_cause=case.root_cause,
         resolution_note=case.resolution_note,

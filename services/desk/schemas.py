@@ -99,6 +99,9 @@ class CaseSummary(Schema):
     sla_state = fields.String()
     overdue = fields.Boolean(metadata={"description": "past a deadline it has not met"})
     escalation_step = fields.Integer()
+    snoozed_until = fields.DateTime(
+        allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
+    )
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
@@ -221,6 +224,7 @@ class CaseDetail(CaseSummary):
         fields.String(), metadata={"description": "actions the case's status allows now"}
     )
     why = fields.Nested(WhyOut)
+    snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
 
 
 class Empty(Schema):
@@ -268,6 +272,13 @@ class TouchpointIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class SnoozeIn(Schema):
+    until = fields.String(
+        required=True, validate=validate.OneOf(["1h", "tomorrow"]),
+        metadata={"description": "1h, or tomorrow (09:00 in the team's time zone)"},
+    )  # fmt: skip
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "acknowledge": Empty,
     "start": Empty,
@@ -278,6 +289,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "notes": NoteIn,
     "contacts": ContactIn,
     "touchpoint": TouchpointIn,
+    "take": Empty,
+    "snooze": SnoozeIn,
 }
 
 

@@ -144,7 +144,11 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
 
 # A correction is accepted here and applied by the router: 202, the case shows it pending.
 ACCEPTED = {"touchpoint": 202}
-SUMMARIES = {"touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner"}
+SUMMARIES = {
+    "touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner",
+    "take": "Take a case: assign it to yourself, acknowledging it if it is new",
+    "snooze": "Snooze a case's reminders (escalation waits; the SLA deadlines stay)",
+}
 
 
 def read_body() -> Any:

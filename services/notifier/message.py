@@ -95,6 +95,14 @@ class Alert:
     customer: tuple[tuple[str, str], ...] = ()
     assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
     assigned_team: str = ""  # set when the case went to the receiver's team, not to them
+    status: str = ""  # the case's status when the alert was built: which actions to offer
+    touchpoints: tuple[str, ...] = ()  # where "Wrong touchpoint" may move the case
+    links: tuple[tuple[str, str], ...] = ()  # email: (label, signed one-click URL) per action
+
+    @property
+    def actionable(self) -> bool:
+        """Whether the receiver can act from this alert (a case moved away needs nothing)."""
+        return bool(self.status) and self.kind != DeliveryKind.REROUTED
 
     @property
     def who(self) -> str:
