@@ -21,8 +21,10 @@ from services.desk.config import desk_config
 from services.desk.escalation import check_sla
 from services.desk.flows import snooze_until
 from services.desk.models import ActionReceipt, User
+from services.notifier.flows import deliver
 from services.notifier.formatting import slack_message
-from shared.models import Case, CaseEvent, TouchpointCorrection
+from shared.db import transaction
+from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 from shared.routes_file import touchpoint_names
 from shared.settings import EXAMPLE_DESK, EXAMPLE_ROUTES, Secret, Settings
 from tests.desk.conftest import NOW, World
@@ -311,3 +313,28 @@ def test_acknowledging_from_slack_stops_the_escalation_chain(
         others = s.scalars(select(CaseEvent.detail).where(
             CaseEvent.action == "escalate", CaseEvent.case_id == world.store_case))  # fmt: skip
         assert [d["step"] for d in others] == [1, 2, 3]
+
+
+def test_the_posted_alert_is_acted_on_and_updated_in_place(
+    app: Flask, url: str, slack: SlackStandin, world: World, sessions: sessionmaker[Session]
+) -> None:
+    """The notifier posts the alert to the stand-in; a click on that very message acts."""
+    with transaction(sessions) as s:
+        delivery = Delivery(case_id=world.delivery_case, kind="assignment", step=0,
+                            receiver="delivery-team", channel="slack",
+                            target="channel:#cx-delivery")  # fmt: skip
+        s.add(delivery)
+        s.flush()
+        delivery_id = delivery.id
+    settings = app.extensions["desk"].settings
+    assert deliver(sessions, settings, delivery_id, limiter=None).status == "sent"
+    [post] = slack.posts
+    answer = slack.click(url, slack.block_actions(post.body["blocks"], user=DORA,
+                                                  action_id="snooze_1h"))  # fmt: skip
+    assert answer.json()["code"] == 200
+    with sessions() as s:
+        case = s.get(Case, world.delivery_case)
+        assert case is not None and case.snoozed_until == NOW + timedelta(hours=1)
+    [update] = slack.replies
+    assert update.body["blocks"][0] == post.body["blocks"][0]  # the same alert, updated
+    assert "Dora snoozed the case for 1 hour" in update.body["text"]
