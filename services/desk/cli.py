@@ -1,11 +1,14 @@
-"""`cxloop user ...`: create desk users, change passwords, disable them, end their sessions."""
+"""`cxloop user ...`: create desk users, change passwords, disable them, end their sessions,
+link them to Slack."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 
 import click
+from sqlalchemy import select
 
 from services.desk.enums import Role
 from services.desk.models import User
@@ -105,3 +108,23 @@ def enable(email: str) -> None:
 def logout(email: str) -> None:
     """End every session of a user (e.g. a lost laptop) without changing the password."""
     _change(email, revoke_sessions, "sessions ended")
+
+
+@user.command("slack")
+@click.option("--email", required=True, help="Log-in email.")
+@click.option("--member", default=None, help="Slack member id (U...); omit to unlink.")
+def slack(email: str, member: str | None) -> None:
+    """Link a user to their Slack member id, for one whose Slack email differs from the desk's.
+
+    Users whose emails match are linked on their first click without this.
+    """
+    if member is not None and not re.fullmatch(r"[UW][A-Z0-9]{2,31}", member):
+        raise click.ClickException(f"{member!r} is not a Slack member id (like U024BE7LH)")
+    settings = Settings.from_env()
+    with transaction(runtime(settings).sessions) as session:
+        if member is not None:
+            holder = session.scalar(select(User).where(User.slack_user_id == member))
+            if holder is not None and holder.email != email.strip().lower():
+                raise click.ClickException(f"{member} is linked to {holder.email}; unlink it first")
+    _change(email, lambda u: setattr(u, "slack_user_id", member),
+            f"linked to Slack member {member}" if member else "unlinked from Slack")  # fmt: skip

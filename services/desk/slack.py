@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 WINDOW_S = 300  # Slack's advice: refuse requests more than five minutes old (or new)
 REPLY_TIMEOUT_S = 3.0
 NOT_LINKED = (
-    "Your Slack account is not linked to a cxloop desk user. Ask a desk admin to add you with "
-    "the email address of your Slack profile; the link is made on your first click."
+    "Your Slack account is not linked to a cxloop desk user. Ask a desk admin to link it "
+    "(cxloop user slack --email <your desk email> --member <your Slack member id>)."
 )
 
 

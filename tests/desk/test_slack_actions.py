@@ -12,11 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.serving import make_server
 
+from services.desk.cli import user as user_cli
 from services.desk.config import desk_config
 from services.desk.escalation import check_sla
 from services.desk.flows import snooze_until
@@ -338,3 +340,26 @@ def test_the_posted_alert_is_acted_on_and_updated_in_place(
     [update] = slack.replies
     assert update.body["blocks"][0] == post.body["blocks"][0]  # the same alert, updated
     assert "Dora snoozed the case for 1 hour" in update.body["text"]
+
+
+def test_an_admin_links_someone_whose_slack_email_differs(
+    url: str, slack: SlackStandin, world: World, sessions: sessionmaker[Session],
+    desk_settings: Settings,
+) -> None:  # fmt: skip
+    other = "U0DORA2"  # Slack knows her as dora@personal.example
+    slack.members[other] = "dora@personal.example"
+    click = slack.block_actions(blocks(world.delivery_case), user=other, action_id="acknowledge")
+    assert slack.click(url, click).json()["code"] == 403
+    env = desk_settings.to_env()
+    runner = CliRunner()
+    bad = runner.invoke(user_cli, ["slack", "--email", "dora@example.com", "--member", "nope"],
+                        env=env)  # fmt: skip
+    assert bad.exit_code != 0 and "not a Slack member id" in bad.output
+    done = runner.invoke(user_cli, ["slack", "--email", "dora@example.com", "--member", other],
+                         env=env)  # fmt: skip
+    assert done.exit_code == 0, done.output
+    again = slack.block_actions(blocks(world.delivery_case), user=other, action_id="acknowledge")
+    assert slack.click(url, again).json()["code"] == 200
+    taken = runner.invoke(user_cli, ["slack", "--email", "vic@example.com", "--member", other],
+                          env=env)  # fmt: skip
+    assert taken.exit_code != 0 and "linked to dora@example.com" in taken.output
