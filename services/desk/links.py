@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
@@ -133,6 +133,13 @@ def _done(link: aa.Link, touchpoint: str) -> str:
     if link.action == aa.TOUCHPOINT:
         return f"Done: case #{link.case_id} is being moved to touchpoint {touchpoint}."
     return f"Done: you {aa.DID[link.action].replace('the case', f'case #{link.case_id}')}."
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    """A page reached through a signed link is kept in no cache."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.context_processor

@@ -102,6 +102,7 @@ class CaseSummary(Schema):
     snoozed_until = fields.DateTime(
         allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
     )
+    snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
@@ -224,7 +225,6 @@ class CaseDetail(CaseSummary):
         fields.String(), metadata={"description": "actions the case's status allows now"}
     )
     why = fields.Nested(WhyOut)
-    snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
 
 
 class Empty(Schema):

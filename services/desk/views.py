@@ -89,8 +89,8 @@ def queue() -> dict[str, Any]:
         if data["counts"]
         else {}
     )
-    body = {"items": present.rows(session, result.rows), "next_cursor": result.next_cursor,
-            "counts": counts}  # fmt: skip
+    items = present.rows(session, result.rows, context.now())
+    body = {"items": items, "next_cursor": result.next_cursor, "counts": counts}
     return QueuePage().dump(body)
 
 
@@ -208,7 +208,7 @@ def all_matching(f: QueueFilter) -> Iterator[dict[str, Any]]:
     seen = 0
     while seen < EXPORT_CAP:
         result = page(session, f, now=now, config=config)
-        yield from present.rows(session, result.rows)
+        yield from present.rows(session, result.rows, now)
         seen += len(result.rows)
         if result.next_cursor is None:
             return

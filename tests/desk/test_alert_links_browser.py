@@ -71,4 +71,8 @@ def test_an_owner_acts_from_email_links_in_the_browser(base_url: str, world: Wor
         timeline = page.locator("ol.timeline")
         expect(timeline).to_contain_text("Dora snoozed the case's reminders")
         expect(timeline).to_contain_text("Dora corrected the touchpoint")
+        page.get_by_role("link", name="Queue").click()
+        expect(page.locator("table.queue tbody tr .snoozed")).to_have_text(
+            "snoozed until 2026-03-04 09:00 UTC"
+        )
         browser.close()

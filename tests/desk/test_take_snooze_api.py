@@ -34,6 +34,8 @@ def test_take_and_snooze(client: FlaskClient, world: World) -> None:
     assert snoozed.status_code == 200
     assert snoozed.json["snoozed"] is True
     assert snoozed.json["snoozed_until"] == (NOW + timedelta(hours=1)).isoformat()
+    queue = client.get("/v1/desk/queue", headers=auth(world, "owner")).json["items"]
+    assert [(c["id"], c["snoozed"]) for c in queue] == [(world.delivery_case, True)]
     tomorrow = client.post(f"/v1/cases/{world.delivery_case}/snooze",
                            json={"until": "tomorrow"}, headers=auth(world, "owner"))  # fmt: skip
     assert tomorrow.json["snoozed_until"] == datetime(2026, 3, 4, 9, tzinfo=UTC).isoformat()
