@@ -166,6 +166,9 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
         return f"to {' and '.join(parts)}" if parts else ""
     if action == "resolve" and after.get("root_cause"):
         return f"(root cause: {words(after['root_cause'])})"
+    if action == "snooze" and after.get("snoozed_until"):
+        until = str(after["snoozed_until"])[:16].replace("T", " ")
+        return f"until {until} UTC"
     if action == "reopen" and after.get("status"):
         return f"as {words(after['status'])}"
     if action == "contact":

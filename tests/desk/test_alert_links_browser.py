@@ -69,7 +69,9 @@ def test_an_owner_acts_from_email_links_in_the_browser(base_url: str, world: Wor
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("dd.snoozed")).to_contain_text("2026-03-04 09:00 UTC")
         timeline = page.locator("ol.timeline")
-        expect(timeline).to_contain_text("Dora snoozed the case's reminders")
+        expect(timeline).to_contain_text(
+            "Dora snoozed the case's reminders until 2026-03-04 09:00 UTC"
+        )
         expect(timeline).to_contain_text("Dora corrected the touchpoint")
         page.get_by_role("link", name="Queue").click()
         expect(page.locator("table.queue tbody tr .snoozed")).to_have_text(
