@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -363,3 +364,20 @@ def test_an_admin_links_someone_whose_slack_email_differs(
     taken = runner.invoke(user_cli, ["slack", "--email", "vic@example.com", "--member", other],
                           env=env)  # fmt: skip
     assert taken.exit_code != 0 and "linked to dora@example.com" in taken.output
+
+
+def test_the_same_click_twice_at_once_acts_once(
+    url: str, slack: SlackStandin, world: World, sessions: sessionmaker[Session]
+) -> None:
+    payload = slack.block_actions(blocks(world.delivery_case), user=DORA, action_id="snooze_1h")
+    body, headers = slack.signed(payload)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: requests.post(url, data=body, headers=headers,
+                                                        timeout=20), range(4)))  # fmt: skip
+    assert {a.status_code for a in answers} == {200}
+    messages = sorted(a.json()["message"] for a in answers)
+    assert messages.count("snooze_1h done") == 1, messages
+    with sessions() as s:
+        snoozes = s.scalar(select(func.count()).select_from(CaseEvent).where(
+            CaseEvent.action == "snooze"))  # fmt: skip
+        assert snoozes == 1
