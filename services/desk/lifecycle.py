@@ -214,6 +214,8 @@ def snooze(case: CaseSnapshot, *, until: datetime, now: datetime) -> Change:
 def take(case: CaseSnapshot, *, user_id: int, now: datetime) -> Change:
     """Make the case the user's own, acknowledging it if nobody had (one click in an alert)."""
     check("take", case)
+    if case.assignee_id == user_id and case.status != NEW:
+        raise IllegalTransition("take", case.status, "the case is already yours")
     updates: dict[str, Any] = {"assignee_id": user_id}
     if case.status == NEW:
         updates |= {"status": ACK, "acknowledged_at": now}

@@ -28,6 +28,8 @@ def test_take_and_snooze(client: FlaskClient, world: World) -> None:
     assert taken.json["assignee"]["email"] == "dora@example.com"
     assert taken.json["status"] == "acknowledged"
     assert "Dora took the case" in [e["text"] for e in taken.json["timeline"]][-1]
+    again = client.post(f"/v1/cases/{world.delivery_case}/take", headers=auth(world, "owner"))
+    assert again.status_code == 409 and again.json["message"] == "the case is already yours"
 
     snoozed = client.post(f"/v1/cases/{world.delivery_case}/snooze", json={"until": "1h"},
                           headers=auth(world, "owner"))  # fmt: skip
