@@ -137,6 +137,8 @@ class Case(Base):
     ack_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Reminders wait until then: escalation pauses, the SLA deadlines stay as they are.
+    snoozed_until: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")

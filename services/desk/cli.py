@@ -1,17 +1,21 @@
 """`cxloop user ...`: create, list, disable and enable desk users, set passwords and roles,
-end their sessions and revoke their API tokens. Every change is audited (actor `cli:<you>`)."""
+end their sessions, revoke their API tokens, set days away and link them to Slack. Every change
+is audited (actor `cli:<you>`)."""
 
 from __future__ import annotations
 
 import getpass
 import json
+import re
 import sys
 from datetime import datetime
 
 import click
+from sqlalchemy import select
 
 from services.desk import people
 from services.desk.enums import Role
+from services.desk.models import User
 from services.desk.users import UserError, find_user, issue_token
 from shared.db import transaction
 from shared.models import utcnow
@@ -171,3 +175,22 @@ def away(email: str, start: datetime | None, end: datetime | None, back: bool) -
         raise click.BadParameter("--until is before --from", param_hint="--until")
 
     _change(email, "set_away", "" if back else f"{first or ''}..{last or ''}")
+
+
+@user.command("slack")
+@click.option("--email", required=True, help="Log-in email.")
+@click.option("--member", default=None, help="Slack member id (U...); omit to unlink.")
+def slack(email: str, member: str | None) -> None:
+    """Link a user to their Slack member id, for one whose Slack email differs from the desk's.
+
+    Users whose emails match are linked on their first click without this.
+    """
+    if member is not None and not re.fullmatch(r"[UW][A-Z0-9]{2,31}", member):
+        raise click.ClickException(f"{member!r} is not a Slack member id (like U024BE7LH)")
+    settings = Settings.from_env()
+    with transaction(runtime(settings).sessions) as session:
+        if member is not None:
+            holder = session.scalar(select(User).where(User.slack_user_id == member))
+            if holder is not None and holder.email != email.strip().lower():
+                raise click.ClickException(f"{member} is linked to {holder.email}; unlink it first")
+    _change(email, "set_slack", member or "")

@@ -6,10 +6,11 @@ Validated on load: a bad file fails at start naming the file, the key and the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -56,6 +57,8 @@ class DeskConfig:
     due_soon: timedelta = timedelta(hours=1)
     teams: tuple[str, ...] = ()  # every team desk.yml names, with or without receivers
     assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
+    timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
+    team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -64,6 +67,10 @@ class DeskConfig:
     def root_causes_for(self, touchpoint: str) -> tuple[str, ...]:
         """Return the root-cause codes allowed when resolving a case of this touchpoint."""
         return self.root_causes.get(touchpoint, self.root_causes.get("default", ()))
+
+    def timezone_of(self, team: str | None) -> tzinfo:
+        """Return the team's time zone: its own, else the business hours', else UTC."""
+        return self.team_timezones.get(team or "", self.timezone)
 
     def receivers_of(self, team: str) -> tuple[str, ...]:
         """Return the routing receivers whose cases belong to a team."""
@@ -138,13 +145,17 @@ def parse_desk_config(data: Any) -> DeskConfig:
     _known(data, allowed | {"due_soon"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
+    hours = _mapping(data.get("business_hours"), "business_hours")
     receiver_teams: dict[str, str] = {}
     assignment: dict[str, AssignmentPolicy] = {}
+    zones: dict[str, tzinfo] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
-        _known(spec, {"receivers", "assignment"}, f"teams.{team}")
+        _known(spec, {"receivers", "assignment", "timezone"}, f"teams.{team}")
         if "assignment" in spec:
             assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
+        if "timezone" in spec:
+            zones[str(team)] = _zone(spec["timezone"], f"teams.{team}.timezone")
         for receiver in spec.get("receivers") or []:
             if receiver in receiver_teams:
                 raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
@@ -158,7 +169,16 @@ def parse_desk_config(data: Any) -> DeskConfig:
         due_soon=parse_duration(data.get("due_soon", "1h"), "due_soon"),
         teams=tuple(str(team) for team in teams),
         assignment=assignment,
+        timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
+        team_timezones=zones,
     )
+
+
+def _zone(name: Any, where: str) -> tzinfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DeskConfigError(f"{where}: unknown timezone {name!r}") from None
 
 
 def load_desk_config(path: Path) -> DeskConfig:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
 from services.desk import lifecycle, service
-from services.desk.access import can_change, can_see
+from services.desk.access import can_change, can_see, case_team
 from services.desk.config import DeskConfig
 from services.desk.models import User
 from shared.inputs import UNSTORABLE, unstorable_paths
@@ -19,8 +19,10 @@ from shared.models import Case
 
 ACTIONS = (
     "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
-    "touchpoint",
+    "touchpoint", "take", "snooze",
 )  # fmt: skip
+SNOOZE_FOR = {"1h": timedelta(hours=1)}  # and "tomorrow": 09:00 the next day, the team's time
+WAKE_AT = time(9)
 
 
 @dataclass
@@ -88,6 +90,12 @@ def perform(
     if action == "assign":
         change, assignee = _assign(session, snap, data, config)
         change.detail["by"] = user.name or user.email
+    elif action == "take":
+        change, assignee = lifecycle.take(snap, user_id=user.id, now=now), None
+    elif action == "snooze":
+        zone = config.timezone_of(case_team(case, config))
+        until = snooze_until(data["until"], now=now, zone=zone)
+        change, assignee = lifecycle.snooze(snap, until=until, now=now), None
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
@@ -98,6 +106,16 @@ def perform(
             sent = service.tell_assignee(session, case=case, event=event, user=told, now=now)
             outcome.deliveries.extend([sent] if sent is not None else [])
     return outcome
+
+
+def snooze_until(preset: str, *, now: datetime, zone: tzinfo) -> datetime:
+    """When a snooze ends: an hour from now, or 09:00 tomorrow in the team's time zone."""
+    if preset in SNOOZE_FOR:
+        return now + SNOOZE_FOR[preset]
+    if preset != "tomorrow":
+        raise lifecycle.InvalidCommand({"until": ["must be one of: 1h, tomorrow"]})
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, WAKE_AT, zone).astimezone(UTC)
 
 
 def _transition(

@@ -47,6 +47,8 @@ class User(Base):
     away_from: Mapped[date | None] = mapped_column(Date)
     away_until: Mapped[date | None] = mapped_column(Date)
     last_assigned_at: Mapped[datetime | None]
+    # The Slack member id (U0...) that acts as this user from alert buttons; learnt by email.
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
 
@@ -131,6 +133,21 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class ActionReceipt(Base):
+    """An alert action already taken: a used email link or a handled Slack interaction.
+
+    Its key is unique, so a reused link or a replayed Slack request changes nothing.
+    """
+
+    __tablename__ = "desk_action_receipts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Score trends select responses by when they were submitted.

@@ -25,6 +25,8 @@ DID = {
     "reopen": "{who} reopened the case",
     "assign": "{who} assigned the case",
     "not_assigned": "Nobody could be assigned",
+    "take": "{who} took the case",
+    "snooze": "{who} snoozed the case's reminders",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",
@@ -167,6 +169,9 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
         return f"to {' and '.join(parts)}" if parts else ""
     if action == "resolve" and after.get("root_cause"):
         return f"(root cause: {words(after['root_cause'])})"
+    if action == "snooze" and after.get("snoozed_until"):
+        until = str(after["snoozed_until"])[:16].replace("T", " ")
+        return f"until {until} UTC"
     if action == "reopen" and after.get("status"):
         return f"as {words(after['status'])}"
     if action == "contact":

@@ -181,8 +181,8 @@ def queue() -> ResponseReturnValue:
     counts = facet_counts(session, f, now=context.now(), config=config)
     kept = {k: v[-1] for k, v in args.items() if k != "cursor" and k in data}  # bad ones dropped
     return render_template(
-        "desk/queue.html", items=present.rows(session, result.rows), counts=counts, data=data,
-        next_cursor=result.next_cursor, export_args=kept, notices=notices,
+        "desk/queue.html", items=present.rows(session, result.rows, context.now()),
+        counts=counts, data=data, next_cursor=result.next_cursor, export_args=kept, notices=notices,
         options=options.Options.load(session, config),
     ), (422 if notices else 200)  # fmt: skip
 

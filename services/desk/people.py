@@ -26,7 +26,7 @@ from services.desk.users import (
 )
 
 ACTIONS = ("disable", "enable", "set_password", "end_sessions", "revoke_tokens", "set_role",
-           "set_team", "set_away")  # fmt: skip
+           "set_team", "set_away", "set_slack")  # fmt: skip
 TEAM_MAX = 100
 
 
@@ -169,6 +169,10 @@ def change(
         detail = {"before": user.role, "after": value}
         user.role = value
         done = f"role is now {value}"
+    elif action == "set_slack":  # value: the Slack member id (U...), "" unlinks
+        detail = {"before": user.slack_user_id, "after": value or None}
+        user.slack_user_id = value or None
+        done = f"linked to Slack member {value}" if value else "unlinked from Slack"
     elif action == "set_away":  # value: "FROM..UNTIL" (ISO days, either may be empty), "" clears
         detail = {"before": _away(user), "after": value or None}
         user.away_from, user.away_until = _away_days(value)

@@ -102,6 +102,10 @@ class CaseSummary(Schema):
     sla_state = fields.String()
     overdue = fields.Boolean(metadata={"description": "past a deadline it has not met"})
     escalation_step = fields.Integer()
+    snoozed_until = fields.DateTime(
+        allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
+    )
+    snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
@@ -276,6 +280,13 @@ class TouchpointIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class SnoozeIn(Schema):
+    until = fields.String(
+        required=True, validate=validate.OneOf(["1h", "tomorrow"]),
+        metadata={"description": "1h, or tomorrow (09:00 in the team's time zone)"},
+    )  # fmt: skip
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "acknowledge": Empty,
     "start": Empty,
@@ -286,6 +297,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "notes": NoteIn,
     "contacts": ContactIn,
     "touchpoint": TouchpointIn,
+    "take": Empty,
+    "snooze": SnoozeIn,
 }
 
 

@@ -35,6 +35,7 @@ def snapshot(case: Case) -> lifecycle.CaseSnapshot:
         closed_at=case.closed_at,
         root_cause=case.root_cause,
         resolution_note=case.resolution_note,
+        snoozed_until=case.snoozed_until,
     )
 
 

@@ -99,8 +99,8 @@ def queue() -> dict[str, Any]:
         if data["counts"]
         else {}
     )
-    body = {"items": present.rows(session, result.rows), "next_cursor": result.next_cursor,
-            "counts": counts}  # fmt: skip
+    items = present.rows(session, result.rows, context.now())
+    body = {"items": items, "next_cursor": result.next_cursor, "counts": counts}
     return QueuePage().dump(body)
 
 
@@ -154,7 +154,11 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
 
 # A correction is accepted here and applied by the router: 202, the case shows it pending.
 ACCEPTED = {"touchpoint": 202}
-SUMMARIES = {"touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner"}
+SUMMARIES = {
+    "touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner",
+    "take": "Take a case: assign it to yourself, acknowledging it if it is new",
+    "snooze": "Snooze a case's reminders (escalation waits; the SLA deadlines stay)",
+}
 
 
 def read_body() -> Any:
@@ -214,7 +218,7 @@ def all_matching(f: QueueFilter) -> Iterator[dict[str, Any]]:
     seen = 0
     while seen < EXPORT_CAP:
         result = page(session, f, now=now, config=config)
-        yield from present.rows(session, result.rows)
+        yield from present.rows(session, result.rows, now)
         seen += len(result.rows)
         if result.next_cursor is None:
             return

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from services.notifier.message import Alert, when
+from shared.alert_actions import slack_actions
 
 SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
 PRIVATE_NOTE = (
@@ -88,6 +89,18 @@ def _mrkdwn_section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def _actions(alert: Alert) -> dict[str, Any]:
+    """The buttons: open the case, and act on it (Slack interactivity) while that applies."""
+    if alert.actionable:
+        return slack_actions(
+            alert.case_id, status=alert.status, touchpoint=alert.touchpoint,
+            touchpoints=alert.touchpoints, case_url=alert.case_url,
+        )  # fmt: skip
+    open_case = {"type": "button", "text": {"type": "plain_text", "text": "Open case"},
+                 "url": alert.case_url, "action_id": "open_case"}  # fmt: skip
+    return {"type": "actions", "elements": [open_case]}
+
+
 def slack_message(alert: Alert) -> dict[str, Any]:
     """Build the Block Kit payload (without channel), with link unfurling off."""
     fields = [
@@ -130,19 +143,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     if alert.reasons:
         details = _truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Open case"},
-                    "url": alert.case_url,
-                    "action_id": "open_case",
-                }
-            ],
-        }
-    )
+    blocks.append(_actions(alert))
     return {
         "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
         "blocks": blocks,

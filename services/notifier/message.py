@@ -98,6 +98,14 @@ class Alert:
     # The receiver takes no personal data (routes.yml `personal_data: false`): name, email,
     # attributes and comment were left out when the alert was built; the case link has them.
     private: bool = False
+    status: str = ""  # the case's status when the alert was built: which actions to offer
+    touchpoints: tuple[str, ...] = ()  # where "Wrong touchpoint" may move the case
+    links: tuple[tuple[str, str], ...] = ()  # email: (label, signed one-click URL) per action
+
+    @property
+    def actionable(self) -> bool:
+        """Whether the receiver can act from this alert (a case moved away needs nothing)."""
+        return bool(self.status) and self.kind != DeliveryKind.REROUTED
 
     @property
     def who(self) -> str:

@@ -177,6 +177,7 @@ def _move_case(
     case.analysis = {**(case.analysis or {}), "labels": dict(outcome.labels)}
     case.team = None  # derived from the new owner through desk.yml's teams
     case.assignee_id = None
+    case.snoozed_until = None  # the old owner's snooze does not hold the new owner's reminders
     case.updated_at = now
 
 
