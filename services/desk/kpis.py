@@ -54,7 +54,9 @@ class Table:
 
 def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
+        # date_part is double precision: averaging and sorting it is several times cheaper
+        # than extract's numeric at tens of thousands of cases.
+        return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
@@ -101,15 +103,8 @@ def complaints_per_day(session: Session, period: Period, by: str, scope: Scope =
 def _p90(
     session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope
 ) -> dict[Any, float]:
+    """Nearest-rank p90 per group with window functions (SQLite has no percentile_disc)."""
     group = _group(by)
-    if session.get_bind().dialect.name == "postgresql":
-        # percentile_disc is the nearest-rank percentile, computed in one sort per group.
-        query = (
-            select(group, func.percentile_disc(0.9).within_group(seconds))
-            .where(_in(period, scope), done.is_not(None))
-            .group_by(group)
-        )
-        return {g: v for g, v in session.execute(query)}
     ranked = (
         select(
             group.label("grp"),
@@ -129,23 +124,31 @@ def _p90(
 
 
 def response_times(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
-    """Average and p90 hours from case creation to acknowledgement and to resolution."""
+    """Average and p90 hours from case creation to acknowledgement and to resolution.
+
+    PostgreSQL computes it all in one pass over the period's cases (percentile_disc skips the
+    NULLs of cases not yet acknowledged or resolved); SQLite ranks in two more queries.
+    """
     group = _group(by).label("grp")
     ack = _seconds(session, Case.acknowledged_at, Case.created_at)
     res = _seconds(session, Case.resolved_at, Case.created_at)
-    stats = session.execute(
+    postgres = session.get_bind().dialect.name == "postgresql"
+    p90s = [func.percentile_disc(0.9).within_group(ack),
+            func.percentile_disc(0.9).within_group(res)] if postgres else []  # fmt: skip
+    stats: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(
         select(
             group, func.count(), func.count(Case.acknowledged_at), func.avg(ack),
-            func.count(Case.resolved_at), func.avg(res),
+            func.count(Case.resolved_at), func.avg(res), *p90s,
         ).where(_in(period, scope)).group_by(group).order_by(group)
-    ).all()  # fmt: skip
-    p90_ack = _p90(session, period, by, Case.acknowledged_at, ack, scope)
-    p90_res = _p90(session, period, by, Case.resolved_at, res, scope)
+    )]  # fmt: skip
+    if not postgres:
+        p90_ack = _p90(session, period, by, Case.acknowledged_at, ack, scope)
+        p90_res = _p90(session, period, by, Case.resolved_at, res, scope)
+        stats = [(*row, p90_ack.get(row[0]), p90_res.get(row[0])) for row in stats]
     rows = [
-        (g, n, n_ack, _hours(avg_ack), _hours(p90_ack.get(g)), n_res, _hours(avg_res),
-         _hours(p90_res.get(g)))
-        for g, n, n_ack, avg_ack, n_res, avg_res in stats
-    ]  # fmt: skip
+        (g, n, n_ack, _hours(avg_ack), _hours(p_ack), n_res, _hours(avg_res), _hours(p_res))
+        for g, n, n_ack, avg_ack, n_res, avg_res, p_ack, p_res in stats
+    ]
     columns = (by, "cases", "acknowledged", "avg_ack_h", "p90_ack_h", "resolved",
                "avg_resolve_h", "p90_resolve_h")  # fmt: skip
     return Table("response_times", "Time to acknowledge and resolve (hours)", columns, rows)

@@ -20,7 +20,7 @@ from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
 from shared.inputs import in_id_range
-from shared.models import Case, Response
+from shared.models import Case, Response, current_deadline
 
 OPEN = "open"
 SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -66,7 +66,7 @@ class QueueFilter:
 
 def _due() -> ColumnElement[Any]:
     """The deadline that matters now: acknowledge until acknowledged, then resolve."""
-    return case((Case.acknowledged_at.is_(None), Case.ack_due_at), else_=Case.resolve_due_at)
+    return current_deadline()
 
 
 def sla_expression(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
@@ -84,15 +84,14 @@ def sla_expression(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
 
 
 def _sla_condition(states: tuple[str, ...], now: datetime, due_soon: timedelta) -> Any:
-    if states == (SlaState.OVERDUE,):  # the common question, in an index-friendly form
-        return and_(
-            Case.status.in_(OPEN_CASE_STATUSES),
-            or_(
-                and_(Case.acknowledged_at.is_(None), Case.ack_due_at <= now),
-                and_(Case.acknowledged_at.is_not(None), Case.resolve_due_at <= now),
-            ),
-        )
+    if _overdue_only(states):  # open cases (the status condition says so), past the deadline
+        return _due() <= now
     return sla_expression(now, due_soon).in_(states)
+
+
+def _overdue_only(states: tuple[str, ...]) -> bool:
+    """The common question, asked of the open cases' deadline index (ix_cases_open_due)."""
+    return states == (SlaState.OVERDUE,)
 
 
 def _like(text: str) -> str:
@@ -109,14 +108,17 @@ def conditions(
 ) -> list[Any]:
     """Return the WHERE conditions of a filter, leaving out one facet (for its counts)."""
     where: list[Any] = list(f.scope)
-    if f.status:
-        statuses = {s for s in f.status if s != OPEN}
+    overdue = bool(f.sla) and skip != "sla" and _overdue_only(f.sla)
+    if f.status or overdue:
+        statuses = {s for s in f.status if s != OPEN} if f.status else set(CaseStatus)
         if OPEN in f.status:
             statuses.update(OPEN_CASE_STATUSES)
         if skip == "status":
             # The status facet counts the open statuses and the chosen ones, not every closed
             # case ever: that would scan the whole history on each queue view.
             statuses.update(OPEN_CASE_STATUSES)
+        if overdue:  # one status condition, not two: two would halve the planner's estimate
+            statuses &= set(OPEN_CASE_STATUSES)
         where.append(Case.status.in_(sorted(statuses)))
     for name, values in (("touchpoint", f.touchpoint), ("priority", f.priority)):
         if values and skip != name:
