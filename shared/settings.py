@@ -273,10 +273,10 @@ class Settings(BaseSettings):
     allow_outbox: bool = Field(
         False,
         description=(
-            "Outside the embedded default, the notifier refuses to start while a Slack webhook "
-            "variable the routing or desk file names is unset, and (with a database URL) when "
-            "no channel is configured (no SMTP host, no Slack token, no webhook); set to `1` to "
-            "choose the outbox files on purpose."
+            "With a database URL set, the notifier refuses to start while a Slack webhook "
+            "variable the routing or desk file names is unset, and when no channel is configured "
+            "(no SMTP host, no Slack token, no webhook); set to `1` to choose the outbox files "
+            "on purpose."
         ),
     )
     http_timeout_s: float = Field(
@@ -382,7 +382,7 @@ class Settings(BaseSettings):
             "Not a variable: the Slack incoming-webhook URLs (secrets), read at start from the "
             "variables that `webhook_url_env` names in the routing and desk files. Each must be an "
             "https URL (http only to this machine); the notifier refuses to start while one is "
-            "unset, unless `CXLOOP_ALLOW_OUTBOX=1` or the embedded default."
+            "unset, unless `CXLOOP_ALLOW_OUTBOX=1` or on SQLite (the embedded default)."
         ),
     )
 

@@ -21,10 +21,10 @@ def create_worker_app(settings: Settings) -> Celery:
 def preflight(settings: Settings) -> None:
     """Refuse to start with a bad config file, an alert that could reach nobody, or clear text.
 
-    The routing and desk files are read for the webhook variables they name; a webhook variable
-    that is unset would only fill the outbox, so it stops a production start by name. With a
-    production database, alerts that silently land in the outbox and are marked `sent` reach
-    nobody; the outbox must then be chosen with CXLOOP_ALLOW_OUTBOX=1.
+    The routing and desk files are read for the webhook variables they name. With a production
+    database, alerts that silently land in the outbox and are marked `sent` reach nobody: an
+    unset webhook variable stops the start by name, and so does having no channel at all, unless
+    the outbox is chosen with CXLOOP_ALLOW_OUTBOX=1.
     """
     try:
         named = [
@@ -40,8 +40,8 @@ def preflight(settings: Settings) -> None:
             "cross the network in clear text. Use starttls or ssl, or set "
             "CXLOOP_SMTP_ALLOW_PLAIN_LOGIN=1 if the server is on a trusted link"
         )
-    if settings.embedded or settings.allow_outbox:
-        return
+    if settings.allow_outbox or not settings.database_url:
+        return  # on SQLite (the embedded default) what cannot be sent goes to the outbox
     unset = sorted({n for n in named if n not in settings.slack_webhooks})
     if unset:
         raise NotifierConfigError(

@@ -34,6 +34,8 @@ def test_choosing_the_outbox_explicitly_lets_it_start() -> None:
 
 def test_the_embedded_default_may_use_the_outbox() -> None:
     preflight(Settings())
+    # `cxloop up` hands its children the embedded Redis's socket: still SQLite, still the outbox.
+    preflight(Settings(redis_url="unix:///var/cx/redis.sock"))
 
 
 @pytest.mark.parametrize(
