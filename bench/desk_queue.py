@@ -11,6 +11,7 @@ drops the scratch database unless --keep is given.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -144,13 +145,17 @@ def measure(url: str, runs: int) -> list[tuple[str, float]]:
     return results
 
 
-def write_section(path: Path, n: int, runs: int, results: list[tuple[str, float]]) -> None:
+def write_section(
+    path: Path, n: int, runs: int, results: list[tuple[str, float]], load: tuple[float, float]
+) -> None:
     """Replace (or add) the "Case desk" section of the benchmarks document."""
     lines = [
         "## Case desk", "",
         f"`bench/desk_queue.py`: {n:,} cases in PostgreSQL (seeded with generate_series), "
         f"p95 over {runs} runs of each query through the desk's own code, KPI period 30 days, "
-        f"measured {datetime.now(UTC):%Y-%m-%d} on this machine. Target: p95 < 100 ms. "
+        f"measured {datetime.now(UTC):%Y-%m-%d} on this machine ({os.cpu_count()} cores, "
+        f"load average {load[0]:.1f} before and {load[1]:.1f} after the queries: other work "
+        "on the machine stretches every figure). Target: p95 < 100 ms. "
         "Data: cases over about two years (one every 63 s), 1% open, 4% resolved, the rest "
         "closed; six touchpoints; every response has a comment (trigram-indexed search); 60% "
         "of cases have a customer contact; resolved and closed ones a root cause.", "",
@@ -186,9 +191,12 @@ def main() -> None:
         started = time.perf_counter()
         seed(url, args.cases)
         print(f"seeded {args.cases:,} cases in {time.perf_counter() - started:.0f}s", flush=True)
+        before = os.getloadavg()[0]
         results = measure(url, args.runs)
+        load = (before, os.getloadavg()[0])
+        print(f"load average: {load[0]:.1f} before, {load[1]:.1f} after", flush=True)
         if args.write:
-            write_section(args.write, args.cases, args.runs, results)
+            write_section(args.write, args.cases, args.runs, results, load)
     finally:
         if not args.keep:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")

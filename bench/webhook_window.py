@@ -11,7 +11,6 @@ database, one delivery at a time:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from services.notifier import flows
 from shared.db import make_engine, make_session_factory, migrate
-from shared.settings import Settings
+from shared.settings import Secret, Settings
 from tests.notifier.factories import create_delivery
 from tests.support.slack_standin import slack_standin
 
@@ -38,8 +37,10 @@ def main() -> None:
     sessions = make_session_factory(make_engine(url))
     windows = []
     with slack_standin() as slack:
-        os.environ[VAR] = slack.webhook_url
-        settings = Settings(data_dir=workdir, database_url=url, http_timeout_s=5.0)
+        hooks = {VAR: Secret(slack.webhook_url)}
+        settings = Settings(
+            data_dir=workdir, database_url=url, http_timeout_s=5.0, slack_webhooks=hooks
+        )
         for _ in range(args.count):
             delivery_id = create_delivery(sessions, channel="slack", target=f"webhook:{VAR}")
             outcome = flows.deliver(sessions, settings, delivery_id, limiter=None)

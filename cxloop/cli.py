@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cxloop import consistency, run
+from cxloop import consistency, run, settings_cli
 from services.desk import cli as desk_cli
 from services.desk.silence_cli import silence
 from services.ingest import importer
@@ -12,9 +12,20 @@ from services.notifier.cli import deliveries
 from services.router import eval_report
 from services.router.cli import routes
 from services.router.model_cli import model
+from shared.settings import SettingsError
 
 
-@click.group()
+class _Main(click.Group):
+    """Every command reads its settings first: a bad one ends it naming the variable, no trace."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except SettingsError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=_Main)
 def main() -> None:
     """cxloop: closed-loop customer feedback."""
 
@@ -32,3 +43,4 @@ main.add_command(importer.command)
 main.add_command(desk_cli.user)
 main.add_command(deliveries)
 main.add_command(silence)
+main.add_command(settings_cli.settings)

@@ -51,9 +51,10 @@ def migrate() -> None:
 def serve() -> None:
     """Run the ingest HTTP service under gunicorn, after the start-up secret check."""
     from services.ingest.auth import ensure_api_key
-    from services.ingest.startup import check_secrets
+    from services.ingest.startup import check_config_files, check_secrets
 
     settings = Settings.from_env()
+    _refuse_unsafe(lambda s: check_config_files(s, os.environ), settings)
     _refuse_unsafe(lambda s: check_secrets(ensure_api_key(s), os.environ), settings)
     os.execvp(
         sys.executable,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
+from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, select, true
 from sqlalchemy.orm import Session
 
 from services.desk.enums import ContactOutcome
@@ -69,14 +69,25 @@ class Table:
 
 def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier)
+        # date_part is double precision: averaging and sorting it is several times cheaper
+        # than extract's numeric at tens of thousands of cases.
+        return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _day(session: Session, column: Any) -> ColumnElement[str]:
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC day of a timestamp; `_iso` makes it the same YYYY-MM-DD text on both databases.
+
+    On PostgreSQL it is a date, grouped by hash thanks to the day statistics of migration 0009
+    (the expression must stay exactly theirs); to_char's text cost twice as much per case.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD")
+        return func.date(func.timezone(literal_column("'UTC'"), column))
     return func.strftime("%Y-%m-%d", column)
+
+
+def _iso(day: Any) -> str:
+    return day.isoformat() if isinstance(day, date) else str(day)
 
 
 def _group(by: str) -> ColumnElement[Any]:
@@ -104,13 +115,14 @@ def _in(period: Period, scope: Scope = None) -> Any:
 def complaints_per_day(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
     """Cases opened per day."""
     day, group = _day(session, Case.created_at).label("day"), _group(by).label("grp")
-    rows = session.execute(
+    counts = session.execute(
         select(day, group, func.count())
         .where(_in(period, scope))
         .group_by(day, group)
         .order_by(day, group)
     ).all()
-    return Table("complaints_per_day", "Complaints per day", ("day", by, "cases"), _plain(rows))
+    rows = [(_iso(d), g, n) for d, g, n in counts]
+    return Table("complaints_per_day", "Complaints per day", ("day", by, "cases"), rows)
 
 
 def _p90(
@@ -146,23 +158,31 @@ def _p90(
 
 
 def response_times(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
-    """Average and p90 hours from case creation to acknowledgement and to resolution."""
+    """Average and p90 hours from case creation to acknowledgement and to resolution.
+
+    PostgreSQL computes it all in one pass over the period's cases (percentile_disc skips the
+    NULLs of cases not yet acknowledged or resolved); SQLite ranks in two more queries.
+    """
     group = _group(by).label("grp")
     ack = _seconds(session, Case.acknowledged_at, Case.created_at)
     res = _seconds(session, Case.resolved_at, Case.created_at)
-    stats = session.execute(
+    postgres = session.get_bind().dialect.name == "postgresql"
+    p90s = [func.percentile_disc(0.9).within_group(ack),
+            func.percentile_disc(0.9).within_group(res)] if postgres else []  # fmt: skip
+    stats: list[tuple[Any, ...]] = [tuple(row) for row in session.execute(
         select(
             group, func.count(), func.count(Case.acknowledged_at), func.avg(ack),
-            func.count(Case.resolved_at), func.avg(res),
+            func.count(Case.resolved_at), func.avg(res), *p90s,
         ).where(_in(period, scope)).group_by(group).order_by(group)
-    ).all()  # fmt: skip
-    p90_ack = _p90(session, period, by, Case.acknowledged_at, ack, scope)
-    p90_res = _p90(session, period, by, Case.resolved_at, res, scope)
+    )]  # fmt: skip
+    if not postgres:
+        p90_ack = _p90(session, period, by, Case.acknowledged_at, ack, scope)
+        p90_res = _p90(session, period, by, Case.resolved_at, res, scope)
+        stats = [(*row, p90_ack.get(row[0]), p90_res.get(row[0])) for row in stats]
     rows = [
-        (g, n, n_ack, _hours(avg_ack), _hours(p90_ack.get(g)), n_res, _hours(avg_res),
-         _hours(p90_res.get(g)))
-        for g, n, n_ack, avg_ack, n_res, avg_res in stats
-    ]  # fmt: skip
+        (g, n, n_ack, _hours(avg_ack), _hours(p_ack), n_res, _hours(avg_res), _hours(p_res))
+        for g, n, n_ack, avg_ack, n_res, avg_res, p_ack, p_res in stats
+    ]
     columns = (by, "cases", "acknowledged", "avg_ack_h", "p90_ack_h", "resolved",
                "avg_resolve_h", "p90_resolve_h")  # fmt: skip
     return Table("response_times", "Time to acknowledge and resolve (hours)", columns, rows)
@@ -231,24 +251,28 @@ def backlog_by_age(session: Session, by: str, now: datetime, scope: Scope = None
 
 
 def score_trends(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
-    """NPS, average CSAT and CES per day over all responses, or over a scope's cases' responses."""
+    """NPS, average CSAT and CES per day over all responses, or over a scope's cases' responses.
+
+    SQL groups by the plain columns (which PostgreSQL counts into a small hash table, where a
+    COALESCE of two tables' columns made it sort every response); the few hundred groups are
+    merged here into the table's groups.
+    """
     day = _day(session, Response.submitted_at).label("day")
-    if by == "all":
-        group: ColumnElement[Any] = literal("all")
-    elif by == "touchpoint":
-        group = func.coalesce(Case.touchpoint, Response.touchpoint, "unknown")
-    else:
-        group = func.coalesce(Case.owner, "none")
-    group = group.label("grp")
+    _group(by)  # refuses an unknown group
+    keys: list[Any] = {"all": [], "touchpoint": [Case.touchpoint, Response.touchpoint]}.get(
+        by, [Case.owner]
+    )
     query = select(
         day,
-        group,
+        *keys,
         func.count(),
         func.count(Response.nps),
         _count_if(Response.nps >= 9),
         _count_if(Response.nps <= 6),
-        func.avg(Response.csat),
-        func.avg(Response.ces),
+        func.sum(Response.csat),
+        func.count(Response.csat),
+        func.sum(Response.ces),
+        func.count(Response.ces),
     ).where(Response.submitted_at >= period.since, Response.submitted_at < period.until)
     # A case is opened after its response arrives; the bound lets the join use the
     # cases' creation index (a day of slack covers a survey tool's clock skew).
@@ -257,15 +281,20 @@ def score_trends(session: Session, period: Period, by: str, scope: Scope = None)
         query = query.join(Case, and_(Case.response_id == Response.id, opened, scope))
     elif by != "all":
         query = query.outerjoin(Case, and_(Case.response_id == Response.id, opened))
-    stats = session.execute(query.group_by(day, group).order_by(day, group)).all()
+    fallback = "unknown" if by == "touchpoint" else "none"
+    merged: dict[tuple[str, Any], list[int]] = {}
+    for d, *values in session.execute(query.group_by(day, *keys)):
+        raw, sums = values[: len(keys)], values[len(keys) :]
+        group = "all" if by == "all" else next((k for k in raw if k is not None), fallback)
+        total = merged.setdefault((_iso(d), group), [0] * len(sums))
+        for i, value in enumerate(sums):
+            total[i] += int(value or 0)
     rows = []
-    for d, g, n, n_nps, promoters, detractors, csat, ces in stats:
-        nps = (
-            round(100.0 * (int(promoters or 0) - int(detractors or 0)) / n_nps, 1)
-            if n_nps
-            else None
-        )
-        rows.append((d, g, n, nps, _round(csat), _round(ces)))
+    for (d, g), (n, n_nps, promoters, detractors, csat, n_csat, ces, n_ces) in sorted(
+        merged.items()
+    ):
+        nps = round(100.0 * (promoters - detractors) / n_nps, 1) if n_nps else None
+        rows.append((d, g, n, nps, _mean(csat, n_csat), _mean(ces, n_ces)))
     columns = ("day", by, "responses", "nps", "csat_avg", "ces_avg")
     return Table("score_trends", "NPS, CSAT and CES per day", columns, rows)
 
@@ -399,6 +428,10 @@ def _round(value: Any) -> float | None:
 
 def _plain(rows: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in rows]
+
+
+def _mean(total: int, count: int) -> float | None:
+    return round(total / count, 2) if count else None
 
 
 TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=None)

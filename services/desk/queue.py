@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
 from shared.inputs import in_id_range
-from shared.models import Case, Response
+from shared.models import Case, Response, current_deadline
 
 OPEN = "open"
 SORTS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -67,7 +67,7 @@ class QueueFilter:
 
 def _due() -> ColumnElement[Any]:
     """The deadline that matters now: acknowledge until acknowledged, then resolve."""
-    return case((Case.acknowledged_at.is_(None), Case.ack_due_at), else_=Case.resolve_due_at)
+    return current_deadline()
 
 
 def sla_expression(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
@@ -85,15 +85,14 @@ def sla_expression(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
 
 
 def _sla_condition(states: tuple[str, ...], now: datetime, due_soon: timedelta) -> Any:
-    if states == (SlaState.OVERDUE,):  # the common question, in an index-friendly form
-        return and_(
-            Case.status.in_(OPEN_CASE_STATUSES),
-            or_(
-                and_(Case.acknowledged_at.is_(None), Case.ack_due_at <= now),
-                and_(Case.acknowledged_at.is_not(None), Case.resolve_due_at <= now),
-            ),
-        )
+    if _overdue_only(states):  # open cases (the status condition says so), past the deadline
+        return _due() <= now
     return sla_expression(now, due_soon).in_(states)
+
+
+def _overdue_only(states: tuple[str, ...]) -> bool:
+    """The common question, asked of the open cases' deadline index (ix_cases_open_due)."""
+    return states == (SlaState.OVERDUE,)
 
 
 def _like(text: str) -> str:
@@ -110,14 +109,17 @@ def conditions(
 ) -> list[Any]:
     """Return the WHERE conditions of a filter, leaving out one facet (for its counts)."""
     where: list[Any] = list(f.scope)
-    if f.status:
-        statuses = {s for s in f.status if s != OPEN}
+    overdue = bool(f.sla) and skip != "sla" and _overdue_only(f.sla)
+    if f.status or overdue:
+        statuses = {s for s in f.status if s != OPEN} if f.status else set(CaseStatus)
         if OPEN in f.status:
             statuses.update(OPEN_CASE_STATUSES)
         if skip == "status":
             # The status facet counts the open statuses and the chosen ones, not every closed
             # case ever: that would scan the whole history on each queue view.
             statuses.update(OPEN_CASE_STATUSES)
+        if overdue:  # one status condition, not two: two would halve the planner's estimate
+            statuses &= set(OPEN_CASE_STATUSES)
         where.append(Case.status.in_(sorted(statuses)))
     for name, values in (("touchpoint", f.touchpoint), ("priority", f.priority)):
         if values and skip != name:
@@ -258,7 +260,11 @@ def page(session: Session, f: QueueFilter, *, now: datetime, config: DeskConfig)
 def facet_counts(
     session: Session, f: QueueFilter, *, now: datetime, config: DeskConfig
 ) -> dict[str, dict[str, int]]:
-    """Count cases per value of each facet, with every other filter applied."""
+    """Count cases per value of each facet, with every other filter applied.
+
+    Facets whose conditions are the same (those the filter does not narrow) are counted in one
+    pass over the cases with GROUPING SETS on PostgreSQL; SQLite has none and counts each apart.
+    """
     unpaged = replace(f, cursor=None)
     keys = {
         "status": Case.status,
@@ -266,16 +272,30 @@ def facet_counts(
         "priority": Case.priority,
         "sla": sla_expression(now, config.due_soon),
     }
-    out: dict[str, dict[str, int]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
+    where_of: dict[str, list[Any]] = {}
+    passes: dict[str, list[str]] = {}  # facets counted together, by their conditions
     for facet in FACETS:
-        key: ColumnElement[Any] = keys[facet].label("key")
-        query = select(key, func.count()).select_from(Case)
-        where = conditions(unpaged, now=now, config=config, skip=facet)
+        where_of[facet] = conditions(unpaged, now=now, config=config, skip=facet)
+        compiled = and_(true(), *where_of[facet]).compile()
+        same = repr((str(compiled), sorted(compiled.params.items())))
+        passes.setdefault(same if postgres else facet, []).append(facet)
+    out: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    for facets in passes.values():
+        columns = [keys[facet] for facet in facets]
+        # GROUPING(column) is 0 in the rows that count that column's values.
+        flags = [func.grouping(c) for c in columns] if len(facets) > 1 else [literal(0)]
+        query = select(*columns, func.count(), *flags).select_from(Case)
+        query = query.where(*where_of[facets[0]])
         if _needs_response(unpaged):
             query = query.join(Response, Response.id == Case.response_id)
-        rows = session.execute(query.where(*where).group_by(key)).all()
-        out[facet] = {str(value): count for value, count in sorted(rows, key=lambda r: str(r[0]))}
-    return out
+        grouping = func.grouping_sets(*columns) if len(facets) > 1 else columns[0]
+        n = len(facets)
+        for row in session.execute(query.group_by(grouping)):
+            for i, facet in enumerate(facets):
+                if not row[n + 1 + i]:
+                    out[facet][str(row[i])] = int(row[n])
+    return {facet: dict(sorted(counts.items())) for facet, counts in out.items()}
 
 
 def _needs_response(f: QueueFilter) -> bool:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from services.desk.config import load_desk_config
 from services.ingest.auth import parse_api_keys
 from services.ingest.sources.config import load_sources
+from shared.routes_file import touchpoint_names
 from shared.safety import MIN_WEBHOOK_SECRET_BYTES, SecretValue, require_safe
 from shared.settings import Settings
 
@@ -37,3 +39,14 @@ def check_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
     """Refuse placeholder or short secrets unless this is the embedded default."""
     if not settings.embedded:
         require_safe(secrets_in_use(settings, environ))
+
+
+def check_config_files(settings: Settings, environ: Mapping[str, str]) -> None:
+    """Read every file the web process uses: a bad one stops it with file, key and reason.
+
+    The sources file (webhooks and imports), the desk file (the desk) and the routing file's
+    touchpoints (where a champion may move a case).
+    """
+    load_sources(settings.sources_file, environ)
+    load_desk_config(settings.desk_file)
+    touchpoint_names(settings.routes_file)

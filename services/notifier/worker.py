@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from pathlib import Path
-from typing import Any
-
-import yaml
 from celery import Celery
 
-from services.notifier.channels.email import SECURITY_MODES, plain_login
+from services.notifier.channels.email import plain_login
 from shared.celery_app import create_celery
-from shared.settings import Settings
+from shared.settings import ConfigFileError, Settings, webhook_references
 
 
 class NotifierConfigError(ValueError):
@@ -24,29 +18,38 @@ def create_worker_app(settings: Settings) -> Celery:
     return create_celery(settings, include=["services.notifier.tasks"])
 
 
-def preflight(settings: Settings, environ: Mapping[str, str] | None = None) -> None:
-    """Refuse to start with no way to reach anyone, or with an SMTP login sent in clear text.
+def preflight(settings: Settings) -> None:
+    """Refuse to start with a bad config file, an alert that could reach nobody, or clear text.
 
-    With a production database, alerts that silently land in the outbox and are marked `sent`
-    reach nobody; the outbox must then be chosen with CXLOOP_ALLOW_OUTBOX=1.
+    The routing and desk files are read for the webhook variables they name. With a production
+    database, alerts that silently land in the outbox and are marked `sent` reach nobody: an
+    unset webhook variable stops the start by name, and so does having no channel at all, unless
+    the outbox is chosen with CXLOOP_ALLOW_OUTBOX=1.
     """
-    env = os.environ if environ is None else environ
-    if settings.smtp_security not in SECURITY_MODES:
-        raise NotifierConfigError(
-            f"CXLOOP_SMTP_SECURITY must be one of {', '.join(SECURITY_MODES)}, "
-            f"not {settings.smtp_security!r}"
-        )
+    try:
+        named = [
+            n
+            for path in (settings.routes_file, settings.desk_file)
+            for n in webhook_references(path)
+        ]
+    except ConfigFileError as exc:
+        raise NotifierConfigError(str(exc)) from None
     if plain_login(settings):
         raise NotifierConfigError(
             "CXLOOP_SMTP_USERNAME is set but CXLOOP_SMTP_SECURITY is 'none': the password would "
             "cross the network in clear text. Use starttls or ssl, or set "
             "CXLOOP_SMTP_ALLOW_PLAIN_LOGIN=1 if the server is on a trusted link"
         )
-    if (
-        settings.database_url
-        and not settings.allow_outbox
-        and not configured_channels(settings, env)
-    ):
+    if settings.allow_outbox or not settings.database_url:
+        return  # on SQLite (the embedded default) what cannot be sent goes to the outbox
+    unset = sorted({n for n in named if n not in settings.slack_webhooks})
+    if unset:
+        raise NotifierConfigError(
+            f"Slack webhook variable(s) {', '.join(unset)} named by webhook_url_env in "
+            f"{settings.routes_file} or {settings.desk_file} not set: their alerts would only be "
+            "written to the outbox. Set them, or set CXLOOP_ALLOW_OUTBOX=1 to choose the outbox"
+        )
+    if settings.database_url and not configured_channels(settings):
         raise NotifierConfigError(
             "no alert channel is configured (CXLOOP_SMTP_HOST, CXLOOP_SLACK_TOKEN, or a Slack "
             "webhook variable named by webhook_url_env): alerts would only be written to the "
@@ -55,34 +58,12 @@ def preflight(settings: Settings, environ: Mapping[str, str] | None = None) -> N
         )
 
 
-def configured_channels(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+def configured_channels(settings: Settings) -> list[str]:
     """Name the channels that can reach someone: SMTP, the Slack bot, set Slack webhooks."""
     found = []
     if settings.smtp_host:
         found.append("email")
     if settings.slack_token:
         found.append("slack bot")
-    for path in (settings.routes_file, settings.desk_file):
-        found += [f"slack webhook {n}" for n in _webhook_variables(path) if environ.get(n)]
+    found += [f"slack webhook {name}" for name in settings.slack_webhooks]
     return found
-
-
-def _webhook_variables(path: Path) -> Iterator[str]:
-    """Every `webhook_url_env` value in a YAML file (the routing and desk files both use it)."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
-        return  # the router and the desk report a bad file, with file, key and reason
-    yield from _values_of("webhook_url_env", document)
-
-
-def _values_of(key: str, node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        for name, value in node.items():
-            if name == key and isinstance(value, str):
-                yield value
-            else:
-                yield from _values_of(key, value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _values_of(key, item)

@@ -1,23 +1,36 @@
-"""The router worker's Celery app, built only from a routing file that passed validation."""
+"""The router worker's Celery app, built only from config files that passed validation."""
+
+import os
 
 import click
 from celery import Celery
 
+from services.desk.config import load_desk_config
+from services.ingest.sources.config import ConfigError as SourcesError
+from services.ingest.sources.config import load_sources
 from services.router.config import ConfigError, load_config
 from shared.celery_app import create_celery
 from shared.settings import Settings
+from shared.sla import DeskConfigError
 
 
 def create_worker_app(settings: Settings) -> Celery:
-    """Validate the routing file, then build the Celery app that runs the router's tasks.
+    """Validate every file the router reads, then build the Celery app that runs its tasks.
 
-    A bad file stops the worker at start with the file, key and reason (a ClickException, so
-    `cxloop worker router` prints it and exits 1 without a traceback).
+    The routing file (routing), the desk file (SLA deadlines and escalations) and the sources
+    file (thin-webhook fetches). A bad file stops the worker at start with the file, key and
+    reason (a ClickException, so `cxloop worker router` prints it and exits 1 without a
+    traceback).
     """
     try:
         load_config(settings.routes_file)
     except ConfigError as exc:
         raise click.ClickException(f"invalid routing file:\n{exc}") from exc
+    try:
+        load_desk_config(settings.desk_file)
+        load_sources(settings.sources_file, os.environ)
+    except (DeskConfigError, SourcesError) as exc:
+        raise click.ClickException(f"invalid config file:\n{exc}") from exc
     return create_celery(
         settings,
         include=[

@@ -12,6 +12,11 @@ from shared.settings import Secret, Settings
 from tests.support.slack_standin import SlackStandin, slack_standin
 from tests.support.smtp import SMTPRecorder, smtp_server
 
+# The two the example routing file names, and one for tests that create deliveries directly.
+WEBHOOK_VARIABLES = (
+    "CXLOOP_SLACK_WEBHOOK_WEB", "CXLOOP_SLACK_WEBHOOK_DELIVERY", "CXLOOP_SLACK_WEBHOOK_TEST"
+)  # fmt: skip
+
 
 @pytest.fixture
 def smtp() -> Iterator[SMTPRecorder]:
@@ -34,6 +39,8 @@ def _pointing_at(smtp: SMTPRecorder, slack: SlackStandin) -> dict[str, Any]:
         "smtp_timeout_s": 5.0,
         "slack_api_url": slack.api_url,
         "slack_token": Secret(slack.token),
+        # The URLs a notifier reads at start from the variables its files name, and the test one.
+        "slack_webhooks": {name: Secret(slack.webhook_url) for name in WEBHOOK_VARIABLES},
         "http_timeout_s": 2.0,
         "retry_backoff_s": 0.2,
         "retry_backoff_max_s": 0.5,

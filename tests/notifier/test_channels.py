@@ -68,9 +68,8 @@ def test_invalid_email_address_is_permanent(channel_settings: Settings) -> None:
 
 
 def test_webhook_posts_block_kit_to_the_url_in_the_named_variable(
-    channel_settings: Settings, slack: SlackStandin, monkeypatch: pytest.MonkeyPatch
+    channel_settings: Settings, slack: SlackStandin
 ) -> None:
-    monkeypatch.setenv(WEBHOOK_VAR, slack.webhook_url)
     SlackChannel(channel_settings).send(alert(), f"webhook:{WEBHOOK_VAR}")
     [post] = slack.posts
     assert post.path == "/services/T000/B000/standinsecret"
@@ -102,12 +101,10 @@ def test_bot_token_posts_to_chat_post_message_with_the_channel(
 def test_webhook_failures_are_classified(
     channel_settings: Settings,
     slack: SlackStandin,
-    monkeypatch: pytest.MonkeyPatch,
     answer: Answer,
     error: type[Exception],
     retry_after: float | None,
 ) -> None:
-    monkeypatch.setenv(WEBHOOK_VAR, slack.webhook_url)
     slack.answer_next(1, answer)
     with pytest.raises(error) as raised:
         SlackChannel(channel_settings).send(alert(), f"webhook:{WEBHOOK_VAR}")
@@ -152,9 +149,8 @@ def test_wrong_bot_token_is_permanent(channel_settings: Settings, slack: SlackSt
 
 
 def test_slack_timeout_is_transient_and_hides_the_webhook_url(
-    channel_settings: Settings, slack: SlackStandin, monkeypatch: pytest.MonkeyPatch
+    channel_settings: Settings, slack: SlackStandin
 ) -> None:
-    monkeypatch.setenv(WEBHOOK_VAR, slack.webhook_url)
     slack.answer_next(1, Answer(200, "ok", delay=1.5))
     with pytest.raises(TransientError) as raised:
         SlackChannel(channel_settings.with_(http_timeout_s=0.3)).send(
@@ -166,11 +162,13 @@ def test_slack_timeout_is_transient_and_hides_the_webhook_url(
 
 
 def test_slack_unreachable_is_transient(
-    channel_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    channel_settings: Settings,
 ) -> None:
-    monkeypatch.setenv(WEBHOOK_VAR, f"http://127.0.0.1:{free_port()}/services/secret")
+    down = {WEBHOOK_VAR: f"http://127.0.0.1:{free_port()}/services/secret"}
     with pytest.raises(TransientError, match="cannot reach Slack"):
-        SlackChannel(channel_settings).send(alert(), f"webhook:{WEBHOOK_VAR}")
+        SlackChannel(channel_settings.with_(slack_webhooks=down)).send(
+            alert(), f"webhook:{WEBHOOK_VAR}"
+        )
 
 
 @pytest.mark.parametrize("target", ["#general", "webhook:lower_case", "webhook:"])

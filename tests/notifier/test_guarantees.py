@@ -90,9 +90,7 @@ def test_a_webhook_target_is_never_looked_up(
     sessions: sessionmaker[Session],
     notifier_settings: Settings,
     slack: SlackStandin,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("CXLOOP_SLACK_WEBHOOK_TEST", slack.webhook_url)
     delivery_id = create_delivery(
         sessions, channel="slack", target="webhook:CXLOOP_SLACK_WEBHOOK_TEST", ambiguous=True
     )

@@ -33,10 +33,8 @@ def worker_settings(notifier_settings: Settings, redis_url: str) -> Settings:
 
 
 @pytest.fixture
-def start_worker(
-    worker_settings: Settings, slack: SlackStandin, tmp_path: Path
-) -> Iterator[Callable[[], Process]]:
-    """Start notifier workers (with the webhook URL in their environment); kill them after."""
+def start_worker(worker_settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Process]]:
+    """Start notifier workers (the webhook URLs in their environment); kill them after."""
     started: list[Process] = []
 
     def start() -> Process:
@@ -44,7 +42,6 @@ def start_worker(
             ["worker", "notifier"],
             worker_settings,
             tmp_path / "notifier-worker.log",
-            env={WEBHOOK_VAR: slack.webhook_url},
         )
         started.append(process.start(ready="ready.", timeout=60))
         return process
@@ -183,8 +180,7 @@ def test_after_an_outage_the_breaker_releases_every_waiting_alert_within_seconds
         breaker_threshold=2, breaker_probe_s=1.0, retry_backoff_s=50.0, retry_backoff_max_s=50.0
     )
     process = Process(
-        ["worker", "notifier"], settings, tmp_path / "breaker-worker.log",
-        env={WEBHOOK_VAR: slack.webhook_url},
+        ["worker", "notifier"], settings, tmp_path / "breaker-worker.log"
     )  # fmt: skip
     process.start(ready="ready.", timeout=60)
     try:

@@ -100,7 +100,8 @@ def test_routes_test_uses_the_configured_routing_file(tmp_path: Path) -> None:
     assert json.loads(done.stdout)["receivers"] == ["only"]
 
 
-SLACK_VARIABLES = {"CXLOOP_SLACK_WEBHOOK_WEB": "x", "CXLOOP_SLACK_WEBHOOK_DELIVERY": "y"}
+HOOK = "https://hooks.slack.com/services/T0/B0/x"
+SLACK_VARIABLES = {"CXLOOP_SLACK_WEBHOOK_WEB": HOOK, "CXLOOP_SLACK_WEBHOOK_DELIVERY": HOOK}
 
 
 def test_routes_check_accepts_the_shipped_example() -> None:
@@ -111,12 +112,18 @@ def test_routes_check_accepts_the_shipped_example() -> None:
 
 
 def test_routes_check_names_an_unset_slack_webhook_variable() -> None:
-    done = cxloop("routes", "check", env={"CXLOOP_SLACK_WEBHOOK_WEB": "x"})
+    done = cxloop("routes", "check", env={"CXLOOP_SLACK_WEBHOOK_WEB": HOOK})
     assert done.returncode == 1
     assert (
         f"{RETAILER}: receivers[4].slack[0].webhook_url_env: CXLOOP_SLACK_WEBHOOK_DELIVERY is not"
         " set" in done.stderr
     )
+
+
+def test_routes_check_names_a_webhook_variable_that_holds_no_https_url() -> None:
+    done = cxloop("routes", "check", env={**SLACK_VARIABLES, "CXLOOP_SLACK_WEBHOOK_WEB": "x"})
+    assert done.returncode == 1
+    assert "CXLOOP_SLACK_WEBHOOK_WEB must hold an https URL" in done.stderr
 
 
 def test_routes_check_names_file_key_and_reason(tmp_path: Path) -> None:

@@ -45,8 +45,12 @@ class SlackChannel(Channel):
 
     def unavailable(self, target: str) -> str | None:
         if target.startswith(WEBHOOK) and _ENV_NAME.fullmatch(target.removeprefix(WEBHOOK)):
-            name = target.removeprefix(WEBHOOK)
-            return None if os.environ.get(name) else f"webhook variable {name} is not set"
+            name = target.removeprefix(WEBHOOK)  # read at start, only if a config file names it
+            return (
+                None
+                if self.settings.slack_webhooks.get(name)
+                else f"webhook variable {name} is not set"
+            )
         if target.startswith(CHANNEL) and not self.settings.slack_token:
             return "no Slack bot token (CXLOOP_SLACK_TOKEN)"
         return None
@@ -61,9 +65,7 @@ class SlackChannel(Channel):
             raise PermanentError(reason)
         payload = slack_message(alert)
         if target.startswith(WEBHOOK):
-            url = os.environ[target.removeprefix(WEBHOOK)]
-            if not url.startswith(("https://", "http://")):
-                raise PermanentError(f"{target.removeprefix(WEBHOOK)} does not hold a URL")
+            url = self.settings.slack_webhooks[target.removeprefix(WEBHOOK)]  # a checked URL
             response = self._post(url, payload, headers={})
             _check_http(response)
             return
