@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import flows
-from services.notifier.breaker import Breaker
+from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import AmbiguousError, RateLimited, TransientError
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.slack import EVENT_TYPE, SlackChannel
@@ -223,6 +223,17 @@ def test_a_send_failing_while_another_succeeds_does_not_count_towards_opening(
     assert (outcomes[quick].status, outcomes[slow].status) == ("sent", "retry")
     assert not breaker.is_open("slack:bot")  # Slack answered during the failed send
     assert breaker.allow("slack:bot")
+
+
+def test_failures_that_began_after_the_last_success_still_open_the_breaker(redis_url: str) -> None:
+    breaker = Breaker(redis.Redis.from_url(redis_url), threshold=2, probe_s=15.0)
+    endpoint = "email:smtp.example.com:25"
+    assert breaker.success(endpoint, at=100.0) == KEEP  # nothing had failed: nothing to release
+    assert breaker.failure(endpoint, started=99.0) == CLOSED  # under way during that success
+    assert breaker.failure(endpoint, started=99.5) == CLOSED
+    assert breaker.failure(endpoint, started=101.0) == CLOSED  # the endpoint died after it
+    assert breaker.failure(endpoint, started=102.0) == OPENED
+    assert breaker.success(endpoint, at=103.0) == RECLOSED
 
 
 def test_a_held_delivery_fails_once_the_outage_outlasts_its_budget(
