@@ -163,10 +163,13 @@ def _pings(client: redis.Redis) -> bool:
 
 
 class SMTPSink:
-    """A real SMTP server (aiosmtpd) on a fixed port that can be stopped and started again."""
+    """A real SMTP server (aiosmtpd) on a fixed port that can be stopped and started again.
 
-    def __init__(self) -> None:
-        self.recorder = SMTPRecorder(port=free_port())
+    With a `delay` it takes that long over each message, one at a time (a slow, alive server).
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.recorder = SMTPRecorder(port=free_port(), delay=delay)
         self._controller: Controller | None = None
 
     def start(self) -> None:

@@ -137,6 +137,9 @@ class Options:
     rate: float = 25.0
     quick: bool = False
     budget_s: float = 600.0
+    smtp_delay_s: float = 0.0
+    smtp_timeout_s: float = Settings().smtp_timeout_s
+    concurrency: int = Settings().worker_concurrency
 
 
 def run_scenario(scenario: Scenario, options: Options, pg: PgCluster, work: Path) -> Row:
@@ -151,7 +154,7 @@ def run_scenario(scenario: Scenario, options: Options, pg: PgCluster, work: Path
     database_url = pg.create_database(f"faults_{scenario.name.replace('-', '_')}_{run}")
     migrate(database_url)
     redis = RedisServer(aof=scenario.aof)
-    smtp = SMTPSink()
+    smtp = SMTPSink(delay=options.smtp_delay_s)
     try:
         redis.start()
         smtp.start()
@@ -163,6 +166,7 @@ def run_scenario(scenario: Scenario, options: Options, pg: PgCluster, work: Path
                 secret_key=Secret("faults-secret-key-" + uuid.uuid4().hex),
                 bind=f"127.0.0.1:{port}", public_url=f"http://127.0.0.1:{port}",
                 smtp_host=smtp.recorder.host, smtp_port=smtp.recorder.port,
+                smtp_timeout_s=options.smtp_timeout_s, worker_concurrency=options.concurrency,
                 slack_token=Secret(slack.token), slack_api_url=slack.api_url, log_format="text",
             )  # fmt: skip
             system = System(settings, here)
@@ -333,6 +337,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, help="posts per second (25; quick 10)")
     parser.add_argument("--quick", action="store_true", help="small numbers, short faults")
     parser.add_argument("--budget", type=float, help="s after the fault to finish (600; quick 300)")
+    parser.add_argument(
+        "--smtp-delay", type=float, default=0.0, help="s the SMTP sink takes per message (0)"
+    )
+    parser.add_argument(
+        "--smtp-timeout", type=float, help="the notifier's CXLOOP_SMTP_TIMEOUT_S (shipped: 10)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, help="CXLOOP_WORKER_CONCURRENCY of the workers (shipped: 2)"
+    )
     parser.add_argument("--out", type=Path, help="also write the table (markdown) here")
     parser.add_argument("--work", type=Path, help="keep logs here instead of a temporary dir")
     args = parser.parse_args(argv)
@@ -345,6 +358,9 @@ def main(argv: list[str] | None = None) -> None:
         rate=args.rate or (10.0 if args.quick else 25.0),
         quick=args.quick,
         budget_s=args.budget or (300.0 if args.quick else 600.0),
+        smtp_delay_s=args.smtp_delay,
+        smtp_timeout_s=args.smtp_timeout or Settings().smtp_timeout_s,
+        concurrency=args.concurrency or Settings().worker_concurrency,
     )
     work = args.work or Path(tempfile.mkdtemp(prefix="cxloop-faults-"))
     started = datetime.now(UTC)
@@ -354,9 +370,14 @@ def main(argv: list[str] | None = None) -> None:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     command = " ".join([".venv/bin/python -m bench.faults", *(argv or sys.argv[1:])])
+    slow = f", SMTP sink {options.smtp_delay_s:g} s per message" if options.smtp_delay_s else ""
+    if args.smtp_timeout:
+        slow += f", SMTP client timeout {options.smtp_timeout_s:g} s"
+    if args.concurrency:
+        slow += f", worker concurrency {options.concurrency}"
     report = (
         f"Run {started:%Y-%m-%d %H:%M} UTC: `{command}` ({options.count} detractors at "
-        f"{options.rate:g}/s per scenario)\n\n{table(rows)}"
+        f"{options.rate:g}/s per scenario{slow})\n\n{table(rows)}"
     )
     print("\n" + report)
     if args.out:

@@ -335,7 +335,8 @@ class Settings(BaseSettings):
         ge=1,
         description=(
             "Failed sends in a row to one endpoint (SMTP server, Slack workspace, one webhook) "
-            "that open its circuit breaker."
+            "that open its circuit breaker. A send that fails while another send to the "
+            "endpoint succeeds does not count."
         ),
     )
     breaker_probe_s: float = Field(
@@ -343,7 +344,8 @@ class Settings(BaseSettings):
         gt=0,
         description=(
             "While a breaker is open, one probe send per this interval; held deliveries wake "
-            "every 1-2 intervals."
+            "every 1-2 intervals. Also the shortest time between two releases of deliveries "
+            "backing off after failed sends to an endpoint that works."
         ),
     )
     secret_key: Secret = Field(

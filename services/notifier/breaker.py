@@ -4,6 +4,13 @@ During an outage every waiting delivery would otherwise retry on its own backoff
 5-minute cap, so the last alert went out minutes after the channel came back. With the breaker
 open, deliveries are held and one probe at a time goes through every `breaker_probe_s`; the
 probe's success closes the breaker and the notifier makes every waiting delivery due at once.
+
+A slow but alive endpoint (an SMTP server that answers some clients only after our timeout)
+fails some sends while others succeed. Such failures neither open the breaker nor strand their
+deliveries: a failure counts towards opening only if no send to the endpoint succeeded while it
+was under way (the endpoint answered, so the failure says nothing about it being down), and the
+first success after failures releases the waiting deliveries, at most once per probe interval,
+instead of leaving them in backoffs of up to five minutes.
 State lives in Redis so that every worker process sees the same breaker.
 """
 
@@ -15,6 +22,7 @@ from services.notifier.ratelimit import redis_client
 
 _TTL_MS = 7 * 24 * 3600 * 1000  # forget a breaker nobody touched for a week
 CLOSED, OPEN, OPENED = 0, 1, 2
+KEEP, RELEASE, RECLOSED = 0, 1, 2  # what a success asks of the notifier
 
 # Closed: allow. Open: allow the caller that takes the probe slot, which lasts the probe interval.
 _ALLOW = """
@@ -23,12 +31,20 @@ if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
 return 0
 """
 
-# Count a failure; open at the threshold, with the probe slot taken for one interval.
+# Record a failure of a send that started at ARGV[4]; open at the threshold, with the probe slot
+# taken for one interval. A send that failed while another one succeeded does not count.
 # Returns 0 closed, 1 open, 2 opened by this failure.
 _FAILURE = """
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('HSET', KEYS[1], 'waiting', '1')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if redis.call('HGET', KEYS[1], 'open') == '1' then return 1 end
+local is_open = redis.call('HGET', KEYS[1], 'open') == '1'
+local last_ok = tonumber(redis.call('GET', KEYS[3]) or '-1')
+if last_ok >= tonumber(ARGV[4]) then
+  if is_open then return 1 end
+  return 0
+end
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+if is_open then return 1 end
 if failures >= tonumber(ARGV[1]) then
   redis.call('HSET', KEYS[1], 'open', '1')
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
@@ -37,11 +53,22 @@ end
 return 0
 """
 
-# Close; say whether it had been open (then the waiting deliveries are released).
+# Record a success at ARGV[1]. Open: close, release the waiting deliveries (2). Closed after
+# failures: reset the count in a row and release them (1) unless released within the interval.
 _SUCCESS = """
-local was = redis.call('HGET', KEYS[1], 'open')
-redis.call('DEL', KEYS[1], KEYS[2])
-if was == '1' then return 1 end
+redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
+local was_open = redis.call('HGET', KEYS[1], 'open') == '1'
+local waiting = redis.call('HGET', KEYS[1], 'waiting') == '1'
+if was_open then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
+  return 2
+end
+redis.call('HDEL', KEYS[1], 'failures')
+if waiting and redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then
+  redis.call('HDEL', KEYS[1], 'waiting')
+  return 1
+end
 return 0
 """
 
@@ -66,20 +93,23 @@ class Breaker:
         self._success = client.register_script(_SUCCESS)
 
     def _keys(self, endpoint: str) -> list[str]:
-        return [self.prefix + endpoint, self.prefix + endpoint + ":probe"]
+        base = self.prefix + endpoint
+        return [base, base + ":probe", base + ":ok", base + ":released"]
 
     def allow(self, endpoint: str) -> bool:
         """Say whether a send may go now: the breaker is closed, or this send is the probe."""
-        return bool(self._allow(keys=self._keys(endpoint), args=[self.probe_ms]))
+        return bool(self._allow(keys=self._keys(endpoint)[:2], args=[self.probe_ms]))
 
-    def failure(self, endpoint: str) -> int:
-        """Record a failed send; return CLOSED, OPEN, or OPENED (this failure opened it)."""
-        args = [self.threshold, self.probe_ms, _TTL_MS]
+    def failure(self, endpoint: str, started: float) -> int:
+        """Record a failed send that began at `started` (epoch seconds); CLOSED, OPEN or OPENED."""
+        args: list[int | str] = [self.threshold, self.probe_ms, _TTL_MS, repr(started)]
         return int(self._failure(keys=self._keys(endpoint), args=args))
 
-    def success(self, endpoint: str) -> bool:
-        """Record a successful send; True if the breaker had been open."""
-        return bool(self._success(keys=self._keys(endpoint), args=[]))
+    def success(self, endpoint: str, at: float) -> int:
+        """Record a send that succeeded at `at`: KEEP, RELEASE the waiting deliveries, or
+        RECLOSED (the breaker had been open: release them too)."""
+        args: list[int | str] = [repr(at), self.probe_ms, _TTL_MS]
+        return int(self._success(keys=self._keys(endpoint), args=args))
 
     def is_open(self, endpoint: str) -> bool:
         """Say whether the endpoint's breaker is open (for tests and operators)."""

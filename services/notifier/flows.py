@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import MissingSecretKey, secret_key
 from services.notifier import service
-from services.notifier.breaker import CLOSED, OPENED, Breaker
+from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
     AmbiguousError,
     PermanentError,
@@ -37,7 +37,8 @@ SWEEP_TRICKLE = 10  # pending deliveries re-sent per sweep while the queue has a
 class Outcome:
     """What one attempt did; `retry_in` set means: run the task again after that many seconds.
 
-    `released` lists deliveries made due now because this send closed their channel's breaker.
+    `released` lists deliveries made due now because this send showed their endpoint works:
+    it closed the breaker, or it is the first success after failed sends.
     """
 
     status: str
@@ -127,7 +128,7 @@ def deliver(
     except TransientError as exc:
         state = CLOSED
         if breaker is not None and endpoint is not None:
-            state = breaker.failure(endpoint)
+            state = breaker.failure(endpoint, started.timestamp())
         if state == OPENED:
             log.warning("circuit breaker opened for %s", endpoint, extra=ids)
         # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
@@ -158,9 +159,11 @@ def deliver(
     if route.fallback:
         log.warning("written to the outbox: %s", route.fallback, extra=ids)
     released: tuple[int, ...] = ()
-    if breaker is not None and breaker.success(endpoint):
+    state = breaker.success(endpoint, now().timestamp()) if breaker is not None else KEEP
+    if state != KEEP:
         released = _release_waiting(sessions, route, delivery.channel, endpoint, now())
-        log.info("circuit breaker closed for %s; %d released", endpoint, len(released), extra=ids)
+        what = "circuit breaker closed" if state == RECLOSED else "endpoint answers again"
+        log.info("%s for %s; %d released", what, endpoint, len(released), extra=ids)
     how = "found already posted" if found else f"delivered via {route.channel.type}"
     log.info(how, extra=ids | {"recorded": recorded})
     return Outcome("sent", released=released)

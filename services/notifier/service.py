@@ -120,10 +120,15 @@ def release_claim(
 
 
 def waiting(session: Session, *, channel: str) -> Sequence[tuple[int, str]]:
-    """Return (id, target) of the channel's pending deliveries."""
+    """Return (id, target) of the channel's pending deliveries that failed or were held.
+
+    Fresh ones (no failure yet) already have their task on its way: no need for another.
+    """
     rows = session.execute(
         select(Delivery.id, Delivery.target).where(
-            Delivery.status == DeliveryStatus.PENDING, Delivery.channel == channel
+            Delivery.status == DeliveryStatus.PENDING,
+            Delivery.channel == channel,
+            Delivery.retry_from.is_not(None),
         )
     )
     return [(row.id, row.target) for row in rows]

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import flows
-from services.notifier.breaker import Breaker
+from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import AmbiguousError, RateLimited, TransientError
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.slack import EVENT_TYPE, SlackChannel
@@ -165,6 +165,73 @@ def test_the_breaker_holds_deliveries_in_an_outage_and_a_probe_releases_them(
     for delivery_id in outcome.released:  # due now, although their backoff was up to 50 s
         assert deliver(delivery_id).status == "sent"
     assert len(slack.posts) == 5
+
+
+def test_the_first_success_after_a_failed_send_releases_the_deliveries_backing_off(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    smtp: SMTPRecorder,
+    redis_url: str,
+) -> None:
+    # A slow or flaky but working SMTP server: one send fails, too few to open the breaker.
+    settings = notifier_settings.with_(retry_backoff_s=300.0, retry_backoff_max_s=300.0)
+    breaker = Breaker(redis.Redis.from_url(redis_url), threshold=3, probe_s=15.0)
+    late, fresh = (create_delivery(sessions, target=f"{n}@example.com") for n in ("a", "b"))
+    smtp.fail_next(1, "451 4.3.0 Try again later")
+
+    def deliver(delivery_id: int) -> flows.Outcome:
+        return flows.deliver(sessions, settings, delivery_id, limiter=None, breaker=breaker)
+
+    assert deliver(late).status == "retry"
+    assert not breaker.is_open(f"email:{smtp.host}:{smtp.port}")
+    sent = deliver(fresh)
+    assert sent.status == "sent"
+    # Without the release it would wait out a backoff of up to 5 minutes on a working server.
+    assert sent.released == (late,)
+    assert _get(sessions, late).due_at <= utcnow()
+    assert deliver(late).status == "sent"
+    assert len(smtp.messages) == 2
+
+
+def test_a_send_failing_while_another_succeeds_does_not_count_towards_opening(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    slack: SlackStandin,
+    redis_url: str,
+) -> None:
+    # Threshold 1: a failure that counted would open the breaker at once.
+    breaker = Breaker(redis.Redis.from_url(redis_url), threshold=1, probe_s=15.0)
+    slow, quick = (create_delivery(sessions, channel="slack", target=TARGET) for _ in range(2))
+    slack.answer_next(1, Answer(503, "overloaded", delay=1.0))
+    outcomes: dict[int, flows.Outcome] = {}
+
+    def deliver(delivery_id: int) -> None:
+        outcomes[delivery_id] = flows.deliver(
+            sessions, notifier_settings, delivery_id, limiter=None, breaker=breaker
+        )
+
+    first = threading.Thread(target=deliver, args=[slow])
+    first.start()
+    deadline = time.monotonic() + 10
+    while slack.requests < 1:  # the slow send is under way
+        assert time.monotonic() < deadline, "the first send never reached Slack"
+        time.sleep(0.01)
+    deliver(quick)  # answered at once while the first waits for its answer
+    first.join(timeout=30)
+    assert (outcomes[quick].status, outcomes[slow].status) == ("sent", "retry")
+    assert not breaker.is_open("slack:bot")  # Slack answered during the failed send
+    assert breaker.allow("slack:bot")
+
+
+def test_failures_that_began_after_the_last_success_still_open_the_breaker(redis_url: str) -> None:
+    breaker = Breaker(redis.Redis.from_url(redis_url), threshold=2, probe_s=15.0)
+    endpoint = "email:smtp.example.com:25"
+    assert breaker.success(endpoint, at=100.0) == KEEP  # nothing had failed: nothing to release
+    assert breaker.failure(endpoint, started=99.0) == CLOSED  # under way during that success
+    assert breaker.failure(endpoint, started=99.5) == CLOSED
+    assert breaker.failure(endpoint, started=101.0) == CLOSED  # the endpoint died after it
+    assert breaker.failure(endpoint, started=102.0) == OPENED
+    assert breaker.success(endpoint, at=103.0) == RECLOSED
 
 
 def test_a_held_delivery_fails_once_the_outage_outlasts_its_budget(

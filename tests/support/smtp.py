@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class SMTPRecorder:
     logins: list[str] = field(default_factory=list)
     _failures: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Seconds spent on each message before answering, blocking the server's event loop: other
+    # clients get no reply meanwhile, as from an overloaded server that is still alive.
+    delay: float = 0.0
 
     def fail_next(self, count: int, reply: str) -> None:
         """Answer the next `count` DATA commands with `reply` (e.g. '451 4.3.0 Try again later')."""
@@ -48,6 +52,8 @@ class SMTPRecorder:
             self._failures.extend([reply] * count)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.delay > 0:
+            time.sleep(self.delay)
         with self._lock:
             if self._failures:
                 return self._failures.pop(0)

@@ -73,12 +73,13 @@ def form_fields(body: bytes) -> dict[str, str]:
 
 
 def _qualtrics_time(value: Any) -> datetime:
-    """CompletedDate is "2020-10-22 12:31:40" in UTC."""
+    """CompletedDate is "2020-10-22 12:31:40" in UTC; API dates carry their zone (Z, +02:00)."""
     if isinstance(value, str):
         try:
-            return datetime.fromisoformat(value.replace(" ", "T")).replace(tzinfo=UTC)
+            parsed = datetime.fromisoformat(value.replace(" ", "T"))
         except ValueError:
-            pass
+            return datetime.now(UTC)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
     return datetime.now(UTC)
 
 
@@ -152,10 +153,7 @@ class Qualtrics(SourceAdapter):
         document = http.get_json(
             url, headers={"X-API-TOKEN": str(source.api_token)}, timeout=timeout, vendor=self.label
         )
-        result = document.get("result") if isinstance(document, dict) else None
-        if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
-            raise PermanentFetchError("Qualtrics response has no result.values")
-        return _submission(result, str(ref["response_id"]))
+        return read_response(document, str(ref["response_id"]))
 
 
 def topic_problem(topic: str, signed_msg: str) -> str | None:
@@ -176,6 +174,14 @@ def topic_problem(topic: str, signed_msg: str) -> str | None:
     if "BrandID" in message and brand != message["BrandID"]:
         return "the topic's brand is not the signed BrandID"
     return None
+
+
+def read_response(document: Any, response_id: str) -> Submission:
+    """Read a fetched `GET .../responses/{id}` document; PermanentFetchError if it has no values."""
+    result = document.get("result") if isinstance(document, dict) else None
+    if not isinstance(result, dict) or not isinstance(result.get("values"), dict):
+        raise PermanentFetchError("Qualtrics response has no result.values")
+    return _submission(result, response_id)
 
 
 def _submission(result: dict[str, Any], response_id: str) -> Submission:

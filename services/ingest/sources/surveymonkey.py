@@ -94,7 +94,12 @@ class SurveyMonkey(SourceAdapter):
         definition = http.get_json(
             f"{base}/surveys/{survey}/details", headers=auth, timeout=timeout, vendor=self.label
         )
-        return _submission(details, _questions(definition))
+        return read_response(details, definition)
+
+
+def read_response(details: Any, definition: Any) -> Submission:
+    """Read fetched response details with the survey definition that names their answers."""
+    return _submission(details, _questions(definition))
 
 
 def _id(value: str | int, where: str) -> str:
@@ -109,14 +114,14 @@ def _questions(definition: Any) -> dict[str, dict[str, Any]]:
     """Question id -> {title, kind, scale, choices, weights} from the survey details."""
     questions: dict[str, dict[str, Any]] = {}
     pages = definition.get("pages") if isinstance(definition, dict) else None
-    for page in pages if isinstance(pages, list) else []:
-        for question in page.get("questions") or [] if isinstance(page, dict) else []:
+    for page in _list(pages):
+        for question in _list(page.get("questions")) if isinstance(page, dict) else []:
             if not isinstance(question, dict) or "id" not in question:
                 continue
-            headings = question.get("headings") or [{}]
+            headings = _list(question.get("headings")) or [{}]
             title = headings[0].get("heading", "") if isinstance(headings[0], dict) else ""
             answers = obj(question, "answers")
-            items = [c for c in answers.get("choices") or [] if isinstance(c, dict)]
+            items = [c for c in _list(answers.get("choices")) if isinstance(c, dict)]
             choices = {str(c.get("id")): str(c.get("text", "")) for c in items}
             weights = _weights(question, items)
             kind, scale = _kind(question, choices) if weights is None else _by_weight(weights)
@@ -128,6 +133,11 @@ def _questions(definition: Any) -> dict[str, dict[str, Any]]:
                 "weights": weights or {},
             }
     return questions
+
+
+def _list(value: Any) -> list[Any]:
+    """A list member of a fetched document, or an empty one if it is missing or not a list."""
+    return value if isinstance(value, list) else []
 
 
 def _weights(question: dict[str, Any], items: list[dict[str, Any]]) -> dict[str, int] | None:
@@ -156,7 +166,7 @@ def _by_weight(weights: dict[str, int]) -> tuple[Kind, tuple[int, int]]:
 def _kind(question: dict[str, Any], choices: dict[str, str]) -> tuple[Kind, tuple[int, int] | None]:
     if question.get("family") == "open_ended":
         return (Kind.LONG_TEXT if question.get("subtype") == "essay" else Kind.TEXT), None
-    numbers = sorted(int(t) for t in choices.values() if t.strip().isdigit())
+    numbers = sorted(int(t) for t in choices.values() if t.strip().isdecimal())
     if len(numbers) == len(choices) == 11 and numbers == list(range(11)):
         return Kind.NPS, (0, 10)
     if numbers and len(numbers) == len(choices) and numbers == list(range(1, len(numbers) + 1)):
@@ -177,13 +187,13 @@ def _submission(details: Any, questions: dict[str, dict[str, Any]]) -> Submissio
     if not isinstance(details, dict) or not isinstance(details.get("id"), str | int):
         raise PermanentFetchError("SurveyMonkey response details lack an id")
     answers = []
-    for page in details.get("pages") or []:
-        for item in page.get("questions") or [] if isinstance(page, dict) else []:
+    for page in _list(details.get("pages")):
+        for item in _list(page.get("questions")) if isinstance(page, dict) else []:
             if not isinstance(item, dict):
                 continue
             info = questions.get(str(item.get("id")), UNKNOWN_QUESTION)
             values = []
-            for answer in item.get("answers") or []:
+            for answer in _list(item.get("answers")):
                 if isinstance(answer, dict):
                     if "text" in answer:
                         values.append(answer["text"])
@@ -202,7 +212,7 @@ def _submission(details: Any, questions: dict[str, dict[str, Any]]) -> Submissio
             )
     fields = {
         str(k): v
-        for k, v in (details.get("custom_variables") or {}).items()
+        for k, v in obj(details, "custom_variables").items()
         if isinstance(v, str | int | float)
     }
     created = details.get("date_created")
