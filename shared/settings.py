@@ -78,6 +78,8 @@ class Settings:
     login_window_s: int = 900
     login_lock_s: int = 60
     login_lock_max_s: int = 3600
+    metrics_bind: str = ""  # host:port of each Celery worker's /metrics; empty: not served
+    beat_lock_ttl_s: float = 30.0  # a beat that died unseen holds the one-beat lock this long
     log_level: str = "INFO"
     log_format: str = "json"  # json | text
 
