@@ -27,7 +27,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from shared import task_names
-from shared.private import private_dir
+from shared.private import DIR_MODE, private_dir
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -251,6 +251,7 @@ def use_multiprocess_dir(path: Path) -> Path:
     if values is not None and not getattr(values.ValueClass, "_multiprocess", False):
         raise RuntimeError(f"prometheus_client was imported before {MULTIPROC_ENV} was set")
     private_dir(path)
+    path.chmod(DIR_MODE)  # also when it was there before
     for item in path.glob("*.db"):
         item.unlink()
     os.environ[MULTIPROC_ENV] = str(path)
