@@ -147,3 +147,15 @@ def test_a_worker_metrics_address_is_checked() -> None:
     for bad in ("9100", "host:", "host:http", "host:70000"):
         with pytest.raises(ValueError, match="CXLOOP_METRICS_BIND must be host:port"):
             metrics.parse_bind(bad)
+
+
+def test_cxloop_up_gives_the_notifier_the_port_after_the_routers() -> None:
+    from cxloop.run import _child_env
+
+    settings = Settings(metrics_bind="127.0.0.1:9100")
+    assert _child_env("router", {"A": "1"}, settings) == {"A": "1"}
+    assert _child_env("notifier", {"A": "1"}, settings) == {
+        "A": "1",
+        "CXLOOP_METRICS_BIND": "127.0.0.1:9101",
+    }
+    assert _child_env("notifier", {}, Settings()) == {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import stat
 import subprocess
 import urllib.request
@@ -155,6 +156,23 @@ def test_counters_histograms_and_queue_depths_move_after_real_posts(
     assert isinstance(post["duration_ms"], float) and post["level"] == "INFO"
     for line in filter(None, ingest_log.splitlines()):
         json.loads(line)  # gunicorn's own lines too: every line of the ingest process is JSON
+
+
+def test_a_worker_whose_metrics_port_is_taken_refuses_to_start(
+    tmp_path: Path, sqlite_url: str, redis_url: str
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        bind = f"127.0.0.1:{taken.getsockname()[1]}"
+        settings = Settings(
+            data_dir=tmp_path / "data", database_url=sqlite_url, redis_url=redis_url,
+            metrics_bind=bind, allow_outbox=True,
+        )  # fmt: skip
+        worker = Process(["worker", "notifier"], settings, tmp_path / "notifier.log").start()
+        assert worker.proc is not None
+        assert worker.proc.wait(timeout=60) == 1
+    assert f"cannot serve metrics on {bind}" in worker.output()
 
 
 def delta(before: Samples, after: Samples) -> Callable[..., float]:
