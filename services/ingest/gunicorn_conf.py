@@ -28,7 +28,8 @@ control_socket_disable = True  # one per home directory would clash between inst
 def on_starting(server: Any) -> None:
     """Before any worker exists: point every worker's metrics at a fresh private directory."""
     port = _settings.bind.rpartition(":")[2]
-    metrics.use_multiprocess_dir(metrics.multiprocess_dir(_settings, f"ingest-{port}"))
+    name = f"ingest-{port}" if port.isdigit() else "ingest"  # a unix socket has no port
+    metrics.use_multiprocess_dir(metrics.multiprocess_dir(_settings, name))
 
 
 def child_exit(server: Any, worker: Any) -> None:
