@@ -34,11 +34,14 @@ class JsonLogger(Logger):
         """Log one request with its fields as JSON fields."""
         if not self.access_log_enabled:
             return
-        fields = access_fields(resp, environ, request_time)
-        self.access_log.info(
-            "%s %s %s %dms", fields["method"], fields["path"], fields["status"],
-            fields["duration_ms"], extra=fields,
-        )  # fmt: skip
+        try:
+            fields = access_fields(resp, environ, request_time)
+            self.access_log.info(
+                "%s %s %s %dms", fields["method"], fields["path"], fields["status"],
+                fields["duration_ms"], extra=fields,
+            )  # fmt: skip
+        except (ValueError, TypeError, AttributeError):  # a log line never fails the request
+            self.error_log.exception("could not write the access log line")
 
 
 def access_fields(resp: Any, environ: dict[str, Any], request_time: timedelta) -> dict[str, Any]:
