@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import click
 
+from shared import metrics
 from shared.db import migrate as apply_migrations
 from shared.embedded import EmbeddedRedisMissing, start_redis
 from shared.logs import configure_logging
@@ -74,6 +75,8 @@ def worker(service: str) -> None:
     module = import_module(WORKER_MODULES[service])
     _refuse_unsafe(getattr(module, "preflight", None), settings)
     app = module.create_worker_app(settings)
+    if settings.metrics_bind:
+        _export_metrics(settings, service)
     app.worker_main(
         ["worker", "-Q", service, "-n", f"{service}@%h", "--loglevel", settings.log_level,
          "--concurrency", str(settings.worker_concurrency), "--without-gossip", "--without-mingle"]
@@ -82,13 +85,39 @@ def worker(service: str) -> None:
 
 @click.command()
 def beat() -> None:
-    """Run the scheduler that sends the periodic sweeps and SLA checks."""
+    """Run the scheduler that sends the periodic sweeps and SLA checks, one at a time."""
+    import redis
+
+    from shared.beat_lock import BeatLock
     from shared.celery_app import create_celery
 
     settings = Settings.from_env()
     configure_logging(settings, process="beat")
     private_dir(settings.data_dir)
-    create_celery(settings).start(["beat", "--loglevel", settings.log_level])
+    client = redis.Redis.from_url(
+        settings.effective_redis_url, socket_connect_timeout=2, socket_timeout=5
+    )
+    try:
+        lock = BeatLock(client, settings.beat_lock_ttl_s)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    lock.wait_for()
+    lock.keep(on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))  # beat stops on SIGTERM
+    try:
+        create_celery(settings).start(["beat", "--loglevel", settings.log_level])
+    finally:
+        lock.release()
+
+
+def _export_metrics(settings: Settings, service: str) -> None:
+    """Count in every pool process and serve the sums on CXLOOP_METRICS_BIND from this one."""
+    metrics.use_multiprocess_dir(metrics.multiprocess_dir(settings, service))
+    metrics.instrument_celery()
+    try:
+        metrics.serve_worker_metrics(settings, settings.metrics_bind)
+    except (OSError, ValueError) as exc:
+        message = f"cannot serve metrics on {settings.metrics_bind}: {exc}"
+        raise click.ClickException(message) from exc
 
 
 def _refuse_unsafe(check: Callable[[Settings], None] | None, settings: Settings) -> None:
@@ -105,6 +134,7 @@ def _refuse_unsafe(check: Callable[[Settings], None] | None, settings: Settings)
 class _Child:
     name: str
     argv: list[str]
+    env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     restarts: list[float] = field(default_factory=list)
 
@@ -134,7 +164,7 @@ def up() -> None:
     env.setdefault("CXLOOP_DATA_DIR", str(settings.data_dir.resolve()))
     apply_migrations(settings.effective_database_url)
     children = [
-        _Child(name, [sys.executable, "-m", "cxloop", *args])
+        _Child(name, [sys.executable, "-m", "cxloop", *args], _child_env(name, env, settings))
         for name, args in PROCESS_ARGS.items()
         if name != "migrate"
     ]
@@ -147,7 +177,7 @@ def up() -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     for child in children:
-        child.proc = subprocess.Popen(child.argv, env=env)
+        child.proc = subprocess.Popen(child.argv, env=child.env)
     key_hint = "CXLOOP_API_KEYS" if os.environ.get("CXLOOP_API_KEYS") else key_file(settings)
     click.echo(
         f"cxloop is up: ingest on http://{settings.bind} (API key: {key_hint}), "
@@ -158,7 +188,7 @@ def up() -> None:
             time.sleep(0.5)
             for child in children:
                 if child.proc is not None and child.proc.poll() is not None and not stopping:
-                    _restart(child, env)
+                    _restart(child)
     finally:
         for child in children:
             if child.proc is not None and child.proc.poll() is None:
@@ -174,7 +204,18 @@ def up() -> None:
             redis_proc.wait(timeout=10)
 
 
-def _restart(child: _Child, env: dict[str, str]) -> None:
+def _child_env(name: str, env: dict[str, str], settings: Settings) -> dict[str, str]:
+    """Give the notifier the port above the router's for its metrics (one CXLOOP_METRICS_BIND)."""
+    if name != "notifier" or not settings.metrics_bind:
+        return env
+    try:
+        host, port = metrics.parse_bind(settings.metrics_bind)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return env | {"CXLOOP_METRICS_BIND": f"{host}:{port + 1}"}
+
+
+def _restart(child: _Child) -> None:
     """Restart a crashed process, giving up if it keeps crashing (5 times in a minute)."""
     assert child.proc is not None
     now = time.monotonic()
@@ -186,4 +227,4 @@ def _restart(child: _Child, env: dict[str, str]) -> None:
     log.warning(
         "process exited; restarting", extra={"child": child.name, "code": child.proc.returncode}
     )
-    child.proc = subprocess.Popen(child.argv, env=env)
+    child.proc = subprocess.Popen(child.argv, env=child.env)

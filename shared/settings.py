@@ -381,6 +381,21 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest lock.",
     )
+    metrics_bind: str = Field(
+        "",
+        description=(
+            "host:port where each Celery worker (router, notifier) serves /metrics for "
+            "Prometheus; empty: not served. Under `cxloop up` the notifier takes the next port."
+        ),
+    )
+    beat_lock_ttl_s: float = Field(
+        30.0,
+        gt=0,
+        description=(
+            "Lifetime of the one-beat lock in Redis, refreshed while beat runs: a second beat "
+            "waits, and a beat that died unseen holds the lock at most this long."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO",
         description="Log level of every process.",

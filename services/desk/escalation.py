@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.access import case_team
@@ -19,6 +19,7 @@ from services.desk.enums import Role
 from services.desk.models import Team, User
 from services.desk.service import stamp_deadlines
 from services.desk.sla import SlaView, escalation_start, steps_due
+from shared import metrics
 from shared.db import transaction
 from shared.enums import OPEN_CASE_STATUSES, DeliveryKind
 from shared.models import Case, CaseEvent, Delivery
@@ -155,13 +156,29 @@ def escalate_case(
             detail["warning"] = f"no {step.to} to notify; configure users, a team lead or champions"
         session.add(CaseEvent(case_id=case.id, at=now, action="escalate", detail=detail))
         case.escalation_step = number
+        metrics.after_commit(session, lambda: metrics.sla_escalated(which))
     return created
+
+
+def breached_counts(session: Session, *, now: datetime) -> dict[str, int]:
+    """Count open cases past the deadline they still have to meet (as `outstanding_deadline`)."""
+    open_case = Case.status.in_(OPEN_CASE_STATUSES)
+    unacknowledged = and_(Case.acknowledged_at.is_(None), Case.ack_due_at.is_not(None))
+    conditions = {
+        "acknowledge": and_(open_case, unacknowledged, Case.ack_due_at <= now),
+        "resolve": and_(open_case, ~unacknowledged, Case.resolve_due_at <= now),
+    }
+    return {
+        deadline: session.scalar(select(func.count()).select_from(Case).where(where)) or 0
+        for deadline, where in conditions.items()
+    }
 
 
 def check_sla(sessions: sessionmaker[Session], *, config: DeskConfig, now: datetime) -> list[int]:
     """Stamp deadlines, then escalate every breached case; return new delivery ids to send."""
     with transaction(sessions) as session:
         stamped = stamp_batch(session, config=config)
+        metrics.sla_breached(breached_counts(session, now=now))
     created: list[int] = []
     after: int | None = 0
     while after is not None:

@@ -57,10 +57,11 @@ def log_ids(**ids: Any) -> dict[str, Any]:
 
 def blueprints() -> list[Blueprint]:
     """Every blueprint the ingest service serves; add a new one to this list."""
-    from services.ingest import cases, health, responses_api, views, webhooks
+    from services.ingest import cases, health, metrics, responses_api, views, webhooks
 
     return [
         health.bp,  # /healthz, /readyz: no auth
+        metrics.bp,  # /metrics: the metrics-read scope
         views.bp,  # POST /v1/responses, /v1/responses:batch
         cases.bp,  # GET /v1/cases, /v1/cases/<id>
         responses_api.bp,  # GET /v1/responses

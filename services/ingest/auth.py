@@ -5,9 +5,10 @@ running an old and a new one side by side). A client sends one as `Authorization
 or `X-API-Key: <key>`.
 
 Each key carries scopes, written `scope:key` (`ingest-write:...` posts responses, `cases-read:...`
-reads cases with the respondent's name and email). A bare key, as written before scopes existed,
-is `ingest-write` only: the survey tool's key can no longer read cases. The same key listed with
-two scopes has both. The generated key of the embedded default has both (one person, one machine).
+reads cases with the respondent's name and email, `metrics-read:...` lets Prometheus scrape
+/metrics). A bare key, as written before scopes existed, is `ingest-write` only: the survey tool's
+key can no longer read cases. The same key listed with several scopes has them all. The generated
+key of the embedded default has every scope (one person, one machine).
 
 With no key configured, `ensure_api_key` decides:
 - a key file `<data_dir>/api-key` from an earlier start is used;
@@ -42,6 +43,7 @@ class Scope(StrEnum):
 
     INGEST_WRITE = "ingest-write"
     CASES_READ = "cases-read"
+    METRICS_READ = "metrics-read"
 
 
 class MissingApiKeys(RuntimeError):
@@ -72,8 +74,8 @@ def parse_api_keys(entries: tuple[str, ...]) -> tuple[ApiKey, ...]:
         else:
             raise BadApiKeys(
                 f"CXLOOP_API_KEYS entry {index + 1}: unknown scope {prefix!r}; write "
-                f"`{Scope.INGEST_WRITE}:<key>` or `{Scope.CASES_READ}:<key>` (a bare key is "
-                f"{Scope.INGEST_WRITE})"
+                f"`{Scope.INGEST_WRITE}:<key>`, `{Scope.CASES_READ}:<key>` or "
+                f"`{Scope.METRICS_READ}:<key>` (a bare key is {Scope.INGEST_WRITE})"
             )
         if not key.strip():
             raise BadApiKeys(f"CXLOOP_API_KEYS entry {index + 1}: empty key after {name!r}")
@@ -102,8 +104,8 @@ def ensure_api_key(settings: Settings) -> Settings:
         log.warning("generated an API key for the /v1 API", extra={"key_file": str(path)})
     if not key:
         raise MissingApiKeys(f"{path} is empty: put an API key in it or set CXLOOP_API_KEYS")
-    both = tuple(Secret(f"{scope}:{key}") for scope in Scope)
-    return settings.with_(api_keys=both)
+    every = tuple(Secret(f"{scope}:{key}") for scope in Scope)
+    return settings.with_(api_keys=every)
 
 
 def presented_key() -> str | None:

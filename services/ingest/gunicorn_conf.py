@@ -1,10 +1,13 @@
 """Gunicorn settings for the ingest service (`cxloop serve`), from the CXLOOP_* environment.
 
 Threads (gthread) suit this I/O-bound service: each request waits on the database and Redis.
-The access log goes to stdout and shows the path without its query string, which may carry
-cursors or filters naming people.
+Both logs go to stdout as JSON through shared.logs (services.ingest.access_log). The workers
+count into one Prometheus multiprocess directory, emptied when the master starts.
 """
 
+from typing import Any
+
+from shared import metrics
 from shared.settings import Settings
 
 _settings = Settings.from_env()
@@ -18,5 +21,17 @@ graceful_timeout = 20
 keepalive = 5
 accesslog = "-"
 errorlog = "-"
+logger_class = "services.ingest.access_log.JsonLogger"
 control_socket_disable = True  # one per home directory would clash between instances
-access_log_format = '%(t)s %(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}o)s'
+
+
+def on_starting(server: Any) -> None:
+    """Before any worker exists: point every worker's metrics at a fresh private directory."""
+    port = _settings.bind.rpartition(":")[2]
+    name = f"ingest-{port}" if port.isdigit() else "ingest"  # a unix socket has no port
+    metrics.use_multiprocess_dir(metrics.multiprocess_dir(_settings, name))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: its live values no longer count (its counters do)."""
+    metrics.mark_dead(worker.pid)

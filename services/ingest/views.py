@@ -22,12 +22,15 @@ from services.ingest.app import ingest, log_ids
 from services.ingest.auth import Scope, protect
 from services.ingest.enqueue import send_routing
 from services.ingest.errors import http_error
+from services.ingest.metrics import API_SOURCE, count_rejections
 from services.ingest.service import Stored, insert_response, load_storable
+from shared import metrics
 from shared.inputs import MAX_DEPTH, too_deep
 
 log = logging.getLogger(__name__)
 
 bp = protect(Blueprint("responses", __name__, url_prefix="/v1"), Scope.INGEST_WRITE)
+count_rejections(bp, lambda: API_SOURCE, webhook=False)
 
 JSON_TYPE = "application/json"
 
@@ -92,6 +95,7 @@ def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Stored]:
             "response accepted",
             extra=log_ids(response_id=item.id, source=data["source"], duplicate=not item.created),
         )
+        metrics.response_accepted(API_SOURCE, "created" if item.created else "duplicate")
     to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
     if to_route:
         send_routing(svc.celery, svc.sessions, to_route, stamped=True)

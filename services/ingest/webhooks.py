@@ -24,6 +24,7 @@ from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 from services.ingest.app import ingest, log_ids
 from services.ingest.enqueue import publish, send_routing
 from services.ingest.errors import http_error
+from services.ingest.metrics import count_rejections
 from services.ingest.service import load_storable
 from services.ingest.sources.base import (
     ParseResult,
@@ -35,7 +36,7 @@ from services.ingest.sources.base import (
 from services.ingest.sources.config import SourceConfig, Sources, load_sources
 from services.ingest.sources.mapping import to_generic
 from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
-from shared import task_names
+from shared import metrics, task_names
 from shared.db import transaction
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,23 @@ NO_SIGNAL = "give at least one score"
 def _load_sources(state: BlueprintSetupState) -> None:
     """Load and validate the sources file when the app is built (a bad file stops the start)."""
     settings = state.app.config["CXLOOP_SETTINGS"]
-    state.app.extensions["cxloop.sources"] = load_sources(settings.sources_file, os.environ)
+    loaded = load_sources(settings.sources_file, os.environ)
+    state.app.extensions["cxloop.sources"] = loaded
+    metrics.expect_responses(loaded.by_name)
 
 
 def sources() -> Sources:
     """The current app's configured sources."""
     return current_app.extensions["cxloop.sources"]
+
+
+def _source_label() -> str:
+    """The source a refused request is counted under: a configured name, else `unknown`."""
+    name = (request.view_args or {}).get("source_name", "")
+    return name if sources().get(name) is not None else "unknown"
+
+
+count_rejections(bp, _source_label, webhook=True)
 
 
 def _source(name: str) -> tuple[SourceConfig, SourceAdapter]:
@@ -193,3 +205,4 @@ def _log(source: SourceConfig, result: ParseResult, stored: list[Stored]) -> Non
                 outcome=str(item.outcome),
             ),
         )
+        metrics.response_accepted(source.name, str(item.outcome))

@@ -22,8 +22,9 @@ from services.notifier.channels import (
     resolve,
 )
 from services.notifier.ratelimit import RateLimiter
+from shared import metrics
 from shared.db import transaction
-from shared.enums import DeliveryStatus
+from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
@@ -147,15 +148,20 @@ def deliver(
         error = f"unexpected {type(exc).__name__}"
         _transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
         raise
+    sent_at = now()
     with transaction(sessions) as session:
         recorded = service.mark_sent(
             session,
             delivery=delivery,
-            now=now(),
+            now=sent_at,
             via=route.channel.type,
             fallback=route.fallback,
             found=found,
         )
+    metrics.delivery(delivery.channel, "sent")
+    if recorded and delivery.kind == DeliveryKind.ASSIGNMENT and not delivery.step:
+        waited = (sent_at - delivery.case.created_at).total_seconds()
+        metrics.first_alert(delivery.channel, waited)
     if route.fallback:
         log.warning("written to the outbox: %s", route.fallback, extra=ids)
     released: tuple[int, ...] = ()
@@ -178,6 +184,7 @@ def _wait(
         service.release_claim(
             session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
         )
+    metrics.delivery(delivery.channel, status)
     return Outcome(status, retry_in=wait)
 
 
@@ -199,6 +206,7 @@ def _hold(
         service.release_claim(
             session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
         )
+    metrics.delivery(delivery.channel, "held")
     return Outcome("held", retry_in=wait)
 
 
@@ -289,6 +297,7 @@ def _transient(
             retry_from=retry_from,
             ambiguous=ambiguous,
         )
+    metrics.delivery(delivery.channel, "retry")
     log.warning(
         "attempt %d failed, retrying in %.2fs: %s",
         attempt,
@@ -304,6 +313,7 @@ def _fail(
 ) -> None:
     with transaction(sessions) as session:
         service.mark_failed(session, delivery=delivery, now=at, error=error, permanent=permanent)
+    metrics.delivery(delivery.channel, "failed")
     log.error(
         "delivery failed: %s",
         error,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
+from shared import metrics
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
 from shared.silences import silencing
@@ -27,7 +28,7 @@ HISTORICAL_NOTE = "Imported history (cxloop import --no-alerts): closed on arriv
 _ROUTING_FIELDS = (
     Response.id, Response.source, Response.external_id, Response.touchpoint, Response.nps,
     Response.csat, Response.ces, Response.comment, Response.attributes, Response.respondent_id,
-    Response.respondent_email, Response.submitted_at,
+    Response.respondent_email, Response.submitted_at, Response.received_at,
     Response.raw["historical"].as_boolean().label("historical"),
 )  # fmt: skip
 
@@ -306,6 +307,7 @@ def route_stored(
     )  # fmt: skip
     outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
     record_decision(session, response_id=response_id, outcome=outcome)
+    metrics.after_commit(session, lambda: metrics.decided(dissatisfied=outcome.dissatisfied))
     if not outcome.dissatisfied:
         log.info("response is not a case", extra={"response_id": response_id})
         return []
@@ -314,6 +316,12 @@ def route_stored(
         session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
         historical_at=historical_at,
     )  # fmt: skip
+    if created and historical_at is None:
+        waited = (now - response.received_at).total_seconds()
+        metrics.after_commit(session, lambda: metrics.case_opened(
+            touchpoint=outcome.touchpoint, priority=str(outcome.priority),
+            seconds_since_received=waited,
+        ))  # fmt: skip
     log.info(
         "case opened" if created else "case already open",
         extra={"response_id": response_id, "case_id": case_id, "priority": outcome.priority,

@@ -61,7 +61,7 @@ def test_the_embedded_default_generates_a_private_key_once(tmp_path, caplog):
         first = ensure_api_key(embedded)
     (item,) = parse_api_keys(first.api_keys)
     key = str(item.key)
-    assert len(key) >= 40 and item.scopes == set(Scope)  # one person's machine: both scopes
+    assert len(key) >= 40 and item.scopes == set(Scope)  # one person's machine: every scope
     path = key_file(embedded)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert str(path) in str([r.__dict__ for r in caplog.records])

@@ -96,5 +96,13 @@ def test_a_response_posted_to_the_real_server_is_queued_for_the_router(
     accepted = [json.loads(line) for line in output.splitlines() if '"response accepted"' in line]
     assert accepted and accepted[0]["response_id"] == response_id
     assert accepted[0]["request_id"] == "req-77"
-    assert "POST /v1/responses" in output and "rid=req-77" in output
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # all JSON
+    access = [line for line in lines if line["name"] == "gunicorn.access"]
+    post = next(line for line in access if line["method"] == "POST")
+    assert post["path"] == "/v1/responses" and post["status"] == 202
+    assert post["request_id"] == "req-77" and post["process"] == "ingest"
+    assert post["bytes"] > 0 and post["duration_ms"] >= 0
+    listing = next(line for line in access if line["path"] == "/v1/cases")
+    assert listing["status"] == 200  # logged without its query string:
     assert "ann-private" not in output and SERVE_KEY not in output
+    assert any(line["name"] == "gunicorn.error" for line in lines)  # gunicorn's own lines too

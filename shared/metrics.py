@@ -1,0 +1,378 @@
+"""Prometheus metrics of every cxloop process: each metric defined once here, labels bounded.
+
+Labels only take values from a small known set (a configured source or touchpoint, a priority,
+a channel, an outcome or reason code), never customer text or ids, so the number of series
+stays bounded whatever the traffic.
+
+gunicorn and Celery's prefork pool run several processes; prometheus_client's multiprocess mode
+keeps each process's values in files under one directory, and a scrape sums them. The library
+chooses that mode when it is first imported, so this module imports it only inside functions:
+`use_multiprocess_dir` must run before the first metric is touched.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import redis
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from shared import task_names
+from shared.private import DIR_MODE, private_dir
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+    from prometheus_client.core import Metric
+
+log = logging.getLogger(__name__)
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+QUEUES = (task_names.ROUTER_QUEUE, task_names.NOTIFIER_QUEUE)
+# Kombu's Redis transport keeps a queue's messages of priority n > 0 in "<queue>\x06\x16<n>".
+_PRIORITY_LISTS = ("", "\x06\x163", "\x06\x166", "\x06\x169")
+_UNACKED = "unacked"  # kombu's hash of messages handed to workers and not yet acknowledged
+# Seconds: from a few hundred milliseconds (healthy) to an hour (a backlog or an outage).
+LATENCY_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+# HTTP status of a refused ingest request -> the `reason` label.
+REJECTION_REASONS = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    503: "unavailable",
+}
+
+
+@dataclass(frozen=True)
+class _Metrics:
+    responses_accepted: Counter
+    responses_rejected: Counter
+    decisions: Counter
+    cases_opened: Counter
+    post_to_case: Histogram
+    deliveries: Counter
+    case_to_alert: Histogram
+    task_retries: Counter
+    task_failures: Counter
+    sla_breached: Gauge
+    sla_escalations: Counter
+
+
+@functools.cache
+def _metrics() -> _Metrics:
+    from prometheus_client import Counter, Gauge, Histogram
+
+    return _Metrics(
+        responses_accepted=Counter(
+            "cxloop_responses_accepted", "Survey responses stored or recognised by ingest.",
+            ["source", "outcome"],
+        ),
+        responses_rejected=Counter(
+            "cxloop_responses_rejected", "Ingest requests refused, by reason.",
+            ["source", "reason"],
+        ),
+        decisions=Counter(
+            "cxloop_decisions", "Responses the router decided on.", ["dissatisfied"]
+        ),
+        cases_opened=Counter(
+            "cxloop_cases_opened", "Cases opened (imported history not counted).",
+            ["touchpoint", "priority"],
+        ),
+        post_to_case=Histogram(
+            "cxloop_post_to_case_seconds", "From a response's arrival to its case being opened.",
+            ["priority"], buckets=LATENCY_BUCKETS,
+        ),
+        deliveries=Counter(
+            "cxloop_deliveries", "Delivery attempts by channel and what came of them.",
+            ["channel", "outcome"],
+        ),
+        case_to_alert=Histogram(
+            "cxloop_case_to_alert_seconds", "From a case being opened to its first alert sent.",
+            ["channel"], buckets=LATENCY_BUCKETS,
+        ),
+        task_retries=Counter("cxloop_task_retries", "Celery task retries.", ["task"]),
+        task_failures=Counter("cxloop_task_failures", "Celery tasks that raised.", ["task"]),
+        sla_breached=Gauge(
+            "cxloop_sla_breached_cases", "Open cases past a deadline, at the last SLA check.",
+            ["deadline"], multiprocess_mode="mostrecent",
+        ),
+        sla_escalations=Counter(
+            "cxloop_sla_escalations", "SLA escalation steps taken.", ["deadline"]
+        ),
+    )  # fmt: skip
+
+
+def metric_names() -> frozenset[str]:
+    """Every sample name cxloop exports (rules and dashboards may use no other cxloop_ name)."""
+    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_sum", "_count"), "gauge": ("",)}
+    names = {"cxloop_queue_depth", "cxloop_broker_up", "cxloop_broker_unacked"}
+    for f in fields(_Metrics):
+        for family in getattr(_metrics(), f.name).describe():
+            names |= {family.name + suffix for suffix in suffixes[family.type]}
+    return frozenset(names)
+
+
+# Recording: one function per event, so call sites read as what happened.
+
+
+def response_accepted(source: str, outcome: str) -> None:
+    """One response stored or recognised (outcome: created, duplicate, updated...)."""
+    _metrics().responses_accepted.labels(source, outcome).inc()
+
+
+def expect_responses(sources: Iterable[str]) -> None:
+    """Export accepted-response counters at 0, so `increase()` sees their first response."""
+    for source in sources:
+        _metrics().responses_accepted.labels(source, "created")
+
+
+def response_rejected(source: str, status: int, *, webhook: bool = False) -> None:
+    """One ingest request refused with an HTTP status >= 400."""
+    if webhook and status == 401:
+        reason = "signature"
+    elif status in REJECTION_REASONS:
+        reason = REJECTION_REASONS[status]
+    else:
+        reason = "server_error" if status >= 500 else "client_error"
+    _metrics().responses_rejected.labels(source, reason).inc()
+
+
+def decided(*, dissatisfied: bool) -> None:
+    """The router decided whether a response is a case."""
+    _metrics().decisions.labels(str(dissatisfied).lower()).inc()
+
+
+def case_opened(*, touchpoint: str, priority: str, seconds_since_received: float) -> None:
+    """A case was opened for a response that arrived this many seconds ago."""
+    m = _metrics()
+    m.cases_opened.labels(touchpoint, priority).inc()
+    m.post_to_case.labels(priority).observe(max(0.0, seconds_since_received))
+
+
+def delivery(channel: str, outcome: str) -> None:
+    """One delivery attempt ended (outcome: sent, retry, failed, held, rate_limited)."""
+    _metrics().deliveries.labels(channel, outcome).inc()
+
+
+def first_alert(channel: str, seconds_since_case: float) -> None:
+    """The first alert of a new case went out this many seconds after the case was opened."""
+    _metrics().case_to_alert.labels(channel).observe(max(0.0, seconds_since_case))
+
+
+def sla_breached(counts: Mapping[str, int]) -> None:
+    """How many open cases are past each deadline (acknowledge, resolve) right now."""
+    for deadline, count in counts.items():
+        _metrics().sla_breached.labels(deadline).set(count)
+
+
+def sla_escalated(deadline: str) -> None:
+    """One escalation step was taken for a case past its `deadline`."""
+    _metrics().sla_escalations.labels(deadline).inc()
+
+
+def after_commit(session: Session, record: Callable[[], None]) -> None:
+    """Record once the session's transaction commits: a rolled-back, retried task counts once."""
+    _listen()
+    session.info.setdefault(_PENDING, []).append(record)
+
+
+_PENDING = "cxloop.metrics"
+
+
+@functools.cache
+def _listen() -> None:
+    event.listen(Session, "after_commit", _run_pending)
+    event.listen(Session, "after_rollback", lambda session: session.info.pop(_PENDING, None))
+
+
+def _run_pending(session: Session) -> None:
+    for record in session.info.pop(_PENDING, ()):
+        record()
+
+
+# Celery: retries and failures of every task, counted in the pool process that ran it.
+
+
+def instrument_celery() -> None:
+    """Count task retries and failures, and forget a pool process's live values when it exits."""
+    from celery import signals
+
+    signals.task_retry.connect(_on_retry, weak=False)
+    signals.task_failure.connect(_on_failure, weak=False)
+    signals.worker_process_shutdown.connect(lambda **_: mark_dead(os.getpid()), weak=False)
+
+
+def _on_retry(sender: Any = None, request: Any = None, **_: Any) -> None:
+    name = getattr(request, "task", None) or getattr(sender, "name", "unknown")
+    _metrics().task_retries.labels(str(name)).inc()
+
+
+def _on_failure(sender: Any = None, **_: Any) -> None:
+    _metrics().task_failures.labels(str(getattr(sender, "name", "unknown"))).inc()
+
+
+# Multiprocess mode: one private directory per process tree, emptied when the tree starts.
+
+
+def multiprocess_dir(settings: Settings, name: str) -> Path:
+    """Where a process tree keeps its values: PROMETHEUS_MULTIPROC_DIR, else under the data dir.
+
+    Named after the process and the host, as Celery names its nodes: two trees on one host with
+    the same name would already clash there, and a data volume shared by containers keeps theirs
+    apart.
+    """
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        return Path(given)
+    return (settings.data_dir / "metrics" / f"{name}@{socket.gethostname()}").resolve()
+
+
+def use_multiprocess_dir(path: Path) -> Path:
+    """Empty the directory (0700) of a starting process tree and point prometheus_client at it.
+
+    Values of a previous run would otherwise be added to this run's. Must run before anything
+    imports prometheus_client in this process, or its processes would count apart.
+    """
+    values = sys.modules.get("prometheus_client.values")
+    if values is not None and not getattr(values.ValueClass, "_multiprocess", False):
+        raise RuntimeError(f"prometheus_client was imported before {MULTIPROC_ENV} was set")
+    private_dir(path)
+    path.chmod(DIR_MODE)  # also when it was there before
+    for item in path.glob("*.db"):
+        item.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    return path
+
+
+def mark_dead(pid: int) -> None:
+    """Drop the live-gauge files of a process that ended (a gunicorn worker, a pool process)."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)
+
+
+# Exposition: the process's values plus the broker's queue depths, read at scrape time.
+
+
+class BrokerQueues:
+    """A collector reading each queue's length from the Redis broker at scrape time.
+
+    Messages a worker has taken but not acknowledged (running, or waiting for a countdown) are
+    in kombu's `unacked` hash, reported apart. A broker that does not answer is reported as
+    `cxloop_broker_up 0` rather than failing the scrape.
+    """
+
+    def __init__(self, redis_url: str, queues: tuple[str, ...] = QUEUES) -> None:
+        self.client = redis.Redis.from_url(redis_url, socket_connect_timeout=1, socket_timeout=1)
+        self.queues = queues
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import GaugeMetricFamily
+
+        up = GaugeMetricFamily("cxloop_broker_up", "Whether the Redis broker answered.")
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for queue in self.queues:
+                    for suffix in _PRIORITY_LISTS:
+                        pipe.llen(queue + suffix)
+                pipe.hlen(_UNACKED)
+                lengths = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("broker unreachable for metrics", extra={"error": type(exc).__name__})
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        depth = GaugeMetricFamily(
+            "cxloop_queue_depth", "Messages waiting in a broker queue.", labels=["queue"]
+        )
+        step = len(_PRIORITY_LISTS)
+        for index, queue in enumerate(self.queues):
+            depth.add_metric([queue], sum(lengths[index * step : (index + 1) * step]))
+        yield depth
+        yield GaugeMetricFamily(
+            "cxloop_broker_unacked", "Messages taken by workers, not yet acknowledged.",
+            value=lengths[-1],
+        )  # fmt: skip
+
+
+class _ThisProcess:
+    """The default registry, when a single process serves its own values (tests, one process)."""
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client import REGISTRY
+
+        yield from REGISTRY.collect()
+
+
+def registry(settings: Settings) -> CollectorRegistry:
+    """A registry for a scrape: every process's values (multiprocess mode) and the broker's."""
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    built = CollectorRegistry(auto_describe=False)
+    if os.environ.get(MULTIPROC_ENV):
+        MultiProcessCollector(built)
+    else:
+        built.register(_ThisProcess())  # type: ignore[arg-type]
+    built.register(BrokerQueues(settings.effective_redis_url))  # type: ignore[arg-type]
+    return built
+
+
+def exposition(reg: CollectorRegistry) -> tuple[bytes, str]:
+    """The text format of a registry and its content type."""
+    from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+
+    return generate_latest(reg), CONTENT_TYPE_PLAIN_0_0_4
+
+
+def parse_bind(bind: str) -> tuple[str, int]:
+    """Split `host:port` (`:9100` means every interface); raise ValueError naming the setting."""
+    host, sep, port = bind.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"CXLOOP_METRICS_BIND must be host:port, not {bind!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+@dataclass
+class Exporter:
+    """A worker's metrics endpoint, served by a thread of its main process."""
+
+    server: Any
+    address: tuple[str, int]
+
+    def close_in_child(self) -> None:
+        """A forked pool process inherits the listening socket; it must not hold it open."""
+        self.server.socket.close()
+
+
+def serve_worker_metrics(settings: Settings, bind: str) -> Exporter:
+    """Serve this worker's metrics (every pool process's, summed) on `bind` from a thread.
+
+    Raises OSError when the address is taken and ValueError when it is malformed.
+    """
+    from celery import signals
+    from prometheus_client import start_http_server
+
+    host, port = parse_bind(bind)
+    server, _thread = start_http_server(port, addr=host, registry=registry(settings))
+    exporter = Exporter(server, (host, int(server.server_address[1])))
+    signals.worker_process_init.connect(lambda **_: exporter.close_in_child(), weak=False)
+    log.info("serving metrics", extra={"address": f"{host}:{exporter.address[1]}"})
+    return exporter
