@@ -38,6 +38,7 @@ from shared.settings import EXAMPLE_DESK, Secret, Settings
 from tests.conftest import EXAMPLES
 from tests.desk.factories import PASSWORD, add_assignment, make_case, make_user
 from tests.sources import vendors
+from tests.support.services import postgres_server
 
 # Examples per operation: ~40 operations; the whole run stays around a minute on a busy machine.
 EXAMPLES_PER_OPERATION = int(os.environ.get("CXLOOP_FUZZ_EXAMPLES", "25"))
@@ -89,11 +90,28 @@ def _settings(data_dir: Path, db_url: str, redis_url: str, sources: Path) -> Set
 
 
 @pytest.fixture(scope="module")
-def fuzz(tmp_path_factory: pytest.TempPathFactory, _redis_server: str) -> Iterator[dict[str, Any]]:
+def fuzz_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A fresh database of the run's own, once SQLite and once PostgreSQL."""
+    folder = tmp_path_factory.mktemp("fuzz-db")
+    if request.param == "sqlite":
+        url = f"sqlite:///{folder / 'cxloop.db'}"
+        migrate(url)
+        yield url
+        return
+    with postgres_server(folder) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def fuzz(
+    tmp_path_factory: pytest.TempPathFactory, _redis_server: str, fuzz_db: str
+) -> Iterator[dict[str, Any]]:
     """The app under test and the credentials each security scheme needs."""
     folder = tmp_path_factory.mktemp("fuzz")
-    db_url = f"sqlite:///{folder / 'cxloop.db'}"
-    migrate(db_url)
+    db_url = fuzz_db
     sources = folder / "sources.yml"
     sources.write_text(SOURCES_YAML)
     with pytest.MonkeyPatch.context() as env:
@@ -152,6 +170,13 @@ def _seed(session: Session) -> tuple[str, dict[str, list[int]]]:
 @pytest.fixture(scope="module")
 def api_schema(fuzz: dict[str, Any]) -> Any:
     return schemathesis.openapi.from_wsgi("/openapi.json", fuzz["app"])
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test here runs on SQLite and on PostgreSQL (ids, NUL and text differ there)."""
+    if "fuzz" in metafunc.fixturenames:
+        databases = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+        metafunc.parametrize("fuzz_db", databases, indirect=True, scope="module")
 
 
 def test_every_route_is_in_the_document(fuzz: dict[str, Any]) -> None:
@@ -269,6 +294,7 @@ def test_no_server_error_and_answers_match_the_document(
             _fuzz_operation(operation, fuzz, statuses)
         except (Exception, FailureGroup) as exc:  # noqa: BLE001  (report every operation's)
             failures.append(f"{operation.label}: {exc}")
+    print(f"{sum(statuses.values())} requests, by status: {dict(sorted(statuses.items()))}")
     assert not failures, "\n\n".join(failures)
     assert sum(statuses.values()) > 10 * len(operations)
     assert not [code for code in statuses if code >= 500]
