@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -48,7 +49,7 @@ def _day(description: str) -> fields.Date:
     )
 
 
-_name = [validate.Length(1, 100), storable]  # NUL would reach PostgreSQL and fail there (500)
+_name: list[Callable[[Any], Any]] = [validate.Length(1, 100), storable]  # NUL would reach PostgreSQL and fail there (500)
 
 
 class QueueQuery(QueryArgs):
