@@ -49,7 +49,8 @@ def _day(description: str) -> fields.Date:
     )
 
 
-_name: list[Callable[[Any], Any]] = [validate.Length(1, 100), storable]  # NUL would reach PostgreSQL and fail there (500)
+# A name filter: NUL would reach PostgreSQL and fail there (a 500).
+_name: list[Callable[[Any], Any]] = [validate.Length(1, 100), storable]
 
 
 class QueueQuery(QueryArgs):
