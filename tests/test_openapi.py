@@ -40,8 +40,8 @@ from tests.desk.factories import PASSWORD, add_assignment, make_case, make_user
 from tests.sources import vendors
 from tests.support.services import postgres_server
 
-# Examples per operation: ~40 operations; the whole run stays around a minute on a busy machine.
-EXAMPLES_PER_OPERATION = int(os.environ.get("CXLOOP_FUZZ_EXAMPLES", "25"))
+# Examples per operation (~40 operations, two databases): about a minute per database.
+EXAMPLES_PER_OPERATION = int(os.environ.get("CXLOOP_TEST_FUZZ_EXAMPLES", "15"))
 AGENT = "cxloop-schemathesis"  # the session is bound to the user agent (strong protection)
 API_KEY = "fuzz-ingest-key-0123456789abcdef0123456789"
 SOURCES_YAML = """
