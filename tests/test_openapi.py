@@ -288,6 +288,7 @@ def _fuzz_operation(operation: Any, fuzz: dict[str, Any], statuses: Counter[int]
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(60 * EXAMPLES_PER_OPERATION)  # minutes on a busy two-core machine
 def test_no_server_error_and_answers_match_the_document(
     api_schema: Any, fuzz: dict[str, Any]
 ) -> None:
