@@ -6,6 +6,7 @@ import click
 
 from cxloop import consistency, run
 from services.desk import cli as desk_cli
+from services.desk.silence_cli import silence
 from services.ingest import importer
 from services.notifier.cli import deliveries
 from services.router import eval_report
@@ -30,3 +31,4 @@ main.add_command(model)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)
 main.add_command(deliveries)
+main.add_command(silence)

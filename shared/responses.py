@@ -88,6 +88,11 @@ class ResponseRow:
         """The decision's reasons in words (none before routing)."""
         return [str(r) for r in (self.response.decision or {}).get("reasons") or []]
 
+    @property
+    def disagreement(self) -> str | None:
+        """Whether the score and the comment say opposite things (router.policy.Disagreement)."""
+        return (self.response.decision or {}).get("disagreement")
+
 
 @dataclass(frozen=True)
 class Page:

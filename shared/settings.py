@@ -64,6 +64,8 @@ class Settings:
     smtp_timeout_s: float = 10.0
     slack_token: Secret = NO_SECRET
     slack_api_url: str = "https://slack.com/api"
+    slack_signing_secret: Secret = NO_SECRET  # verifies Slack's interactivity requests (buttons)
+    action_link_ttl_s: float = 259_200.0  # how long an alert email's action links work (3 days)
     allow_outbox: bool = False  # with a database URL, alerts may go to the outbox only if set
     http_timeout_s: float = 10.0
     retry_backoff_s: float = 2.0

@@ -1,7 +1,8 @@
 """The case desk: where champions and owners work the cases the router opened.
 
 `init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
-JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, and /openapi.json.
+JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, /openapi.json, Slack
+interactivity at /v1/slack/interactions and alert emails' action links at /actions/<token>.
 """
 
 from __future__ import annotations
@@ -38,7 +39,17 @@ def init_app(app: Flask) -> None:
     import redis
     from celery import Celery
 
-    from services.desk import context, openapi, pages, views
+    # people_api and people_pages add their routes to the views and pages blueprints.
+    from services.desk import (  # noqa: F401
+        context,
+        links,
+        openapi,
+        pages,
+        people_api,
+        people_pages,
+        slack,
+        views,
+    )  # fmt: skip
     from services.desk.config import desk_config
     from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy
@@ -77,3 +88,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(slack.bp)
+    app.register_blueprint(links.bp)

@@ -6,10 +6,11 @@ Validated on load: a bad file fails at start naming the file, the key and the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -37,6 +38,14 @@ class EscalationStep:
 
 
 @dataclass(frozen=True)
+class AssignmentPolicy:
+    """A team's rule, from desk.yml `teams.<name>.assignment`."""
+
+    max_open: int | None = None  # open cases a person may hold before being skipped
+    backup: str | None = None  # an email, taken when nobody in the team is available
+
+
+@dataclass(frozen=True)
 class DeskConfig:
     """Everything the desk reads from its file."""
 
@@ -47,6 +56,9 @@ class DeskConfig:
     champion_targets: tuple[tuple[str, str], ...] = ()  # (channel, target) pairs
     due_soon: timedelta = timedelta(hours=1)
     teams: tuple[str, ...] = ()  # every team desk.yml names, with or without receivers
+    assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
+    timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
+    team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -55,6 +67,10 @@ class DeskConfig:
     def root_causes_for(self, touchpoint: str) -> tuple[str, ...]:
         """Return the root-cause codes allowed when resolving a case of this touchpoint."""
         return self.root_causes.get(touchpoint, self.root_causes.get("default", ()))
+
+    def timezone_of(self, team: str | None) -> tzinfo:
+        """Return the team's time zone: its own, else the business hours', else UTC."""
+        return self.team_timezones.get(team or "", self.timezone)
 
     def receivers_of(self, team: str) -> tuple[str, ...]:
         """Return the routing receivers whose cases belong to a team."""
@@ -105,6 +121,23 @@ def _champion_targets(data: Any) -> tuple[tuple[str, str], ...]:
     return tuple(targets)
 
 
+ASSIGNMENT_MODES = ("round_robin",)
+
+
+def _assignment(data: Any, where: str) -> AssignmentPolicy:
+    data = _mapping(data, where)
+    _known(data, {"mode", "max_open", "backup"}, where)
+    if data.get("mode") not in ASSIGNMENT_MODES:
+        raise DeskConfigError(f"{where}.mode: must be one of {', '.join(ASSIGNMENT_MODES)}")
+    cap = data.get("max_open")
+    if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+        raise DeskConfigError(f"{where}.max_open: must be a whole number of at least 1")
+    backup = data.get("backup")
+    if backup is not None and (not isinstance(backup, str) or "@" not in backup):
+        raise DeskConfigError(f"{where}.backup: must be the email of a desk user")
+    return AssignmentPolicy(max_open=cap, backup=backup.strip().lower() if backup else None)
+
+
 def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
@@ -112,10 +145,17 @@ def parse_desk_config(data: Any) -> DeskConfig:
     _known(data, allowed | {"due_soon"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
+    hours = _mapping(data.get("business_hours"), "business_hours")
     receiver_teams: dict[str, str] = {}
+    assignment: dict[str, AssignmentPolicy] = {}
+    zones: dict[str, tzinfo] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
-        _known(spec, {"receivers"}, f"teams.{team}")
+        _known(spec, {"receivers", "assignment", "timezone"}, f"teams.{team}")
+        if "assignment" in spec:
+            assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
+        if "timezone" in spec:
+            zones[str(team)] = _zone(spec["timezone"], f"teams.{team}.timezone")
         for receiver in spec.get("receivers") or []:
             if receiver in receiver_teams:
                 raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
@@ -128,7 +168,17 @@ def parse_desk_config(data: Any) -> DeskConfig:
         champion_targets=_champion_targets(data.get("champions")),
         due_soon=parse_duration(data.get("due_soon", "1h"), "due_soon"),
         teams=tuple(str(team) for team in teams),
+        assignment=assignment,
+        timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
+        team_timezones=zones,
     )
+
+
+def _zone(name: Any, where: str) -> tzinfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DeskConfigError(f"{where}: unknown timezone {name!r}") from None
 
 
 def load_desk_config(path: Path) -> DeskConfig:

@@ -18,10 +18,11 @@ from services.desk.config import DeskConfig
 from services.desk.enums import Role
 from services.desk.models import Team, User
 from services.desk.service import stamp_deadlines
-from services.desk.sla import SlaView, breach_start, steps_due
+from services.desk.sla import SlaView, escalation_start, steps_due
 from shared.db import transaction
 from shared.enums import OPEN_CASE_STATUSES, DeliveryKind
 from shared.models import Case, CaseEvent, Delivery
+from shared.silences import silencing
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -54,13 +55,14 @@ def breached_ids(
     breaches (they once did: the batch took the 500 lowest ids, whatever their state).
     """
     columns = (Case.id, Case.status, Case.ack_due_at, Case.resolve_due_at, Case.acknowledged_at,
-               Case.resolved_at, Case.escalation_step)  # fmt: skip
+               Case.resolved_at, Case.escalation_step, Case.snoozed_until)  # fmt: skip
     rows = session.execute(
         select(*columns)
         .where(
             Case.id > after_id,
             Case.status.in_(OPEN_CASE_STATUSES),
             Case.escalation_step < len(config.escalation),
+            or_(Case.snoozed_until.is_(None), Case.snoozed_until <= now),
             or_(
                 and_(Case.acknowledged_at.is_(None), Case.ack_due_at <= now),
                 Case.resolve_due_at <= now,
@@ -73,7 +75,7 @@ def breached_ids(
     for row in rows:
         view = SlaView(row.status, row.ack_due_at, row.resolve_due_at, row.acknowledged_at,
                        row.resolved_at)  # fmt: skip
-        started = breach_start(view, now)
+        started = escalation_start(view, now, row.snoozed_until)
         if started is not None and steps_due(started, now, config.escalation, row.escalation_step):
             due.append(row.id)
     return due, (rows[-1].id if len(rows) == limit else None)
@@ -124,9 +126,11 @@ def escalate_case(
     case = session.scalar(select(Case).where(Case.id == case_id).with_for_update())
     if case is None:
         return []
-    started = breach_start(view_of(case), now)
+    started = escalation_start(view_of(case), now, case.snoozed_until)
     if started is None:
         return []
+    if silencing(session, (case.analysis or {}).get("labels") or {}, now=now) is not None:
+        return []  # nobody is paged while a silence holds; the step is taken once it is over
     which = "acknowledge" if case.acknowledged_at is None else "resolve"
     created: list[int] = []
     for number in steps_due(started, now, config.escalation, case.escalation_step):

@@ -18,7 +18,8 @@ from services.desk.queue import QueueFilter
 
 DEFAULT_DAYS = 30
 SIMPLE = ("created_from", "created_to", "q", "sort", "limit", "cursor",
-          "nps_min", "nps_max", "csat_min", "csat_max", "ces_min", "ces_max")  # fmt: skip
+          "nps_min", "nps_max", "csat_min", "csat_max", "ces_min", "ces_max",
+          "disagreement")  # fmt: skip
 LISTS = ("status", "touchpoint", "priority", "owner", "team", "sla")
 LABELS = {
     "status": "Status", "touchpoint": "Touchpoint", "priority": "Priority", "owner": "Owner",
@@ -26,7 +27,8 @@ LABELS = {
     "created_to": "Created to", "q": "Search", "sort": "Sort", "limit": "Page size",
     "cursor": "Page", "nps_min": "NPS at least", "nps_max": "NPS at most",
     "csat_min": "CSAT at least", "csat_max": "CSAT at most", "ces_min": "CES at least",
-    "ces_max": "CES at most", "start": "From", "end": "To", "by": "Split by",
+    "ces_max": "CES at most", "disagreement": "Score and comment disagree", "start": "From",
+    "end": "To", "by": "Split by",
 }  # fmt: skip
 
 

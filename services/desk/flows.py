@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden, NotFound
 
 from services.desk import lifecycle, service
-from services.desk.access import can_change, can_see
+from services.desk.access import can_change, can_see, case_team
 from services.desk.config import DeskConfig
 from services.desk.models import User
-from shared.enums import DeliveryKind
 from shared.inputs import UNSTORABLE, unstorable_paths
-from shared.models import Case, Delivery
+from shared.models import Case
 
 ACTIONS = (
     "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
-    "touchpoint",
+    "touchpoint", "take", "snooze",
 )  # fmt: skip
+SNOOZE_FOR = {"1h": timedelta(hours=1)}  # and "tomorrow": 09:00 the next day, the team's time
+WAKE_AT = time(9)
 
 
 @dataclass
@@ -89,21 +90,32 @@ def perform(
     if action == "assign":
         change, assignee = _assign(session, snap, data, config)
         change.detail["by"] = user.name or user.email
+    elif action == "take":
+        change, assignee = lifecycle.take(snap, user_id=user.id, now=now), None
+    elif action == "snooze":
+        zone = config.timezone_of(case_team(case, config))
+        until = snooze_until(data["until"], now=now, zone=zone)
+        change, assignee = lifecycle.snooze(snap, until=until, now=now), None
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
     if action == "assign":
         # The person assigned hears of it; a case given to a team alone goes to its lead.
         told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))
-        if told is not None and told.active and told.id != user.id:
-            delivery = Delivery(
-                case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=told.email,
-                channel="email", target=told.email, created_at=now, due_at=now,
-            )  # fmt: skip
-            session.add(delivery)
-            session.flush()
-            outcome.deliveries.append(delivery.id)
+        if told is not None and told.id != user.id:
+            sent = service.tell_assignee(session, case=case, event=event, user=told, now=now)
+            outcome.deliveries.extend([sent] if sent is not None else [])
     return outcome
+
+
+def snooze_until(preset: str, *, now: datetime, zone: tzinfo) -> datetime:
+    """When a snooze ends: an hour from now, or 09:00 tomorrow in the team's time zone."""
+    if preset in SNOOZE_FOR:
+        return now + SNOOZE_FOR[preset]
+    if preset != "tomorrow":
+        raise lifecycle.InvalidCommand({"until": ["must be one of: 1h, tomorrow"]})
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, WAKE_AT, zone).astimezone(UTC)
 
 
 def _transition(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, TextAreaField
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from services.desk.enums import ContactChannel, ContactOutcome
+from services.desk.enums import ContactChannel, ContactOutcome, Role
 from shared.enums import CaseStatus
 
 TEXT = Length(max=10_000)
@@ -23,6 +23,20 @@ def choices(values: Iterable[str]) -> list[SelectChoice]:
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+
+
+class SilenceForm(FlaskForm):
+    matchers = TextAreaField(
+        "Matchers, one per line", validators=[DataRequired(), Length(max=5_000)],
+        description='e.g. touchpoint = "checkout"',
+    )  # fmt: skip
+    hours = SelectField(
+        "For", default="4",
+        choices=[SelectChoice(h, label) for h, label in (
+            ("1", "1 hour"), ("4", "4 hours"), ("8", "8 hours"), ("24", "1 day"),
+            ("72", "3 days"), ("168", "1 week"))],
+    )  # fmt: skip
+    comment = TextAreaField("Why", validators=[DataRequired(), Length(max=2_000)])
 
 
 class PlainForm(FlaskForm):
@@ -75,4 +89,41 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "notes": NoteForm,
     "contacts": ContactForm,
     "touchpoint": TouchpointForm,
+}
+
+
+class PersonForm(FlaskForm):
+    """An admin adds someone: they log in with this first password and change it."""
+
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=320)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = SelectField("Role", choices=choices(Role), default=Role.VIEWER)  # the least access
+    team = SelectField("Team", validators=[Optional(), Length(max=100)], validate_choice=False)
+    password = PasswordField("First password", validators=[DataRequired(), Length(max=500)])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=500)])
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=choices(Role))
+
+
+class TeamForm(FlaskForm):
+    team = SelectField("Team", validators=[Optional(), Length(max=100)], validate_choice=False)
+
+
+class TokensForm(FlaskForm):
+    name = StringField("Token name (empty: all)", validators=[Optional(), Length(max=100)])
+
+
+PERSON_FORMS: dict[str, type[FlaskForm]] = {
+    "disable": PlainForm,
+    "enable": PlainForm,
+    "end_sessions": PlainForm,
+    "revoke_tokens": TokensForm,
+    "set_password": PasswordForm,
+    "set_role": RoleForm,
+    "set_team": TeamForm,
 }

@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, select, true
 from sqlalchemy.orm import Session
 
+from services.desk.enums import ContactOutcome
+from services.desk.models import Contact
 from shared.enums import OPEN_CASE_STATUSES
 from shared.models import Case, Response
 
@@ -40,6 +42,19 @@ class Period:
     def until(self) -> datetime:
         """First instant after the period."""
         return datetime.combine(self.end + timedelta(days=1), time.min, UTC)
+
+    @property
+    def days(self) -> list[str]:
+        """Every day of the period as YYYY-MM-DD, so charts keep days without data."""
+        return [
+            (self.start + timedelta(days=n)).isoformat()
+            for n in range((self.end - self.start).days + 1)
+        ]
+
+    def previous(self) -> Period:
+        """The period of the same length just before this one: what a trend compares with."""
+        length = self.end - self.start + timedelta(days=1)
+        return Period(self.start - length, self.end - length)
 
 
 @dataclass(frozen=True)
@@ -99,23 +114,25 @@ def complaints_per_day(session: Session, period: Period, by: str, scope: Scope =
 
 
 def _p90(
-    session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope
-) -> dict[Any, float]:
+    session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope,
+    joined: Callable[[Any], Any] = lambda query: query,
+) -> dict[Any, float]:  # fmt: skip
     group = _group(by)
     if session.get_bind().dialect.name == "postgresql":
         # percentile_disc is the nearest-rank percentile, computed in one sort per group.
-        query = (
-            select(group, func.percentile_disc(0.9).within_group(seconds))
-            .where(_in(period, scope), done.is_not(None))
-            .group_by(group)
+        query = joined(
+            select(group, func.percentile_disc(0.9).within_group(seconds)).select_from(Case)
         )
+        query = query.where(_in(period, scope), done.is_not(None)).group_by(group)
         return {g: v for g, v in session.execute(query)}
     ranked = (
-        select(
-            group.label("grp"),
-            seconds.label("d"),
-            func.row_number().over(partition_by=group, order_by=seconds).label("rn"),
-            func.count().over(partition_by=group).label("n"),
+        joined(
+            select(
+                group.label("grp"),
+                seconds.label("d"),
+                func.row_number().over(partition_by=group, order_by=seconds).label("rn"),
+                func.count().over(partition_by=group).label("n"),
+            ).select_from(Case)
         )
         .where(_in(period, scope), done.is_not(None))
         .subquery()
@@ -151,8 +168,12 @@ def response_times(session: Session, period: Period, by: str, scope: Scope = Non
     return Table("response_times", "Time to acknowledge and resolve (hours)", columns, rows)
 
 
+def _count_value(condition: Any) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
 def _count_if(condition: Any) -> ColumnElement[int]:
-    return func.sum(case((condition, 1), else_=0))
+    return func.sum(_count_value(condition))
 
 
 def escalations(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
@@ -249,6 +270,129 @@ def score_trends(session: Session, period: Period, by: str, scope: Scope = None)
     return Table("score_trends", "NPS, CSAT and CES per day", columns, rows)
 
 
+def _first_contacts(period: Period, scope: Scope) -> Any:
+    """Per case of the period: when someone first got back to the customer, and whether anyone
+    reached them (only those cases' contacts are read, through the contacts' case index)."""
+    return (
+        select(
+            Contact.case_id.label("case_id"),
+            func.min(Contact.at).label("first_at"),
+            func.max(_count_value(Contact.outcome == ContactOutcome.REACHED)).label("reached"),
+        )
+        .where(Contact.case_id.in_(select(Case.id).where(_in(period, scope))))
+        .group_by(Contact.case_id)
+        .subquery()
+    )
+
+
+def closed_loop(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+    """Closed-loop rate (cases whose customer was contacted) and hours to the first contact.
+
+    A contact is any logged attempt (phone, email...); `reached_pct` counts the attempts that
+    reached the customer. Hours run from the case's creation to its first contact.
+    """
+    group = _group(by).label("grp")
+    first = _first_contacts(period, scope)
+    wait = _seconds(session, first.c.first_at, Case.created_at)
+
+    def joined(query: Any) -> Any:
+        return query.outerjoin(first, first.c.case_id == Case.id)
+
+    counts = select(
+        group, func.count(), func.count(first.c.first_at),
+        func.coalesce(func.sum(first.c.reached), 0), func.avg(wait),
+    ).select_from(Case)  # fmt: skip
+    stats = session.execute(
+        joined(counts).where(_in(period, scope)).group_by(group).order_by(group)
+    ).all()
+    p90 = _p90(session, period, by, first.c.first_at, wait, scope, joined)
+    rows = [
+        (g, n, int(c), int(r), _pct(int(c), n), _pct(int(r), n), _hours(avg), _hours(p90.get(g)))
+        for g, n, c, r, avg in stats
+    ]
+    columns = (by, "cases", "contacted", "reached", "closed_loop_pct", "reached_pct",
+               "avg_first_contact_h", "p90_first_contact_h")  # fmt: skip
+    return Table("closed_loop", "Closed loop: customer contacted, and how fast", columns, rows)
+
+
+def root_causes(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+    """Root causes of the resolved cases, per touchpoint (whatever `by` says), most frequent first.
+
+    `share_pct` is the cause's share of the touchpoint's resolved cases.
+    """
+    stats = session.execute(
+        select(Case.touchpoint, Case.root_cause, func.count())
+        .where(_in(period, scope), Case.root_cause.is_not(None))
+        .group_by(Case.touchpoint, Case.root_cause)
+    ).all()
+    totals: dict[str, int] = {}
+    for touchpoint, _cause, n in stats:
+        totals[touchpoint] = totals.get(touchpoint, 0) + n
+    ordered = sorted(stats, key=lambda r: (-totals[r[0]], r[0], -r[2], r[1]))
+    rows = [(t, c, n, _pct(n, totals[t])) for t, c, n in ordered]
+    return Table("root_causes", "Root causes per touchpoint (resolved cases)",
+                 ("touchpoint", "root_cause", "cases", "share_pct"), rows)  # fmt: skip
+
+
+def _scores(
+    session: Session, period: Period, scope: Scope
+) -> tuple[int, float | None, float | None, float | None]:
+    """Responses, NPS, average CSAT and CES over a period (a scope: its cases' responses)."""
+    query = select(
+        func.count(), func.count(Response.nps), _count_if(Response.nps >= 9),
+        _count_if(Response.nps <= 6), func.avg(Response.csat), func.avg(Response.ces),
+    )  # fmt: skip
+    query = query.where(Response.submitted_at >= period.since, Response.submitted_at < period.until)
+    if scope is not None:
+        opened = Case.created_at >= period.since - timedelta(days=1)
+        query = query.join(Case, and_(Case.response_id == Response.id, opened, scope))
+    n, n_nps, promoters, detractors, csat, ces = session.execute(query).one()
+    nps = _pct(int(promoters or 0) - int(detractors or 0), n_nps)
+    return int(n), nps, _round(csat), _round(ces)
+
+
+def _case_figures(session: Session, period: Period, scope: Scope) -> dict[str, Any]:
+    first = _first_contacts(period, scope)
+    contact_wait = _seconds(session, first.c.first_at, Case.created_at)
+    resolve_wait = _seconds(session, Case.resolved_at, Case.created_at)
+    n, contacted, escalated, avg_contact, avg_resolve = session.execute(
+        select(func.count(), func.count(first.c.first_at), _count_if(Case.escalation_step > 0),
+               func.avg(contact_wait), func.avg(resolve_wait))
+        .select_from(Case).outerjoin(first, first.c.case_id == Case.id).where(_in(period, scope))
+    ).one()  # fmt: skip
+    return {
+        "cases": int(n),
+        "closed_loop_pct": _pct(int(contacted), int(n)),
+        "avg_first_contact_h": _hours(avg_contact),
+        "avg_resolve_h": _hours(avg_resolve),
+        "escalation_pct": _pct(int(escalated or 0), int(n)),
+    }
+
+
+HEADLINE = ("nps", "csat_avg", "ces_avg", "responses", "cases", "closed_loop_pct",
+            "avg_first_contact_h", "avg_resolve_h", "escalation_pct")  # fmt: skip
+
+
+def headline(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+    """The wall figures for the period against the period of the same length before it.
+
+    Not split by `by`: a headline is one number each. `change` is current minus previous.
+    """
+    figures = []
+    for p in (period, period.previous()):
+        n, nps, csat, ces = _scores(session, p, scope)
+        figures.append({"nps": nps, "csat_avg": csat, "ces_avg": ces, "responses": n}
+                       | _case_figures(session, p, scope))  # fmt: skip
+    now, before = figures
+    rows = []
+    for metric in HEADLINE:
+        a, b = now[metric], before[metric]
+        change = None if a is None or b is None else round(a - b, 2)
+        rows.append((metric, a, b, change))
+    return Table("headline", "Headline figures and their trend",
+                 ("metric", "current", "previous", "change"), rows)  # fmt: skip
+
+
 def _round(value: Any) -> float | None:
     return None if value is None else round(float(value), 2)
 
@@ -258,12 +402,15 @@ def _plain(rows: Any) -> list[tuple[Any, ...]]:
 
 
 TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=None)
+    "headline": lambda s, p, by, now, sc=None: headline(s, p, by, sc),
     "complaints_per_day": lambda s, p, by, now, sc=None: complaints_per_day(s, p, by, sc),
     "response_times": lambda s, p, by, now, sc=None: response_times(s, p, by, sc),
     "escalations": lambda s, p, by, now, sc=None: escalations(s, p, by, sc),
     "sla_compliance": sla_compliance,
     "backlog_by_age": lambda s, p, by, now, sc=None: backlog_by_age(s, by, now, sc),
     "score_trends": lambda s, p, by, now, sc=None: score_trends(s, p, by, sc),
+    "closed_loop": lambda s, p, by, now, sc=None: closed_loop(s, p, by, sc),
+    "root_causes": lambda s, p, by, now, sc=None: root_causes(s, p, by, sc),
 }
 
 

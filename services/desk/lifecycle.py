@@ -33,11 +33,14 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "touchpoint": (NEW, ACK, WORK),  # a correction re-routes: only while someone must act
     "notes": (NEW, ACK, WORK, DONE),  # a closed case is done with: reopen it to add more
     "contacts": (NEW, ACK, WORK, DONE),
+    "take": (NEW, ACK, WORK),  # assign to oneself from an alert (acknowledging a new case)
+    "snooze": (NEW, ACK, WORK),  # reminders wait; only an open case has any
 }
 VERBS = {
     "touchpoint": "correct the touchpoint of",
     "notes": "add a note to",
     "contacts": "record a contact on",
+    "snooze": "snooze",
 }
 REOPEN_TO = (ACK, WORK)
 NOTE_MAX = 10_000
@@ -78,6 +81,7 @@ class CaseSnapshot:
     closed_at: datetime | None = None
     root_cause: str | None = None
     resolution_note: str | None = None
+    snoozed_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,26 @@ def assign(case: CaseSnapshot, *, assignee_id: int | None, team: str | None) -> 
     if team is not None:
         updates["team"] = team
     return Change("assign", updates, _audit(case, updates))
+
+
+def snooze(case: CaseSnapshot, *, until: datetime, now: datetime) -> Change:
+    """Hold the case's reminders until a moment: escalation waits, the deadlines do not move."""
+    check("snooze", case)
+    if until <= now:
+        raise InvalidCommand({"until": ["must be in the future"]})
+    updates = {"snoozed_until": until}
+    return Change("snooze", updates, _audit(case, updates))
+
+
+def take(case: CaseSnapshot, *, user_id: int, now: datetime) -> Change:
+    """Make the case the user's own, acknowledging it if nobody had (one click in an alert)."""
+    check("take", case)
+    if case.assignee_id == user_id and case.status != NEW:
+        raise IllegalTransition("take", case.status, "the case is already yours")
+    updates: dict[str, Any] = {"assignee_id": user_id}
+    if case.status == NEW:
+        updates |= {"status": ACK, "acknowledged_at": now}
+    return Change("take", updates, _audit(case, updates))
 
 
 def note(body: str) -> Change:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.desk.enums import Role
@@ -42,6 +43,12 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Fair assignment: out-of-office days (both included) and the last case given by round robin.
+    away_from: Mapped[date | None] = mapped_column(Date)
+    away_until: Mapped[date | None] = mapped_column(Date)
+    last_assigned_at: Mapped[datetime | None]
+    # The Slack member id (U0...) that acts as this user from alert buttons; learnt by email.
+    slack_user_id: Mapped[str | None] = mapped_column(String(32), unique=True)
 
     team: Mapped[Team | None] = relationship(foreign_keys=[team_id])
 
@@ -80,6 +87,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
 
+class UserEvent(Base):
+    """An audit entry about a person: who created, disabled, re-roled them or reset what, when."""
+
+    __tablename__ = "desk_user_events"
+    __table_args__ = (Index("ix_desk_user_events_user", "user_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(320))  # an admin's email, or "cli:<os user>"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("desk_users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    user: Mapped[User | None] = relationship()
+
+
 class Note(Base):
     """An internal note on a case; never shown to the customer."""
 
@@ -110,6 +133,21 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+class ActionReceipt(Base):
+    """An alert action already taken: a used email link or a handled Slack interaction.
+
+    Its key is unique, so a reused link or a replayed Slack request changes nothing.
+    """
+
+    __tablename__ = "desk_action_receipts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(320))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 # Score trends select responses by when they were submitted.

@@ -24,12 +24,16 @@ DID = {
     "close": "{who} closed the case",
     "reopen": "{who} reopened the case",
     "assign": "{who} assigned the case",
+    "not_assigned": "Nobody could be assigned",
+    "take": "{who} took the case",
+    "snooze": "{who} snoozed the case's reminders",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",
     "rerouted": "The case was re-routed after a touchpoint correction",
     "created": "The case was opened",
     "routed": "The case was routed",
+    "silenced": "Nobody was paged: a silence held the alerts",
     "escalate": "The SLA was breached: escalation sent",
     "delivered": "Alert sent",
     "delivery_failed": "An alert could not be sent",
@@ -37,7 +41,7 @@ DID = {
     "response_updated": "The survey response was updated by its source",
     "fetch_failed": "Fetching the full response from its source failed",
 }
-MACHINES = {"router", "notifier", "escalation", "desk", "system", ""}
+MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", ""}
 SKIP = {"note_id", "contact_id", "correction_id", "delivery_id", "before", "after", "length"}
 
 
@@ -129,6 +133,7 @@ def timeline_entry(
 ) -> dict[str, Any]:
     """Return one timeline event in words: a sentence, the changes, an optional quote."""
     who = name(actor) if actor not in MACHINES else (actor or "the desk")
+    who = "Round robin" if actor == "assignment" else who
     sentence = DID.get(action, f"{who}: {words(action)}").format(who=who)
     extra = _extra(action, detail, name)
     if extra:
@@ -164,6 +169,9 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
         return f"to {' and '.join(parts)}" if parts else ""
     if action == "resolve" and after.get("root_cause"):
         return f"(root cause: {words(after['root_cause'])})"
+    if action == "snooze" and after.get("snoozed_until"):
+        until = str(after["snoozed_until"])[:16].replace("T", " ")
+        return f"until {until} UTC"
     if action == "reopen" and after.get("status"):
         return f"as {words(after['status'])}"
     if action == "contact":
@@ -179,6 +187,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     if action in ("delivered", "delivery_failed", "delivery_retry"):
         via = detail.get("via") or detail.get("channel")
         return f"to {detail.get('receiver') or '—'} by {words(via)}"
+    if action == "silenced":
+        return (
+            f"(silence #{detail.get('silence_id')} by {words(detail.get('created_by'))}, "
+            f"until {words(detail.get('ends_at'))}: {words(detail.get('comment'))})"
+        )
     if action == "rerouted" and detail.get("by"):
         return f"(asked by {name(str(detail['by']))})"
     if action not in DID:

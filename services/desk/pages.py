@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,7 +24,8 @@ from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from services.desk import charts, context, export, flows, kpis, options, present
+from services.desk import context, export, flows, kpis, options, present
+from services.desk import dashboard as dashboard_content
 from services.desk.access import READ_ALL, can_change, kpi_scope
 from services.desk.filters import kpi_period, load_leniently, query_args, queue_filter
 from services.desk.forms import (
@@ -32,6 +34,7 @@ from services.desk.forms import (
     LoginForm,
     PlainForm,
     ResolveForm,
+    SilenceForm,
     TouchpointForm,
     choices,
 )
@@ -42,6 +45,7 @@ from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
+from shared import silences
 from shared.deliveries import requeue_failed
 from shared.responses import BadCursor as BadResponseCursor
 from shared.responses import ResponseQuerySchema, list_responses
@@ -201,8 +205,8 @@ def queue() -> ResponseReturnValue:
     counts = facet_counts(session, f, now=context.now(), config=config)
     kept = {k: v[-1] for k, v in args.items() if k != "cursor" and k in data}  # bad ones dropped
     return render_template(
-        "desk/queue.html", items=present.rows(session, result.rows), counts=counts, data=data,
-        next_cursor=result.next_cursor, export_args=kept, notices=notices,
+        "desk/queue.html", items=present.rows(session, result.rows, context.now()),
+        counts=counts, data=data, next_cursor=result.next_cursor, export_args=kept, notices=notices,
         options=options.Options.load(session, config),
     ), (422 if notices else 200)  # fmt: skip
 
@@ -319,6 +323,55 @@ def retry_delivery(case_id: int, delivery_id: int) -> ResponseReturnValue:
     return redirect(url_for("desk_pages.case_page", case_id=case_id), 303)
 
 
+SILENCERS = ("admin", "champion")
+
+
+@bp.route("/silences", methods=["GET", "POST"])
+def silences_page() -> ResponseReturnValue:
+    """Silences: who muted what, until when and why; champions and admins add and expire them."""
+    form = SilenceForm()
+    session, now = context.db(), context.now()
+    if request.method == "POST":
+        if current_user.role not in SILENCERS:
+            abort(403, "only champions and admins create silences")
+        if form.validate():
+            new = silences.NewSilence(
+                matchers=tuple(line.strip() for line in (form.matchers.data or "").splitlines()
+                               if line.strip()),
+                ends_at=now + timedelta(hours=int(form.hours.data or 4)),
+                comment=form.comment.data or "", created_by=current_user.email,
+            )  # fmt: skip
+            try:
+                silence = silences.create(session, new, now=now)
+            except silences.SilenceError as exc:
+                session.rollback()
+                form.form_errors.append(f"{exc.field}: {exc}")
+            else:
+                session.commit()
+                flash(f"Silence #{silence.id} created: nobody is paged for matching cases.", "ok")
+                return redirect(url_for("desk_pages.silences_page"), 303)
+    shown = silences.listed(session, now=now, include_expired=True)[:200]
+    return render_template(
+        "desk/silences.html", form=form, silences=shown, now=now, state=silences.state,
+        expire_form=PlainForm(formdata=None), may_change=current_user.role in SILENCERS,
+    ), (422 if form.errors or form.form_errors else 200)  # fmt: skip
+
+
+@bp.post("/silences/<int:silence_id>/expire")
+def expire_silence(silence_id: int) -> ResponseReturnValue:
+    """End a silence now."""
+    if current_user.role not in SILENCERS:
+        abort(403, "only champions and admins expire silences")
+    session = context.db()
+    try:
+        silences.expire(session, silence_id, by=current_user.email, now=context.now())
+    except LookupError:
+        abort(404, f"no silence #{silence_id}")
+    session.commit()
+    flash(f"Silence #{silence_id} expired: matching cases page their owners again.", "ok")
+    return redirect(url_for("desk_pages.silences_page"), 303)
+
+
 def _touchpoint(case_id: int) -> str:
     case = flows.visible_case(
         context.db(), user=current_user, case_id=case_id, config=context.config()
@@ -339,29 +392,10 @@ def dashboard() -> ResponseReturnValue:
     tables = {t.name: t for t in kpis.all_tables(context.db(), period, data["by"], now, scope)}
     return render_template(
         "desk/dashboard.html", tables=tables, period=period, by=data["by"],
-        charts=_charts(tables), args={"start": period.start, "end": period.end, "by": data["by"]},
+        previous=period.previous(), tiles=dashboard_content.tiles(tables["headline"]),
+        charts=dashboard_content.chart_set(tables, period, data["by"]),
+        args={"start": period.start, "end": period.end, "by": data["by"]},
     ), (422 if notices else 200)  # fmt: skip
-
-
-def _charts(tables: dict[str, kpis.Table]) -> dict[str, Any]:
-    per_day: dict[str, int] = {}
-    for day, _group, count in tables["complaints_per_day"].rows:
-        per_day[day] = per_day.get(day, 0) + count
-    nps: dict[str, list[tuple[int, float]]] = {}
-    for day, _group, n, score, _csat, _ces in tables["score_trends"].rows:
-        if score is not None:
-            nps.setdefault(day, []).append((n, score))
-    nps_day = {d: round(sum(n * s for n, s in v) / sum(n for n, _ in v), 1) for d, v in nps.items()}
-    backlog = [0, 0, 0, 0]
-    for _group, *buckets, _total in tables["backlog_by_age"].rows:
-        backlog = [a + b for a, b in zip(backlog, buckets, strict=True)]
-    return {
-        "complaints": charts.bar_chart("Complaints per day", list(per_day), list(per_day.values())),
-        "nps": charts.line_chart("NPS per day", list(nps_day), list(nps_day.values())),
-        "backlog": charts.bar_chart(
-            "Open backlog by age", ["< 1 day", "1-3 days", "3-7 days", "> 7 days"], backlog
-        ),
-    }
 
 
 @bp.get("/exports/cases.csv")
@@ -375,7 +409,7 @@ def export_cases() -> ResponseReturnValue:
     except ValidationError as exc:
         abort(422, str(exc.messages))
     f = queue_filter(context.db(), data, user=current_user, config=context.config())
-    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+    return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
 
 @bp.get("/exports/kpis/<name>.csv")
@@ -397,4 +431,8 @@ def export_kpi(name: str) -> ResponseReturnValue:
 
 @bp.context_processor
 def _inject() -> dict[str, Any]:
-    return {"logout_form": PlainForm(formdata=None), "current_user": current_user}
+    return {
+        "logout_form": PlainForm(formdata=None),
+        "current_user": current_user,
+        "disagreement_text": present.DISAGREEMENT_TEXT,
+    }

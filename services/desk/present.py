@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,6 +31,14 @@ def _user(user: User | None) -> dict[str, Any] | None:
     return None if user is None else {"id": user.id, "email": user.email, "name": user.name}
 
 
+DISAGREEMENT_TEXT = {
+    "happy_score_negative_comment": "The score is happy but the comment is negative: check with"
+    " the customer which one they meant.",
+    "unhappy_score_praising_comment": "The score is unhappy but the comment praises: the scale"
+    " may have been misread; check with the customer.",
+}
+
+
 def summary(case: Case, response: Response, state: str, assignee: User | None) -> dict[str, Any]:
     """The fields of a case the queue lists."""
     return {
@@ -38,19 +47,32 @@ def summary(case: Case, response: Response, state: str, assignee: User | None) -
         "assignee": _user(assignee), "created_at": case.created_at,
         "ack_due_at": case.ack_due_at, "resolve_due_at": case.resolve_due_at,
         "sla_state": state, "escalation_step": case.escalation_step,
+        "snoozed_until": case.snoozed_until,
         "nps": response.nps, "csat": response.csat, "ces": response.ces,
         "comment": response.comment, "respondent": _respondent(response),
-        "overdue": state == SlaState.OVERDUE,
+        "overdue": state == SlaState.OVERDUE, "disagreement": case.disagreement,
     }  # fmt: skip
 
 
-def rows(session: Session, page_rows: list[QueueRow]) -> list[dict[str, Any]]:
-    """Present a queue page, loading assignees in one query."""
+def snoozed(case: Case, now: datetime) -> bool:
+    """Whether the case is open and its reminders are held (a snooze that has not ended)."""
+    return (
+        case.snoozed_until is not None
+        and case.snoozed_until > now
+        and case.status in ALLOWED_FROM["snooze"]
+    )
+
+
+def rows(
+    session: Session, page_rows: list[QueueRow], now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Present a queue page, loading assignees in one query (`now` marks snoozed cases)."""
     users = service.users_by_id(
         session, {r.case.assignee_id for r in page_rows if r.case.assignee_id}
     )
     return [
         summary(r.case, r.response, r.sla_state, users.get(r.case.assignee_id or 0))
+        | {"snoozed": now is not None and snoozed(r.case, now)}
         for r in page_rows
     ]
 
@@ -68,6 +90,7 @@ def detail(
     state = sla_state(view_of(case), now, config.due_soon)
     out = summary(case, response, state, assignee)
     out.update(
+        snoozed=snoozed(case, now),
         acknowledged_at=case.acknowledged_at, resolved_at=case.resolved_at,
         closed_at=case.closed_at, root_cause=case.root_cause,
         resolution_note=case.resolution_note,

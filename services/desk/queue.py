@@ -57,6 +57,7 @@ class QueueFilter:
     csat_max: int | None = None
     ces_min: int | None = None
     ces_max: int | None = None
+    disagreement: bool | None = None  # only cases whose score and comment disagree (or not)
     q: str = ""
     sort: str = "newest"
     limit: int = 50
@@ -142,6 +143,9 @@ def conditions(
             where.append(getattr(Response, score) >= low)
         if high is not None:
             where.append(getattr(Response, score) <= high)
+    if f.disagreement is not None:
+        flagged = Case.disagreement.is_not(None)
+        where.append(flagged if f.disagreement else Case.disagreement.is_(None))
     if f.q.strip():
         where.append(Response.comment.ilike(_like(f.q.strip()), escape="\\"))
     return where

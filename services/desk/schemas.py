@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from services.desk.enums import ContactChannel, ContactOutcome, SlaState
+from services.desk.enums import ContactChannel, ContactOutcome, Role, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
 from shared.enums import CaseStatus, Priority
@@ -82,6 +82,9 @@ class QueueQuery(QueryArgs):
     csat_max = _score(1, 5, "CSAT at most")
     ces_min = _score(1, 7, "CES at least")
     ces_max = _score(1, 7, "CES at most")
+    disagreement = fields.Boolean(
+        metadata={"description": "true: only cases whose score and comment disagree"}
+    )
 
 
 class UserRef(Schema):
@@ -106,11 +109,20 @@ class CaseSummary(Schema):
     sla_state = fields.String()
     overdue = fields.Boolean(metadata={"description": "past a deadline it has not met"})
     escalation_step = fields.Integer()
+    snoozed_until = fields.DateTime(
+        allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
+    )
+    snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
     comment = fields.String()
     respondent = fields.String(allow_none=True)
+    disagreement = fields.String(
+        allow_none=True,
+        metadata={"description": "score and comment disagree: happy_score_negative_comment or "
+                  "unhappy_score_praising_comment"},
+    )  # fmt: skip
 
 
 class QueuePage(Schema):
@@ -275,6 +287,13 @@ class TouchpointIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class SnoozeIn(Schema):
+    until = fields.String(
+        required=True, validate=validate.OneOf(["1h", "tomorrow"]),
+        metadata={"description": "1h, or tomorrow (09:00 in the team's time zone)"},
+    )  # fmt: skip
+
+
 ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "acknowledge": Empty,
     "start": Empty,
@@ -285,6 +304,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "notes": NoteIn,
     "contacts": ContactIn,
     "touchpoint": TouchpointIn,
+    "take": Empty,
+    "snooze": SnoozeIn,
 }
 
 
@@ -322,3 +343,86 @@ class Error(Schema):
     status = fields.String()
     message = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class SilenceIn(Schema):
+    """A new silence: matchers in Alertmanager's syntax, an end, and why."""
+
+    matchers = fields.List(
+        fields.String(validate=validate.Length(1, 500)), required=True,
+        validate=validate.Length(1, 20),
+        metadata={"description": 'e.g. ["touchpoint = \\"checkout\\"", "region =~ \\"eu|uk\\""]'},
+    )  # fmt: skip
+    ends_at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    starts_at = fields.AwareDateTime(metadata={"description": "default: now"})
+    comment = fields.String(required=True, validate=validate.Length(1, 2000))
+
+
+class SilenceOut(Schema):
+    id = fields.Integer()
+    matchers = fields.Function(lambda s: s.matchers["matchers"])
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    comment = fields.String()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+    expired_at = fields.DateTime(allow_none=True)
+    expired_by = fields.String(allow_none=True)
+    state = fields.String(metadata={"description": "pending, active or expired"})
+
+
+class SilenceQuery(QueryArgs):
+    expired = fields.Boolean(load_default=False, metadata={"description": "include expired"})
+
+
+class SilenceList(Schema):
+    items = fields.List(fields.Nested(SilenceOut))
+
+
+class PersonOut(Schema):
+    """A desk user as admins see them (never a password hash or token digest)."""
+
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    team = fields.String(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+    api_tokens = fields.Integer(metadata={"description": "API tokens that still work"})
+
+
+class PeopleOut(Schema):
+    items = fields.List(fields.Nested(PersonOut))
+
+
+class PersonIn(Schema):
+    email = fields.String(required=True, validate=validate.Length(3, 320))
+    name = fields.String(load_default="", validate=validate.Length(max=200))
+    role = fields.String(required=True, validate=validate.OneOf(list(Role)))
+    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    password = fields.String(required=True, validate=validate.Length(max=500), load_only=True)
+
+
+class PasswordIn(Schema):
+    password = fields.String(required=True, validate=validate.Length(max=500), load_only=True)
+
+
+class RoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(list(Role)))
+
+
+class TeamIn(Schema):
+    team = fields.String(required=True, validate=validate.Length(max=100),
+                         metadata={"description": "a team name; empty for no team"})  # fmt: skip
+
+
+class TokensIn(Schema):
+    name = fields.String(load_default="", validate=validate.Length(max=100),
+                         metadata={"description": "only the tokens of this name"})  # fmt: skip
+
+
+class PersonChangeOut(Schema):
+    user = fields.Nested(PersonOut)
+    done = fields.String(metadata={"description": "what was done, in words"})

@@ -11,7 +11,8 @@ from services.desk import lifecycle
 from services.desk.config import DeskConfig
 from services.desk.models import Contact, Note, Team, User
 from services.desk.sla import policy_deadlines
-from shared.models import Case, CaseEvent, TouchpointCorrection
+from shared.enums import DeliveryKind
+from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 
 
 def get_case(session: Session, *, case_id: int, lock: bool = False) -> Case | None:
@@ -34,6 +35,7 @@ def snapshot(case: Case) -> lifecycle.CaseSnapshot:
         closed_at=case.closed_at,
         root_cause=case.root_cause,
         resolution_note=case.resolution_note,
+        snoozed_until=case.snoozed_until,
     )
 
 
@@ -202,3 +204,18 @@ def users_by_id(session: Session, ids: set[int]) -> dict[int, User]:
     if not ids:
         return {}
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def tell_assignee(
+    session: Session, *, case: Case, event: CaseEvent, user: User, now: datetime
+) -> int | None:
+    """Create the "assigned to you" alert of an assignment event (one per event and person)."""
+    if not user.active:
+        return None
+    delivery = Delivery(
+        case_id=case.id, kind=DeliveryKind.ASSIGNED, step=event.id, receiver=user.email,
+        channel="email", target=user.email, created_at=now, due_at=now,
+    )  # fmt: skip
+    session.add(delivery)
+    session.flush()
+    return delivery.id

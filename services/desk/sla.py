@@ -41,6 +41,22 @@ def breach_start(case: SlaView, now: datetime) -> datetime | None:
     return due if due is not None and now >= due else None
 
 
+def escalation_start(
+    case: SlaView, now: datetime, snoozed_until: datetime | None
+) -> datetime | None:
+    """Return when the escalation clock of the current breach started, None while none runs.
+
+    A snooze holds the chain: nothing is sent before it ends, and the steps not taken yet are
+    then counted from its end, so waking up does not fire every step at once.
+    """
+    started = breach_start(case, now)
+    if started is None or snoozed_until is None:
+        return started
+    if now < snoozed_until:
+        return None
+    return max(started, snoozed_until)
+
+
 def steps_due(
     started: datetime, now: datetime, chain: tuple[EscalationStep, ...], done: int
 ) -> list[int]:

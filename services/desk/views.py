@@ -7,16 +7,18 @@ role decide what is visible and what may change, exactly as on the web pages.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, g, request
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import Conflict, NotFound, Unauthorized, UnprocessableEntity
+from werkzeug.exceptions import Conflict, Forbidden, NotFound, Unauthorized, UnprocessableEntity
 
 from services.desk import context, export, flows, kpis, present
 from services.desk.access import kpi_scope
+from services.desk.enums import Role
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
@@ -29,13 +31,21 @@ from services.desk.schemas import (
     KpisOut,
     QueuePage,
     QueueQuery,
+    SilenceIn,
+    SilenceList,
+    SilenceOut,
+    SilenceQuery,
 )
 from services.desk.users import user_for_token
 from services.ingest.errors import http_error
+from shared import silences
 from shared.inputs import MAX_DEPTH, too_deep
+from shared.models import Silence
 
 bp = Blueprint("desk_api", __name__)
 EXPORT_CAP = 100_000
+SILENCERS = (Role.ADMIN, Role.CHAMPION)
+log = logging.getLogger(__name__)
 GONE = "done; the case is no longer visible to you (it was assigned elsewhere)"
 
 
@@ -89,8 +99,8 @@ def queue() -> dict[str, Any]:
         if data["counts"]
         else {}
     )
-    body = {"items": present.rows(session, result.rows), "next_cursor": result.next_cursor,
-            "counts": counts}  # fmt: skip
+    items = present.rows(session, result.rows, context.now())
+    body = {"items": items, "next_cursor": result.next_cursor, "counts": counts}
     return QueuePage().dump(body)
 
 
@@ -144,7 +154,11 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
 
 # A correction is accepted here and applied by the router: 202, the case shows it pending.
 ACCEPTED = {"touchpoint": 202}
-SUMMARIES = {"touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner"}
+SUMMARIES = {
+    "touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner",
+    "take": "Take a case: assign it to yourself, acknowledging it if it is new",
+    "snooze": "Snooze a case's reminders (escalation waits; the SLA deadlines stay)",
+}
 
 
 def read_body() -> Any:
@@ -204,7 +218,7 @@ def all_matching(f: QueueFilter) -> Iterator[dict[str, Any]]:
     seen = 0
     while seen < EXPORT_CAP:
         result = page(session, f, now=now, config=config)
-        yield from present.rows(session, result.rows)
+        yield from present.rows(session, result.rows, now)
         seen += len(result.rows)
         if result.next_cursor is None:
             return
@@ -226,7 +240,7 @@ def export_cases() -> Response:
     f = queue_filter(
         context.db(), _args(QueueQuery()), user=current_user(), config=context.config()
     )
-    return csv_response(export.cases_csv(list(all_matching(f))), "cases.csv")
+    return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
 
 @bp.get("/v1/desk/exports/kpis/<name>.csv")
@@ -241,3 +255,61 @@ def export_kpi(name: str) -> Response:
     scope = kpi_scope(current_user(), context.config())
     table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)
     return csv_response(export.table_csv(table), f"{name}.csv")
+
+
+def _silence_out(silence: Silence) -> dict[str, Any]:
+    return SilenceOut().dump(silence) | {"state": silences.state(silence, context.now())}
+
+
+def _may_silence() -> None:
+    if current_user().role not in SILENCERS:
+        raise http_error(Forbidden, "only champions and admins create or expire silences")
+
+
+@bp.get("/v1/silences")
+@documented("List silences (not yet over, or all with expired=true)", query=SilenceQuery,
+            response=SilenceList, errors=(401,), tag="silences")  # fmt: skip
+def list_silences() -> dict[str, Any]:
+    """Every silence not yet over, newest first."""
+    data = _args(SilenceQuery())
+    found = silences.listed(context.db(), now=context.now(), include_expired=data["expired"])
+    return {"items": [_silence_out(s) for s in found]}
+
+
+@bp.post("/v1/silences")
+@documented("Create a silence: matching cases are opened and counted, nobody is paged",
+            body=SilenceIn, response=SilenceOut, errors=(401, 403, 422), tag="silences",
+            status=201)  # fmt: skip
+def create_silence() -> tuple[dict[str, Any], int]:
+    """Create a silence; its matchers use the routing labels (touchpoint, priority, ...)."""
+    _may_silence()
+    data = SilenceIn().load(read_body())
+    session = context.db()
+    new = silences.NewSilence(
+        matchers=tuple(data["matchers"]), ends_at=data["ends_at"], comment=data["comment"],
+        created_by=current_user().email, starts_at=data.get("starts_at"),
+    )  # fmt: skip
+    try:
+        silence = silences.create(session, new, now=context.now())
+    except silences.SilenceError as exc:
+        session.rollback()
+        raise http_error(UnprocessableEntity, str(exc), {exc.field: [str(exc)]}) from exc
+    session.commit()
+    log.info("silence created", extra={"silence_id": silence.id, "by": silence.created_by})
+    return _silence_out(silence), 201
+
+
+@bp.delete("/v1/silences/<int:silence_id>")
+@documented("Expire a silence now", response=SilenceOut, errors=(401, 403, 404),
+            tag="silences")  # fmt: skip
+def expire_silence(silence_id: int) -> dict[str, Any]:
+    """End a silence early; expiring one already over changes nothing."""
+    _may_silence()
+    session = context.db()
+    try:
+        silence = silences.expire(session, silence_id, by=current_user().email, now=context.now())
+    except LookupError as exc:
+        raise NotFound(str(exc)) from exc
+    session.commit()
+    log.info("silence expired", extra={"silence_id": silence_id, "by": current_user().email})
+    return _silence_out(silence)

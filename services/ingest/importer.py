@@ -185,7 +185,7 @@ def write_rejects(path: Path, rejects: list[tuple[int, str, dict[str, str]]]) ->
 
 
 def _with_overrides(source: SourceConfig, overrides: tuple[str, ...]) -> SourceConfig:
-    changes: dict[str, tuple[str, ...]] = {}
+    changes: dict[str, Any] = {}
     for item in overrides:
         key, sep, column = item.partition("=")
         if not sep or key not in SELECTOR_KEYS or not column:

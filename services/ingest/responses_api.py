@@ -24,6 +24,7 @@ class DecisionSchema(Schema):
     priority = fields.String(allow_none=True)
     touchpoint = fields.String()
     explanation = fields.String()
+    disagreement = fields.String(allow_none=True)
 
 
 class ResponseListItemSchema(Schema):

@@ -1,7 +1,8 @@
 """The ingest service's start-up check: no placeholder or short secret outside the embedded default.
 
-It covers every secret the web process uses: the session key, the API keys and the webhook
-signing secrets the sources file names. The embedded default generates its own and is skipped.
+It covers every secret the web process uses: the session key, the API keys, the webhook
+signing secrets the sources file names, and Slack's signing secret. The embedded default
+generates its own and is skipped.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ def secrets_in_use(settings: Settings, environ: Mapping[str, str]) -> list[Secre
     if settings.secret_key:
         found.append(SecretValue("CXLOOP_SECRET_KEY", str(settings.secret_key)))
     found += [SecretValue("CXLOOP_API_KEYS", str(k.key)) for k in parse_api_keys(settings.api_keys)]
+    if settings.slack_signing_secret:  # Slack generates it: a vendor secret's minimum applies
+        found.append(SecretValue("CXLOOP_SLACK_SIGNING_SECRET", str(settings.slack_signing_secret),
+                                 MIN_WEBHOOK_SECRET_BYTES))  # fmt: skip
     for source in load_sources(settings.sources_file, environ).by_name.values():
         found += [
             SecretValue(name, environ[name], MIN_WEBHOOK_SECRET_BYTES)

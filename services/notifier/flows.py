@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk import MissingSecretKey, secret_key
 from services.notifier import service
 from services.notifier.breaker import CLOSED, OPENED, Breaker
 from services.notifier.channels import (
@@ -24,6 +25,7 @@ from services.notifier.ratelimit import RateLimiter
 from shared.db import transaction
 from shared.enums import DeliveryStatus
 from shared.models import Delivery, utcnow
+from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,22 @@ def backoff(
     return max(rand() * ceiling, retry_after or 0.0)
 
 
+def _touchpoints(settings: Settings) -> tuple[str, ...]:
+    """The routing file's touchpoints, for "Wrong touchpoint"; none if it cannot be read."""
+    try:
+        return touchpoint_names(settings.routes_file)
+    except RoutesFileError:
+        return ()
+
+
+def _link_secret(settings: Settings) -> str:
+    """The desk's secret key, which signs email action links; without one, no links."""
+    try:
+        return secret_key(settings)
+    except MissingSecretKey:
+        return ""
+
+
 def deliver(
     sessions: sessionmaker[Session],
     settings: Settings,
@@ -81,6 +99,8 @@ def deliver(
             public_url=settings.public_url,
             move=service.move_of(session, delivery),
             assignment=service.assignment_of(session, delivery),
+            touchpoints=_touchpoints(settings),
+            link_secret=_link_secret(settings),
         )
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     endpoint = None

@@ -10,8 +10,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from services.notifier.message import Alert, when
+from shared.alert_actions import slack_actions
 
 SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
+PRIVATE_NOTE = (
+    "The comment and who the customer is are kept out of this alert: open the case to see them."
+)
 _MENTION = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 _LINE_BREAKS = re.compile(r"[\r\n\t\v\f\x85\u2028\u2029]+")
@@ -85,6 +89,18 @@ def _mrkdwn_section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def _actions(alert: Alert) -> dict[str, Any]:
+    """The buttons: open the case, and act on it (Slack interactivity) while that applies."""
+    if alert.actionable:
+        return slack_actions(
+            alert.case_id, status=alert.status, touchpoint=alert.touchpoint,
+            touchpoints=alert.touchpoints, case_url=alert.case_url,
+        )  # fmt: skip
+    open_case = {"type": "button", "text": {"type": "plain_text", "text": "Open case"},
+                 "url": alert.case_url, "action_id": "open_case"}  # fmt: skip
+    return {"type": "actions", "elements": [open_case]}
+
+
 def slack_message(alert: Alert) -> dict[str, Any]:
     """Build the Block Kit payload (without channel), with link unfurling off."""
     fields = [
@@ -113,6 +129,8 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     if alert.deadlines_known:
         ack, resolve = when(alert.ack_due_at), when(alert.resolve_due_at)
         blocks.append(_mrkdwn_section(f"*Acknowledge by {ack}* · resolve by {resolve}"))
+    if alert.private:
+        blocks.append(_mrkdwn_section(PRIVATE_NOTE))
     if alert.comment.strip():
         said = f"*Comment* ({when(alert.submitted_at)})\n" if alert.submitted_at else ""
         blocks.append(_mrkdwn_section(said + _quote(alert.comment)))
@@ -125,19 +143,7 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     if alert.reasons:
         details = _truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Open case"},
-                    "url": alert.case_url,
-                    "action_id": "open_case",
-                }
-            ],
-        }
-    )
+    blocks.append(_actions(alert))
     return {
         "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
         "blocks": blocks,

@@ -95,6 +95,17 @@ class Alert:
     customer: tuple[tuple[str, str], ...] = ()
     assigned_by: str = ""  # who assigned the case to this receiver on the desk (kind ASSIGNED)
     assigned_team: str = ""  # set when the case went to the receiver's team, not to them
+    # The receiver takes no personal data (routes.yml `personal_data: false`): name, email,
+    # attributes and comment were left out when the alert was built; the case link has them.
+    private: bool = False
+    status: str = ""  # the case's status when the alert was built: which actions to offer
+    touchpoints: tuple[str, ...] = ()  # where "Wrong touchpoint" may move the case
+    links: tuple[tuple[str, str], ...] = ()  # email: (label, signed one-click URL) per action
+
+    @property
+    def actionable(self) -> bool:
+        """Whether the receiver can act from this alert (a case moved away needs nothing)."""
+        return bool(self.status) and self.kind != DeliveryKind.REROUTED
 
     @property
     def who(self) -> str:
@@ -115,6 +126,8 @@ class Alert:
     @property
     def summary(self) -> str:
         """Why this is a case, in plain words: who the customer is and what they say."""
+        if self.private:
+            return f"{self.who}; the comment is on the case page"
         said = gist(self.comment)
         return f'{self.who} who says "{said}"' if said else f"{self.who}, without a comment"
 
@@ -157,6 +170,8 @@ class Alert:
     @property
     def respondent(self) -> str:
         """Who answered, as well as we know it."""
+        if self.private:
+            return "on the case page"
         if self.respondent_name and self.respondent_email:
             return f"{self.respondent_name} <{self.respondent_email}>"
         return self.respondent_name or self.respondent_email or "anonymous"

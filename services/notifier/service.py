@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from services.notifier.message import Alert, Move, Score
+from shared import alert_actions
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
 
@@ -236,10 +237,17 @@ def build_alert(
     public_url: str,
     move: Move | None = None,
     assignment: tuple[str, str] = ("", ""),
+    touchpoints: tuple[str, ...] = (),
+    link_secret: str = "",
 ) -> Alert:
-    """Build the channel-neutral alert for a delivery from its case and response."""
+    """Build the channel-neutral alert for a delivery from its case and response.
+
+    An email alert gets signed one-click links for the case's actions when `link_secret` is
+    given (the desk's secret key, which verifies them).
+    """
     case = delivery.case
     response = case.response
+    private = is_private(delivery, case.owner, case.analysis)
     scores = tuple(
         Score(name, value, scale)
         for name, value, scale in (
@@ -259,10 +267,10 @@ def build_alert(
         touchpoint=case.touchpoint,
         priority=case.priority,
         scores=scores,
-        comment=response.comment or "",
+        comment="" if private else response.comment or "",
         reasons=reasons_of(case.reasons),
-        respondent_name=response.respondent_name or "",
-        respondent_email=response.respondent_email or "",
+        respondent_name="" if private else response.respondent_name or "",
+        respondent_email="" if private else response.respondent_email or "",
         source=response.source,
         case_url=f"{public_url.rstrip('/')}/cases/{case.id}",
         created_at=case.created_at,
@@ -271,10 +279,44 @@ def build_alert(
         ack_due_at=case.ack_due_at,
         resolve_due_at=case.resolve_due_at,
         submitted_at=response.submitted_at,
-        customer=customer_of(response, case.analysis),
+        customer=() if private else customer_of(response, case.analysis),
         assigned_by=assignment[0],
         assigned_team=assignment[1],
+        private=private,
+        status=case.status,
+        touchpoints=touchpoints,
+        links=action_links(delivery, public_url, link_secret, touchpoints),
     )
+
+
+def is_private(delivery: Delivery, owner: str, analysis: Any) -> bool:
+    """Whether this alert goes to a receiver that takes no personal data.
+
+    The router stores those receivers' names with the case (routes.yml `personal_data: false`);
+    an escalation to the owner follows the owner's setting.
+    """
+    names = analysis.get("private_receivers") if isinstance(analysis, dict) else None
+    private = set(names or ())
+    if delivery.kind == DeliveryKind.ESCALATION and delivery.receiver == "owner":
+        return owner in private
+    return delivery.receiver in private
+
+
+def action_links(
+    delivery: Delivery, public_url: str, secret: str, touchpoints: tuple[str, ...]
+) -> tuple[tuple[str, str], ...]:
+    """Signed links for the actions an email alert offers its addressee (none for a move away)."""
+    case = delivery.case
+    if not secret or delivery.channel != "email" or delivery.kind == DeliveryKind.REROUTED:
+        return ()
+    base = public_url.rstrip("/") + "/actions/"
+    return tuple(
+        (alert_actions.LABELS[action], base + alert_actions.sign_link(
+            secret, case_id=case.id, action=action, email=delivery.target))
+        for action in alert_actions.ACTIONS
+        if alert_actions.offered(action, case.status)
+        and (action != alert_actions.TOUCHPOINT or len(touchpoints) > 1)
+    )  # fmt: skip
 
 
 def customer_of(response: Response, analysis: Any) -> tuple[tuple[str, str], ...]:

@@ -12,18 +12,11 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.router.policy import Thresholds
-from services.router.routing import (
-    COMPUTED_LABELS,
-    LABEL_NAME,
-    LABEL_VALUES,
-    Matcher,
-    Op,
-    Route,
-    parse_matcher,
-)
+from services.router.policy import OnDisagreement, Thresholds
+from services.router.routing import COMPUTED_LABELS, LABEL_VALUES, Route
 from services.router.severity import DEFAULT_POINTS, PriorityRules
 from services.router.touchpoints import TouchpointSpec
+from shared.matchers import LABEL_NAME, Matcher, Op, parse_matcher
 
 ENV_NAME = r"[A-Z_][A-Z0-9_]*\Z"
 
@@ -44,6 +37,7 @@ class Receiver:
     name: str
     emails: tuple[str, ...] = ()
     slack: tuple[str, ...] = ()  # "webhook:<ENV_VAR>" or "channel:<#name or id>"
+    personal_data: bool = True  # false: alerts carry no name, email, attributes or comment
 
     def targets(self) -> list[tuple[str, str]]:
         """Return (channel, target) pairs, the way deliveries store them."""
@@ -87,6 +81,8 @@ class _PolicySchema(_Strict):
     csat_max = fields.Integer(strict=True, validate=validate.Range(1, 5))
     ces_min = fields.Integer(strict=True, validate=validate.Range(1, 7))
     polarity_below = fields.Float(validate=validate.Range(-1, 1))
+    praise_above = fields.Float(validate=validate.Range(-1, 1))
+    on_disagreement = fields.Enum(OnDisagreement, by_value=True)
 
 
 class _PrioritySchema(_Strict):
@@ -137,6 +133,7 @@ class _ReceiverSchema(_Strict):
     )
     email = fields.List(fields.Email(), load_default=list)
     slack = fields.List(fields.Nested(_SlackSchema), load_default=list)
+    personal_data = fields.Boolean(load_default=True)
 
 
 class _RouteSchema(_Strict):
@@ -273,7 +270,7 @@ def _receivers(items: list[dict[str, Any]], problems: list[tuple[str, str]]) -> 
             else f"channel:{s['channel']}"
             for s in item["slack"]
         )
-        receivers[name] = Receiver(name, tuple(item["email"]), slack)
+        receivers[name] = Receiver(name, tuple(item["email"]), slack, item["personal_data"])
     return receivers
 
 

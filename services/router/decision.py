@@ -43,6 +43,8 @@ class RoutingOutcome:
     explanation: str
     # Complaint sentences in a response that is not a case: material for an improvement note.
     gripes: tuple[str, ...] = ()
+    # Score and comment say opposite things (policy.Disagreement), case or not.
+    disagreement: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as plain JSON-ready values."""
@@ -68,6 +70,7 @@ class RoutingOutcome:
             "labels": dict(self.labels),
             "explanation": self.explanation,
             "gripes": list(self.gripes),
+            "disagreement": self.disagreement,
         }
 
 
@@ -133,6 +136,7 @@ def route_response(
         )
         + _gripe_note(decision, sentiment.gripes),
         gripes=sentiment.gripes,
+        disagreement=decision.disagreement,
     )
 
 

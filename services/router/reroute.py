@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
+from services.router.learning import Detector
 from services.router.service import generic_form, one_per_address, pending_deliveries
-from services.router.touchpoints import TouchpointDetector
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 
@@ -68,7 +68,7 @@ def explain(correction: TouchpointCorrection, move: Move) -> str:
 
 
 def apply_correction(
-    session: Session, *, correction_id: int, config: RouterConfig, detector: TouchpointDetector,
+    session: Session, *, correction_id: int, config: RouterConfig, detector: Detector,
     now: datetime,
 ) -> list[int]:  # fmt: skip
     """Re-route the case of one correction in the caller's transaction; return deliveries to send.
@@ -177,6 +177,7 @@ def _move_case(
     case.analysis = {**(case.analysis or {}), "labels": dict(outcome.labels)}
     case.team = None  # derived from the new owner through desk.yml's teams
     case.assignee_id = None
+    case.snoozed_until = None  # the old owner's snooze does not hold the new owner's reminders
     case.updated_at = now
 
 

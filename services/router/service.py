@@ -16,6 +16,7 @@ from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
+from shared.silences import silencing
 from shared.sla import SlaPolicy, deadlines_for
 
 log = logging.getLogger(__name__)
@@ -150,9 +151,18 @@ def open_case(
         existing = case_id_for(session, response_id=response_id)
         assert existing is not None, "a conflicting case is visible once its insert returns"
         return existing, False
-    deliveries = [] if historical_at is not None else _deliveries(case_id, outcome, config, now)
+    silence = None if historical_at is not None else silencing(session, outcome.labels, now=now)
+    paged = historical_at is None and silence is None
+    deliveries = _deliveries(case_id, outcome, config, now) if paged else []
     if deliveries:
         conn.execute(_DELIVERY_INSERT, deliveries)
+    if silence is not None:
+        conn.execute(insert(CaseEvent), {
+            "case_id": case_id, "at": now, "actor": ACTOR, "action": "silenced",
+            "detail": {"silence_id": silence.id, "matchers": silence.matchers["matchers"],
+                       "comment": silence.comment, "created_by": silence.created_by,
+                       "ends_at": silence.ends_at.isoformat()},
+        })  # fmt: skip
     conn.execute(
         insert(CaseEvent),
         [
@@ -187,6 +197,7 @@ def _case_values(
         "reasons": {"reasons": list(outcome.reasons)},
         "polarity": outcome.polarity,
         "subjectivity": outcome.subjectivity,
+        "disagreement": outcome.disagreement,
         "analysis": {
             "language": outcome.language,
             "analysed": outcome.analysed,
@@ -194,6 +205,7 @@ def _case_values(
             "labels": dict(outcome.labels),
             "routes_file": config.source,
             "alert_attributes": list(config.alert_attributes),
+            "private_receivers": [n for n, r in config.receivers.items() if not r.personal_data],
         },
         "created_at": now,
         "updated_at": now,
@@ -323,6 +335,7 @@ def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
         "analysed": outcome.analysed,
         "receivers": list(outcome.receivers),
         "explanation": outcome.explanation,
+        "disagreement": outcome.disagreement,
     }
 
 

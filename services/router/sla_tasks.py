@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import Task, shared_task
 
+from services.desk.assignment import assign_waiting
 from services.desk.config import desk_config
 from services.desk.escalation import check_sla as run_check
 from shared import task_names
@@ -14,10 +15,13 @@ from shared.runtime import runtime
 
 @shared_task(name=task_names.CHECK_SLA, bind=True)
 def check_sla(self: Task) -> int:
-    """Escalate breached cases; send each new escalation delivery to the notifier after commit."""
+    """Escalate breached cases and give round-robin teams' new cases to a member; send each new
+    delivery (escalation, "assigned to you") to the notifier after commit."""
     settings = settings_of(self.app)
     config = desk_config(settings.desk_file)
-    ids = run_check(runtime(settings).sessions, config=config, now=utcnow())
+    sessions = runtime(settings).sessions
+    ids = run_check(sessions, config=config, now=utcnow())
+    ids += assign_waiting(sessions, config=config, now=utcnow())
     for delivery_id in ids:
         self.app.send_task(task_names.DELIVER, args=[delivery_id])
     return len(ids)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import parse_desk_config
 from services.desk.escalation import BATCH, check_sla
+from shared import silences
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
 from tests.desk.factories import T0, add_assignment, make_case, make_user
@@ -133,3 +134,53 @@ def test_a_new_breach_escalates_behind_more_than_a_batch_of_fully_escalated_case
             select(Delivery.case_id, Delivery.step).where(Delivery.id.in_(created))
         ).all()
     assert sorted(rows) == [(fresh_id, 1)]  # its owner, the first step; nobody else again
+
+
+def test_a_silence_holds_escalations_until_it_is_over(sessions: sessionmaker[Session]) -> None:
+    with transaction(sessions) as session:
+        case = make_case(session, analysis={"labels": {"touchpoint": "delivery"}})
+        add_assignment(session, case)
+        silences.create(
+            session,
+            silences.NewSilence(('touchpoint = "delivery"',), T0 + timedelta(hours=4),
+                                "courier strike", "champ@example.com"),
+            now=T0,
+        )  # fmt: skip
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=1)) == []
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3)) == []
+    assert escalations(sessions) == []
+    # Over: the steps now due are taken, once.
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=4))) == 1
+    assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]
+
+
+def test_a_snooze_holds_the_chain_which_resumes_counted_from_its_end(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        make_user(session, "lead@example.com", "owner", team="delivery", lead=True)
+        case = make_case(session)
+        add_assignment(session, case)
+        case_id = case.id
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=1))) == 1
+    with transaction(sessions) as session:
+        stored = session.get(Case, case_id)
+        assert stored is not None
+        stored.snoozed_until = T0 + timedelta(hours=5)
+    # Step 2 was due at 3h: the snooze holds it, and waking up does not send it at once.
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3)) == []
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=5)) == []
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=7))) == 1
+    assert escalations(sessions)[-1] == (2, "team_lead", "email", "lead@example.com")
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=12)) == []
+
+
+def test_a_case_snoozed_before_its_breach_is_escalated_when_the_snooze_ends(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        case = make_case(session, snoozed_until=T0 + timedelta(hours=4))
+        add_assignment(session, case)
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=2)) == []
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=4))) == 1
+    assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]

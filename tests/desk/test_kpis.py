@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import kpis
+from services.desk.models import Contact
 from shared.db import transaction
+from shared.models import Case
 from tests.desk.factories import make_case, make_response
 
 H = timedelta(hours=1)
@@ -140,3 +143,60 @@ def test_score_trends(seeded: sessionmaker[Session]) -> None:
     ]
     by_touchpoint = table(seeded, "score_trends", "touchpoint")
     assert ("2026-03-02", "unknown", 1, 100.0, 5.0, None) in by_touchpoint
+
+
+@pytest.fixture
+def looped(seeded: sessionmaker[Session]) -> sessionmaker[Session]:
+    """The seeded cases with root causes on A and B, contacts on A (reached) and C (no answer),
+    and cases in the week before the period for the trend."""
+    with transaction(seeded) as s:
+        a, b, c = (s.scalar(select(Case).where(Case.created_at == t)) for t in
+                   (at(2, 10), at(2, 12), at(3, 9)))  # fmt: skip
+        assert a is not None and b is not None and c is not None
+        a.root_cause, b.root_cause = "carrier_delay", "damaged"
+        s.add_all([
+            Contact(case_id=a.id, channel="phone", outcome="reached", at=a.created_at + 4 * H),
+            Contact(case_id=a.id, channel="email", outcome="reached", at=a.created_at + 9 * H),
+            Contact(case_id=c.id, channel="phone", outcome="no_answer", at=c.created_at + 8 * H),
+        ])  # fmt: skip
+        make_case(s, created_at=at(0, 9) + timedelta(days=8), nps=9, root_cause="damaged")
+    return seeded
+
+
+def test_closed_loop_rate_and_time_to_first_contact(looped: sessionmaker[Session]) -> None:
+    # 4 cases; A contacted after 4h (reached), C after 8h (no answer): 50% contacted, 25% reached.
+    assert table(looped, "closed_loop") == [("all", 4, 2, 1, 50.0, 25.0, 6.0, 8.0)]
+    assert table(looped, "closed_loop", "touchpoint") == [
+        ("delivery", 2, 1, 1, 50.0, 50.0, 4.0, 4.0),
+        ("store", 2, 1, 0, 50.0, 0.0, 8.0, 8.0),
+    ]
+
+
+def test_root_causes_per_touchpoint(looped: sessionmaker[Session]) -> None:
+    # The case of 02-28 (before the period) is not counted; by= does not change the split.
+    expected = [("delivery", "carrier_delay", 1, 50.0), ("delivery", "damaged", 1, 50.0)]
+    assert table(looped, "root_causes") == expected
+    assert table(looped, "root_causes", "owner") == expected
+
+
+def test_headline_compares_with_the_period_before(looped: sessionmaker[Session]) -> None:
+    # Previous period 02-28..03-01: one case on 02-28 (NPS 9, a promoter), one on 03-01 (NPS 2).
+    rows = {metric: rest for metric, *rest in table(looped, "headline")}
+    assert rows["nps"] == [-40.0, 0.0, -40.0]  # now: NPS 2, 5, 10, 6, 8 -> (1 - 3) / 5
+    assert rows["csat_avg"] == [2.25, None, None]
+    assert rows["responses"] == [6, 2, 4]
+    assert rows["cases"] == [4, 2, 2]
+    assert rows["closed_loop_pct"] == [50.0, 0.0, 50.0]
+    assert rows["avg_first_contact_h"] == [6.0, None, None]
+    assert rows["escalation_pct"] == [50.0, 0.0, 50.0]
+
+
+def test_an_owner_scope_limits_the_new_tables(looped: sessionmaker[Session]) -> None:
+    store = Case.touchpoint == "store"
+    with looped() as session:
+        assert kpis.closed_loop(session, PERIOD, "all", store).rows == [
+            ("all", 2, 1, 0, 50.0, 0.0, 8.0, 8.0)
+        ]
+        assert kpis.root_causes(session, PERIOD, "all", store).rows == []
+        rows = {m: rest for m, *rest in kpis.headline(session, PERIOD, "all", store).rows}
+    assert rows["cases"] == [2, 0, 2] and rows["nps"] == [-100.0, None, None]

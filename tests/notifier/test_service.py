@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import service
+from services.notifier.formatting import render_email, slack_message
 from shared.enums import DeliveryStatus
 from shared.models import CaseEvent, Delivery
 from tests.notifier.factories import HOSTILE_COMMENT, create_delivery
@@ -203,3 +205,38 @@ def test_the_alert_carries_the_deadlines_survey_date_and_the_attributes_the_rout
     assert (alert.ack_due_at, alert.resolve_due_at) == (due, due + timedelta(days=2))
     assert alert.submitted_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
     assert alert.customer == (("customer id", "c-77"), ("plan", "gold"), ("region", "eu"))
+
+
+def test_a_receiver_without_personal_data_gets_the_case_link_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    delivery_id = create_delivery(
+        sessions,
+        case_fields={
+            "analysis": {"alert_attributes": ["plan"], "private_receivers": ["delivery-team"]},
+            "response_fields": {"comment": "I am Ada, call me on 0612345678",
+                                "respondent_id": "c-77", "attributes": {"plan": "gold"}},
+        },
+    )  # fmt: skip
+    with sessions() as session:
+        delivery = session.get_one(Delivery, delivery_id)
+        alert = service.build_alert(delivery, public_url="https://cx.example.com/")
+    email = render_email(alert)
+    shown = [email.subject, email.text, email.html, json.dumps(slack_message(alert))]
+    for part in shown:
+        for secret in ("Ada", "ada@example.com", "0612345678", "c-77", "gold"):
+            assert secret not in part, (secret, part[:300])
+        assert f"https://cx.example.com/cases/{alert.case_id}" in part or part == email.subject
+    assert "kept out of this alert: open the case" in email.text
+    assert alert.headline.endswith("the comment is on the case page")
+    assert alert.scores_text == "NPS 2/10, CSAT 1/5"  # scores are not personal data
+
+
+def test_personal_data_follows_the_receiver_and_an_owner_escalation_follows_the_owner() -> None:
+    analysis = {"private_receivers": ["hr-team"]}
+    assert service.is_private(Delivery(kind="assignment", receiver="hr-team"), "x", analysis)
+    assert not service.is_private(Delivery(kind="assignment", receiver="ops"), "hr-team", analysis)
+    escalation = Delivery(kind="escalation", receiver="owner")
+    assert service.is_private(escalation, "hr-team", analysis)
+    assert not service.is_private(escalation, "ops", analysis)
+    assert not service.is_private(escalation, "ops", None)  # cases from before the setting

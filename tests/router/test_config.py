@@ -226,3 +226,11 @@ def test_a_bad_priority_section_names_the_key_and_reason(section: str, message: 
     assert any(
         line.startswith(f"routes.yml: {message}") for line in str(raised.value).splitlines()
     ), raised.value
+
+
+def test_a_receiver_may_refuse_personal_data_and_the_flag_is_checked() -> None:
+    champs = "    email: [champs@example.com]\n"
+    private = parse_config(_edit(champs, f"{champs}    personal_data: false\n"))
+    assert [r.personal_data for r in private.receivers.values()] == [False, True]
+    with pytest.raises(ConfigError, match=r"receivers.*personal_data.*Not a valid boolean"):
+        parse_config(_edit(champs, f"{champs}    personal_data: maybe\n"))

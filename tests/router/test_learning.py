@@ -102,7 +102,7 @@ def test_the_gate_accepts_a_model_that_beats_descriptions_on_unseen_corrections(
     assert verdict.activate
     assert m["blend_accuracy"] > m["descriptions_accuracy"]
     assert m["trained_on"] + m["held_back"] == 120
-    assert verdict.model.examples == m["trained_on"]
+    assert verdict.model.examples == m["refitted_on"] == 120  # the winner is refitted on all
 
 
 def test_the_gate_refuses_to_judge_on_too_few_corrections(detector: TouchpointDetector) -> None:
@@ -129,3 +129,38 @@ def test_a_model_survives_a_json_round_trip(detector: TouchpointDetector) -> Non
         assert after == before
     assert again.version == 7
     assert blend(again, "skycart", [], DEFAULT)[0].evidence[-1].startswith("learnt v7")
+
+
+def meal_corrections(n: int) -> list[Example]:
+    """Catering complaints, which this airline's cabin crew owns (no description says so)."""
+    said = [
+        "The meal was cold",
+        "Dinner on board was inedible",
+        "Breakfast was stale and tiny",
+        "The food served was awful",
+        "My lunch tray was disgusting",
+    ]
+    return [Example(f"{said[i % 5]} (trip {i})", "cabin_crew") for i in range(n)]
+
+
+def undescribed_corrections(n: int) -> list[Example]:
+    """Complaints no description matches that stay with the default touchpoint."""
+    said = ["The app kept crashing", "Website was down", "My points were never credited"]
+    return [Example(f"{said[i % 3]} (trip {i})", DEFAULT) for i in range(n)]
+
+
+def test_a_word_no_correction_contained_is_routed_by_its_meaning(
+    detector: TouchpointDetector,
+) -> None:
+    examples = meal_corrections(30) + undescribed_corrections(30) + described_corrections(60)
+    model = train(examples, detector, CLASSES, DEFAULT)
+    text = "That sandwich tasted revolting"
+    assert not {"sandwich", "tast", "revolt"} & set(model.vocabulary)
+    without = LearntModel.from_payload(1, {**model.to_payload(), "meaning": None})
+
+    def crew(m: LearntModel) -> float:
+        ranked = blend(m, text, detector.detect(text), DEFAULT)
+        return next(x.score for x in ranked if x.name == "cabin_crew")
+
+    assert blend(model, text, detector.detect(text), DEFAULT)[0].name == "cabin_crew"
+    assert crew(model) > crew(without) + 0.2  # the meaning, not the prior, moved it

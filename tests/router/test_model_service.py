@@ -75,7 +75,7 @@ def test_versions_train_when_due_and_roll_back_to_the_previous_active(
     first = retrain(sessions, config)
     assert first is not None and first.status == ModelStatus.ACTIVE
     assert first.metrics["blend_accuracy"] > first.metrics["descriptions_accuracy"]
-    assert first.examples == first.metrics["trained_on"]
+    assert first.examples == first.metrics["refitted_on"] == 120
     assert retrain(sessions, config) is None  # nothing new: a repeated task does nothing
     correct(sessions, zipbox(60, 10))
     assert retrain(sessions, config) is None  # fewer new corrections than min_new

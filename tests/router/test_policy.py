@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.router.policy import Scores, Thresholds, decide
+from services.router.policy import Disagreement, OnDisagreement, Scores, Thresholds, decide
 from services.router.scoring import Sentiment
 from shared.enums import Priority
 
@@ -25,7 +25,7 @@ FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
     [
         (Scores(nps=6), NEUTRAL, True, Priority.P3),  # a detractor at the threshold, calm words
         (Scores(nps=7), NEUTRAL, False, None),  # a passive with a neutral comment
-        (Scores(nps=3), KIND, True, Priority.P2),  # a detractor with kind words is still a case
+        (Scores(nps=3), KIND, True, Priority.P3),  # a detractor with praise: a check case
         (Scores(nps=2), NEUTRAL, True, Priority.P2),  # extreme NPS alone is not P1 any more
         (Scores(csat=1), NEUTRAL, True, Priority.P2),
         (Scores(ces=7), NEUTRAL, True, Priority.P2),
@@ -34,10 +34,11 @@ FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
         (Scores(nps=5, csat=2), NEUTRAL, True, Priority.P2),  # two scores agree: +1
         (Scores(nps=5), MILD, True, Priority.P2),  # a score and the comment agree
         (Scores(nps=1, csat=1), STRONG, True, Priority.P1),  # extreme, agreed and strong
-        (Scores(nps=9), MILD, False, None),  # a promoter with a grumpy remark
-        (Scores(nps=10), STRONG, False, None),  # scores outweigh text when they disagree
-        (Scores(csat=5), MILD, False, None),
-        (Scores(ces=2), MILD, False, None),
+        (Scores(nps=9), MILD, True, Priority.P3),  # a promoter with a grumpy remark: check
+        (Scores(nps=10), STRONG, True, Priority.P3),  # disagreement: a check case, never P1
+        (Scores(csat=5), MILD, True, Priority.P3),
+        (Scores(ces=2), MILD, True, Priority.P3),
+        (Scores(nps=2), Sentiment(0.3, 0.5), True, Priority.P2),  # mild warmth is not praise
         (Scores(nps=8), MILD, True, Priority.P3),  # a passive's negative comment counts
         (Scores(), MILD, True, Priority.P3),  # comment only, mildly negative
         (Scores(), STRONG, True, Priority.P2),  # comment only, strongly negative
@@ -65,12 +66,13 @@ def test_reasons_are_human_readable() -> None:
     )
 
 
-def test_a_promoter_with_a_negative_comment_says_why_it_is_not_a_case() -> None:
+def test_a_promoter_with_a_negative_comment_says_why_it_is_a_check_case() -> None:
     decision = decide(Scores(nps=9), MILD, T, has_comment=True)
     assert decision.reasons == (
         "NPS 9 is a promoter (9-10)",
         "comment polarity -0.20 under -0.05",
-        "the scores outweigh the negative comment",
+        "the score is happy but the comment is negative",
+        "score and comment disagree: a low-priority check case (p3)",
     )
 
 
@@ -101,3 +103,44 @@ def test_thresholds_are_configurable() -> None:
     assert decide(Scores(nps=8), NEUTRAL, strict, has_comment=True).reasons[0] == (
         "NPS 8 is a detractor (0-8)"
     )
+
+
+HAPPY_BUT_NEGATIVE = Disagreement.HAPPY_SCORE_NEGATIVE_COMMENT
+UNHAPPY_BUT_PRAISING = Disagreement.UNHAPPY_SCORE_PRAISING_COMMENT
+
+
+@pytest.mark.parametrize(
+    ("scores", "sentiment", "flag"),
+    [
+        (Scores(nps=10), MILD, HAPPY_BUT_NEGATIVE),
+        (Scores(csat=5), STRONG, HAPPY_BUT_NEGATIVE),
+        (Scores(ces=1), MILD, HAPPY_BUT_NEGATIVE),
+        (Scores(nps=0), KIND, UNHAPPY_BUT_PRAISING),
+        (Scores(csat=1), KIND, UNHAPPY_BUT_PRAISING),
+        (Scores(nps=10), KIND, None),  # they agree
+        (Scores(nps=0), STRONG, None),
+        (Scores(nps=8), MILD, None),  # a passive is neither happy nor unhappy
+        (Scores(nps=9, csat=1), KIND, None),  # mixed scores: nothing clear to disagree with
+        (Scores(nps=10), FRENCH, None),  # a comment not analysed says nothing
+        (Scores(), STRONG, None),  # no score
+    ],
+)
+def test_score_and_comment_disagreement_is_flagged(
+    scores: Scores, sentiment: Sentiment, flag: Disagreement | None
+) -> None:
+    decision = decide(scores, sentiment, T, has_comment=True)
+    assert decision.disagreement == flag
+    if flag is not None:
+        assert (decision.dissatisfied, decision.priority) == (True, Priority.P3)
+        assert decision.reasons[-1] == (
+            "score and comment disagree: a low-priority check case (p3)"
+        )
+
+
+def test_by_policy_a_disagreement_is_flagged_without_a_case() -> None:
+    quiet = Thresholds(on_disagreement=OnDisagreement.NONE)
+    for scores, sentiment in [(Scores(nps=10), STRONG), (Scores(nps=1), KIND)]:
+        decision = decide(scores, sentiment, quiet, has_comment=True)
+        assert decision.disagreement is not None
+        assert (decision.dissatisfied, decision.priority) == (False, None)
+        assert "flagged, no case" in decision.reasons[-1]

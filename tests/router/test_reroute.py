@@ -67,11 +67,16 @@ def test_a_correction_moves_the_case_and_alerts_the_new_owner_and_the_old(
     case_id = open_case(sessions, config)
     before = deliveries(sessions, case_id)
     correction_id = correct(sessions, case_id, "billing")
+    with sessions() as session, session.begin():
+        snoozed = session.get(Case, case_id)
+        assert snoozed is not None
+        snoozed.snoozed_until = LATER + timedelta(hours=1)  # the old owner snoozed it
     sent = apply(sessions, config, correction_id)
     with sessions() as session:
         case = session.get(Case, case_id)
         assert case is not None
         assert (case.touchpoint, case.owner) == ("billing", "billing-team")
+        assert case.snoozed_until is None
         assert case.receivers["receivers"] == ["cx-champions", "billing-team"]
         assert case.touchpoints["source"] == "corrected"
         assert case.touchpoints["corrected"] == {

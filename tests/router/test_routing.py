@@ -6,17 +6,10 @@ import pytest
 
 from services.router.config import parse_config
 from services.router.policy import Decision, Thresholds
-from services.router.routing import (
-    Op,
-    Route,
-    labels_for,
-    match,
-    matching_routes,
-    owner_of,
-    parse_matcher,
-)
+from services.router.routing import Route, labels_for, match, matching_routes, owner_of
 from services.router.scoring import Sentiment
 from shared.enums import Priority
+from shared.matchers import Op, parse_matcher
 
 TREE = """
 touchpoints:

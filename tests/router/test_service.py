@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.router import service
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for, route_response
+from services.router.policy import OnDisagreement
+from shared import silences
 from shared.db import make_engine, make_session_factory
 from shared.models import Case, CaseEvent, Delivery, Response
 from shared.settings import Settings
@@ -171,6 +174,59 @@ def test_a_satisfied_response_is_marked_routed_without_a_case(
     assert count(sessions, Case) == 0
     with sessions() as session:
         assert session.get(Response, response_id).routed_at == NOW  # type: ignore[union-attr]
+
+
+def test_a_promoter_with_a_complaint_becomes_a_flagged_check_case(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    response_id = store(sessions, nps=10, comment="Courier two hours late.", attributes={})
+    route(sessions, config, response_id)
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert (case.priority, case.disagreement) == ("p3", "happy_score_negative_comment")
+        assert case.reasons["reasons"][-1] == (
+            "score and comment disagree: a low-priority check case (p3)"
+        )
+        decision = session.get(Response, response_id).decision  # type: ignore[union-attr]
+        assert decision["disagreement"] == "happy_score_negative_comment"
+
+
+def test_by_policy_a_disagreement_is_flagged_on_the_response_without_a_case(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    policy = dataclasses.replace(config.thresholds, on_disagreement=OnDisagreement.NONE)
+    quiet = dataclasses.replace(config, thresholds=policy)
+    response_id = store(sessions, nps=0, comment="Lovely staff, great service!")
+    assert route(sessions, quiet, response_id) == []
+    assert count(sessions, Case) == 0
+    with sessions() as session:
+        decision = session.get(Response, response_id).decision  # type: ignore[union-attr]
+        assert decision["disagreement"] == "unhappy_score_praising_comment"
+        assert decision["dissatisfied"] is False
+
+
+def test_a_silenced_case_is_opened_and_audited_but_nobody_is_paged(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    with sessions() as session, session.begin():
+        silence = silences.create(
+            session,
+            silences.NewSilence(('touchpoint = "delivery"',), NOW + timedelta(hours=1),
+                                "courier strike, INC-7", "champ@example.com"),
+            now=NOW - timedelta(minutes=5),
+        )  # fmt: skip
+        silence_id = silence.id
+    assert route(sessions, config, store(sessions)) == []
+    with sessions() as session:
+        case = session.scalars(select(Case)).one()
+        assert case.touchpoint == "delivery" and case.deliveries == []
+        silenced = [e for e in case.events if e.action == "silenced"]
+        assert silenced[0].detail["silence_id"] == silence_id
+        assert silenced[0].detail["comment"] == "courier strike, INC-7"
+    with sessions() as session, session.begin():
+        silences.expire(session, silence_id, by="champ@example.com", now=NOW)
+    paged = store(sessions, comment="The parcel never arrived and the courier lied.")
+    assert len(route(sessions, config, paged)) == 5  # the silence is over: alerts again
 
 
 def test_a_missing_response_is_skipped(

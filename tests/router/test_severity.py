@@ -22,6 +22,7 @@ NEUTRAL = Sentiment(0.0, 0.3)
 MILD = Sentiment(-0.2, 0.5)
 STRONG = Sentiment(-0.8, 0.9)
 KIND = Sentiment(0.6, 0.7)
+WARM = Sentiment(0.3, 0.5)  # warm words, not praise: a detractor with them is no check case
 FRENCH = Sentiment(0.0, 0.0, language="fr", analysed=False)
 GOLD = Customer({"plan": "Gold", "region": "eu"})
 REPEAT = Customer(recent_cases=2)
@@ -115,7 +116,7 @@ def test_score_bands(scores: Scores, points: int, reasons: list[str]) -> None:
         (Scores(), STRONG, "The waiter was racist to us", Customer(), PriorityRules(),
          Priority.P1, 6),
         (Scores(), MILD, "Meh, and I got sick after", Customer(), PriorityRules(), Priority.P2, 5),
-        (Scores(nps=3), KIND, "Lovely people", Customer(), PriorityRules(), Priority.P2, 2),
+        (Scores(nps=3), WARM, "Nice people", Customer(), PriorityRules(), Priority.P2, 2),
         (Scores(nps=1), FRENCH, "Jamais plus", Customer(), PriorityRules(), Priority.P2, 3),
         (Scores(nps=0, csat=1, ces=7), STRONG, "Awful", Customer(), PriorityRules(),
          Priority.P1, 7),
@@ -155,8 +156,9 @@ def test_the_reasons_say_why_the_priority_is_what_it_is() -> None:
     )
 
 
-def test_a_satisfied_response_has_no_priority_whatever_its_comment_says() -> None:
+def test_a_promoter_score_with_a_severe_comment_is_a_check_case_never_p1() -> None:
     decision = decide(
         Scores(nps=10), STRONG, T, has_comment=True, comment="I will sue", customer=REPEAT
     )
-    assert (decision.dissatisfied, decision.priority) == (False, None)
+    assert (decision.dissatisfied, decision.priority) == (True, Priority.P3)
+    assert decision.disagreement is not None

@@ -1,4 +1,4 @@
-"""Real Redis and PostgreSQL for the suite: a private Redis, the machine's PostgreSQL or one we start."""
+"""Real Redis and PostgreSQL for the suite: a private Redis; the local PostgreSQL or our own."""
 
 from __future__ import annotations
 

@@ -1,14 +1,19 @@
 """A real local HTTP server standing in for Slack's incoming webhooks and Web API.
 
 It answers chat.postMessage (keeping each message's `metadata`), and conversations.history and
-conversations.list the way Slack does, so a client can look for what it posted.
+conversations.list the way Slack does, so a client can look for what it posted. It also plays
+Slack's interactivity: `click` sends an app a block_actions request signed the way Slack signs
+(v0 HMAC-SHA256 with the app's signing secret), users.info answers the members' emails, and
+the `response_url` it hands out records what the app answers.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
+import secrets
 import threading
 import time
 from collections.abc import Iterator
@@ -16,11 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import requests
 
 POST_MESSAGE = "/api/chat.postMessage"
 HISTORY = "/api/conversations.history"
 LIST = "/api/conversations.list"
+USERS_INFO = "/api/users.info"
+RESPONSE_URL = "/actions/T000/"  # Slack's are https://hooks.slack.com/actions/T.../...
 _CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 
 
@@ -57,6 +66,9 @@ class SlackStandin:
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by channel id
     names: dict[str, str] = field(default_factory=dict)  # channel id -> name
     outage: Answer | None = None  # while set, every request gets this answer
+    signing_secret: str = "standin-signing-secret"
+    members: dict[str, str] = field(default_factory=dict)  # Slack member id -> profile email
+    replies: list[Post] = field(default_factory=list)  # what apps posted to a response_url
     _script: list[Answer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -99,6 +111,9 @@ class SlackStandin:
                 self.channel_id(str(body.get("channel", "")))  # the workspace has the channel
             if scripted is not None and not scripted.store:
                 return scripted
+            if path.startswith(RESPONSE_URL):
+                self.replies.append(Post(path, headers, body))
+                return Answer(200, {"ok": True})
             if path == POST_MESSAGE:
                 if headers.get("Authorization") != f"Bearer {self.token}":
                     return Answer(200, {"ok": False, "error": "invalid_auth"})
@@ -130,6 +145,12 @@ class SlackStandin:
                 return self._script.pop(0)
             if headers.get("Authorization") != f"Bearer {self.token}":
                 return Answer(200, {"ok": False, "error": "invalid_auth"})
+            if path == USERS_INFO:
+                email = self.members.get(params.get("user", ""))
+                if email is None:
+                    return Answer(200, {"ok": False, "error": "user_not_found"})
+                member = {"id": params["user"], "profile": {"email": email}}
+                return Answer(200, {"ok": True, "user": member})
             if path == LIST:
                 channels = [{"id": c, "name": n} for c, n in self.names.items()]
                 return Answer(200, {"ok": True, "channels": channels})
@@ -156,6 +177,72 @@ class SlackStandin:
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + limit) if more else ""},
         }
+
+    def block_actions(
+        self,
+        blocks: list[dict[str, Any]],
+        *,
+        user: str,
+        action_id: str,
+        option: str | None = None,
+    ) -> dict[str, Any]:
+        """The payload Slack sends when `user` clicks a button (or picks `option`) in a message.
+
+        The element is found in the message's own blocks, as Slack would: a button's value, or
+        the option of a select whose text is `option`.
+        """
+        element = next(
+            e
+            for block in blocks
+            if block.get("type") == "actions"
+            for e in block.get("elements", [])
+            if e.get("action_id") == action_id
+        )
+        action: dict[str, Any] = {
+            "action_id": action_id, "block_id": "cx_actions", "type": element["type"],
+            "action_ts": f"{time.time():.6f}",
+        }  # fmt: skip
+        if element["type"] == "static_select":
+            chosen = next(o for o in element["options"] if o["text"]["text"] == option)
+            action["selected_option"] = chosen
+        else:
+            action["value"] = element.get("value", "")
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "team_id": "T000"},
+            "team": {"id": "T000", "domain": "standin"},
+            "api_app_id": "A000",
+            "trigger_id": f"{int(time.time())}.{secrets.token_hex(8)}",
+            "response_url": f"{self.url}{RESPONSE_URL}{secrets.token_hex(6)}",
+            "container": {"type": "message", "message_ts": "1.000001"},
+            "message": {"type": "message", "ts": "1.000001", "text": "", "blocks": blocks},
+            "actions": [action],
+        }
+
+    def signed(
+        self, payload: dict[str, Any], *, timestamp: int | None = None, secret: str | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """Encode a payload as Slack does (form field `payload`) and sign it."""
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return body, self.sign(body, timestamp=timestamp, secret=secret)
+
+    def sign(
+        self, body: bytes, *, timestamp: int | None = None, secret: str | None = None
+    ) -> dict[str, str]:
+        """The headers Slack sends with a body: v0=HMAC-SHA256("v0:<ts>:<body>")."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        key = (self.signing_secret if secret is None else secret).encode()
+        digest = hmac.new(key, b"v0:" + ts.encode() + b":" + body, hashlib.sha256).hexdigest()
+        return {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": f"v0={digest}",
+        }
+
+    def click(self, app_url: str, payload: dict[str, Any], **signing: Any) -> requests.Response:
+        """Send a signed interaction request to the app, as Slack does after a click."""
+        body, headers = self.signed(payload, **signing)
+        return requests.post(app_url, data=body, headers=headers, timeout=10)
 
 
 def _handler(standin: SlackStandin) -> type[BaseHTTPRequestHandler]:

@@ -56,7 +56,8 @@ class EmailChannel(Channel):
             codes = [code for code, _ in exc.recipients.values()]
             raise _by_code(min(codes), f"recipient refused: {codes}") from None
         except smtplib.SMTPResponseException as exc:
-            detail = exc.smtp_error.decode(errors="replace")[:200]
+            error = exc.smtp_error
+            detail = (error.decode(errors="replace") if isinstance(error, bytes) else error)[:200]
             raise _by_code(exc.smtp_code, f"SMTP {exc.smtp_code}: {detail}") from None
         except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as exc:
             raise PermanentError(f"SMTP security failed: {type(exc).__name__}: {exc}") from None

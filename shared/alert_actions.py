@@ -1,0 +1,150 @@
+"""What an owner can do straight from an alert, shared by the notifier (which offers the actions)
+and the desk (which performs them): the action names, Slack's buttons, and signed email links.
+
+Email links carry a signed, timestamped token naming the case, the action, the address the alert
+went to and a random nonce; the desk refuses it once expired or once its nonce was used.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from shared.enums import OPEN_CASE_STATUSES, CaseStatus
+
+ACKNOWLEDGE, TAKE, SNOOZE_HOUR, SNOOZE_TOMORROW, TOUCHPOINT = (
+    "acknowledge", "take", "snooze_1h", "snooze_tomorrow", "touchpoint",
+)  # fmt: skip
+LABELS = {
+    ACKNOWLEDGE: "Acknowledge",
+    TAKE: "Take it",
+    SNOOZE_HOUR: "Snooze 1 hour",
+    SNOOZE_TOMORROW: "Snooze until tomorrow 09:00",
+    TOUCHPOINT: "Wrong touchpoint",
+}
+# What each action means once done, for the message that updates in place: "<who> <did>".
+DID = {
+    ACKNOWLEDGE: "acknowledged the case",
+    TAKE: "took the case",
+    SNOOZE_HOUR: "snoozed the case for 1 hour",
+    SNOOZE_TOMORROW: "snoozed the case until tomorrow 09:00",
+    TOUCHPOINT: "corrected the touchpoint",
+}
+ACTIONS = tuple(LABELS)
+ACTIONS_BLOCK = "cx_actions"  # block_id of the buttons, replaced when the message updates
+STATUS_BLOCK = "cx_status"  # block_id of the "who did what" lines
+SALT = "cxloop.alert-action"
+SELECT_LIMIT = 100  # Slack's static_select takes at most 100 options
+
+
+def offered(action: str, status: str) -> bool:
+    """Say whether an alert offers this action for a case in this status."""
+    if action == ACKNOWLEDGE:
+        return status == CaseStatus.NEW
+    return status in OPEN_CASE_STATUSES
+
+
+def slack_actions(
+    case_id: int, *, status: str, touchpoint: str, touchpoints: tuple[str, ...], case_url: str
+) -> dict[str, Any]:
+    """The Block Kit actions block: open the case, and every action valid in this status."""
+    value = str(case_id)
+    elements: list[dict[str, Any]] = [
+        {"type": "button", "text": {"type": "plain_text", "text": "Open case"}, "url": case_url,
+         "action_id": "open_case"},
+    ]  # fmt: skip
+    for action in (ACKNOWLEDGE, TAKE, SNOOZE_HOUR, SNOOZE_TOMORROW):
+        if offered(action, status):
+            button = {"type": "button", "text": {"type": "plain_text", "text": LABELS[action]},
+                      "action_id": action, "value": value}  # fmt: skip
+            if action == ACKNOWLEDGE:
+                button["style"] = "primary"
+            elements.append(button)
+    others = [t for t in touchpoints if t != touchpoint][:SELECT_LIMIT]
+    if offered(TOUCHPOINT, status) and others:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": TOUCHPOINT,
+                "placeholder": {"type": "plain_text", "text": LABELS[TOUCHPOINT]},
+                "options": [
+                    {"text": {"type": "plain_text", "text": t[:75]}, "value": f"{value}:{t}"}
+                    for t in others
+                ],
+            }
+        )
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}
+
+
+def updated_blocks(
+    blocks: list[dict[str, Any]], line: str, actions: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The alert's blocks with one more "who did what" line and fresh buttons.
+
+    Earlier lines are kept (newest last, at most ten), so the message tells its whole story.
+    """
+    lines = [
+        element
+        for block in blocks
+        if block.get("block_id") == STATUS_BLOCK
+        for element in block.get("elements") or []
+        if isinstance(element, dict)
+    ][-9:]
+    kept = [b for b in blocks if b.get("block_id") not in (STATUS_BLOCK, ACTIONS_BLOCK)]
+    kept = [b for b in kept if b.get("type") != "actions"]  # an alert sent before the buttons
+    status = {
+        "type": "context",
+        "block_id": STATUS_BLOCK,
+        "elements": [*lines, {"type": "plain_text", "text": line[:2000], "emoji": False}],
+    }
+    return [*kept, status, actions]
+
+
+@dataclass(frozen=True)
+class Link:
+    """What a verified email link asks for."""
+
+    case_id: int
+    action: str
+    email: str
+    nonce: str
+
+
+class LinkError(ValueError):
+    """The link is forged, damaged or expired; `expired` tells which."""
+
+    def __init__(self, message: str, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.expired = expired
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt=SALT)
+
+
+def sign_link(secret: str, *, case_id: int, action: str, email: str) -> str:
+    """Return a token for one action on one case by the person the alert was sent to."""
+    nonce = secrets.token_urlsafe(12)
+    return _serializer(secret).dumps({"c": case_id, "a": action, "e": email, "n": nonce})
+
+
+def read_link(secret: str, token: str, *, max_age: float) -> Link:
+    """Verify a token's signature and age and return what it asks for."""
+    try:
+        data = _serializer(secret).loads(token, max_age=int(max_age))
+    except SignatureExpired:
+        raise LinkError("this link has expired", expired=True) from None
+    except BadSignature:
+        raise LinkError("this link is not valid (damaged or not issued by cxloop)") from None
+    if not (
+        isinstance(data, dict)
+        and isinstance(data.get("c"), int)
+        and data.get("a") in ACTIONS
+        and isinstance(data.get("e"), str)
+        and isinstance(data.get("n"), str)
+    ):
+        raise LinkError("this link is not valid (damaged or not issued by cxloop)")
+    return Link(case_id=data["c"], action=data["a"], email=data["e"], nonce=data["n"])
