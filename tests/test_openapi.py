@@ -85,6 +85,7 @@ def _settings(data_dir: Path, db_url: str, redis_url: str, sources: Path) -> Set
         sources_file=sources,
         api_keys=(f"ingest-write:{API_KEY}", f"cases-read:{API_KEY}"),
         secret_key=Secret("fuzz-secret-key-0123456789abcdef0123456789"),
+        slack_signing_secret=Secret("fuzz-slack-signing-secret-0123456789"),
         log_format="text",
     )
 

@@ -48,6 +48,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     "deskToken": {"type": "http", "scheme": "bearer", "bearerFormat": "cxd_...",
                   "description": "A desk user's personal API token (`cxloop desk token`); the "
                   "user's role decides what is visible and what may change."},
+    "slackSignature": {"type": "apiKey", "in": "header", "name": "X-Slack-Signature",
+                       "description": "Slack's `v0=` HMAC-SHA256 of `v0:{X-Slack-Request-"
+                       "Timestamp}:{body}` keyed with CXLOOP_SLACK_SIGNING_SECRET."},
     "session": {"type": "apiKey", "in": "cookie", "name": "session", "description":
                 "The desk's signed session cookie, set by `POST /login`. Every form post also "
                 "carries the page's `csrf_token`."},

@@ -327,6 +327,9 @@ SILENCERS = ("admin", "champion")
 
 
 @bp.route("/silences", methods=["GET", "POST"])
+@html_page("Silences; posting the form adds one (champions, admins)",
+           body=form_schema(SilenceForm), body_type=FORM, errors=(400, 403),
+           extra={**LOGIN_REDIRECT, 303: "created"})  # fmt: skip
 def silences_page() -> ResponseReturnValue:
     """Silences: who muted what, until when and why; champions and admins add and expire them."""
     form = SilenceForm()
@@ -358,6 +361,7 @@ def silences_page() -> ResponseReturnValue:
 
 
 @bp.post("/silences/<int:silence_id>/expire")
+@form_post("End a silence now (champions, admins)", PlainForm, errors=(400, 403, 404))
 def expire_silence(silence_id: int) -> ResponseReturnValue:
     """End a silence now."""
     if current_user.role not in SILENCERS:
