@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from marshmallow import ValidationError
+
 ID_MAX = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 MAX_DEPTH = 64  # nesting of JSON objects and arrays; real payloads stay under ten
 FIRST_DAY = date(1900, 1, 1)  # dates outside this range in filters cannot match anything, and
@@ -27,6 +29,12 @@ def unstorable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
         return True
     return False
+
+
+def storable(text: str) -> None:
+    """A marshmallow validator: refuse text the database cannot store or compare (422)."""
+    if unstorable(text):
+        raise ValidationError(UNSTORABLE)
 
 
 def unstorable_paths(value: Any) -> Iterator[str]:

@@ -17,6 +17,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from shared.inputs import FIRST_DAY, LAST_DAY
 from shared.models import Case, Response
 
 MAX_LIMIT = 200
@@ -29,8 +30,14 @@ class ResponseQuerySchema(Schema):
         unknown = RAISE
 
     source = fields.String(validate=validate.Length(1, 100))
-    submitted_from = fields.Date(metadata={"description": "answered on or after (UTC day)"})
-    submitted_to = fields.Date(metadata={"description": "answered on or before (UTC day)"})
+    submitted_from = fields.Date(
+        validate=validate.Range(FIRST_DAY, LAST_DAY),
+        metadata={"description": "answered on or after (UTC day)"},
+    )
+    submitted_to = fields.Date(
+        validate=validate.Range(FIRST_DAY, LAST_DAY),
+        metadata={"description": "answered on or before (UTC day)"},
+    )
     dissatisfied = fields.Boolean(metadata={"description": "the router's decision (yes/no)"})
     touchpoint = fields.String(validate=validate.Length(1, 100))
     has_case = fields.Boolean()

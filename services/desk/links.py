@@ -23,6 +23,7 @@ from services.desk.access import can_change
 from services.desk.forms import PlainForm
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
+from services.desk.openapi import FORM, HTML, documented, form_schema
 from services.desk.users import find_user
 from shared import alert_actions as aa
 from shared.models import Case
@@ -71,6 +72,9 @@ def _refused(exc: Refused) -> ResponseReturnValue:
 
 
 @bp.get("/actions/<token>")
+@documented("Confirm the action an alert's link offers (the signed token is the credential)",
+            content_type=HTML, error_type=HTML, tag="pages", security=(),
+            errors=(400, 403, 404, 409, 410, 422))  # fmt: skip
 def confirm(token: str) -> ResponseReturnValue:
     """Show what the link will do and ask to confirm; nothing changes here."""
     try:
@@ -89,6 +93,11 @@ def confirm(token: str) -> ResponseReturnValue:
 
 
 @bp.post("/actions/<token>")
+@documented("Do the action an alert's link offers, once", content_type=HTML, error_type=HTML,
+            body=form_schema(PlainForm) | {"properties": {"csrf_token": {"type": "string"},
+                                                          "touchpoint": {"type": "string"}}},
+            body_type=FORM, tag="pages", security=(), extra={303: "done"},
+            errors=(400, 403, 404, 409, 410, 422))  # fmt: skip
 def perform(token: str) -> ResponseReturnValue:
     """Do what the link says, once, as the person it was sent to."""
     form = PlainForm()

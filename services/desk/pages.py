@@ -40,6 +40,7 @@ from services.desk.forms import (
 )
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
+from services.desk.openapi import FORM, HTML, documented, form_schema
 from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
@@ -54,6 +55,23 @@ bp = Blueprint(
     static_url_path="/desk-static",
 )  # fmt: skip
 PUBLIC = ("desk_pages.login", "desk_pages.static")
+LOGIN_REDIRECT = {302: "not logged in: redirected to the log-in page"}
+
+
+def html_page(summary: str, **meta: Any) -> Any:
+    """Describe a page in the OpenAPI document: HTML, behind the session cookie."""
+    meta = {"content_type": HTML, "error_type": HTML, "tag": "pages", "security": ("session",),
+            "errors": (), "extra": LOGIN_REDIRECT} | meta  # fmt: skip
+    return documented(summary, **meta)
+
+
+def form_post(summary: str, *forms: type, **meta: Any) -> Any:
+    """Describe a form post: form-encoded, CSRF-checked (400 without a valid token)."""
+    meta = {"status": 303, "extra": {**LOGIN_REDIRECT, 303: "done: on to the next page"},
+            "errors": (400,)} | meta  # fmt: skip
+    return html_page(summary, body=form_schema(*forms), body_type=FORM, **meta)
+
+
 DONE = {"touchpoint": "Touchpoint corrected: the case is being re-routed to its new owner."}
 
 
@@ -108,6 +126,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@html_page("The log-in page; posting it logs in", security=(), query={"next": {"type": "string"}},
+      body=form_schema(LoginForm), body_type=FORM, errors=(400, 401, 429),
+      extra={303: "logged in: on to `next` (a path on this site) or the queue"})  # fmt: skip
 def login() -> ResponseReturnValue:
     """Log in with email and password; too many failures lock the account and the address."""
     form = LoginForm()
@@ -146,6 +167,7 @@ def _throttled(form: LoginForm, wait: int) -> ResponseReturnValue:
 
 
 @bp.post("/logout")
+@form_post("Log out, ending every session of this user", PlainForm, extra={303: "to log-in"})
 def logout() -> ResponseReturnValue:
     """Log out, ending every session of this user (a copied cookie stops working too)."""
     if current_user.is_authenticated:
@@ -159,12 +181,14 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.get("/")
+@html_page("The desk's home: redirects to the queue", status=302)
 def home() -> ResponseReturnValue:
     """The queue is the desk's home."""
     return redirect(url_for("desk_pages.queue"))
 
 
 @bp.get("/queue")
+@html_page("The queue page (bad filters are named and ignored: 422)", query=QueueQuery)
 def queue() -> ResponseReturnValue:
     """The queue page: filters, counts, one page of cases; bad filters are named and ignored."""
     session, config = context.db(), context.config()
@@ -188,6 +212,7 @@ def queue() -> ResponseReturnValue:
 
 
 @bp.get("/responses")
+@html_page("Every response with the router's decision", query=ResponseQuerySchema, errors=(403,))
 def responses() -> ResponseReturnValue:
     """Every response with the router's decision: why did this one (not) become a case?"""
     if current_user.role not in READ_ALL:
@@ -234,12 +259,16 @@ def _case_page(case_id: int, status: int = 200, error: str | None = None) -> Res
 
 
 @bp.get("/cases/<int:case_id>")
+@html_page("The case page", errors=(404,))
 def case_page(case_id: int) -> ResponseReturnValue:
     """The case page: response, analysis, routing, deliveries, timeline, and actions."""
     return _case_page(case_id)
 
 
 @bp.post("/cases/<int:case_id>/<action>")
+@form_post("Run one action from the case page's forms", *ACTION_FORMS.values(),
+           path={"action": {"type": "string", "enum": list(ACTION_FORMS)}},
+           errors=(400, 403, 404, 409, 422))  # fmt: skip
 def case_action(case_id: int, action: str) -> ResponseReturnValue:
     """Run one action from the case page's forms."""
     if action not in ACTION_FORMS:
@@ -277,6 +306,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/deliveries/<int:delivery_id>/retry")
+@form_post("Send a failed alert again", PlainForm, errors=(400, 403, 404))
 def retry_delivery(case_id: int, delivery_id: int) -> ResponseReturnValue:
     """Send a failed alert again, with a fresh retry budget (after its channel is fixed)."""
     session, config = context.db(), context.config()
@@ -297,6 +327,9 @@ SILENCERS = ("admin", "champion")
 
 
 @bp.route("/silences", methods=["GET", "POST"])
+@html_page("Silences; posting the form adds one (champions, admins)",
+           body=form_schema(SilenceForm), body_type=FORM, errors=(400, 403),
+           extra={**LOGIN_REDIRECT, 303: "created"})  # fmt: skip
 def silences_page() -> ResponseReturnValue:
     """Silences: who muted what, until when and why; champions and admins add and expire them."""
     form = SilenceForm()
@@ -328,6 +361,7 @@ def silences_page() -> ResponseReturnValue:
 
 
 @bp.post("/silences/<int:silence_id>/expire")
+@form_post("End a silence now (champions, admins)", PlainForm, errors=(400, 403, 404))
 def expire_silence(silence_id: int) -> ResponseReturnValue:
     """End a silence now."""
     if current_user.role not in SILENCERS:
@@ -350,6 +384,7 @@ def _touchpoint(case_id: int) -> str:
 
 
 @bp.get("/dashboard")
+@html_page("KPIs with charts (bad filters are named and ignored: 422)", query=KpiQuery)
 def dashboard() -> ResponseReturnValue:
     """KPIs with charts for a period, by touchpoint or owner."""
     data, notices = load_leniently(KpiQuery(), query_args(request.args))
@@ -368,6 +403,7 @@ def dashboard() -> ResponseReturnValue:
 
 
 @bp.get("/exports/cases.csv")
+@html_page("The queue's cases as CSV", query=QueueQuery, content_type="text/csv")
 def export_cases() -> ResponseReturnValue:
     """The queue's cases as CSV (every page)."""
     from services.desk.views import all_matching
@@ -381,6 +417,8 @@ def export_cases() -> ResponseReturnValue:
 
 
 @bp.get("/exports/kpis/<name>.csv")
+@html_page("One KPI table as CSV", query=KpiQuery, content_type="text/csv", errors=(404,),
+      path={"name": {"type": "string", "enum": list(kpis.TABLES)}})  # fmt: skip
 def export_kpi(name: str) -> ResponseReturnValue:
     """One KPI table as CSV."""
     if name not in kpis.TABLES:

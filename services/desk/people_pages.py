@@ -13,7 +13,7 @@ from services.desk import context, options, people
 from services.desk.enums import Role
 from services.desk.forms import PERSON_FORMS, PersonForm, TeamForm
 from services.desk.models import User
-from services.desk.pages import bp
+from services.desk.pages import bp, form_post, html_page
 from services.desk.users import UserError
 
 # The value each action's form carries, if any.
@@ -43,6 +43,7 @@ def _list_page(form: PersonForm | None = None, status: int = 200, error: str | N
 
 
 @bp.get("/admin/users")
+@html_page("People and teams (admins)", errors=(403,))
 def users() -> ResponseReturnValue:
     """Everyone who uses the desk, a form to add someone, and the latest changes."""
     _admin()
@@ -50,6 +51,7 @@ def users() -> ResponseReturnValue:
 
 
 @bp.post("/admin/users")
+@form_post("Add a person (admins)", PersonForm, errors=(400, 403, 422))
 def add_person() -> ResponseReturnValue:
     """Add someone with a first password."""
     _admin()
@@ -92,6 +94,7 @@ def _person_page(user_id: int, status: int = 200, error: str | None = None) -> R
 
 
 @bp.get("/admin/users/<int:user_id>")
+@html_page("One person (admins)", errors=(403, 404))
 def person(user_id: int) -> ResponseReturnValue:
     """One person: details, what can be done to them, and their audit trail."""
     _admin()
@@ -99,6 +102,8 @@ def person(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/<action>")
+@form_post("Change a person (admins)", *PERSON_FORMS.values(), errors=(400, 403, 404, 409, 422),
+           path={"action": {"type": "string", "enum": list(PERSON_FORMS)}})  # fmt: skip
 def person_action(user_id: int, action: str) -> ResponseReturnValue:
     """Run one people-management action from the person's page."""
     _admin()

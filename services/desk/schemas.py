@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
@@ -10,7 +11,7 @@ from services.desk.enums import ContactChannel, ContactOutcome, Role, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
 from shared.enums import CaseStatus, Priority
-from shared.inputs import FIRST_DAY, LAST_DAY
+from shared.inputs import FIRST_DAY, LAST_DAY, storable
 
 TEXT_MAX = 10_000
 
@@ -48,6 +49,10 @@ def _day(description: str) -> fields.Date:
     )
 
 
+# A name filter: NUL would reach PostgreSQL and fail there (a 500).
+_name: list[Callable[[Any], Any]] = [validate.Length(1, 100), storable]
+
+
 class QueueQuery(QueryArgs):
     """Filters, search, sort and page of the case queue."""
 
@@ -56,18 +61,20 @@ class QueueQuery(QueryArgs):
         load_default=lambda: [OPEN],
         metadata={"description": "statuses; 'open' means new, acknowledged and in progress"},
     )
-    touchpoint = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
+    touchpoint = CommaList(fields.String(validate=_name), load_default=list)
     priority = CommaList(fields.String(validate=validate.OneOf(list(Priority))), load_default=list)
-    owner = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
-    team = CommaList(fields.String(validate=validate.Length(1, 100)), load_default=list)
-    assignee = fields.String(metadata={"description": "an email, or 'me'"})
+    owner = CommaList(fields.String(validate=_name), load_default=list)
+    team = CommaList(fields.String(validate=_name), load_default=list)
+    assignee = fields.String(
+        validate=[validate.Length(1, 320), storable], metadata={"description": "an email, or 'me'"}
+    )
     sla = CommaList(fields.String(validate=validate.OneOf(list(SlaState))), load_default=list)
     created_from = _day("created on or after")
     created_to = _day("created on or before")
-    q = fields.String(load_default="", validate=validate.Length(max=200))
+    q = fields.String(load_default="", validate=[validate.Length(max=200), storable])
     sort = fields.String(load_default="newest", validate=validate.OneOf(list(SORTS)))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, MAX_LIMIT))
-    cursor = fields.String(validate=validate.Length(max=500))
+    cursor = fields.String(validate=[validate.Length(max=500), storable])
     counts = fields.Boolean(load_default=True)
     nps_min = _score(0, 10, "NPS at least")
     nps_max = _score(0, 10, "NPS at most")

@@ -37,6 +37,7 @@ from werkzeug.exceptions import (
 from services.desk import context, quick, service
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
+from services.desk.openapi import FORM, documented
 from services.desk.users import find_user
 from services.ingest.errors import http_error
 from shared import alert_actions as aa
@@ -171,6 +172,10 @@ def _refused(item: Interaction, code: int, message: str) -> tuple[dict[str, Any]
 
 
 @bp.post("/v1/slack/interactions")
+@documented("Slack interactivity: a clicked alert button (signed by Slack)",
+            body={"type": "object", "properties": {"payload": {"type": "string"}}},
+            body_type=FORM, response={"type": "object"}, tag="slack",
+            security=("slackSignature",), errors=(400, 401, 503))  # fmt: skip
 def interactions() -> tuple[dict[str, Any], int]:
     """Verify a Slack interaction, perform the clicked action once, and update the message."""
     settings = context.desk().settings

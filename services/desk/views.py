@@ -244,7 +244,8 @@ def export_cases() -> Response:
 
 
 @bp.get("/v1/desk/exports/kpis/<name>.csv")
-@documented("One KPI table as CSV", query=KpiQuery, content_type="text/csv")
+@documented("One KPI table as CSV", query=KpiQuery, content_type="text/csv",
+            path={"name": {"type": "string", "enum": list(kpis.TABLES)}})  # fmt: skip
 def export_kpi(name: str) -> Response:
     """Export one KPI table."""
     if name not in kpis.TABLES:

@@ -8,6 +8,7 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
+from services.desk.openapi import documented
 from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
 from services.ingest.errors import http_error
@@ -136,7 +137,18 @@ class CaseDetailSchema(CaseSummarySchema):
     events = fields.List(fields.Nested(EventSchema))
 
 
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+INGEST_KEY = ("ingestKey", "ingestKeyHeader")
+
+
 @bp.get("/cases")
+@documented("List cases newest first (`cases-read` scope)", query=CaseQuerySchema,
+            response=CasePageSchema, errors=(401, 403, 503), tag="cases",
+            security=INGEST_KEY)  # fmt: skip
 def cases_index() -> dict[str, Any]:
     """List cases newest first, filtered by status (or `open`), owner and touchpoint."""
     query = CaseQuerySchema().load(request.args.to_dict())
@@ -150,6 +162,9 @@ def cases_index() -> dict[str, Any]:
 
 
 @bp.get("/cases/<int:case_id>")
+@documented("One case with its response, deliveries and events (`cases-read` scope)",
+            response=CaseDetailSchema, errors=(401, 403, 404, 503), tag="cases",
+            security=INGEST_KEY)  # fmt: skip
 def case_detail(case_id: int) -> dict[str, Any]:
     """Show one case with its response, sentiment, reasons, receivers, deliveries and events."""
     with ingest().sessions() as session:

@@ -10,6 +10,7 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from services.desk.openapi import documented
 from services.ingest.app import Ingest, ingest
 from services.ingest.errors import RETRY_AFTER_S, error_response
 from shared.db import unavailable_reason
@@ -20,6 +21,8 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
+@documented("Liveness: the process answers", response={"type": "object"}, errors=(),
+            tag="health", security=())  # fmt: skip
 def healthz() -> dict[str, str]:
     """Say the process is alive; checks no dependency so a broker outage never restarts it."""
     return {"status": "ok"}
@@ -41,6 +44,8 @@ def check_dependencies(svc: Ingest) -> dict[str, str]:
 
 
 @bp.get("/readyz")
+@documented("Readiness: the database and the broker answer (else 503 naming them)",
+            response={"type": "object"}, errors=(503,), tag="health", security=())  # fmt: skip
 def readyz() -> Any:
     """Answer 200 when the database and the broker answer, else 503 naming what failed."""
     failures = check_dependencies(ingest())

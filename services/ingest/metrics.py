@@ -12,6 +12,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app
 from flask.blueprints import BlueprintSetupState
 
+from services.desk.openapi import documented
 from services.ingest.auth import Scope, protect
 from shared import metrics
 
@@ -26,6 +27,11 @@ def _registry(state: BlueprintSetupState) -> None:
 
 
 @bp.get("/metrics")
+@documented(
+    "Prometheus metrics of every ingest process and the broker's queue depths (text format)",
+    content_type="text/plain", errors=(401, 403), tag="operations",
+    security=("ingestKey", "ingestKeyHeader"),
+)  # fmt: skip
 def scrape() -> Response:
     """Every process's counters and histograms, and the broker's queue depths."""
     body, content_type = metrics.exposition(current_app.extensions["cxloop.metrics"])

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import Schema, ValidationError, fields
 
+from services.desk.openapi import documented
 from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
 from shared.logs import redact
@@ -34,7 +35,7 @@ class ResponseListItemSchema(Schema):
     response_id = fields.Function(lambda row: row.response.external_id)
     submitted_at = fields.Function(lambda row: row.response.submitted_at.isoformat())
     received_at = fields.Function(lambda row: row.response.received_at.isoformat())
-    touchpoint = fields.String()
+    touchpoint = fields.String(allow_none=True)
     scores = fields.Function(
         lambda row: {"nps": row.response.nps, "csat": row.response.csat, "ces": row.response.ces}
     )
@@ -49,12 +50,20 @@ class ResponseListItemSchema(Schema):
     )
 
 
+class ResponsePage(Schema):
+    items = fields.List(fields.Nested(ResponseListItemSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
 def _decision(row: ResponseRow) -> dict[str, Any] | None:
     stored = row.response.decision
     return DecisionSchema().dump(stored) if isinstance(stored, dict) else None
 
 
 @bp.get("/responses")
+@documented("List responses with the router's decision (`cases-read` scope)",
+            query=ResponseQuerySchema, response=ResponsePage, errors=(401, 403, 503),
+            tag="ingest", security=("ingestKey", "ingestKeyHeader"))  # fmt: skip
 def responses_index() -> dict[str, Any]:
     """List responses newest first with the decision; filter by source, dates, outcome."""
     query = ResponseQuerySchema().load(request.args.to_dict())

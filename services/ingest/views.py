@@ -18,14 +18,17 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from services.desk.openapi import documented
 from services.ingest.app import ingest, log_ids
 from services.ingest.auth import Scope, protect
 from services.ingest.enqueue import send_routing
 from services.ingest.errors import http_error
 from services.ingest.metrics import API_SOURCE, count_rejections
 from services.ingest.service import Stored, insert_response, load_storable
+from services.ingest.webhook_docs import GenericBatch
 from shared import metrics
 from shared.inputs import MAX_DEPTH, too_deep
+from shared.schemas import ResponseSchema
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +78,28 @@ def load_batch(payload: Any, *, max_batch: int) -> list[tuple[dict[str, Any], An
     return loaded
 
 
+INGEST_KEY = ("ingestKey", "ingestKeyHeader")
+POST_ERRORS = (400, 401, 403, 413, 415, 503)
+
+
+class Accepted(Schema):
+    """The answer for one posted response."""
+
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "accepted"})
+    duplicate = fields.Boolean(metadata={"description": "already stored: nothing new stored"})
+
+
+class BatchItem(Accepted):
+    index = fields.Integer()
+
+
+class BatchAccepted(Schema):
+    items = fields.List(fields.Nested(BatchItem))
+    accepted = fields.Integer()
+    duplicates = fields.Integer()
+
+
 def body(stored: Stored) -> dict[str, Any]:
     """The per-response answer."""
     return {"id": stored.id, "status": "accepted", "duplicate": not stored.created}
@@ -103,6 +128,9 @@ def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Stored]:
 
 
 @bp.post("/responses")
+@documented("Accept one response in the generic form (`ingest-write` scope)", body=ResponseSchema,
+            response=Accepted, status=202, errors=POST_ERRORS, tag="ingest",
+            security=INGEST_KEY)  # fmt: skip
 def post_response() -> tuple[dict[str, Any], int]:
     """Accept one response in the generic form."""
     payload = read_json()
@@ -111,6 +139,9 @@ def post_response() -> tuple[dict[str, Any], int]:
 
 
 @bp.post("/responses:batch")
+@documented("Accept up to max_batch responses, all valid or none stored", body=GenericBatch,
+            response=BatchAccepted, status=202, errors=POST_ERRORS, tag="ingest",
+            security=INGEST_KEY)  # fmt: skip
 def post_batch() -> tuple[dict[str, Any], int]:
     """Accept up to max_batch responses, all valid or none stored."""
     payload = read_json()

@@ -21,6 +21,7 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
+from services.desk.openapi import FORM, documented
 from services.ingest.app import ingest, log_ids
 from services.ingest.enqueue import publish, send_routing
 from services.ingest.errors import http_error
@@ -36,6 +37,15 @@ from services.ingest.sources.base import (
 from services.ingest.sources.config import SourceConfig, Sources, load_sources
 from services.ingest.sources.mapping import to_generic
 from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
+from services.ingest.webhook_docs import (
+    BODY,
+    QualtricsForm,
+    WebhookCheck,
+    WebhookReply,
+    description,
+    source_name_schema,
+    webhook_security,
+)
 from shared import metrics, task_names
 from shared.db import transaction
 
@@ -77,6 +87,8 @@ def _source(name: str) -> tuple[SourceConfig, SourceAdapter]:
 
 @bp.route("/<source_name>", methods=["GET", "HEAD"], strict_slashes=False)
 @bp.route("/<source_name>/", methods=["GET", "HEAD"], strict_slashes=False)
+@documented("Answer a vendor's URL check (HEAD or GET)", response=WebhookCheck, errors=(404,),
+            tag="webhooks", security=(), path={"source_name": source_name_schema})  # fmt: skip
 def check(source_name: str) -> tuple[dict[str, Any], int]:
     """Answer the URL check some vendors make when the webhook is created."""
     source, adapter = _source(source_name)
@@ -86,6 +98,10 @@ def check(source_name: str) -> tuple[dict[str, Any], int]:
 
 @bp.route("/<source_name>", methods=["POST"], strict_slashes=False)
 @bp.route("/<source_name>/", methods=["POST"], strict_slashes=False)
+@documented("Receive one survey tool's event, signed the source's way", body=BODY,
+            more_bodies={FORM: QualtricsForm}, response=WebhookReply,
+            errors=(400, 401, 404, 413, 503), tag="webhooks", security=webhook_security(),
+            path={"source_name": source_name_schema}, description=description)  # fmt: skip
 def receive(source_name: str) -> tuple[dict[str, Any], int] | tuple[dict[str, Any], int, Any]:
     """Verify, parse, store and acknowledge one vendor event."""
     source, adapter = _source(source_name)

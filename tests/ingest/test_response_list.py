@@ -124,7 +124,9 @@ def test_pages_follow_the_cursor_without_gaps_or_repeats(client, stored):
      ("?limit=0", "limit"), ("?limit=ten", "limit"), ("?dissatisfied=maybe", "dissatisfied"),
      ("?has_case=2", "has_case"), ("?submitted_from=yesterday", "submitted_from"),
      ("?submitted_from=2025-03-02&submitted_to=2025-03-01", "submitted_to"),
-     ("?source=a%00b", "source"), ("?sort=asc", "sort")],
+     ("?source=a%00b", "source"), ("?sort=asc", "sort"),
+     ("?submitted_to=9999-12-31", "submitted_to"),
+     ("?submitted_from=0001-01-05", "submitted_from")],
 )  # fmt: skip
 def test_bad_query_parameters_are_422_in_the_usual_shape(client, stored, query, field):
     resp = client.get(f"/v1/responses{query}", headers=auth())
