@@ -21,6 +21,7 @@ class Secret(str):
 
 
 NO_SECRET = Secret("")
+POOLS = ("prefork", "threads")
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -34,6 +35,7 @@ class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str = ""
+    broker_url: str = ""  # Celery's broker (redis:// or amqp://); empty: the Redis above
     routes_file: Path = EXAMPLE_ROUTES
     desk_file: Path = EXAMPLE_DESK
     sources_file: Path = EXAMPLE_SOURCES
@@ -43,6 +45,10 @@ class Settings:
     web_workers: int = 2
     web_threads: int = 4
     worker_concurrency: int = 2
+    router_pool: str = "prefork"  # prefork | threads
+    notifier_pool: str = "threads"  # threads | prefork: sending alerts waits on the network
+    notifier_concurrency: int = 16  # notifier threads (or processes) per worker
+    notifier_endpoint_concurrency: int = 4  # sends in flight per endpoint per notifier worker
     max_content_length: int = 1_048_576
     max_batch: int = 1000
     sweep_interval_s: float = 20.0
@@ -93,6 +99,14 @@ class Settings:
                 f"{PREFIX}DELIVERY_BUDGET_S and {PREFIX}BREAKER_PROBE_S must be positive, "
                 f"{PREFIX}BREAKER_THRESHOLD at least 1"
             )
+        pools = {self.router_pool, self.notifier_pool}
+        if not pools <= set(POOLS) or min(self.worker_concurrency, self.notifier_concurrency) < 1:
+            raise ValueError(
+                f"{PREFIX}ROUTER_POOL and {PREFIX}NOTIFIER_POOL must be one of {', '.join(POOLS)}, "
+                f"{PREFIX}WORKER_CONCURRENCY and {PREFIX}NOTIFIER_CONCURRENCY at least 1"
+            )
+        if self.notifier_endpoint_concurrency < 1:
+            raise ValueError(f"{PREFIX}NOTIFIER_ENDPOINT_CONCURRENCY must be at least 1")
         busiest = self.retry_countdown_max_s + self.task_time_limit_s
         if busiest >= self.visibility_timeout_s:
             raise ValueError(
@@ -121,6 +135,11 @@ class Settings:
     def effective_redis_url(self) -> str:
         """The configured Redis, or the embedded one's socket."""
         return self.redis_url or f"unix://{self.embedded_redis_socket}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        """Celery's broker: the configured one, else the Redis the rest of cxloop uses."""
+        return self.broker_url or self.effective_redis_url
 
     @property
     def outbox_dir(self) -> Path:
