@@ -1,6 +1,8 @@
 """Load benchmark: the bare-Flask ceiling, cxloop's ingest, and the loop end to end.
 
     .venv/bin/python -m bench.load [--duration 20] [--e2e-duration 60] [--rate 100] [--no-write]
+        [--phases ceiling,ingest,e2e,curve,scale] [--curve-rates 1,50,...] [--workers 1,2,4]
+        [--brokers redis,rabbitmq] [--scale-rate 500] [--scale-duration 20]
 
 Runs everything on this machine in one go, so the ratios compare like with like on a noisy host:
 (a) a bare Flask app under cxloop's gunicorn settings that only pushes the body to Redis;
@@ -205,17 +207,24 @@ def _fill(run: str) -> Callable[[str, int], bytes]:
 
 
 def phase_scale(settings: Settings, work: Path, run: str, args: argparse.Namespace) -> list:
-    """Saturated throughput with 1, 2, 4 worker processes per service, on each broker."""
+    """Saturated throughput with 1, 2, 4 worker processes per service, on each broker.
+
+    Each measurement gets a fresh database, Redis and (on RabbitMQ) virtual host, so no backlog
+    of the one before takes its workers' time.
+    """
     rows: list = []
-    counts = [int(n) for n in args.workers.split(",")]
     for broker in [b for b in args.brokers.split(",") if b]:
-        with ExitStack() as stack:
-            url = stack.enter_context(rabbitmq_vhost()) if broker == "rabbitmq" else ""
-            rows += load_loop.scale_out(
-                settings.with_(broker_url=url, worker_concurrency=1), work, run, counts,
-                args.scale_rate, args.scale_duration, routes_yaml, WEBHOOK_ENV, _fill(run), KEY,
-                broker,
-            )  # fmt: skip
+        for count in [int(n) for n in args.workers.split(",")]:
+            redis.Redis.from_url(settings.redis_url).flushdb()
+            with ExitStack() as stack:
+                url = stack.enter_context(rabbitmq_vhost()) if broker == "rabbitmq" else ""
+                db_url = stack.enter_context(postgres_server(work / f"pg-{broker}-{count}"))
+                migrate(db_url)
+                rows.append(load_loop.scale_out(
+                    settings.with_(database_url=db_url, broker_url=url, worker_concurrency=1),
+                    work, run, count, args.scale_rate, args.scale_duration, routes_yaml,
+                    WEBHOOK_ENV, _fill(run), KEY, broker,
+                ))  # fmt: skip
     return rows
 
 
@@ -229,7 +238,7 @@ def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the three phases and report."""
+    """Run the phases and report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20, help="seconds per ingest phase")
     parser.add_argument("--e2e-duration", type=float, default=60, help="seconds of steady load")
@@ -262,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
             if "ceiling" in phases:
                 results["ceiling"] = phase_ceiling(settings, work, run, args.duration)
             for phase in phases:
-                if phase == "ceiling":
+                if phase in ("ceiling", "scale"):
                     continue
                 redis.Redis.from_url(redis_url).flushdb()
                 with postgres_server(work / f"pg-{phase}") as db_url:
@@ -280,8 +289,8 @@ def main(argv: list[str] | None = None) -> None:
                             phase_settings, work, run, rates, args.curve_duration, routes_yaml,
                             WEBHOOK_ENV, _fill(run), KEY,
                         )  # fmt: skip
-                    else:
-                        results[phase] = phase_scale(phase_settings, work, run, args)
+            if "scale" in phases:
+                results["scale"] = phase_scale(settings, work, run, args)
         command = " ".join([".venv/bin/python -m bench.load", *(argv or sys.argv[1:])])
         report = load_report.Report(results, command=command)
         print(report.markdown())
