@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from bench import load_gen
 from shared.settings import Settings
 from tests.e2e.harness import answers, wait_until
@@ -90,6 +92,7 @@ class Offered:
     latencies: list[float]
     span_s: float  # first POST to last alert
     posted_rate: float  # what the sender and ingest managed
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU per response, by process kind
 
     @property
     def throughput(self) -> float:
@@ -104,6 +107,7 @@ def offer(
     """Post `rate` responses per second for `duration` s, then wait up to `drain_s` for alerts."""
     prefix = f"BENCH-{run}-{label}"
     sent: dict[str, float] = {}
+    cpu_before = cpu_seconds(loop.pids())
     paced = load_gen.paced_post(
         f"http://{loop.settings.bind}", key,
         lambda i: fill(f"{prefix}-{i}", i % loop.targets), rate, duration, threads=threads,
@@ -113,6 +117,11 @@ def offer(
     while time.monotonic() < deadline and not all(t in loop.clock.arrived for t in sent):
         time.sleep(0.2)
     arrived = {t: loop.clock.arrived[t] for t in sent if t in loop.clock.arrived}
+    cpu_after = cpu_seconds(loop.pids())
+    cpu_ms = {
+        kind: (cpu_after[kind] - cpu_before.get(kind, 0.0)) * 1000 / max(1, len(arrived))
+        for kind in cpu_after
+    }
     first = min(sent.values(), default=0.0)
     last = max(arrived.values(), default=first)
     posted = (max(paced.done) - min(paced.sent)) if paced.sent else 0.0
@@ -121,7 +130,31 @@ def offer(
         alerts=len(arrived), posts=_posts_for(loop.clock, prefix),
         latencies=sorted((arrived[t] - sent[t]) * 1000 for t in arrived),
         span_s=last - first, posted_rate=len(sent) / posted if posted > 0 else math.nan,
+        cpu_ms=cpu_ms,
     )  # fmt: skip
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU time (user + system) of each process tree, summed by kind (router-1 is a router).
+
+    This is what the loop's own processes spent, whatever else the machine runs; PostgreSQL's
+    backends are not in it (the server may be shared).
+    """
+    total: dict[str, float] = {}
+    for name, pid in pids.items():
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            kind = name.split("-")[0]
+            total[kind] = total.get(kind, 0.0) + times.user + times.system
+    return total
 
 
 def _posts_for(clock: load_gen.AlertClock, prefix: str) -> int:

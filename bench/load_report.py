@@ -42,6 +42,13 @@ def machine() -> str:
     )
 
 
+def cpu_text(cpu_ms: dict[str, float]) -> str:
+    """CPU per response by process kind, and their sum (PostgreSQL not included)."""
+    kinds = [k for k in ("web", "router", "notifier", "beat") if k in cpu_ms]
+    parts = " + ".join(f"{k} {cpu_ms[k]:.1f}" for k in kinds)
+    return f"{parts} = {sum(cpu_ms.values()):.1f}"
+
+
 def verdict(ok: bool, measured: float, target: float, lower_is_better: bool = True) -> str:
     """'met' or 'missed by N%' for one figure against its target."""
     if ok:
@@ -131,8 +138,8 @@ class Report:
             return []
         lines = [
             "", "### Latency against offered load (POST to Slack stand-in)", "",
-            "| Offered | Posted | Alerts (posts) | p50 | p95 | p99 | Alerts/s |",
-            "|---|---|---|---|---|---|---|",
+            "| Offered | Posted | Alerts (posts) | p50 | p95 | p99 | Alerts/s | CPU ms/response |",
+            "|---|---|---|---|---|---|---|---|",
         ]  # fmt: skip
         for pt in points:
             lat = pt.latencies
@@ -140,7 +147,7 @@ class Report:
                 f"| {pt.rate:.0f}/s for {pt.duration:.0f} s | {pt.sent} at {pt.posted_rate:.0f}/s "
                 f"| {pt.alerts} ({pt.posts}) | {percentile(lat, 50):,.0f} ms "
                 f"| {percentile(lat, 95):,.0f} ms | {percentile(lat, 99):,.0f} ms "
-                f"| {pt.throughput:.0f} |"
+                f"| {pt.throughput:.0f} | {cpu_text(pt.cpu_ms)} |"
             )
         xs = ", ".join(f"{pt.rate:.0f}" for pt in points)
         p95 = ", ".join(f"{percentile(pt.latencies, 95) / 1000:.2f}" for pt in points)
@@ -161,8 +168,8 @@ class Report:
         lines = [
             "", "### Scale-out: saturated loop with N router and N notifier worker processes", "",
             "| Broker | Workers per service | Offered | Posted | Alerts (posts) | Alerts/s "
-            "| vs 1 worker | p95 | Load avg |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| vs 1 worker | p95 | CPU ms/response | Load avg |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]  # fmt: skip
         base: dict[str, float] = {}
         for row in rows:
@@ -172,7 +179,8 @@ class Report:
                 f"| {row['broker']} | {row['workers']} | {res.rate:.0f}/s for {res.duration:.0f} s "
                 f"| {res.sent} at {res.posted_rate:.0f}/s | {res.alerts} ({res.posts}) "
                 f"| {res.throughput:.0f} | {res.throughput / base[row['broker']]:.2f} "
-                f"| {percentile(res.latencies, 95):,.0f} ms | {row['load']:.1f} |"
+                f"| {percentile(res.latencies, 95):,.0f} ms | {cpu_text(res.cpu_ms)} "
+                f"| {row['load']:.1f} |"
             )
         return lines
 
