@@ -74,8 +74,10 @@ def worker(service: str) -> None:
     _refuse_unsafe(getattr(module, "preflight", None), settings)
     app = module.create_worker_app(settings)
     pool, concurrency = worker_pool(service, settings)
+    # The pid in the node name: several workers of one service may share a host, and RabbitMQ
+    # refuses a second worker of the same name (its control queue is exclusive).
     app.worker_main(
-        ["worker", "-Q", service, "-n", f"{service}@%h",
+        ["worker", "-Q", service, "-n", f"{service}-{os.getpid()}@%h",
          "--loglevel", settings.log_level, "--pool", pool, "--concurrency", str(concurrency),
          "--without-gossip", "--without-mingle"]
     )  # fmt: skip
