@@ -1,6 +1,8 @@
 """Load benchmark: the bare-Flask ceiling, cxloop's ingest, and the loop end to end.
 
     .venv/bin/python -m bench.load [--duration 20] [--e2e-duration 60] [--rate 100] [--no-write]
+        [--phases ceiling,ingest,e2e,curve,scale] [--curve-rates 1,50,...] [--workers 1,2,4]
+        [--brokers redis,rabbitmq] [--scale-rate 500] [--scale-duration 20]
 
 Runs everything on this machine in one go, so the ratios compare like with like on a noisy host:
 (a) a bare Flask app under cxloop's gunicorn settings that only pushes the body to Redis;
@@ -22,25 +24,25 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 import psycopg
 import redis
 
-from bench import load_gen, load_report
+from bench import load_gen, load_loop, load_report
 from shared.db import migrate
 from shared.settings import Secret, Settings
 from tests.e2e.harness import answers, free_port, wait_until
 from tests.support.processes import Process
-from tests.support.services import postgres_server, redis_server
+from tests.support.services import postgres_server, rabbitmq_vhost, redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "bench-key-4e8a2c6f0b9d3e7a1c5f8b2d6e0a4c9f"  # long enough for the start-up check
 WEBHOOK_ENV = "CXLOOP_SLACK_WEBHOOK_BENCH_{}"
-# The notifier keeps to Slack's limit of about one message per second per channel, so the
-# end-to-end load is spread over many channels (teams), each getting at most one alert every 2 s.
-ALERTS_PER_TARGET_PER_S = 0.5
+ALERTS_PER_TARGET_PER_S = load_loop.ALERTS_PER_TARGET_PER_S
+PHASES = ("ceiling", "ingest", "e2e", "curve", "scale")
 ROUTES_HEAD = """\
 touchpoints:
   delivery:
@@ -199,6 +201,33 @@ def stage_latencies(database_url: str) -> dict[str, list[float]]:
     }
 
 
+def _fill(run: str) -> Callable[[str, int], bytes]:
+    template = body_template(run)
+    return lambda response_id, shard: fill(template, response_id, shard)
+
+
+def phase_scale(settings: Settings, work: Path, run: str, args: argparse.Namespace) -> list:
+    """Saturated throughput with 1, 2, 4 worker processes per service, on each broker.
+
+    Each measurement gets a fresh database, Redis and (on RabbitMQ) virtual host, so no backlog
+    of the one before takes its workers' time.
+    """
+    rows: list = []
+    for broker in [b for b in args.brokers.split(",") if b]:
+        for count in [int(n) for n in args.workers.split(",")]:
+            redis.Redis.from_url(settings.redis_url).flushdb()
+            with ExitStack() as stack:
+                url = stack.enter_context(rabbitmq_vhost()) if broker == "rabbitmq" else ""
+                db_url = stack.enter_context(postgres_server(work / f"pg-{broker}-{count}"))
+                migrate(db_url)
+                rows.append(load_loop.scale_out(
+                    settings.with_(database_url=db_url, broker_url=url, worker_concurrency=1),
+                    work, run, count, args.scale_rate, args.scale_duration, routes_yaml,
+                    WEBHOOK_ENV, _fill(run), KEY, broker,
+                ))  # fmt: skip
+    return rows
+
+
 def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -209,13 +238,23 @@ def _wait_for_alerts(clock: load_gen.AlertClock, expected: int, timeout: float) 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the three phases and report."""
+    """Run the phases and report."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=20, help="seconds per ingest phase")
     parser.add_argument("--e2e-duration", type=float, default=60, help="seconds of steady load")
     parser.add_argument("--rate", type=float, default=100, help="end-to-end responses/s")
     parser.add_argument("--no-write", action="store_true", help="do not update the doc")
+    parser.add_argument("--phases", default=",".join(PHASES), help="comma-separated subset")
+    parser.add_argument("--curve-rates", default="1,50,100,200,300,400", help="responses/s")
+    parser.add_argument("--curve-duration", type=float, default=15, help="seconds per rate")
+    parser.add_argument("--workers", default="1,2,4", help="router and notifier processes")
+    parser.add_argument("--scale-rate", type=float, default=500, help="offered responses/s")
+    parser.add_argument("--scale-duration", type=float, default=20, help="seconds of load")
+    parser.add_argument("--brokers", default="redis,rabbitmq", help="brokers for scale-out")
     args = parser.parse_args(argv)
+    phases = [p for p in args.phases.split(",") if p]
+    if unknown := set(phases) - set(PHASES):
+        parser.error(f"unknown phases {sorted(unknown)}; choose from {', '.join(PHASES)}")
     if not load_gen.wrk_available():
         sys.exit("bench needs wrk (Debian/Ubuntu: apt-get install wrk)")
     run = time.strftime("%H%M%S")
@@ -228,21 +267,33 @@ def main(argv: list[str] | None = None) -> None:
                 secret_key=Secret("bench-session-key-8f2a6d0c4e9b3f7a1d5c8e2b6f0a4d9c"),
                 bind=f"127.0.0.1:{free_port()}", log_format="json",
             )  # fmt: skip
-            results["ceiling"] = phase_ceiling(settings, work, run, args.duration)
-            for phase in ("ingest", "e2e"):
+            results["load"] = os.getloadavg()
+            if "ceiling" in phases:
+                results["ceiling"] = phase_ceiling(settings, work, run, args.duration)
+            for phase in phases:
+                if phase in ("ceiling", "scale"):
+                    continue
                 redis.Redis.from_url(redis_url).flushdb()
                 with postgres_server(work / f"pg-{phase}") as db_url:
                     migrate(db_url)
                     phase_settings = settings.with_(database_url=db_url)
                     if phase == "ingest":
                         results[phase] = phase_ingest(phase_settings, work, run, args.duration)
-                    else:
+                    elif phase == "e2e":
                         results[phase] = phase_end_to_end(
                             phase_settings, work, run, args.rate, args.e2e_duration
                         )
+                    elif phase == "curve":
+                        rates = [float(r) for r in args.curve_rates.split(",")]
+                        results[phase] = load_loop.curve(
+                            phase_settings, work, run, rates, args.curve_duration, routes_yaml,
+                            WEBHOOK_ENV, _fill(run), KEY,
+                        )  # fmt: skip
+            if "scale" in phases:
+                results["scale"] = phase_scale(settings, work, run, args)
         command = " ".join([".venv/bin/python -m bench.load", *(argv or sys.argv[1:])])
         report = load_report.Report(results, command=command)
-        print(report.table())
+        print(report.markdown())
         if not args.no_write:
             report.write(ROOT / "docs" / "benchmarks.md")
 

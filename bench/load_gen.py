@@ -167,6 +167,7 @@ class AlertClock:
     url: str = ""
     arrived: dict[str, float] = field(default_factory=dict)
     posts: int = 0
+    posts_by_prefix: dict[str, int] = field(default_factory=dict)  # token less its "-<n>"
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, raw: bytes) -> None:
@@ -176,7 +177,10 @@ class AlertClock:
         with self._lock:
             self.posts += 1
             if match:
-                self.arrived.setdefault(match.group(0).decode(), now)
+                token = match.group(0).decode()
+                self.arrived.setdefault(token, now)
+                prefix = token.rpartition("-")[0]
+                self.posts_by_prefix[prefix] = self.posts_by_prefix.get(prefix, 0) + 1
 
 
 @contextmanager

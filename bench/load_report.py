@@ -13,6 +13,7 @@ from typing import Any
 START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 MB = 1024 * 1024
 RATIO_TARGET, HALF_P99_TARGET_MS, E2E_P95_TARGET_MS, RSS_TARGET_MB = 0.6, 50.0, 1000.0, 200.0
+ROUTER_RSS_TARGET_MB = 400.0  # the router may hold a touchpoint model
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -41,6 +42,13 @@ def machine() -> str:
     )
 
 
+def cpu_text(cpu_ms: dict[str, float]) -> str:
+    """CPU per response by process kind, and their sum (PostgreSQL not included)."""
+    kinds = [k for k in ("web", "router", "notifier", "beat") if k in cpu_ms]
+    parts = " + ".join(f"{k} {cpu_ms[k]:.1f}" for k in kinds)
+    return f"{parts} = {sum(cpu_ms.values()):.1f}"
+
+
 def verdict(ok: bool, measured: float, target: float, lower_is_better: bool = True) -> str:
     """'met' or 'missed by N%' for one figure against its target."""
     if ok:
@@ -60,6 +68,8 @@ class Report:
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(measure, figure, target, verdict) for every reported figure."""
+        if not {"ceiling", "ingest", "e2e"} <= self.results.keys():
+            return self._rss_rows()
         ceiling = self.results["ceiling"]["throughput"]
         ingest = self.results["ingest"]["throughput"]
         half = self.results["ingest"]["half"]
@@ -96,20 +106,83 @@ class Report:
         for stage, values in e2e["stages"].items():
             rows.append((f"(c) {stage}, p50 / p95", " / ".join(
                 f"{percentile(values, p):.0f}" for p in (50, 95)) + " ms", "", ""))  # fmt: skip
+        return rows + self._rss_rows()
+
+    def _rss_rows(self) -> list[tuple[str, str, str, str]]:
+        rows = []
         for role, (name, rss) in self._peak_rss().items():
             rss_mb = rss / MB
-            rows.append((f"peak RSS, {role} ({name})", f"{rss_mb:.0f} MB",
-                         f"< {RSS_TARGET_MB:.0f} MB",
-                         verdict(rss_mb < RSS_TARGET_MB, rss_mb, RSS_TARGET_MB)))  # fmt: skip
+            target = ROUTER_RSS_TARGET_MB if role.startswith("router") else RSS_TARGET_MB
+            ok = verdict(rss_mb < target, rss_mb, target)
+            figure = f"{rss_mb:.0f} MB"
+            rows.append((f"peak RSS, {role} ({name})", figure, f"< {target:.0f} MB", ok))
         return rows
 
     def _peak_rss(self) -> dict[str, tuple[str, int]]:
+        """The highest RSS of any one process per role (router-2 counts as router)."""
+        phases = [p for p in ("ingest", "e2e", "curve") if p in self.results]
+        samplers = [self.results[p]["memory"] for p in phases]
+        samplers += [row["memory"] for row in self.results.get("scale", [])]
         peaks: dict[str, tuple[str, int]] = {}
-        for phase in ("ingest", "e2e"):
-            for (role, _pid), (name, rss) in self.results[phase]["memory"].peaks.items():
+        for sampler in samplers:
+            for (role, _pid), (name, rss) in sampler.peaks.items():
+                role = role.split("-")[0]
                 if rss > peaks.get(role, ("", 0))[1]:
                     peaks[role] = (name, rss)
         return dict(sorted(peaks.items()))
+
+    def curve_table(self) -> list[str]:
+        """Latency against offered load: a table and a Mermaid chart of p50 and p95."""
+        points = self.results.get("curve", {}).get("points", [])
+        if not points:
+            return []
+        lines = [
+            "", "### Latency against offered load (POST to Slack stand-in)", "",
+            "| Offered | Posted | Alerts (posts) | p50 | p95 | p99 | Alerts/s | CPU ms/response |",
+            "|---|---|---|---|---|---|---|---|",
+        ]  # fmt: skip
+        for pt in points:
+            lat = pt.latencies
+            lines.append(
+                f"| {pt.rate:.0f}/s for {pt.duration:.0f} s | {pt.sent} at {pt.posted_rate:.0f}/s "
+                f"| {pt.alerts} ({pt.posts}) | {percentile(lat, 50):,.0f} ms "
+                f"| {percentile(lat, 95):,.0f} ms | {percentile(lat, 99):,.0f} ms "
+                f"| {pt.throughput:.0f} | {cpu_text(pt.cpu_ms)} |"
+            )
+        xs = ", ".join(f"{pt.rate:.0f}" for pt in points)
+        p95 = ", ".join(f"{percentile(pt.latencies, 95) / 1000:.2f}" for pt in points)
+        p50 = ", ".join(f"{percentile(pt.latencies, 50) / 1000:.2f}" for pt in points)
+        lines += [
+            "", "```mermaid", "xychart-beta",
+            '  title "POST to alert latency (s) against offered load: p95 (upper), p50"',
+            f'  x-axis "offered responses/s" [{xs}]', '  y-axis "seconds"',
+            f"  line [{p95}]", f"  line [{p50}]", "```",
+        ]  # fmt: skip
+        return lines
+
+    def scale_table(self) -> list[str]:
+        """Saturated throughput per broker and number of worker processes per service."""
+        rows = self.results.get("scale", [])
+        if not rows:
+            return []
+        lines = [
+            "", "### Scale-out: saturated loop with N router and N notifier worker processes", "",
+            "| Broker | Workers per service | Offered | Posted | Alerts (posts) | Alerts/s "
+            "| vs 1 worker | p95 | CPU ms/response | Load avg |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]  # fmt: skip
+        base: dict[str, float] = {}
+        for row in rows:
+            res = row["result"]
+            base.setdefault(row["broker"], res.throughput)
+            lines.append(
+                f"| {row['broker']} | {row['workers']} | {res.rate:.0f}/s for {res.duration:.0f} s "
+                f"| {res.sent} at {res.posted_rate:.0f}/s | {res.alerts} ({res.posts}) "
+                f"| {res.throughput:.0f} | {res.throughput / base[row['broker']]:.2f} "
+                f"| {percentile(res.latencies, 95):,.0f} ms | {cpu_text(res.cpu_ms)} "
+                f"| {row['load']:.1f} |"
+            )
+        return lines
 
     def table(self) -> str:
         """The rows as a Markdown table."""
@@ -125,7 +198,12 @@ class Report:
             "",
             f"Command: `{self.command}`",
             "",
+            "Load average when the run started: "
+            + " / ".join(f"{x:.1f}" for x in self.results.get("load", ())),
+            "",
             self.table(),
+            *self.curve_table(),
+            *self.scale_table(),
             END,
         ])  # fmt: skip
 

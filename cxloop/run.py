@@ -77,10 +77,25 @@ def worker(service: str) -> None:
     app = module.create_worker_app(settings)
     if settings.metrics_bind:
         _export_metrics(settings, service)
+    pool, concurrency = worker_pool(service, settings)
+    # The pid in the node name: several workers of one service may share a host, and RabbitMQ
+    # refuses a second worker of the same name (its control queue is exclusive).
     app.worker_main(
-        ["worker", "-Q", service, "-n", f"{service}@%h", "--loglevel", settings.log_level,
-         "--concurrency", str(settings.worker_concurrency), "--without-gossip", "--without-mingle"]
+        ["worker", "-Q", service, "-n", f"{service}-{os.getpid()}@%h",
+         "--loglevel", settings.log_level, "--pool", pool, "--concurrency", str(concurrency),
+         "--without-gossip", "--without-mingle"]
     )  # fmt: skip
+
+
+def worker_pool(service: str, settings: Settings) -> tuple[str, int]:
+    """The Celery pool and its size: processes for the CPU-bound router, threads for the notifier.
+
+    The notifier mostly waits on Slack and SMTP, so a thread per send in flight costs a few
+    hundred kilobytes where a prefork child costs a whole interpreter and a pipe hop per task.
+    """
+    if service == "notifier":
+        return settings.notifier_pool, settings.notifier_concurrency
+    return settings.router_pool, settings.worker_concurrency
 
 
 @click.command()

@@ -35,18 +35,26 @@ def check_web(settings: Settings, timeout_s: float = 3.0) -> bool:
 def check_worker(
     settings: Settings, service: str, hostname: str | None = None, timeout_s: float = 3.0
 ) -> bool:
-    """Return whether the worker `SERVICE@hostname` answers a ping over the broker."""
+    """Return whether a worker of SERVICE on this host (`SERVICE-<pid>@hostname`) answers a ping.
+
+    The ping goes to every worker; several of one service may run on one host.
+    """
     from shared.celery_app import create_celery
 
     app = create_celery(settings)
-    node = f"{service}@{hostname or socket.gethostname()}"
+    host = hostname or socket.gethostname()
     try:
-        replies = app.control.ping(destination=[node], timeout=timeout_s)
+        replies = app.control.ping(timeout=timeout_s)
     except OSError:
         return False
     finally:
         app.close()
-    return any(node in reply for reply in replies)
+    return any(_is_worker_of(node, service, host) for reply in replies for node in reply)
+
+
+def _is_worker_of(node: str, service: str, host: str) -> bool:
+    name, _, node_host = node.partition("@")
+    return node_host == host and name.rpartition("-")[0] == service
 
 
 def main(argv: list[str]) -> int:

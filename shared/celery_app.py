@@ -17,8 +17,8 @@ from shared.settings import Settings
 
 
 def broker_url(settings: Settings) -> str:
-    """Kombu URL for the configured or embedded Redis."""
-    url = settings.effective_redis_url
+    """Kombu URL for the configured broker (RabbitMQ or Redis) or the embedded Redis."""
+    url = settings.effective_broker_url
     if url.startswith("unix://"):
         return "redis+socket://" + url.removeprefix("unix://")
     return url

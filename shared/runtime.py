@@ -24,7 +24,10 @@ class Runtime:
 
 @cache
 def _build(settings: Settings, pid: int) -> Runtime:
-    engine = make_engine(settings.effective_database_url)
+    # A connection per notifier thread, so no send waits for one (opened only when needed).
+    engine = make_engine(
+        settings.effective_database_url, pool_size=max(5, settings.notifier_concurrency)
+    )
     return Runtime(settings=settings, engine=engine, sessions=make_session_factory(engine))
 
 

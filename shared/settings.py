@@ -93,8 +93,17 @@ class Settings(BaseSettings):
         "",
         validation_alias=AliasChoices(PREFIX + "REDIS_URL", "REDIS_URL"),
         description=(
-            "Redis URL of the Celery broker (`redis://host:6379/0`). Empty: an embedded "
-            "redis-server on a unix socket under the data directory."
+            "Redis URL (`redis://host:6379/0`): the Celery broker unless `CXLOOP_BROKER_URL` "
+            "names another, and always the notifier's rate limits and circuit breakers and the "
+            "desk's login throttle. Empty: an embedded redis-server on a unix socket under the "
+            "data directory."
+        ),
+    )
+    broker_url: str = Field(
+        "",
+        description=(
+            "Celery's broker (`redis://` or `amqp://` for RabbitMQ); empty: the Redis above. "
+            "Redis is still needed for rate limits, breakers and the login throttle."
         ),
     )
     routes_file: Path = Field(
@@ -151,7 +160,28 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(
         2,
         ge=1,
-        description="Celery pool processes per worker.",
+        description="Celery pool processes per router worker (and per notifier on prefork).",
+    )
+    router_pool: Literal["prefork", "threads"] = Field(
+        "prefork",
+        description="The router's Celery pool: prefork (routing is CPU work) or threads.",
+    )
+    notifier_pool: Literal["prefork", "threads"] = Field(
+        "threads",
+        description="The notifier's Celery pool: threads (sends wait on the network) or prefork.",
+    )
+    notifier_concurrency: int = Field(
+        16,
+        ge=1,
+        description="Notifier threads (or processes on prefork) per notifier worker.",
+    )
+    notifier_endpoint_concurrency: int = Field(
+        4,
+        ge=1,
+        description=(
+            "Sends in flight per endpoint (SMTP server, Slack workspace, webhook) per notifier "
+            "worker, under Slack's per-channel limits; the Redis rate limit still applies."
+        ),
     )
     max_content_length: int = Field(
         1048576,
@@ -487,6 +517,11 @@ class Settings(BaseSettings):
     def effective_redis_url(self) -> str:
         """The configured Redis, or the embedded one's socket."""
         return self.redis_url or f"unix://{self.embedded_redis_socket}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        """Celery's broker: the configured one, else the Redis the rest of cxloop uses."""
+        return self.broker_url or self.effective_redis_url
 
     @property
     def outbox_dir(self) -> Path:

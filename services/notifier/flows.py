@@ -21,6 +21,7 @@ from services.notifier.channels import (
     TransientError,
     resolve,
 )
+from services.notifier.concurrency import endpoint_slot
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
 from shared.db import transaction
@@ -117,11 +118,12 @@ def deliver(
                 return _wait(sessions, delivery, wait, now(), "rate_limited")
         if breaker is not None and not breaker.allow(endpoint):
             return _hold(sessions, settings, delivery, endpoint, now())
-        if delivery.ambiguous:
-            # An earlier attempt may have gone through: look before sending it again.
-            found = route.channel.already_sent(alert, route.target, since=delivery.created_at)
-        if not found:
-            route.channel.send(alert, route.target)
+        with endpoint_slot(endpoint, settings.notifier_endpoint_concurrency):
+            if delivery.ambiguous:
+                # An earlier attempt may have gone through: look before sending it again.
+                found = route.channel.already_sent(alert, route.target, since=delivery.created_at)
+            if not found:
+                route.channel.send(alert, route.target)
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
         log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)

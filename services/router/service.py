@@ -123,7 +123,19 @@ def open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
     now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
 ) -> tuple[int, bool]:  # fmt: skip
-    """Create the case of a dissatisfied response with its deliveries; return (case id, created).
+    """Create the case of a dissatisfied response with its deliveries; return (case id, created)."""
+    case_id, new_deliveries = _open_case(
+        session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
+        historical_at=historical_at,
+    )  # fmt: skip
+    return case_id, new_deliveries is not None
+
+
+def _open_case(
+    session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
+    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
+) -> tuple[int, list[int] | None]:  # fmt: skip
+    """Open the case; return its id and the ids of the deliveries made (None: it existed).
 
     Idempotent without a savepoint: the case INSERT does nothing on a conflict with a case of the
     same response (opened before, or by a concurrent transaction it waited for), and the
@@ -151,12 +163,12 @@ def open_case(
         log.info("case already opened concurrently", extra={"response_id": response_id})
         existing = case_id_for(session, response_id=response_id)
         assert existing is not None, "a conflicting case is visible once its insert returns"
-        return existing, False
+        return existing, None
     silence = None if historical_at is not None else silencing(session, outcome.labels, now=now)
     paged = historical_at is None and silence is None
     deliveries = _deliveries(case_id, outcome, config, now) if paged else []
-    if deliveries:
-        conn.execute(_DELIVERY_INSERT, deliveries)
+    # The new deliveries are all pending: their ids come back with the insert, not from a query.
+    delivery_ids = list(conn.execute(_DELIVERY_INSERT, deliveries).scalars()) if deliveries else []
     if silence is not None:
         conn.execute(insert(CaseEvent), {
             "case_id": case_id, "at": now, "actor": ACTOR, "action": "silenced",
@@ -176,7 +188,7 @@ def open_case(
                         "deliveries": len(deliveries), "explanation": outcome.explanation}},
         ],
     )  # fmt: skip
-    return case_id, True
+    return case_id, delivery_ids
 
 
 def _case_values(
@@ -312,22 +324,24 @@ def route_stored(
         log.info("response is not a case", extra={"response_id": response_id})
         return []
     historical_at = response.submitted_at if response.historical else None
-    case_id, created = open_case(
+    case_id, new_deliveries = _open_case(
         session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
         historical_at=historical_at,
     )  # fmt: skip
-    if created and historical_at is None:
+    if new_deliveries is not None and historical_at is None:
         waited = (now - response.received_at).total_seconds()
         metrics.after_commit(session, lambda: metrics.case_opened(
             touchpoint=outcome.touchpoint, priority=str(outcome.priority),
             seconds_since_received=waited,
         ))  # fmt: skip
     log.info(
-        "case opened" if created else "case already open",
+        "case already open" if new_deliveries is None else "case opened",
         extra={"response_id": response_id, "case_id": case_id, "priority": outcome.priority,
                "touchpoint": outcome.touchpoint, "receivers": list(outcome.receivers)},
     )  # fmt: skip
-    return pending_deliveries(session, case_id=case_id)
+    if new_deliveries is None:
+        return pending_deliveries(session, case_id=case_id)
+    return new_deliveries
 
 
 def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from shared.settings import Secret, Settings
 from tests.e2e.harness import free_port
+from tests.support.services import rabbitmq_vhost
 from tests.support.slack_standin import SlackStandin, slack_standin
 from tests.support.smtp import SMTPRecorder, smtp_server
 
@@ -48,9 +50,21 @@ def slack() -> Iterator[SlackStandin]:
 
 
 @pytest.fixture
+def broker_url() -> Iterator[str]:
+    """Celery's broker: Redis (empty: the redis_url), or with CXLOOP_TEST_BROKER=rabbitmq a
+    fresh virtual host on the machine's RabbitMQ, so the same tests prove both brokers."""
+    if os.environ.get("CXLOOP_TEST_BROKER", "redis") != "rabbitmq":
+        yield ""
+        return
+    with rabbitmq_vhost() as url:
+        yield url
+
+
+@pytest.fixture
 def loop_settings(
-    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPRecorder, slack: SlackStandin
-) -> Settings:
+    tmp_path: Path, postgres_url: str, redis_url: str, smtp: SMTPRecorder, slack: SlackStandin,
+    broker_url: str,
+) -> Settings:  # fmt: skip
     """Production-shaped settings (PostgreSQL, Redis, SMTP, Slack) with short sweeps."""
     routes = tmp_path / "routes.yml"
     routes.write_text(ROUTES)
@@ -59,6 +73,7 @@ def loop_settings(
         data_dir=tmp_path / "data",
         database_url=postgres_url,
         redis_url=redis_url,
+        broker_url=broker_url,
         routes_file=routes,
         api_keys=(f"ingest-write:{KEY}", f"cases-read:{KEY}"),
         secret_key=Secret("e2e-session-key-7c2e9b4f1a6d3e8c5b0a9f2d4e7c1b6a"),

@@ -1,9 +1,10 @@
-"""Real Redis and PostgreSQL for the suite: a private Redis; the local PostgreSQL or our own."""
+"""Real brokers and databases for the suite: a private Redis, PostgreSQL, a RabbitMQ vhost."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,3 +70,24 @@ def postgres_server(workdir: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+RABBITMQ = os.environ.get("CXLOOP_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672")
+
+
+@contextmanager
+def rabbitmq_vhost() -> Iterator[str]:
+    """A fresh virtual host on the machine's RabbitMQ, so runs never share queues; its URL.
+
+    Made and removed with rabbitmqctl, which runs on the same machine as the broker.
+    """
+    vhost = f"cxloop-test-{uuid.uuid4().hex[:12]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    try:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        yield f"{RABBITMQ}/{vhost}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
@@ -181,10 +182,15 @@ class SlackChannel(Channel):
             raise TransientError(f"cannot reach Slack: {type(exc).__name__}") from None
 
 
-@cache
 def _http_session(pid: int) -> requests.Session:
-    """One keep-alive session per process (never shared across a fork): a TLS handshake per
-    alert would cost more than the alert."""
+    """One keep-alive session per thread of a process (never shared across a fork or between
+    the notifier's threads: requests does not promise a Session is thread-safe): a TLS
+    handshake per alert would cost more than the alert."""
+    return _session_of(pid, threading.get_ident())
+
+
+@cache
+def _session_of(pid: int, thread: int) -> requests.Session:
     return requests.Session()
 
 
