@@ -17,6 +17,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -72,8 +73,18 @@ class _Metrics:
     sla_escalations: Counter
 
 
-@functools.cache
+_DEFINING = threading.Lock()
+
+
 def _metrics() -> _Metrics:
+    """The process's metrics, defined once even when pool threads ask at the same moment
+    (functools.cache alone would let two threads register them twice)."""
+    with _DEFINING:
+        return _define()
+
+
+@functools.cache
+def _define() -> _Metrics:
     from prometheus_client import Counter, Gauge, Histogram
 
     return _Metrics(
@@ -193,8 +204,13 @@ def after_commit(session: Session, record: Callable[[], None]) -> None:
 _PENDING = "cxloop.metrics"
 
 
-@functools.cache
 def _listen() -> None:
+    with _DEFINING:
+        _listen_once()
+
+
+@functools.cache
+def _listen_once() -> None:
     event.listen(Session, "after_commit", _run_pending)
     event.listen(Session, "after_rollback", lambda session: session.info.pop(_PENDING, None))
 

@@ -140,6 +140,36 @@ print(generate_latest(metrics.registry(metrics.Settings(redis_url="redis://127.0
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
+def test_pool_threads_counting_at_the_same_moment_define_the_metrics_once(
+    tmp_path: Path,
+) -> None:
+    script = f"""
+import threading
+from pathlib import Path
+from shared import metrics
+metrics.use_multiprocess_dir(Path({str(tmp_path / "metrics")!r}))
+start, failed = threading.Barrier(16), []
+def count():
+    start.wait()
+    try:
+        metrics.delivery("slack", "sent")
+    except Exception as exc:
+        failed.append(repr(exc))
+threads = [threading.Thread(target=count) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(failed)
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop(metrics.MULTIPROC_ENV, None)
+    for _ in range(3):  # the race is a matter of timing: a few fresh processes
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == "[]"
+
+
 def test_a_worker_metrics_address_is_checked() -> None:
     assert metrics.parse_bind("127.0.0.1:9100") == ("127.0.0.1", 9100)
     assert metrics.parse_bind(":9100") == ("0.0.0.0", 9100)
