@@ -53,13 +53,9 @@ class Example:
     touchpoint: str
 
 
-def terms(text: str) -> set[str]:
-    """Return the stems and stem pairs of a comment, as the description detector reads them."""
-    return {term for _, term in detector_terms(text)}
-
-
-def meaning(text: str) -> np.ndarray:
-    """Return the comment's meaning: the unit mean of its words' vectors, rare words weighing more.
+def meaning(read: Sequence[tuple[str, str]]) -> np.ndarray:
+    """Return the meaning of a comment read into (word, stem) pairs: the unit mean of its
+    words' vectors, rare words weighing more.
 
     Words a team's customers use that no correction contained yet ("suitcase" when the
     corrections said "bag") still land near the corrected ones; SIF weights keep the common
@@ -67,7 +63,7 @@ def meaning(text: str) -> np.ndarray:
     """
     vectors = word_vectors()
     rows, weights = [], []
-    for word, _ in detector_terms(text):
+    for word, _ in read:
         row = None if " " in word else vectors.row(word)
         if row is not None:
             rows.append(row)
@@ -168,7 +164,8 @@ def train(
     """Fit the model on labelled comments; labels outside `classes` are left out."""
     index = {name: i for i, name in enumerate(classes)}
     kept = [e for e in examples if e.touchpoint in index]
-    term_sets = [terms(e.text) for e in kept]
+    read = [detector_terms(e.text) for e in kept]  # each comment read once, for both inputs
+    term_sets = [{term for _, term in pairs} for pairs in read]
     counts: dict[str, int] = {}
     for found in term_sets:
         for term in found:
@@ -180,7 +177,7 @@ def train(
     scores = np.array([s for s, _ in inputs]).reshape(len(kept), len(classes))
     chosen = np.array([c for _, c in inputs]).reshape(len(kept), len(classes))
     labels = np.array([index[e.touchpoint] for e in kept], dtype=int)
-    dense = np.array([meaning(e.text) for e in kept]).reshape(len(kept), -1)
+    dense = np.array([meaning(pairs) for pairs in read]).reshape(len(kept), -1)
     weights, bias, description, senses = _fit(
         rows, cols, scores, chosen, dense, labels, (len(vocabulary), len(classes))
     )
@@ -261,11 +258,12 @@ def blend(
     first = detected[0].name if detected else default
     if first in index:
         described[index[first]] += by_choice
-    found = [t for t in terms(text) if t in rows]
+    read = detector_terms(text)  # once per comment: the learnt words and the meaning share it
+    found = sorted({term for _, term in read if term in rows})  # a fixed order: same sums
     logits = [d + b for d, b in zip(described, model.bias.tolist(), strict=True)]
     sensed = [0.0] * len(logits)
     if model.meaning is not None:
-        sensed = (meaning(text) @ model.meaning).tolist()
+        sensed = (meaning(read) @ model.meaning).tolist()
         logits = [z + m for z, m in zip(logits, sensed, strict=True)]
     for term in found:
         logits = [z + w for z, w in zip(logits, rows[term], strict=True)]
