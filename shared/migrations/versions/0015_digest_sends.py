@@ -1,0 +1,46 @@
+"""digests: one row per digest and target, keyed so each is sent once
+
+Revision ID: 0015
+Revises: 0014
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0015"
+down_revision: str | None = "0014"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    when = sa.DateTime(timezone=True)
+    op.create_table(
+        "digest_sends",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("key", sa.String(300), nullable=False),
+        sa.Column("audience", sa.String(10), nullable=False),
+        sa.Column("team", sa.String(100), nullable=True),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("period", sa.String(10), nullable=False),
+        sa.Column("since", when, nullable=False),
+        sa.Column("until", when, nullable=False),
+        sa.Column("channel", sa.String(20), nullable=False),
+        sa.Column("target", sa.String(500), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", when, nullable=False),
+        sa.Column("due_at", when, nullable=False),
+        sa.Column("lease_until", when, nullable=True),
+        sa.Column("sent_at", when, nullable=True),
+        sa.UniqueConstraint("key", "channel", "target", name="uq_digest_sends_key"),
+    )
+    op.create_index("ix_digest_sends_status_due", "digest_sends", ["status", "due_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_digest_sends_status_due", "digest_sends")
+    op.drop_table("digest_sends")
