@@ -54,6 +54,8 @@ class DigestConfig:
 
 
 def _clock(value: Any, where: str) -> time:
+    if isinstance(value, int) and not isinstance(value, bool):  # YAML 1.1 reads 08:30 as 510
+        raise DeskConfigError(f'{where}: quote the time, as in at: "08:30"')
     text = str(value)
     try:
         parsed = time.fromisoformat(text)
@@ -66,15 +68,17 @@ def _clock(value: Any, where: str) -> time:
 
 def _schedule(data: Any, where: str, weekly: bool) -> Schedule:
     data = _mapping(data, where)
-    _known(data, {"at", "on"} if weekly else {"at"}, where)
+    if True in data:
+        raise DeskConfigError(f"{where}: YAML reads a bare `on`/`yes` key as true; use `day: mon`")
+    _known(data, {"at", "day"} if weekly else {"at"}, where)
     if "at" not in data:
         raise DeskConfigError(f"{where}.at: required (a local time like '08:30')")
     at = _clock(data["at"], f"{where}.at")
     if not weekly:
         return Schedule(at)
-    day = data.get("on")
+    day = data.get("day")
     if day not in DAYS:
-        raise DeskConfigError(f"{where}.on: must be one of {', '.join(DAYS)}")
+        raise DeskConfigError(f"{where}.day: must be one of {', '.join(DAYS)}")
     return Schedule(at, DAYS.index(day))
 
 
