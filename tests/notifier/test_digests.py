@@ -106,14 +106,14 @@ def test_a_due_digest_reaches_the_team_and_each_owner_once_on_every_channel(
     assert team_mail["Subject"] == (
         "Daily digest for team delivery: 2 open (1 overdue), 1 SLA breach, 0 new themes"
     )
-    text = team_mail.get_body(("plain")).get_content()  # type: ignore[union-attr]
+    text = team_mail.get_body("plain").get_content()  # type: ignore[union-attr]
     assert "Wed 4 Mar 2026, 08:30 GMT to Thu 5 Mar 2026, 08:30 GMT" in text
     assert "https://cx.example.com/queue?status=open&team=delivery" in text
-    html = team_mail.get_body(("html")).get_content()  # type: ignore[union-attr]
+    html = team_mail.get_body("html").get_content()  # type: ignore[union-attr]
     assert "<b>bold</b>" not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
     owner_html = (
         next(m.message for m in smtp.messages if m.rcpt_tos == ["dora@example.com"])
-        .get_body(("html"))
+        .get_body("html")
         .get_content()
     )  # type: ignore[union-attr]
     assert "<script>" not in owner_html and "&lt;script&gt;" in owner_html
