@@ -170,7 +170,12 @@ def test_content_names_the_figures_in_local_time_with_links_to_the_desk() -> Non
 def test_an_empty_period_says_so_rather_than_showing_nothing() -> None:
     empty = Figures((("under_1d", 0),), (), 0, 0, (), (), 0, 0, None, 42.5)
     digest = compose(
-        empty, audience="Ann", period="weekly", since=SPAN.since, until=SPAN.until, zone=LONDON,
+        empty,
+        audience="Ann",
+        period="weekly",
+        since=SPAN.since,
+        until=SPAN.until,
+        zone=LONDON,
         public_url="https://cx.example.com",
     )
     themes = next(s for s in digest.sections if s.title == "New themes")
