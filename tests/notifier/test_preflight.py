@@ -135,3 +135,12 @@ def test_boolean_settings_read_from_the_environment() -> None:
     assert Settings.from_env(settings.to_env()).allow_outbox is True
     with pytest.raises(ValueError, match="CXLOOP_ALLOW_OUTBOX"):
         Settings.from_env({"CXLOOP_ALLOW_OUTBOX": "maybe"})
+
+
+def test_a_bad_digests_section_stops_the_notifier_naming_file_and_key(tmp_path: Path) -> None:
+    from shared.settings import EXAMPLE_DESK
+
+    desk = tmp_path / "desk.yml"
+    desk.write_text(EXAMPLE_DESK.read_text().replace('daily: {at: "08:30"}', 'daily: {at: "8am"}'))
+    with pytest.raises(NotifierConfigError, match=f"{desk}: digests.daily.at: '8am'"):
+        preflight(PRODUCTION.with_(allow_outbox=True, desk_file=desk))
