@@ -28,8 +28,8 @@ THEMES_LISTED = 10
 
 
 @dataclass(frozen=True)
-class Span:
-    """An exact stretch of time [since, until), as the KPI queries take it."""
+class Window:
+    """An exact stretch of time [since, until): a kpis.Span, as the KPI queries take it."""
 
     since: datetime
     until: datetime
@@ -77,7 +77,7 @@ def owner_scope(user: User, *, config: DeskConfig) -> ColumnElement[Any]:
     return visible_cases(user, config)
 
 
-def recovery_rate(session: Session, span: Span, scope: ColumnElement[Any]) -> float | None:
+def recovery_rate(session: Session, span: Window, scope: ColumnElement[Any]) -> float | None:
     """Share of followed-up customers who say the problem was fixed; None: no follow-ups yet.
 
     The hook for follow-ups ("did we fix it?"): the model has no answers to count yet.
@@ -86,7 +86,7 @@ def recovery_rate(session: Session, span: Span, scope: ColumnElement[Any]) -> fl
 
 
 def _breaches(
-    session: Session, span: Span, scope: ColumnElement[Any]
+    session: Session, span: Window, scope: ColumnElement[Any]
 ) -> tuple[int, int, tuple[Breach, ...]]:
     """Deadlines that passed unmet in the span (a case may miss both), and the worst few."""
     ack = and_(
@@ -113,7 +113,9 @@ def _breaches(
     return acks, len(listed) - acks, tuple(listed[:BREACHES_LISTED])
 
 
-def _causes(session: Session, span: Span, scope: ColumnElement[Any]) -> dict[tuple[str, str], int]:
+def _causes(
+    session: Session, span: Window, scope: ColumnElement[Any]
+) -> dict[tuple[str, str], int]:
     """Root causes recorded on cases resolved in the span, per touchpoint."""
     rows = session.execute(
         select(Case.touchpoint, Case.root_cause, func.count())
@@ -125,10 +127,10 @@ def _causes(session: Session, span: Span, scope: ColumnElement[Any]) -> dict[tup
 
 
 def new_themes(
-    session: Session, span: Span, scope: ColumnElement[Any], lookback: timedelta
+    session: Session, span: Window, scope: ColumnElement[Any], lookback: timedelta
 ) -> tuple[tuple[str, str, int], ...]:
     """Root causes (per touchpoint) recorded in the span that none of the lookback before had."""
-    before = _causes(session, Span(span.since - lookback, span.since), scope)
+    before = _causes(session, Window(span.since - lookback, span.since), scope)
     fresh = [
         (t, c, n) for (t, c), n in _causes(session, span, scope).items() if (t, c) not in before
     ]
@@ -139,7 +141,7 @@ def collect(
     session: Session,
     *,
     scope: ColumnElement[Any],
-    span: Span,
+    span: Window,
     now: datetime,
     config: DeskConfig,
 ) -> Figures:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.desk.config import DeskConfig, desk_config
 from services.desk.digest_config import PERIODS
-from services.desk.digest_figures import Span
+from services.desk.digest_figures import Window
 from services.desk.digest_schedule import OWNERS, TEAM, DueDigest, Occurrence, latest
 from services.desk.enums import Role
 from services.desk.models import User
@@ -112,7 +112,7 @@ def preview(team: str | None, owner: str | None, period: str, at: str | None, fm
         found = _occurrence(config, period, team_of, now)
         built = digests.build(
             session, config=config, public_url=settings.public_url, period=period,
-            span=Span(found.since, found.due_at), now=now, team=team, user=user,
+            span=Window(found.since, found.due_at), now=now, team=team, user=user,
         )  # fmt: skip
     if fmt == "slack":
         click.echo(json.dumps(digest_slack(built), indent=2, ensure_ascii=False))

@@ -36,19 +36,20 @@ class Planned:
     target: str
 
 
-def owners(session: Session, *, team: str | None = None, any_team: bool = True) -> list[User]:
-    """Active owners, all of them or those of one team (None with any_team=False: no team)."""
-    query = select(User).where(User.active.is_(True), User.role == Role.OWNER)
-    if not any_team:
-        query = query.outerjoin(Team, Team.id == User.team_id).where(
-            Team.name == team if team is not None else User.team_id.is_(None)
-        )
-    return list(session.scalars(query.order_by(User.id)))
+_OWNERS = select(User).where(User.active.is_(True), User.role == Role.OWNER).order_by(User.id)
 
 
 def owner_teams(session: Session) -> tuple[str | None, ...]:
     """The teams active owners belong to (None for owners without a team)."""
-    return tuple(dict.fromkeys(u.team.name if u.team else None for u in owners(session)))
+    owners = session.scalars(_OWNERS)
+    return tuple(dict.fromkeys(u.team.name if u.team else None for u in owners))
+
+
+def team_owners(session: Session, *, team: str | None) -> list[User]:
+    """The active owners of a team (None: those without a team)."""
+    query = _OWNERS.outerjoin(Team, Team.id == User.team_id)
+    query = query.where(Team.name == team if team is not None else User.team_id.is_(None))
+    return list(session.scalars(query))
 
 
 def owner_targets(user: User, channels: Sequence[str]) -> list[tuple[str, str]]:
@@ -77,7 +78,7 @@ def plan(
             for channel, target in config.teams[due.team].targets
         ]
     rows = []
-    for user in [only] if only is not None else owners(session, team=due.team, any_team=False):
+    for user in [only] if only is not None else team_owners(session, team=due.team):
         key = f"owner:{user.id}:{when.period}:{when.day.isoformat()}{suffix}"
         rows += [
             Planned(key, OWNER, due.team, user.id, *span, channel, target)

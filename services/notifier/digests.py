@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import DeskConfig
 from services.desk.digest import Digest, compose
-from services.desk.digest_figures import Span, collect, owner_scope, team_scope
+from services.desk.digest_figures import Window, collect, owner_scope, team_scope
 from services.desk.digest_schedule import DueDigest, due_digests
 from services.desk.models import User
 from services.notifier import digest_service as service
@@ -50,7 +50,7 @@ def build(
     config: DeskConfig,
     public_url: str,
     period: str,
-    span: Span,
+    span: Window,
     now: datetime,
     team: str | None = None,
     user: User | None = None,
@@ -110,51 +110,58 @@ def send(
         row = service.claim(session, send_id=send_id, now=now, lease=lease)
         if row is None:
             return Outcome("skipped")
-        user = session.get(User, row.user_id) if row.user_id is not None else None
-        if row.audience == service.OWNER and (user is None or not user.active):
-            service.finish(session, send_id=send_id, status=DeliveryStatus.FAILED, now=now,
-                           error="the owner is no longer an active desk user")  # fmt: skip
-            return Outcome("failed", error="owner inactive")
-        digest = build(
-            session, config=config, public_url=settings.public_url, period=row.period,
-            span=Span(row.since, row.until), now=now, team=row.team, user=user,
-        )  # fmt: skip
         session.expunge(row)
+    # Built after the claim is committed, so its row lock is not held while the figures are
+    # read. If building fails, the lease runs out and the next beat hands the row out again.
+    with sessions() as session:
+        user = session.get(User, row.user_id) if row.user_id is not None else None
+        gone = row.audience == service.OWNER and (user is None or not user.active)
+        digest = None if gone else build(
+            session, config=config, public_url=settings.public_url, period=row.period,
+            span=Window(row.since, row.until), now=now, team=row.team, user=user,
+        )  # fmt: skip
+    if digest is None:
+        return _fail(sessions, row, "the owner is no longer an active desk user", now)
     ids = {"send_id": send_id, "key": row.key}
     try:
         transmit(settings, row, digest)
     except TransientError as exc:
-        return _retry(sessions, config, row, str(exc), exc.retry_after, now)
+        return _retry(sessions, settings, config, row, exc, now)
     except PermanentError as exc:
-        with transaction(sessions) as session:
-            service.finish(session, send_id=send_id, status=DeliveryStatus.FAILED, now=now,
-                           error=str(exc))  # fmt: skip
-        log.error("digest failed: %s", exc, extra=ids)
-        return Outcome("failed", error=str(exc))
+        return _fail(sessions, row, str(exc), now)
     with transaction(sessions) as session:
         service.finish(session, send_id=send_id, status=DeliveryStatus.SENT, now=now)
     log.info("digest sent via %s", row.channel, extra=ids)
     return Outcome("sent")
 
 
-def _retry(
-    sessions: sessionmaker[Session], config: DeskConfig, row: DigestSend, error: str,
-    retry_after: float | None, now: datetime,
-) -> Outcome:  # fmt: skip
-    """Try again later, or fail once the digest is older than `digests.catch_up`."""
-    left = (row.created_at + config.digests.catch_up - now).total_seconds()
+def _fail(sessions: sessionmaker[Session], row: DigestSend, error: str, now: datetime) -> Outcome:
+    """Record that this digest will not go to this target, and why."""
     with transaction(sessions) as session:
-        if left <= 0:
-            service.finish(session, send_id=row.id, status=DeliveryStatus.FAILED, now=now,
-                           error=f"gave up after {row.attempts} attempts: {error}")  # fmt: skip
-            log.error("digest failed: %s", error, extra={"send_id": row.id})
-            return Outcome("failed", error=error)
-        delay = min(left, backoff(row.attempts, base=30.0, cap=600.0, retry_after=retry_after))
+        service.finish(session, send_id=row.id, status=DeliveryStatus.FAILED, now=now, error=error)
+    log.error("digest failed: %s", error, extra={"send_id": row.id, "key": row.key})
+    return Outcome("failed", error=error)
+
+
+def _retry(
+    sessions: sessionmaker[Session], settings: Settings, config: DeskConfig, row: DigestSend,
+    exc: TransientError, now: datetime,
+) -> Outcome:  # fmt: skip
+    """Try again later with the alerts' backoff, or fail once past `digests.catch_up`."""
+    left = (row.created_at + config.digests.catch_up - now).total_seconds()
+    if left <= 0:
+        return _fail(sessions, row, f"gave up after {row.attempts} attempts: {exc}", now)
+    wait = backoff(
+        row.attempts, base=settings.retry_backoff_s, cap=settings.retry_backoff_max_s,
+        retry_after=exc.retry_after,
+    )  # fmt: skip
+    delay = min(left, wait)
+    with transaction(sessions) as session:
         service.finish(session, send_id=row.id, status=DeliveryStatus.PENDING, now=now,
-                       error=error, due_at=now + timedelta(seconds=delay))  # fmt: skip
-    log.warning("digest attempt failed, retrying in %.0fs: %s", delay, error,
-                extra={"send_id": row.id})  # fmt: skip
-    return Outcome("retry", retry_in=delay, error=error)
+                       error=str(exc), due_at=now + timedelta(seconds=delay))  # fmt: skip
+    log.warning("digest attempt failed, retrying in %.1fs: %s", delay, exc,
+                extra={"send_id": row.id, "key": row.key})  # fmt: skip
+    return Outcome("retry", retry_in=delay, error=str(exc))
 
 
 def message_id(send_id: int, *, deployment: str, domain: str) -> str:

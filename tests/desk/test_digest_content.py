@@ -14,7 +14,7 @@ from services.desk.digest import RECOVERY_PENDING, compose
 from services.desk.digest_figures import (
     Breach,
     Figures,
-    Span,
+    Window,
     collect,
     owner_scope,
     recovery_rate,
@@ -28,7 +28,7 @@ from tests.desk.factories import make_case, make_user
 
 H = timedelta(hours=1)
 NOW = datetime(2026, 3, 5, 8, 40, tzinfo=UTC)
-SPAN = Span(datetime(2026, 3, 4, 8, 30, tzinfo=UTC), datetime(2026, 3, 5, 8, 30, tzinfo=UTC))
+SPAN = Window(datetime(2026, 3, 4, 8, 30, tzinfo=UTC), datetime(2026, 3, 5, 8, 30, tzinfo=UTC))
 LONDON = ZoneInfo("Europe/London")
 
 
