@@ -91,7 +91,7 @@ def compose(
         Line("Resolve deadlines missed", str(figures.resolve_breaches)),
     ] + [
         Line(f"Case #{b.case_id} ({b.touchpoint}, {b.priority.upper()})",
-             f"{b.deadline} by {local(b.due_at, zone)}", f"{cases_url}{b.case_id}")
+             f"{b.deadline} was due {local(b.due_at, zone)}", f"{cases_url}{b.case_id}")
         for b in figures.breaches
     ]  # fmt: skip
     themes = [Line(f"{touchpoint}: {cause.replace('_', ' ')}", f"{n} case{'s' * (n != 1)}")

@@ -160,7 +160,7 @@ def test_content_names_the_figures_in_local_time_with_links_to_the_desk() -> Non
     assert (
         lines["Overdue"].url == "https://cx.example.com/queue?status=open&sla=overdue&team=delivery"
     )
-    assert lines["Case #7 (delivery, P1)"].value == "acknowledge by Wed 4 Mar 2026, 12:00 GMT"
+    assert lines["Case #7 (delivery, P1)"].value == "acknowledge was due Wed 4 Mar 2026, 12:00 GMT"
     assert lines["Case #7 (delivery, P1)"].url == "https://cx.example.com/cases/7"
     assert lines["delivery: lost parcel"].value == "2 cases"
     assert lines["Closed-loop rate (customer contacted)"].value == "75% (3 of 4)"
