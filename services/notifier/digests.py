@@ -27,6 +27,7 @@ from services.notifier.channels.outbox import OutboxChannel
 from services.notifier.channels.slack import SlackChannel
 from services.notifier.digest_render import digest_email, digest_slack
 from services.notifier.flows import backoff
+from shared import metrics
 from shared.db import transaction
 from shared.enums import DeliveryStatus
 from shared.models import DigestSend
@@ -131,6 +132,7 @@ def send(
         return _fail(sessions, row, str(exc), now)
     with transaction(sessions) as session:
         service.finish(session, send_id=send_id, status=DeliveryStatus.SENT, now=now)
+    metrics.digest(row.channel, "sent")
     log.info("digest sent via %s", row.channel, extra=ids)
     return Outcome("sent")
 
@@ -139,6 +141,7 @@ def _fail(sessions: sessionmaker[Session], row: DigestSend, error: str, now: dat
     """Record that this digest will not go to this target, and why."""
     with transaction(sessions) as session:
         service.finish(session, send_id=row.id, status=DeliveryStatus.FAILED, now=now, error=error)
+    metrics.digest(row.channel, "failed")
     log.error("digest failed: %s", error, extra={"send_id": row.id, "key": row.key})
     return Outcome("failed", error=error)
 
@@ -159,6 +162,7 @@ def _retry(
     with transaction(sessions) as session:
         service.finish(session, send_id=row.id, status=DeliveryStatus.PENDING, now=now,
                        error=str(exc), due_at=now + timedelta(seconds=delay))  # fmt: skip
+    metrics.digest(row.channel, "retry")
     log.warning("digest attempt failed, retrying in %.1fs: %s", delay, exc,
                 extra={"send_id": row.id, "key": row.key})  # fmt: skip
     return Outcome("retry", retry_in=delay, error=str(exc))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -178,6 +179,8 @@ def test_an_smtp_refusal_is_retried_and_a_bad_address_fails(
 ) -> None:  # fmt: skip
     ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
     team_email = ids[0]
+    counted = {o: REGISTRY.get_sample_value("cxloop_digests_total", {"channel": "email",
+               "outcome": o}) or 0 for o in ("sent", "retry", "failed")}  # fmt: skip
     smtp.fail_next(1, "451 4.3.0 Try again later")
     outcome = digests.send(sessions, digest_settings, config, team_email, now=NOW)
     assert outcome.status == "retry" and outcome.retry_in is not None
@@ -194,6 +197,9 @@ def test_an_smtp_refusal_is_retried_and_a_bad_address_fails(
     with sessions() as s:
         row = s.get_one(DigestSend, ids[2])
         assert row.status == "failed" and row.last_error is not None and "550" in row.last_error
+    for outcome, added in (("sent", 1), ("retry", 1), ("failed", 1)):
+        labels = {"channel": "email", "outcome": outcome}
+        assert REGISTRY.get_sample_value("cxloop_digests_total", labels) == counted[outcome] + added
 
 
 def test_a_failing_channel_gives_up_after_the_catch_up(
