@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import DeskConfig, load_desk_config
+from services.desk.models import User
 from services.notifier import digests
 from shared.db import transaction
 from shared.models import DigestSend
@@ -220,8 +221,6 @@ def test_an_owner_disabled_before_the_send_gets_nothing(
     seeded: int, smtp: SMTPRecorder,
 ) -> None:  # fmt: skip
     ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
-    from services.desk.models import User
-
     with transaction(sessions) as s:
         s.get_one(User, seeded).active = False
     assert digests.send(sessions, digest_settings, config, ids[2], now=NOW).status == "failed"
