@@ -116,6 +116,10 @@ class Case(Base):
         Index("ix_cases_priority_status", "priority", "status"),
         Index("ix_cases_status_ack_due", "status", "ack_due_at"),
         Index("ix_cases_status_resolve_due", "status", "resolve_due_at"),
+        # Digests: deadlines that passed in a span, and root causes recorded in one (any status).
+        Index("ix_cases_ack_due", "ack_due_at"),
+        Index("ix_cases_resolve_due", "resolve_due_at"),
+        Index("ix_cases_resolved", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
