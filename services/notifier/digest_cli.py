@@ -59,7 +59,10 @@ def _occurrence(config: DeskConfig, period: str, team: str | None, now: datetime
             f"no {period} digest in the desk file: add digests.{period}",
             param_hint="--period",
         )
-    return latest(period, schedule, config.timezone_of(team), now)
+    try:
+        return latest(period, schedule, config.timezone_of(team), now)
+    except OverflowError:
+        raise click.BadParameter("is too far in the past or future", param_hint="--at") from None
 
 
 def _who(session: Session, config: DeskConfig, team: str | None, owner: str | None) -> User | None:

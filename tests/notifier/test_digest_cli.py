@@ -105,6 +105,8 @@ def test_send_delivers_now_to_the_team_s_targets_and_again_when_asked_again(
          "must be a time like"),
         (["preview", "--team", "delivery", "--period", "daily", "--at", "2026-03-05T08:40"],
          "needs a UTC offset"),
+        (["preview", "--team", "delivery", "--period", "daily", "--at", "0001-01-01T00:00+00:00"],
+         "too far in the past or future"),
         (["preview", "--team", "delivery", "--period", "daily", "--format", "pdf"],
          "'pdf' is not one of"),
     ],
