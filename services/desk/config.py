@@ -6,7 +6,7 @@ Validated on load: a bad file fails at start naming the file, the key and the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, date, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,10 @@ from shared.sla import BusinessHours as BusinessHours  # re-exported for the des
 from shared.sla import (
     DeskConfigError,
     SlaPolicy,
+    SlaRules,
     first_policy,
     parse_duration,
+    parse_holidays,
     parse_sla_policies,
 )
 from shared.sla import known as _known
@@ -59,6 +61,19 @@ class DeskConfig:
     assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
     timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
+    team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
+
+    @property
+    def sla_rules(self) -> SlaRules:
+        """The SLA part of the file, as the router reads it: policies and teams' holidays."""
+        return SlaRules(self.policies, self.team_holidays, self.receiver_teams)
+
+    def hours_for(
+        self, *, priority: str, touchpoint: str, team: str | None
+    ) -> BusinessHours | None:
+        """Return the business hours a case's clock counts in (None: the wall clock)."""
+        policy = self.policy_for(priority=priority, touchpoint=touchpoint)
+        return None if policy is None else self.sla_rules.hours_of(policy, team)
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -149,9 +164,12 @@ def parse_desk_config(data: Any) -> DeskConfig:
     receiver_teams: dict[str, str] = {}
     assignment: dict[str, AssignmentPolicy] = {}
     zones: dict[str, tzinfo] = {}
+    holidays: dict[str, frozenset[date]] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
-        _known(spec, {"receivers", "assignment", "timezone"}, f"teams.{team}")
+        _known(spec, {"receivers", "assignment", "timezone", "holidays"}, f"teams.{team}")
+        if spec.get("holidays") is not None:
+            holidays[str(team)] = parse_holidays(spec["holidays"], f"teams.{team}.holidays")
         if "assignment" in spec:
             assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
         if "timezone" in spec:
@@ -171,6 +189,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         assignment=assignment,
         timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
         team_timezones=zones,
+        team_holidays=holidays,
     )
 
 
