@@ -300,10 +300,29 @@ def parse_sla_rules(data: dict[str, Any]) -> SlaRules:
     return SlaRules(parse_sla_policies(data), holidays, receivers)
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose impossible dates (2026-02-30) stay text, so validation names their key."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse a desk document (safe YAML; an impossible date is left as text)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 @cache
 def _cached(path: Path, mtime_ns: int) -> SlaRules:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         return parse_sla_rules(mapping(data, "desk"))
     except (OSError, yaml.YAMLError, DeskConfigError) as exc:
         raise DeskConfigError(f"{path}: {exc}") from exc

@@ -20,6 +20,7 @@ from shared.sla import (
     SlaPolicy,
     SlaRules,
     first_policy,
+    load_yaml,
     parse_duration,
     parse_holidays,
     parse_sla_policies,
@@ -203,7 +204,7 @@ def _zone(name: Any, where: str) -> tzinfo:
 def load_desk_config(path: Path) -> DeskConfig:
     """Read and validate a desk file; errors name the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:
