@@ -22,8 +22,8 @@ from shared.sla import (
     first_policy,
     load_yaml,
     parse_duration,
-    parse_holidays,
     parse_sla_policies,
+    parse_team_calendars,
 )
 from shared.sla import known as _known
 from shared.sla import mapping as _mapping
@@ -162,23 +162,16 @@ def parse_desk_config(data: Any) -> DeskConfig:
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     hours = _mapping(data.get("business_hours"), "business_hours")
-    receiver_teams: dict[str, str] = {}
     assignment: dict[str, AssignmentPolicy] = {}
     zones: dict[str, tzinfo] = {}
-    holidays: dict[str, frozenset[date]] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
         _known(spec, {"receivers", "assignment", "timezone", "holidays"}, f"teams.{team}")
-        if spec.get("holidays") is not None:
-            holidays[str(team)] = parse_holidays(spec["holidays"], f"teams.{team}.holidays")
         if "assignment" in spec:
             assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
         if "timezone" in spec:
             zones[str(team)] = _zone(spec["timezone"], f"teams.{team}.timezone")
-        for receiver in spec.get("receivers") or []:
-            if receiver in receiver_teams:
-                raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
-            receiver_teams[str(receiver)] = str(team)
+    holidays, receiver_teams = parse_team_calendars(data)  # as the router reads them
     return DeskConfig(
         policies=policies,
         escalation=_escalation(data.get("escalation")),
