@@ -13,5 +13,7 @@ SWEEP_CORRECTIONS = "router.sweep_corrections"
 RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
+SEND_FOLLOW_UP = "notifier.send_follow_up"
+SWEEP_FOLLOW_UPS = "notifier.sweep_follow_ups"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}

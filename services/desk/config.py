@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from shared.followups.config import FollowUpConfig, parse_follow_up
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
     DeskConfigError,
@@ -75,6 +76,8 @@ class DeskConfig:
         """Return the business hours a case's clock counts in (None: the wall clock)."""
         policy = self.policy_for(priority=priority, touchpoint=touchpoint)
         return None if policy is None else self.sla_rules.hours_of(policy, team)
+    # "did we fix it?" questions (off by default)
+    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -158,7 +161,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
     allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions"}
-    _known(data, allowed | {"due_soon"}, "desk")
+    _known(data, allowed | {"due_soon", "follow_up"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     hours = _mapping(data.get("business_hours"), "business_hours")
@@ -184,6 +187,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
         team_timezones=zones,
         team_holidays=holidays,
+        follow_up=parse_follow_up(data.get("follow_up")),
     )
 
 

@@ -31,7 +31,8 @@ class EmailContent:
 
 
 @cache
-def _templates() -> Environment:
+def templates() -> Environment:
+    """The notifier's email templates, HTML autoescaped."""
     return Environment(
         loader=PackageLoader("services.notifier", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -49,7 +50,7 @@ def one_line(text: str) -> str:
 
 def render_email(alert: Alert) -> EmailContent:
     """Render the subject, the plain-text body and the autoescaped HTML body."""
-    env = _templates()
+    env = templates()
     return EmailContent(
         subject=_truncate(one_line(alert.headline), 200),
         text=env.get_template("alert.txt").render(alert=alert, when=when),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from celery import Task, shared_task
 
-from services.notifier import flows
+from services.notifier import flows, followup_flows
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
@@ -52,9 +52,25 @@ def sweep_pending(self: Task) -> int:
     return len(ids)
 
 
-def _enqueue(task: Task, delivery_ids: Sequence[int]) -> None:
+@shared_task(name=task_names.SEND_FOLLOW_UP, bind=True)
+def send_follow_up(self: Task, follow_up_id: int) -> str:
+    """Ask one customer "did we fix it?"; a redelivered task finds it sent and does nothing."""
+    settings = settings_of(self.app)
+    return followup_flows.send(runtime(settings).sessions, settings, follow_up_id, now=utcnow())
+
+
+@shared_task(name=task_names.SWEEP_FOLLOW_UPS, bind=True)
+def sweep_follow_ups(self: Task) -> int:
+    """Enqueue the follow-ups that are due, and the retries of failed attempts."""
+    settings = settings_of(self.app)
+    ids = followup_flows.sweep(runtime(settings).sessions, now=utcnow())
+    _enqueue(self, ids, task_names.SEND_FOLLOW_UP)
+    return len(ids)
+
+
+def _enqueue(task: Task, delivery_ids: Sequence[int], name: str = task_names.DELIVER) -> None:
     if not delivery_ids:
         return
     with task.app.producer_or_acquire() as producer:
         for delivery_id in delivery_ids:
-            task.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
+            task.app.send_task(name, args=[delivery_id], producer=producer)

@@ -38,6 +38,10 @@ class EmailChannel(Channel):
         message = build_message(
             alert, sender=self.settings.smtp_from, to=target, deployment=self.settings.public_url
         )
+        self.transmit(message)
+
+    def transmit(self, message: EmailMessage) -> None:
+        """Hand one built message to the SMTP server, classifying its failures."""
         if plain_login(self.settings):
             raise PermanentError(
                 "refusing an SMTP login without TLS (set CXLOOP_SMTP_SECURITY, or "
