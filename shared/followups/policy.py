@@ -74,7 +74,7 @@ def read_score(value: object, config: FollowUpConfig, scale: str) -> int:
     """Turn a submitted answer into a score on the follow-up's scale, or raise ValueError."""
     low, high = SCALES.get(scale, SCALES[config.scale])
     text = str(value).strip() if value is not None else ""
-    if not text.isdigit() or not low <= int(text) <= high:
+    if not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
         raise ValueError(f"score: must be a whole number from {low} to {high}")
     return int(text)
 
