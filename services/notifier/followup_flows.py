@@ -67,7 +67,7 @@ def send(
         channel = channel_for(settings, config.channel)
         reason = channel.unavailable()
         if reason is not None:
-            raise TransientError(reason)
+            raise PermanentError(reason)  # not configured: say so on the case, do not retry
         channel.send(question(request, config, settings, secret_key(settings)))
     except (PermanentError, MissingSecretKey) as exc:
         with transaction(sessions) as session:
