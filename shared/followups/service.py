@@ -203,17 +203,28 @@ def opt_out(session: Session, *, follow_up_id: int, now: datetime) -> bool:
         raise NotOpen("")
     case = session.get(Case, follow_up.case_id)
     assert case is not None
-    keys = _keys(case.response)
+    if not opt_out_keys(session, keys=_keys(case.response), now=now):
+        return False
+    event(session, case_id=case.id, action="follow_up_opted_out", actor="customer", now=now,
+          detail={})  # fmt: skip
+    session.flush()
+    return True
+
+
+def opt_out_keys(session: Session, *, keys: tuple[str, ...], now: datetime) -> bool:
+    """Record an opt-out under each key; False if every key had one already (nothing changes)."""
     customers = _customers(session, keys)
-    if keys and all(customers.get(k) and customers[k].opted_out_at for k in keys):
+    if all(customers.get(k) and customers[k].opted_out_at for k in keys):
         return False
     for key in keys:
         customer = customers.get(key) or FollowUpCustomer(key=key)
         customer.opted_out_at = customer.opted_out_at or now
         customer.updated_at = now
         session.add(customer)
-    event(
-        session, case_id=case.id, action="follow_up_opted_out", actor="customer", now=now, detail={}
-    )
     session.flush()
     return True
+
+
+def customers(session: Session, *, keys: tuple[str, ...]) -> list[FollowUpCustomer]:
+    """Return what is recorded about a customer under these keys."""
+    return list(_customers(session, keys).values())
