@@ -205,3 +205,16 @@ def test_a_claim_whose_worker_died_is_sent_again_after_its_lease(
     assert followup_flows.sweep(sessions, now=again) == [follow_up_id]
     assert followup_flows.send(sessions, follow_up_settings, follow_up_id, now=again) == "sent"
     assert (len(smtp.messages), _follow_up(sessions, follow_up_id).attempts) == (1, 2)
+
+
+def test_without_an_smtp_host_the_follow_up_fails_visibly_instead_of_retrying(
+    sessions: sessionmaker[Session], follow_up_settings: Settings
+) -> None:
+    follow_up_id = _resolved(follow_up_settings, sessions)
+    unset = follow_up_settings.with_(smtp_host="")
+    assert followup_flows.send(sessions, unset, follow_up_id, now=LATER) == "failed"
+    assert (
+        _follow_up(sessions, follow_up_id).last_error
+        == "no SMTP host configured (CXLOOP_SMTP_HOST)"
+    )
+    assert followup_flows.sweep(sessions, now=LATER + timedelta(days=1)) == []
