@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -223,3 +225,34 @@ def test_opting_out_needs_a_press_and_covers_address_and_respondent_id(
     assert client.post(old, data={"csrf_token": csrf_of(page.text)}).status_code == 410
     assert client.post(link.group(1), data={}).status_code == 400
     assert state(sessions) == after
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    token=st.text(st.characters(blacklist_characters="/?#%"), min_size=1, max_size=300),
+    score=st.text(max_size=20) | st.integers().map(str),
+    signed=st.booleans(),
+)
+def test_no_token_or_answer_causes_a_500_or_a_change(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session], token: str, score: str,
+    signed: bool,
+) -> None:  # fmt: skip
+    with sessions() as s:
+        follow_up_id = s.scalar(select(FollowUp.id).where(FollowUp.status == "sent"))
+    if follow_up_id is None:
+        follow_up_id = sent_follow_up(sessions)
+    path = answer_path(follow_up_id) if signed else f"/follow-up/{token}"
+    page = client.get(answer_path(follow_up_id))
+    before = state(sessions)
+    forms = [{"csrf_token": csrf_of(page.text), "score": score}, {"score": score}]
+    for response in (
+        client.get(path, query_string={"score": score}),
+        *(client.post(path, data=form) for form in forms),
+        client.post(f"{path}/opt-out", data={"score": score}),
+    ):
+        assert response.status_code in (200, 400, 404, 410, 422), response.text[:300]
+    valid = score.strip().isascii() and score.strip().isdigit() and int(score) <= 10
+    if not (signed and valid):
+        assert state(sessions) == before
