@@ -1,4 +1,7 @@
-"""A real browser (headless Chromium) answers "did we fix it?" from the email's link."""
+"""A real browser (headless Chromium) answers "did we fix it?" from the email's link.
+
+The page as a phone shows it lands in CXLOOP_SCREENSHOTS (docs/images uses it).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from shared.followups import links
 from shared.followups.models import FollowUp, FollowUpCustomer
 from tests.desk.conftest import World
 from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.desk.test_browser_ux import _shots
 from tests.desk.test_follow_up_answers import SECRET, sent_follow_up
 
 pytestmark = [
@@ -48,6 +52,7 @@ def test_a_customer_answers_once_and_opts_out_in_the_browser(
         expect(page.get_by_role("button", name="8", exact=True)).to_have_attribute(
             "aria-pressed", "true"
         )
+        page.screenshot(path=str(_shots() / "follow-up-390.png"))
         with sessions() as s:
             assert s.get(FollowUp, follow_up_id).status == "sent"  # type: ignore[union-attr]
         page.get_by_role("button", name="9", exact=True).click()  # changed their mind
