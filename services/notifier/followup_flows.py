@@ -3,7 +3,8 @@
 A question is claimed in one transaction (skipped there, with its reason, when the customer
 opted out, was asked recently or was never reached) and sent after that commit. A redelivered
 task finds it sent and does nothing; a failed send goes back to the schedule with a backoff,
-and the sweep picks it up again, so a transient outage loses no question.
+and the sweep picks it up again, so a transient outage loses no question. After the delivery
+budget (CXLOOP_DELIVERY_BUDGET_S) of failures it is marked failed, on the case's timeline.
 """
 
 from __future__ import annotations
@@ -75,6 +76,13 @@ def send(
         log.error("follow-up refused for good: %s", exc, extra=ids)
         return "failed"
     except TransientError as exc:
+        spent = (now - request.first_attempt_at).total_seconds()
+        if spent >= settings.delivery_budget_s:
+            error = f"gave up after {request.attempt} attempts in {spent:.0f}s: {exc}"
+            with transaction(sessions) as session:
+                followups.mark_failed(session, follow_up_id=follow_up_id, now=now, error=error)
+            log.error("follow-up not sent: %s", error, extra=ids)
+            return "failed"
         delay = backoff(request.attempt, base=settings.retry_backoff_s,
                         cap=settings.retry_backoff_max_s, retry_after=exc.retry_after)  # fmt: skip
         with transaction(sessions) as session:

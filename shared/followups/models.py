@@ -41,6 +41,7 @@ class FollowUp(Base):
     due_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_attempt_at: Mapped[datetime | None]  # the retry budget counts from here
     last_error: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]

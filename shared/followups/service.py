@@ -41,6 +41,7 @@ class Request:
     name: str
     scale: str
     attempt: int
+    first_attempt_at: datetime
 
 
 def event(session: Session, *, case_id: int, action: str, actor: str, now: datetime,
@@ -139,9 +140,10 @@ def claim(
     email = str(response.respondent_email).strip()
     follow_up.status, follow_up.lease_until, follow_up.target = S.SENDING, now + lease, email
     follow_up.attempts += 1
+    follow_up.first_attempt_at = follow_up.first_attempt_at or now
     session.flush()  # a concurrent first question to a new customer fails here on the key
     return Request(follow_up.id, case.id, email, response.respondent_name or "",
-                   follow_up.scale, follow_up.attempts)  # fmt: skip
+                   follow_up.scale, follow_up.attempts, follow_up.first_attempt_at)  # fmt: skip
 
 
 def _due(follow_up: FollowUp, now: datetime) -> bool:

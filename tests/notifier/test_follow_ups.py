@@ -218,3 +218,18 @@ def test_without_an_smtp_host_the_follow_up_fails_visibly_instead_of_retrying(
         == "no SMTP host configured (CXLOOP_SMTP_HOST)"
     )
     assert followup_flows.sweep(sessions, now=LATER + timedelta(days=1)) == []
+
+
+def test_an_outage_longer_than_the_delivery_budget_fails_the_follow_up(
+    sessions: sessionmaker[Session], follow_up_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    follow_up_id = _resolved(follow_up_settings, sessions)
+    short = follow_up_settings.with_(delivery_budget_s=600.0)
+    smtp.fail_next(2, "421 4.3.2 Service not available")
+    assert followup_flows.send(sessions, short, follow_up_id, now=LATER) == "retry"
+    later = LATER + timedelta(seconds=601)
+    assert followup_flows.send(sessions, short, follow_up_id, now=later) == "failed"
+    follow_up = _follow_up(sessions, follow_up_id)
+    assert (follow_up.status, follow_up.attempts) == ("failed", 2)
+    assert str(follow_up.last_error).startswith("gave up after 2 attempts in 601s: SMTP 421")
+    assert smtp.messages == []

@@ -35,6 +35,7 @@ def upgrade() -> None:
         _when("due_at", nullable=False),
         _when("lease_until"),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+        _when("first_attempt_at"),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
         _when("sent_at"),
