@@ -33,6 +33,7 @@ def test_a_reached_customer_of_a_resolved_or_closed_case_is_asked() -> None:
     [
         ({"status": "in_progress"}, "the case is in progress, no longer resolved"),
         ({"reached": False}, "nobody reached the customer"),
+        ({"enabled": False}, "follow-ups were turned off"),
         ({"email": None}, "no email address"),
         ({"email": "not-an-address"}, "no email address"),
         ({"customers": [Customer(opted_out_at=NOW - timedelta(days=400))]}, "opted out"),

@@ -55,8 +55,7 @@ def send(
         with transaction(sessions) as session:
             request = followups.claim(
                 session, follow_up_id=follow_up_id, now=now,
-                lease=timedelta(seconds=settings.delivery_lease_s),
-                min_days_between=config.min_days_between,
+                lease=timedelta(seconds=settings.delivery_lease_s), config=config,
             )  # fmt: skip
     except IntegrityError:
         log.info("another question to this customer was claimed at the same moment", extra=ids)

@@ -50,8 +50,11 @@ def skip_reason(
     customers: Sequence[Customer],
     now: datetime,
     min_days_between: int,
+    enabled: bool = True,
 ) -> str | None:
     """Say in plain words why this customer must not be asked now; None means ask."""
+    if not enabled:
+        return "follow-ups were turned off (desk.yml follow_up.enabled)"
     if status not in ASKED_STATUSES:
         return f"the case is {status.replace('_', ' ')}, no longer resolved"
     if not reached:

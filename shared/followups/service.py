@@ -100,7 +100,12 @@ def _keys(response: Response) -> tuple[str, ...]:
 
 
 def claim(
-    session: Session, *, follow_up_id: int, now: datetime, lease: timedelta, min_days_between: int
+    session: Session,
+    *,
+    follow_up_id: int,
+    now: datetime,
+    lease: timedelta,
+    config: FollowUpConfig,
 ) -> Request | None:
     """Take a due follow-up for sending, or skip it with a reason; None when nothing to send.
 
@@ -125,7 +130,7 @@ def claim(
         email=response.respondent_email,
         customers=[policy.Customer(c.opted_out_at, c.last_asked_at, c.last_follow_up_id)
                    for c in customers.values()],
-        now=now, min_days_between=min_days_between,
+        now=now, min_days_between=config.min_days_between, enabled=config.enabled,
     )  # fmt: skip
     if reason is not None:
         follow_up.status, follow_up.reason, follow_up.lease_until = S.SKIPPED, reason, None

@@ -198,8 +198,9 @@ def test_a_claim_whose_worker_died_is_sent_again_after_its_lease(
 
     follow_up_id = _resolved(follow_up_settings, sessions)
     with transaction(sessions) as session:  # claimed, then the worker was killed
+        config = load_desk_config(follow_up_settings.desk_file).follow_up
         assert followups.claim(session, follow_up_id=follow_up_id, now=LATER,
-                               lease=timedelta(seconds=30), min_days_between=30)  # fmt: skip
+                               lease=timedelta(seconds=30), config=config)  # fmt: skip
     assert followup_flows.sweep(sessions, now=LATER + timedelta(seconds=10)) == []
     again = LATER + timedelta(seconds=31)
     assert followup_flows.sweep(sessions, now=again) == [follow_up_id]
@@ -232,4 +233,16 @@ def test_an_outage_longer_than_the_delivery_budget_fails_the_follow_up(
     follow_up = _follow_up(sessions, follow_up_id)
     assert (follow_up.status, follow_up.attempts) == ("failed", 2)
     assert str(follow_up.last_error).startswith("gave up after 2 attempts in 601s: SMTP 421")
+    assert smtp.messages == []
+
+
+def test_turning_follow_ups_off_skips_the_scheduled_ones(
+    sessions: sessionmaker[Session], follow_up_settings: Settings, smtp: SMTPRecorder,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    follow_up_id = _resolved(follow_up_settings, sessions)
+    (tmp_path / "off").mkdir()
+    off = follow_up_settings.with_(desk_file=desk_file_with(tmp_path / "off", enabled=False))
+    assert followup_flows.send(sessions, off, follow_up_id, now=LATER) == "skipped"
+    assert "turned off" in str(_follow_up(sessions, follow_up_id).reason)
     assert smtp.messages == []
