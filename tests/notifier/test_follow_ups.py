@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -246,3 +248,23 @@ def test_turning_follow_ups_off_skips_the_scheduled_ones(
     assert followup_flows.send(sessions, off, follow_up_id, now=LATER) == "skipped"
     assert "turned off" in str(_follow_up(sessions, follow_up_id).reason)
     assert smtp.messages == []
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_concurrent_workers_ask_one_customer_once(
+    sessions: sessionmaker[Session], follow_up_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    ids = [_resolved(follow_up_settings, sessions) for _ in range(6)]
+    start = threading.Barrier(len(ids))
+
+    def send(follow_up_id: int) -> str:
+        start.wait()
+        return followup_flows.send(sessions, follow_up_settings, follow_up_id, now=LATER)
+
+    with ThreadPoolExecutor(len(ids)) as pool:
+        outcomes = list(pool.map(send, ids))
+    for follow_up_id in followup_flows.sweep(sessions, now=LATER):  # the "busy" ones, again
+        outcomes.append(followup_flows.send(sessions, follow_up_settings, follow_up_id, now=LATER))
+    assert outcomes.count("sent") == 1 and len(smtp.messages) == 1
+    statuses = sorted(_follow_up(sessions, i).status for i in ids)
+    assert statuses == ["sent"] + ["skipped"] * 5
