@@ -64,6 +64,8 @@ class DeskConfig:
     timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
     team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
+    # "did we fix it?" questions (off by default)
+    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     @property
     def sla_rules(self) -> SlaRules:
@@ -76,8 +78,6 @@ class DeskConfig:
         """Return the business hours a case's clock counts in (None: the wall clock)."""
         policy = self.policy_for(priority=priority, touchpoint=touchpoint)
         return None if policy is None else self.sla_rules.hours_of(policy, team)
-    # "did we fix it?" questions (off by default)
-    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
