@@ -68,9 +68,10 @@ def sweep_follow_ups(self: Task) -> int:
     return len(ids)
 
 
-def _enqueue(task: Task, delivery_ids: Sequence[int], name: str = task_names.DELIVER) -> None:
-    if not delivery_ids:
+def _enqueue(task: Task, ids: Sequence[int], name: str = task_names.DELIVER) -> None:
+    """Send one task per id (deliveries by default) over one producer."""
+    if not ids:
         return
     with task.app.producer_or_acquire() as producer:
-        for delivery_id in delivery_ids:
-            task.app.send_task(name, args=[delivery_id], producer=producer)
+        for row_id in ids:
+            task.app.send_task(name, args=[row_id], producer=producer)
