@@ -28,7 +28,9 @@ def _stats(session: Session, period: Period, group: Any, scope: Scope) -> list[t
             group, _count_if(asked), _count_if(answered), _count_if(from_detractor),
             _count_if(and_(from_detractor, FollowUp.satisfied.is_(True))),
         ).select_from(Case).join(FollowUp, FollowUp.case_id == Case.id)
-        .where(_in(period, scope)).group_by(group).order_by(group)
+        # A follow-up is made after its case: the bound reads only the period's follow-ups.
+        .where(_in(period, scope), FollowUp.created_at >= period.since)
+        .group_by(group).order_by(group)
     ).all()  # fmt: skip
     out = []
     for g, *counts in rows:

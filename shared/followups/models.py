@@ -27,6 +27,7 @@ class FollowUp(Base):
     __table_args__ = (
         UniqueConstraint("case_id", name="uq_follow_ups_case_id"),
         Index("ix_follow_ups_status_due", "status", "due_at"),
+        Index("ix_follow_ups_created", "created_at"),  # the recovery KPIs' period bound
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("case_id", name="uq_follow_ups_case_id"),
     )
     op.create_index("ix_follow_ups_status_due", "follow_ups", ["status", "due_at"])
+    op.create_index("ix_follow_ups_created", "follow_ups", ["created_at"])
     op.create_table(
         "follow_up_customers",
         sa.Column("key", sa.String(400), primary_key=True),
@@ -57,5 +58,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("follow_up_customers")
+    op.drop_index("ix_follow_ups_created", table_name="follow_ups")
     op.drop_index("ix_follow_ups_status_due", table_name="follow_ups")
     op.drop_table("follow_ups")
