@@ -22,6 +22,7 @@ from shared.models import CaseEvent
 from shared.settings import EXAMPLE_DESK
 from tests.desk.conftest import NOW, World, auth
 from tests.desk.factories import T0, resolved_case
+from tests.desk.test_pages import log_in
 
 SECRET = "test-secret"
 CONFIG = load_desk_config(EXAMPLE_DESK).follow_up
@@ -136,6 +137,9 @@ def test_opening_the_link_records_nothing_and_pressing_a_number_records_it_once(
     assert case.json["follow_up"]["score"] == 8
     sentences = [e["text"] for e in case.json["timeline"]]
     assert "The customer answered: did we fix it? 8 on 0-10 (satisfied)" in sentences
+    log_in(client, "champ@example.com")
+    page = client.get(f"/cases/{case_id}").text
+    assert "The customer answered 8 on 0-10 (satisfied)" in page
 
 
 @pytest.mark.parametrize(
