@@ -6,6 +6,7 @@ import click
 
 from cxloop import consistency, run, settings_cli
 from services.desk import cli as desk_cli
+from services.desk.followup_cli import follow_up
 from services.desk.silence_cli import silence
 from services.ingest import importer
 from services.notifier.cli import deliveries
@@ -45,4 +46,5 @@ main.add_command(desk_cli.user)
 main.add_command(deliveries)
 main.add_command(digest)
 main.add_command(silence)
+main.add_command(follow_up)
 main.add_command(settings_cli.settings)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from services.desk.digest_config import DigestConfig, parse_digests
+from shared.followups.config import FollowUpConfig, parse_follow_up
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
     DeskConfigError,
@@ -65,6 +66,8 @@ class DeskConfig:
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
     digests: DigestConfig = field(default_factory=DigestConfig)  # none unless configured
     team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
+    # "did we fix it?" questions (off by default)
+    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     @property
     def sla_rules(self) -> SlaRules:
@@ -161,7 +164,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
     data = _mapping(data, "desk")
     allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions",
                "digests"}  # fmt: skip
-    _known(data, allowed | {"due_soon"}, "desk")
+    _known(data, allowed | {"due_soon", "follow_up"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     hours = _mapping(data.get("business_hours"), "business_hours")
@@ -188,6 +191,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         team_timezones=zones,
         digests=parse_digests(data.get("digests"), tuple(str(team) for team in teams)),
         team_holidays=holidays,
+        follow_up=parse_follow_up(data.get("follow_up")),
     )
 
 

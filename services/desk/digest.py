@@ -17,7 +17,7 @@ AGE_LABELS = {"under_1d": "Under 1 day", "1d_to_3d": "1 to 3 days", "3d_to_7d": 
 SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_track": "On track",
               "none": "No deadline"}  # fmt: skip
 NO_THEMES = "No root cause recorded in the period that was not seen before."
-RECOVERY_PENDING = "needs follow-ups (not yet recorded)"
+RECOVERY_PENDING = "no detractor answered a follow-up in this period"
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def compose(
         Line("Cases opened", str(figures.cases)),
         Line("Closed-loop rate (customer contacted)",
              f"{_pct(figures.closed_loop_pct)} ({figures.contacted} of {figures.cases})"),
-        Line("Recovery rate (customer says it was fixed)",
+        Line("Recovery rate (detractors who say it was fixed)",
              RECOVERY_PENDING if figures.recovery_pct is None else _pct(figures.recovery_pct)),
     ]  # fmt: skip
     title = f"{period.capitalize()} digest for {audience}"

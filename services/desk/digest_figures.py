@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from services.desk import kpis
+from services.desk import kpis, recovery
 from services.desk.access import visible_cases
 from services.desk.config import DeskConfig
 from services.desk.models import User
@@ -48,7 +48,7 @@ class Breach:
 
 @dataclass(frozen=True)
 class Figures:
-    """Plain values for one digest; `recovery_pct` stays None until follow-ups exist."""
+    """Plain values for one digest; `recovery_pct` None: no detractor answered a follow-up."""
 
     open_by_age: tuple[tuple[str, int], ...]
     open_by_sla: tuple[tuple[str, int], ...]
@@ -78,11 +78,9 @@ def owner_scope(user: User, *, config: DeskConfig) -> ColumnElement[Any]:
 
 
 def recovery_rate(session: Session, span: Window, scope: ColumnElement[Any]) -> float | None:
-    """Share of followed-up customers who say the problem was fixed; None: no follow-ups yet.
-
-    The hook for follow-ups ("did we fix it?"): the model has no answers to count yet.
-    """
-    return None
+    """Share of the detractors who answered a follow-up in the span and say it was fixed; None
+    when none answered."""
+    return recovery.answered_in(session, span, scope)
 
 
 def _breaches(

@@ -461,6 +461,13 @@ TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=
     "closed_loop": lambda s, p, by, now, sc=None: closed_loop(s, p, by, sc),
     "root_causes": lambda s, p, by, now, sc=None: root_causes(s, p, by, sc),
 }
+# Imported last: the recovery KPIs are built from this module's helpers.
+from services.desk import recovery  # noqa: E402
+
+TABLES["recovery"] = lambda s, p, by, now, sc=None: recovery.recovery(s, p, by, sc)
+TABLES["recovery_by_root_cause"] = lambda s, p, by, now, sc=None: recovery.by_root_cause(
+    s, p, by, sc
+)
 
 
 def all_tables(

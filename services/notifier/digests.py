@@ -187,7 +187,7 @@ def transmit(settings: Settings, row: DigestSend, digest: Digest) -> None:
     elif isinstance(channel, EmailChannel):
         sender = settings.smtp_from
         mid = message_id(row.id, deployment=settings.public_url, domain=sender_domain(sender))
-        channel.send_message(multipart(digest_email(digest), sender=sender, to=route.target,
+        channel.transmit(multipart(digest_email(digest), sender=sender, to=route.target,
                                        message_id=mid))  # fmt: skip
     elif isinstance(channel, SlackChannel):
         channel.post(digest_slack(digest), route.target)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from celery import Task, shared_task
 
 from services.desk.config import desk_config
-from services.notifier import digests, flows
+from services.notifier import digests, flows, followup_flows
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
@@ -79,9 +79,26 @@ def send_digest(self: Task, send_id: int) -> str:
     return outcome.status
 
 
+@shared_task(name=task_names.SEND_FOLLOW_UP, bind=True)
+def send_follow_up(self: Task, follow_up_id: int) -> str:
+    """Ask one customer "did we fix it?"; a redelivered task finds it sent and does nothing."""
+    settings = settings_of(self.app)
+    return followup_flows.send(runtime(settings).sessions, settings, follow_up_id, now=utcnow())
+
+
+@shared_task(name=task_names.SWEEP_FOLLOW_UPS, bind=True)
+def sweep_follow_ups(self: Task) -> int:
+    """Enqueue the follow-ups that are due, and the retries of failed attempts."""
+    settings = settings_of(self.app)
+    ids = followup_flows.sweep(runtime(settings).sessions, now=utcnow())
+    _enqueue(self, ids, task_names.SEND_FOLLOW_UP)
+    return len(ids)
+
+
 def _enqueue(task: Task, ids: Sequence[int], name: str = task_names.DELIVER) -> None:
+    """Send one task per id (deliveries by default) over one producer."""
     if not ids:
         return
     with task.app.producer_or_acquire() as producer:
-        for item in ids:
-            task.app.send_task(name, args=[item], producer=producer)
+        for row_id in ids:
+            task.app.send_task(name, args=[row_id], producer=producer)

@@ -164,7 +164,7 @@ def test_content_names_the_figures_in_local_time_with_links_to_the_desk() -> Non
     assert lines["Case #7 (delivery, P1)"].url == "https://cx.example.com/cases/7"
     assert lines["delivery: lost parcel"].value == "2 cases"
     assert lines["Closed-loop rate (customer contacted)"].value == "75% (3 of 4)"
-    assert lines["Recovery rate (customer says it was fixed)"].value == RECOVERY_PENDING
+    assert lines["Recovery rate (detractors who say it was fixed)"].value == RECOVERY_PENDING
 
 
 def test_an_empty_period_says_so_rather_than_showing_nothing() -> None:
@@ -182,5 +182,5 @@ def test_an_empty_period_says_so_rather_than_showing_nothing() -> None:
     assert themes.lines == () and themes.empty
     lines = {line.label: line.value for section in digest.sections for line in section.lines}
     assert lines["Closed-loop rate (customer contacted)"] == "- (0 of 0)"
-    assert lines["Recovery rate (customer says it was fixed)"] == "42.5%"
+    assert lines["Recovery rate (detractors who say it was fixed)"] == "42.5%"
     assert digest.desk_url == "https://cx.example.com/queue?status=open"

@@ -142,3 +142,13 @@ def test_a_bad_digests_section_stops_the_notifier_naming_file_and_key(tmp_path: 
     desk.write_text(EXAMPLE_DESK.read_text().replace('daily: {at: "08:30"}', 'daily: {at: "8am"}'))
     with pytest.raises(NotifierConfigError, match=f"{desk}: digests.daily.at: '8am'"):
         preflight(PRODUCTION.with_(allow_outbox=True, desk_file=desk))
+
+
+def test_a_bad_follow_up_section_stops_the_notifier_with_file_key_and_reason(
+    tmp_path: Path,
+) -> None:
+    desk = tmp_path / "desk.yml"
+    desk.write_text(EXAMPLE_DESK.read_text().replace("scale: 0-10", "scale: 0-100"))
+    with pytest.raises(NotifierConfigError, match=str(desk)) as refused:
+        preflight(PRODUCTION.with_(desk_file=desk, allow_outbox=True))
+    assert "follow_up.scale: must be one of 0-10, 1-5" in str(refused.value)

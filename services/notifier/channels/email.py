@@ -38,10 +38,11 @@ class EmailChannel(Channel):
         message = build_message(
             alert, sender=self.settings.smtp_from, to=target, deployment=self.settings.public_url
         )
-        self.send_message(message)
+        self.transmit(message)
 
-    def send_message(self, message: EmailMessage) -> None:
-        """Hand one built email to the SMTP server, classifying its failures like `send`."""
+    def transmit(self, message: EmailMessage) -> None:
+        """Hand one built email (an alert, a digest, a follow-up) to the SMTP server, classifying
+        its failures like `send`."""
         if plain_login(self.settings):
             raise PermanentError(
                 "refusing an SMTP login without TLS (set CXLOOP_SMTP_SECURITY, or "
