@@ -28,7 +28,7 @@ from services.desk.schemas import (
 )
 from services.desk.users import UserError
 from services.desk.views import bp, current_user, read_body
-from services.ingest.errors import http_error
+from shared.errors import http_error
 
 # URL action -> (people action, body schema, the body field carrying the value)
 ACTIONS: dict[str, tuple[str, Any, str | None]] = {

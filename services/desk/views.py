@@ -37,8 +37,8 @@ from services.desk.schemas import (
     SilenceQuery,
 )
 from services.desk.users import user_for_token
-from services.ingest.errors import http_error
 from shared import silences
+from shared.errors import http_error
 from shared.inputs import MAX_DEPTH, too_deep
 from shared.models import Silence
 

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys, parse_api_keys
-from services.ingest.errors import register_error_handlers
 from services.ingest.urls import bound_int_converter
 from shared.celery_app import create_celery
+from shared.errors import register_error_handlers
 from shared.runtime import runtime
 from shared.settings import Settings
 

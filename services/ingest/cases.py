@@ -11,12 +11,13 @@ from werkzeug.exceptions import NotFound
 from services.desk.openapi import documented
 from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
-from services.ingest.errors import http_error
 from services.ingest.service import OPEN, get_case, list_cases
 from shared.enums import CaseStatus
+from shared.errors import http_error
 from shared.inputs import unstorable
 from shared.logs import redact
 from shared.models import Response
+from shared.redaction import public_target, scrub
 
 bp = protect(Blueprint("cases", __name__, url_prefix="/v1"), Scope.CASES_READ)
 
@@ -42,26 +43,8 @@ class CaseQuerySchema(Schema):
     cursor = fields.String(validate=[validate.Length(1, 500), _storable])
 
 
-def public_target(target: str) -> str:
-    """Show a delivery target without secrets: a webhook is named by its env var, never its URL."""
-    if target.startswith("webhook:"):
-        return "webhook:" + target.removeprefix("webhook:").split("/", 1)[0]
-    return redact(target)
-
-
 def _scores(response: Response) -> dict[str, int | None]:
     return {"nps": response.nps, "csat": response.csat, "ces": response.ces}
-
-
-def scrub(value: Any) -> Any:
-    """Redact URL paths and tokens in router-written JSON before showing it."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value
 
 
 class ResponseSummarySchema(Schema):

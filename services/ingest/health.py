@@ -12,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from services.desk.openapi import documented
 from services.ingest.app import Ingest, ingest
-from services.ingest.errors import RETRY_AFTER_S, error_response
 from shared.db import unavailable_reason
+from shared.errors import RETRY_AFTER_S, error_response
 
 log = logging.getLogger(__name__)
 
