@@ -43,7 +43,6 @@ def init_app(app: Flask) -> None:
     from services.desk import (  # noqa: F401
         context,
         links,
-        openapi,
         pages,
         people_api,
         people_pages,
@@ -53,9 +52,10 @@ def init_app(app: Flask) -> None:
     from services.desk.config import desk_config
     from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy
-    from services.ingest.urls import bound_int_converter
+    from shared import openapi
     from shared.celery_app import create_celery
     from shared.runtime import runtime
+    from shared.urls import bound_int_converter
 
     settings: Settings = app.config["CXLOOP_SETTINGS"]
     desk_config(settings.desk_file)  # a bad desk file fails at start, naming file and key

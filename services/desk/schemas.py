@@ -336,15 +336,6 @@ class KpisOut(Schema):
     tables = fields.List(fields.Nested(KpiTableOut))
 
 
-class Error(Schema):
-    """The one error shape of every endpoint."""
-
-    code = fields.Integer()
-    status = fields.String()
-    message = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-
-
 class SilenceIn(Schema):
     """A new silence: matchers in Alertmanager's syntax, an end, and why."""
 

@@ -16,11 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys, parse_api_keys
-from services.ingest.urls import bound_int_converter
+from services.ingest.webhook_docs import signature_schemes
 from shared.celery_app import create_celery
 from shared.errors import register_error_handlers
+from shared.openapi import EXTRA_SCHEMES
 from shared.runtime import runtime
 from shared.settings import Settings
+from shared.urls import bound_int_converter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -97,6 +99,7 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_echo_request_id)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
+    app.extensions[EXTRA_SCHEMES] = signature_schemes()  # the webhooks' signatures, documented
     init_desk(app)  # the case desk: /v1/desk, /v1/cases/<id>/<action>, pages, /openapi.json
     return app
 

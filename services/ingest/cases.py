@@ -8,7 +8,6 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from services.desk.openapi import documented
 from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
 from services.ingest.service import OPEN, get_case, list_cases
@@ -17,6 +16,7 @@ from shared.errors import http_error
 from shared.inputs import unstorable
 from shared.logs import redact
 from shared.models import Response
+from shared.openapi import documented
 from shared.redaction import public_target, scrub
 
 bp = protect(Blueprint("cases", __name__, url_prefix="/v1"), Scope.CASES_READ)

@@ -21,7 +21,6 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
-from services.desk.openapi import FORM, documented
 from services.ingest.app import ingest, log_ids
 from services.ingest.enqueue import publish, send_routing
 from services.ingest.metrics import count_rejections
@@ -48,6 +47,7 @@ from services.ingest.webhook_docs import (
 from shared import metrics, task_names
 from shared.db import transaction
 from shared.errors import http_error
+from shared.openapi import FORM, documented
 
 log = logging.getLogger(__name__)
 
