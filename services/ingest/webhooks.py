@@ -22,7 +22,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from services.ingest.app import ingest, log_ids
-from services.ingest.enqueue import publish, send_routing
+from services.ingest.enqueue import send_routing
 from services.ingest.metrics import count_rejections
 from services.ingest.service import load_storable
 from services.ingest.sources.base import (
@@ -45,6 +45,7 @@ from services.ingest.webhook_docs import (
     webhook_security,
 )
 from shared import metrics, task_names
+from shared.broker import send_ids
 from shared.db import transaction
 from shared.errors import http_error
 from shared.openapi import FORM, documented
@@ -206,7 +207,7 @@ def _accept_thin(
         )
     _log(source, result, [stored])
     if stored.needs_fetch:
-        publish(svc.celery, task_names.FETCH_RESPONSE, [stored.id])  # if lost, the sweep sends it
+        send_ids(svc.celery, task_names.FETCH_RESPONSE, [stored.id])  # if lost, the sweep sends it
     return {"status": "accepted", "responses": [stored.body()]}, 200
 
 

@@ -10,6 +10,7 @@ from services.notifier import flows
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.models import utcnow
 from shared.runtime import runtime
@@ -53,8 +54,4 @@ def sweep_pending(self: Task) -> int:
 
 
 def _enqueue(task: Task, delivery_ids: Sequence[int]) -> None:
-    if not delivery_ids:
-        return
-    with task.app.producer_or_acquire() as producer:
-        for delivery_id in delivery_ids:
-            task.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
+    send_ids(task.app, task_names.DELIVER, delivery_ids)

@@ -13,7 +13,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from celery import Celery, Task, shared_task
+from celery import Task, shared_task
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.sources.base import PermanentFetchError, TransientFetchError
@@ -28,8 +28,8 @@ from services.ingest.sources.fetch import (
     unfetched_responses,
     vendor_label,
 )
-from services.router.tasks import BROKER_ERRORS
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import settings_of
 from shared.db import transaction
 from shared.models import utcnow
@@ -99,7 +99,7 @@ def fetch_response(self: Task, response_id: int) -> str:
     with transaction(sessions) as session:
         stored = apply_fetched(session, attempt=attempt, data=data)
     if stored.needs_routing:
-        _send(self.app, task_names.PROCESS_RESPONSE, [response_id])
+        send_ids(self.app, task_names.PROCESS_RESPONSE, [response_id])
     return str(stored.outcome)
 
 
@@ -114,24 +114,10 @@ def sweep_unfetched(self: Task) -> int:
         )  # fmt: skip
     if ids:
         log.info("re-sending lost fetches", extra={"count": len(ids)})
-    return _send(self.app, task_names.FETCH_RESPONSE, ids)
+    return len(send_ids(self.app, task_names.FETCH_RESPONSE, ids))
 
 
 def _give_up(sessions: sessionmaker[Session], attempt: Attempt, error: str) -> str:
     with transaction(sessions) as session:
         record_failure(session, response_id=attempt.response_id, error=error)
     return "failed"
-
-
-def _send(app: Celery, name: str, ids: list[int]) -> int:
-    """Send one task per id; on a broker error stop: the rows stay due and a sweep sends them."""
-    for sent, item in enumerate(ids):
-        try:
-            app.send_task(name, args=[item])
-        except BROKER_ERRORS as exc:
-            log.warning(
-                "broker unavailable; a sweep will send the rest",
-                extra={"task": name, "id": item, "unsent": len(ids) - sent, "error": str(exc)},
-            )
-            return sent
-    return len(ids)
