@@ -35,7 +35,7 @@ def create_worker_app(settings: Settings) -> Celery:
         settings,
         include=[
             "services.router.tasks",
-            "services.router.sla_tasks",
+            "services.desk.tasks",  # the SLA check: desk data, run by the router worker
             "services.router.fetch",
         ],
     )

@@ -1,4 +1,4 @@
-"""The scheduled SLA check: a thin Celery wrapper around services.desk.escalation."""
+"""The desk's scheduled SLA check, run by the router worker: a thin wrapper around escalation."""
 
 from __future__ import annotations
 
