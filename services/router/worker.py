@@ -36,6 +36,6 @@ def create_worker_app(settings: Settings) -> Celery:
         include=[
             "services.router.tasks",
             "services.desk.tasks",  # the SLA check: desk data, run by the router worker
-            "services.router.fetch",
+            "services.ingest.tasks",  # thin-webhook fetches: ingest's rows, on the router queue
         ],
     )

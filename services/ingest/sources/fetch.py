@@ -2,7 +2,7 @@
 
 A placeholder's `fetch_due_at` says a fetch is pending and when it is due; `fetch_attempts`
 counts attempts across tasks, so the retry budget holds even when the sweep re-sends a lost task.
-The Celery tasks (services/router/fetch.py) own retries and sends; these functions take plain
+The Celery tasks (services/ingest/tasks.py) own retries and sends; these functions take plain
 values, and the vendor is called outside any transaction. A response that cannot be fetched keeps
 a clear routing_error, and its case, if it has one, gets a `fetch_failed` timeline entry.
 """

@@ -1,4 +1,4 @@
-"""The router worker's tasks that complete thin webhook events (SurveyMonkey, Qualtrics).
+"""Ingest's tasks completing thin webhook events (SurveyMonkey, Qualtrics); the router runs them.
 
 `router.fetch_response` retries transient vendor failures with exponential backoff (honouring
 Retry-After) and gives up on permanent ones, or once the budget of `max_retries + 1` attempts
