@@ -29,6 +29,7 @@ from services.ingest.sources.fetch import (
     vendor_label,
 )
 from shared import task_names
+from shared.backoff import backoff as shared_backoff
 from shared.broker import send_ids
 from shared.celery_app import settings_of
 from shared.db import transaction
@@ -52,8 +53,12 @@ def current_sources(path: Path) -> Sources:
 
 def backoff(settings: Settings, retries: int, retry_after: float | None) -> float:
     """Seconds before the next attempt: exponential, capped, at least what the vendor asked."""
-    delay = min(settings.retry_backoff_s * 2**retries, settings.retry_backoff_max_s)
-    return max(delay, retry_after or 0.0)
+    return shared_backoff(
+        retries,
+        base=settings.retry_backoff_s,
+        cap=settings.retry_backoff_max_s,
+        retry_after=retry_after,
+    )
 
 
 def budget(settings: Settings) -> int:

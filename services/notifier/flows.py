@@ -24,6 +24,7 @@ from services.notifier.channels import (
 from services.notifier.concurrency import endpoint_slot
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
+from shared.backoff import backoff as shared_backoff
 from shared.db import transaction
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
@@ -57,8 +58,7 @@ def backoff(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Exponential backoff with full jitter, capped; a server's Retry-After is the minimum."""
-    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    return max(rand() * ceiling, retry_after or 0.0)
+    return shared_backoff(attempt - 1, base=base, cap=cap, retry_after=retry_after, jitter=rand)
 
 
 def _touchpoints(settings: Settings) -> tuple[str, ...]:
