@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from shared.enums import Priority
+from shared.reload import ReloadOnChange
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?")
@@ -205,8 +205,7 @@ def parse_sla_policies(data: dict[str, Any]) -> tuple[SlaPolicy, ...]:
     return policies
 
 
-@cache
-def _cached(path: Path, mtime_ns: int) -> tuple[SlaPolicy, ...]:
+def _load_policies(path: Path) -> tuple[SlaPolicy, ...]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         return parse_sla_policies(mapping(data, "desk"))
@@ -214,10 +213,12 @@ def _cached(path: Path, mtime_ns: int) -> tuple[SlaPolicy, ...]:
         raise DeskConfigError(f"{path}: {exc}") from exc
 
 
+_policies = ReloadOnChange(_load_policies)
+
+
 def sla_policies(path: Path) -> tuple[SlaPolicy, ...]:
     """Return the SLA policies of a desk file, re-read when it changes on disk."""
     try:
-        mtime = path.stat().st_mtime_ns
+        return _policies(path.resolve())
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return _cached(path.resolve(), mtime)

@@ -34,21 +34,18 @@ from shared.broker import send_ids
 from shared.celery_app import settings_of
 from shared.db import transaction
 from shared.models import utcnow
+from shared.reload import ReloadOnChange
 from shared.runtime import runtime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
-_loaded: dict[Path, tuple[int, Sources]] = {}
+_sources = ReloadOnChange(lambda path: load_sources(path, os.environ))
 
 
 def current_sources(path: Path) -> Sources:
     """Return the sources file, reloaded when it changes."""
-    mtime = path.stat().st_mtime_ns
-    cached = _loaded.get(path)
-    if cached is None or cached[0] != mtime:
-        _loaded[path] = (mtime, load_sources(path, os.environ))
-    return _loaded[path][1]
+    return _sources(path)
 
 
 def backoff(settings: Settings, retries: int, retry_after: float | None) -> float:

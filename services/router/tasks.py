@@ -19,6 +19,7 @@ from shared.broker import send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
+from shared.reload import ReloadOnChange
 from shared.runtime import runtime
 from shared.sla import DeskConfigError, SlaPolicy, sla_policies
 
@@ -26,21 +27,19 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 500
 SWEEP_TRICKLE = 10  # overdue responses re-sent per sweep while the queue has a backlog
-_loaded: dict[Path, tuple[int, RouterConfig]] = {}
+_routes = ReloadOnChange(load_config)
 
 
 def current_config(path: Path) -> tuple[RouterConfig, Detector]:
     """Return the routing config, reloaded when the file changes; a broken edit keeps the last."""
-    cached = _loaded.get(path)
     try:
-        mtime = path.stat().st_mtime_ns
-        if cached is None or cached[0] != mtime:
-            _loaded[path] = (mtime, load_config(path))
+        config = _routes(path)
     except (OSError, ConfigError) as exc:
-        if cached is None:
+        last = _routes.last_good(path)
+        if last is None:
             raise
         log.error("routing file unusable; keeping the last good one", extra={"error": str(exc)})
-    config = _loaded[path][1]
+        config = last
     return config, detector_for(config)
 
 
