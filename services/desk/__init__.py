@@ -10,28 +10,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from shared.secret_files import read_or_create
+from shared.secret_files import secret_key
 from shared.settings import Settings
-
-SECRET_FILE = "secret-key"
-
-
-class MissingSecretKey(RuntimeError):
-    """Sessions need a secret key and none is configured where one must be."""
-
-
-def secret_key(settings: Settings) -> str:
-    """Return the session-signing key: configured, or a 0600 file in the embedded default."""
-    if settings.secret_key:
-        return str(settings.secret_key)
-    path = settings.data_dir / SECRET_FILE
-    key = read_or_create(path, create=not settings.database_url, nbytes=48)
-    if not key:
-        raise MissingSecretKey(
-            "no secret key: set CXLOOP_SECRET_KEY (the same for every web process) "
-            f"or put one in {path}"
-        )
-    return key
 
 
 def init_app(app: Flask) -> None:

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.desk import MissingSecretKey, secret_key
 from services.notifier import service
 from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
@@ -29,6 +28,7 @@ from shared.db import transaction
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
+from shared.secret_files import MissingSecretKey, secret_key
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
