@@ -8,8 +8,8 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
+from services.ingest.context import ingest
 from services.ingest.service import OPEN, get_case, list_cases
 from shared.enums import CaseStatus
 from shared.errors import http_error

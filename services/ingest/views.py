@@ -18,8 +18,8 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from services.ingest.app import ingest, log_ids
 from services.ingest.auth import Scope, protect
+from services.ingest.context import ingest, log_ids
 from services.ingest.enqueue import send_routing
 from services.ingest.metrics import API_SOURCE, count_rejections
 from services.ingest.service import Stored, insert_response, load_storable

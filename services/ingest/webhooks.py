@@ -21,7 +21,7 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
-from services.ingest.app import ingest, log_ids
+from services.ingest.context import ingest, log_ids
 from services.ingest.enqueue import send_routing
 from services.ingest.metrics import count_rejections
 from services.ingest.service import load_storable
@@ -30,10 +30,10 @@ from services.ingest.sources.base import (
     PayloadError,
     SignatureError,
     SourceAdapter,
-    adapter_for,
 )
 from services.ingest.sources.config import SourceConfig, Sources, load_sources
 from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.registry import adapter_for
 from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
 from services.ingest.webhook_docs import (
     BODY,

@@ -20,9 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.ingest.service import load_storable
-from services.ingest.sources.base import PayloadError, PermanentFetchError, adapter_for
+from services.ingest.sources.base import PayloadError, PermanentFetchError
 from services.ingest.sources.config import Sources
 from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.registry import adapter_for
 from services.ingest.sources.store import Stored, apply_update, locked, note_on_case
 from shared.errors import flatten_messages
 from shared.models import Response
