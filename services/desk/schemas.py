@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 from services.desk.enums import ContactChannel, ContactOutcome, Role, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
+from shared.case_schemas import CaseCore, DeliveryCore
 from shared.enums import CaseStatus, Priority
 from shared.inputs import FIRST_DAY, LAST_DAY, storable
 
@@ -93,14 +94,9 @@ class UserRef(Schema):
     name = fields.String()
 
 
-class CaseSummary(Schema):
+class CaseSummary(CaseCore):
     """One case as listed in the queue."""
 
-    id = fields.Integer()
-    status = fields.String()
-    priority = fields.String()
-    touchpoint = fields.String()
-    owner = fields.String()
     team = fields.String(allow_none=True)
     assignee = fields.Nested(UserRef, allow_none=True)
     created_at = fields.DateTime()
@@ -156,17 +152,8 @@ class WhyOut(Schema):
     alerted = fields.List(fields.String(), metadata={"description": "who was alerted, and how"})
 
 
-class DeliveryOut(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    step = fields.Integer()
-    receiver = fields.String()
-    channel = fields.String()
-    target = fields.String()
-    status = fields.String()
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    sent_at = fields.DateTime(allow_none=True)
+class DeliveryOut(DeliveryCore):
+    pass
 
 
 class NoteOut(Schema):

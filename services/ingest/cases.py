@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from services.ingest.auth import Scope, protect
 from services.ingest.context import ingest
 from services.ingest.service import OPEN, get_case, list_cases
+from shared.case_schemas import CaseCore, DeliveryCore
 from shared.enums import CaseStatus
 from shared.errors import http_error
 from shared.inputs import unstorable
@@ -71,18 +72,10 @@ class ResponseDetailSchema(Schema):
     attributes = fields.Dict()
 
 
-class DeliverySchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    step = fields.Integer()
-    receiver = fields.String()
-    channel = fields.String()
+class DeliverySchema(DeliveryCore):
     target = fields.Function(lambda d: public_target(d.target))
-    status = fields.String()
-    attempts = fields.Integer()
     last_error = fields.Function(lambda d: redact(d.last_error) if d.last_error else None)
     due_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
 
 
 class EventSchema(Schema):
@@ -92,12 +85,7 @@ class EventSchema(Schema):
     detail = fields.Function(lambda e: scrub(e.detail))
 
 
-class CaseSummarySchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    priority = fields.String()
-    touchpoint = fields.String()
-    owner = fields.String()
+class CaseSummarySchema(CaseCore):
     polarity = fields.Float(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
