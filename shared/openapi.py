@@ -209,6 +209,10 @@ def _operation(app: Flask, rule: Rule, meta: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
+# Schemas named without a service prefix: the desk's and the shared ones.
+UNPREFIXED = ("services.desk.schemas", "services.desk.people_schemas", "shared.schemas")
+
+
 def schema_name(schema: Any) -> str:
     """A component's name: the class name, prefixed by its service outside the shared schemas.
 
@@ -218,7 +222,7 @@ def schema_name(schema: Any) -> str:
     cls = cls[0] if isinstance(cls, list) else cls
     name = cls.__name__.removesuffix("Schema") or cls.__name__
     module = cls.__module__
-    if module in ("services.desk.schemas", "shared.schemas") or not module.startswith("services."):
+    if module in UNPREFIXED or not module.startswith("services."):
         return name
     return module.split(".")[1].title() + name
 

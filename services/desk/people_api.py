@@ -15,7 +15,7 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound, UnprocessableEnti
 from services.desk import context, people
 from services.desk.enums import Role
 from services.desk.models import User
-from services.desk.schemas import (
+from services.desk.people_schemas import (
     PasswordIn,
     PeopleOut,
     PersonChangeOut,
