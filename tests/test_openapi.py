@@ -29,8 +29,8 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks
 from sqlalchemy.orm import Session
 
+from cxloop.web import create_app
 from services.desk.users import issue_token
-from services.ingest.app import create_app
 from shared.db import make_engine, make_session_factory, migrate, transaction
 from shared.models import Delivery
 from shared.openapi import FORM, api_rules, methods, spec_path, undocumented

@@ -1,6 +1,6 @@
 """The case desk: where champions and owners work the cases the router opened.
 
-`init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
+`init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (cxloop/web.py does this):
 JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, /openapi.json, Slack
 interactivity at /v1/slack/interactions and alert emails' action links at /actions/<token>.
 """

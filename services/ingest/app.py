@@ -9,7 +9,6 @@ import redis
 from flask import Blueprint, Flask, g, request
 from flask.wrappers import Response as FlaskResponse
 
-from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys, parse_api_keys
 from services.ingest.context import Ingest
 from services.ingest.webhook_docs import signature_schemes
@@ -67,7 +66,6 @@ def create_app(settings: Settings) -> Flask:
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
     app.extensions[EXTRA_SCHEMES] = signature_schemes()  # the webhooks' signatures, documented
-    init_desk(app)  # the case desk: /v1/desk, /v1/cases/<id>/<action>, pages, /openapi.json
     return app
 
 

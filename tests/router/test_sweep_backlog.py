@@ -12,8 +12,8 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.router_worker import create_worker_app
 from services.router import tasks
-from services.router.worker import create_worker_app
 from shared import task_names
 from shared.celery_app import queue_depth
 from shared.models import Response, utcnow

@@ -1,4 +1,4 @@
-"""The router worker's Celery app, built only from config files that passed validation."""
+"""The router worker's Celery app: its tasks, and the desk's and ingest's on the router queue."""
 
 import os
 
