@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.orm import Session
@@ -25,8 +26,11 @@ import services.desk.models  # noqa: F401  (desk tables join the metadata)
 from services.desk import kpis
 from services.desk.access import visible_cases
 from services.desk.config import load_desk_config
+from services.desk.digest_figures import Window
+from services.desk.digest_schedule import latest
 from services.desk.models import User
 from services.desk.queue import QueueFilter, facet_counts, page
+from services.notifier.digests import build
 from shared.db import make_engine, migrate
 from shared.settings import EXAMPLE_DESK
 
@@ -120,6 +124,14 @@ def measure(url: str, runs: int) -> list[tuple[str, float]]:
             f = QueueFilter(**filters)  # type: ignore[arg-type]
             return lambda: facet_counts(session, f, now=now, config=config)
 
+        def digest(every: str, **audience: Any) -> Callable[[], object]:
+            due = latest(every, config.digests.schedules[every], config.timezone, now)
+            window = Window(due.since, due.due_at)
+            return lambda: build(
+                session, config=config, public_url="", period=every, span=window, now=now,
+                **audience,
+            )  # fmt: skip
+
         queries: dict[str, Callable[[], object]] = {
             "queue: open cases, newest first": q(),
             "queue: second page by priority (keyset)": q(sort="priority", cursor=second),
@@ -133,6 +145,9 @@ def measure(url: str, runs: int) -> list[tuple[str, float]]:
             "queue: counts per facet (open)": counts(),
             "queue: counts per facet (team scope)": counts(scope=scope),
         }
+        for every in ("daily", "weekly"):
+            queries[f"digest: {every}, team"] = digest(every, team="delivery")
+            queries[f"digest: {every}, owner"] = digest(every, user=owner)
         for name, compute in kpis.TABLES.items():
             for by in ("all", "touchpoint"):
                 queries[f"kpi: {name} by {by}"] = (

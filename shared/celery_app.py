@@ -75,6 +75,10 @@ def create_celery(
                 "task": task_names.CHECK_SLA,
                 "schedule": settings.escalation_interval_s,
             },
+            "plan-digests": {
+                "task": task_names.PLAN_DIGESTS,
+                "schedule": settings.digest_interval_s,
+            },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
         worker_hijack_root_logger=False,

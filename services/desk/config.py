@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.desk.digest_config import DigestConfig, parse_digests
 from shared.reload import ReloadOnChange
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
@@ -62,6 +63,7 @@ class DeskConfig:
     assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
     timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
+    digests: DigestConfig = field(default_factory=DigestConfig)  # none unless configured
     team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
 
     @property
@@ -157,7 +159,8 @@ def _assignment(data: Any, where: str) -> AssignmentPolicy:
 def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
-    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions"}
+    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions",
+               "digests"}  # fmt: skip
     _known(data, allowed | {"due_soon"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
@@ -183,6 +186,7 @@ def parse_desk_config(data: Any) -> DeskConfig:
         assignment=assignment,
         timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
         team_timezones=zones,
+        digests=parse_digests(data.get("digests"), tuple(str(team) for team in teams)),
         team_holidays=holidays,
     )
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import Task, shared_task
 
-from services.notifier import flows
+from services.desk.config import desk_config
+from services.notifier import digests, flows
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
@@ -53,5 +55,30 @@ def sweep_pending(self: Task) -> int:
     return len(ids)
 
 
-def _enqueue(task: Task, delivery_ids: Sequence[int]) -> None:
-    send_ids(task.app, task_names.DELIVER, delivery_ids)
+@shared_task(name=task_names.PLAN_DIGESTS, bind=True)
+def plan_digests(self: Task) -> int:
+    """Store the digests due now (each once) and send each stored row to `send_digest`."""
+    settings = settings_of(self.app)
+    ids = digests.plan(
+        runtime(settings).sessions, desk_config(settings.desk_file), now=utcnow(),
+        grace=timedelta(seconds=settings.sweep_grace_s),
+    )  # fmt: skip
+    _enqueue(self, ids, task_names.SEND_DIGEST)
+    return len(ids)
+
+
+@shared_task(name=task_names.SEND_DIGEST, bind=True, max_retries=None)
+def send_digest(self: Task, send_id: int) -> str:
+    """Build and send one digest row; a sent or claimed row is left alone."""
+    settings = settings_of(self.app)
+    outcome = digests.send(
+        runtime(settings).sessions, settings, desk_config(settings.desk_file), send_id,
+        now=utcnow(),
+    )  # fmt: skip
+    if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+def _enqueue(task: Task, ids: Sequence[int], name: str = task_names.DELIVER) -> None:
+    send_ids(task.app, name, ids)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from celery import Celery
 
+from services.desk.config import load_desk_config
 from services.notifier.channels.email import plain_login
 from shared.celery_app import create_celery
 from shared.settings import ConfigFileError, Settings, webhook_references
+from shared.sla import DeskConfigError
 
 
 class NotifierConfigError(ValueError):
@@ -26,6 +28,10 @@ def preflight(settings: Settings) -> None:
     unset webhook variable stops the start by name, and so does having no channel at all, unless
     the outbox is chosen with CXLOOP_ALLOW_OUTBOX=1.
     """
+    try:
+        load_desk_config(settings.desk_file)  # digests are planned and built from it
+    except DeskConfigError as exc:
+        raise NotifierConfigError(f"invalid config file:\n{exc}") from None
     try:
         named = [
             n
