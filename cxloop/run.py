@@ -34,7 +34,7 @@ PROCESS_ARGS: dict[str, tuple[str, ...]] = {
 }
 
 WORKER_MODULES = {
-    "router": "services.router.worker",
+    "router": "cxloop.router_worker",  # with the desk's and ingest's tasks on its queue
     "notifier": "services.notifier.worker",
 }
 
@@ -51,8 +51,9 @@ def migrate() -> None:
 @click.command()
 def serve() -> None:
     """Run the ingest HTTP service under gunicorn, after the start-up secret check."""
+    from cxloop.web import check_config_files
     from services.ingest.auth import ensure_api_key
-    from services.ingest.startup import check_config_files, check_secrets
+    from services.ingest.startup import check_secrets
 
     settings = Settings.from_env()
     _refuse_unsafe(lambda s: check_config_files(s, os.environ), settings)
@@ -60,7 +61,7 @@ def serve() -> None:
     os.execvp(
         sys.executable,
         [sys.executable, "-m", "gunicorn", "--config", "python:services.ingest.gunicorn_conf",
-         "services.ingest.wsgi:create_app_from_env()"],
+         "cxloop.web:create_app_from_env()"],
     )  # fmt: skip
 
 

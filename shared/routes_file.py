@@ -11,9 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from shared.reload import ReloadOnChange
+
 log = logging.getLogger(__name__)
 DEFAULT_TOUCHPOINT = "general"  # the router's default when the file names none
-_loaded: dict[Path, tuple[int, tuple[str, ...]]] = {}
 
 
 class RoutesFileError(ValueError):
@@ -33,22 +34,24 @@ def parse_touchpoint_names(text: str, *, source: str = "<routes>") -> tuple[str,
     return tuple(dict.fromkeys([*(str(name) for name in declared), default]))
 
 
+_names = ReloadOnChange(
+    lambda path: parse_touchpoint_names(path.read_text(encoding="utf-8"), source=str(path))
+)
+
+
 def touchpoint_names(path: Path) -> tuple[str, ...]:
     """Return a routing file's touchpoints, re-read when it changes; a broken edit keeps the last.
 
     The same rule as the router's reload: while someone is halfway through editing the file,
     both keep working with the last good version.
     """
-    cached = _loaded.get(path)
     try:
-        mtime = path.stat().st_mtime_ns
-        if cached is None or cached[0] != mtime:
-            text = path.read_text(encoding="utf-8")
-            _loaded[path] = (mtime, parse_touchpoint_names(text, source=str(path)))
+        return _names(path)
     except (OSError, RoutesFileError) as exc:
-        if cached is None:
+        last = _names.last_good(path)
+        if last is None:
             raise RoutesFileError(f"{path}: {exc}") from exc
         log.error(
             "routing file unusable; keeping the last good touchpoints", extra={"error": str(exc)}
         )
-    return _loaded[path][1]
+        return last

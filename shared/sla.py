@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from shared.enums import Priority
+from shared.reload import ReloadOnChange
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _DURATION = re.compile(r"(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?")
@@ -319,8 +319,7 @@ def load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=_Loader)
 
 
-@cache
-def _cached(path: Path, mtime_ns: int) -> SlaRules:
+def _load_rules(path: Path) -> SlaRules:
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
         return parse_sla_rules(mapping(data, "desk"))
@@ -328,10 +327,12 @@ def _cached(path: Path, mtime_ns: int) -> SlaRules:
         raise DeskConfigError(f"{path}: {exc}") from exc
 
 
+_rules = ReloadOnChange(_load_rules)
+
+
 def sla_rules(path: Path) -> SlaRules:
     """Return the SLA rules of a desk file, re-read when it changes on disk."""
     try:
-        mtime = path.stat().st_mtime_ns
+        return _rules(path.resolve())
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return _cached(path.resolve(), mtime)

@@ -5,7 +5,7 @@ NOTIFIER_QUEUE = "notifier"
 
 PROCESS_RESPONSE = "router.process_response"
 SWEEP_UNROUTED = "router.sweep_unrouted"
-CHECK_SLA = "router.check_sla"
+CHECK_SLA = "router.check_sla"  # a desk task; the name says the queue (router) it runs on
 FETCH_RESPONSE = "router.fetch_response"
 SWEEP_UNFETCHED = "router.sweep_unfetched"
 REROUTE_CASE = "router.reroute_case"

@@ -107,8 +107,8 @@ def sessions(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 @pytest.fixture
 def make_app() -> Iterator[Callable[[Settings], Flask]]:
-    """Build ingest apps from settings and release their connections after the test."""
-    from services.ingest.app import create_app
+    """Build web apps (ingest and the desk) from settings; release their connections after."""
+    from cxloop.web import create_app
 
     apps: list[Flask] = []
 

@@ -29,11 +29,11 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi import checks
 from sqlalchemy.orm import Session
 
-from services.desk.openapi import FORM, api_rules, methods, spec_path, undocumented
+from cxloop.web import create_app
 from services.desk.users import issue_token
-from services.ingest.app import create_app
 from shared.db import make_engine, make_session_factory, migrate, transaction
 from shared.models import Delivery
+from shared.openapi import FORM, api_rules, methods, spec_path, undocumented
 from shared.settings import EXAMPLE_DESK, Secret, Settings
 from tests.conftest import EXAMPLES
 from tests.desk.factories import PASSWORD, add_assignment, make_case, make_user

@@ -1,6 +1,6 @@
 """The case desk: where champions and owners work the cases the router opened.
 
-`init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
+`init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (cxloop/web.py does this):
 JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, /openapi.json, Slack
 interactivity at /v1/slack/interactions, alert emails' action links at /actions/<token>, and
 the customers' follow-up answer pages at /follow-up/<token>.
@@ -11,28 +11,8 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from shared.secret_files import read_or_create
+from shared.secret_files import secret_key
 from shared.settings import Settings
-
-SECRET_FILE = "secret-key"
-
-
-class MissingSecretKey(RuntimeError):
-    """Sessions need a secret key and none is configured where one must be."""
-
-
-def secret_key(settings: Settings) -> str:
-    """Return the session-signing key: configured, or a 0600 file in the embedded default."""
-    if settings.secret_key:
-        return str(settings.secret_key)
-    path = settings.data_dir / SECRET_FILE
-    key = read_or_create(path, create=not settings.database_url, nbytes=48)
-    if not key:
-        raise MissingSecretKey(
-            "no secret key: set CXLOOP_SECRET_KEY (the same for every web process) "
-            f"or put one in {path}"
-        )
-    return key
 
 
 def init_app(app: Flask) -> None:
@@ -45,7 +25,6 @@ def init_app(app: Flask) -> None:
         answers,
         context,
         links,
-        openapi,
         pages,
         people_api,
         people_pages,
@@ -55,9 +34,10 @@ def init_app(app: Flask) -> None:
     from services.desk.config import desk_config
     from services.desk.headers import add_security_headers
     from services.desk.throttle import LoginThrottle, Policy
-    from services.ingest.urls import bound_int_converter
+    from shared import openapi
     from shared.celery_app import create_celery
     from shared.runtime import runtime
+    from shared.urls import bound_int_converter
 
     settings: Settings = app.config["CXLOOP_SETTINGS"]
     desk_config(settings.desk_file)  # a bad desk file fails at start, naming file and key

@@ -18,10 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from services.desk import context
 from services.desk.forms import PlainForm
-from services.desk.openapi import FORM, HTML, documented
 from shared.followups import links, policy
 from shared.followups import service as followups
 from shared.followups.models import FollowUp, FollowUpStatus
+from shared.openapi import FORM, HTML, documented
 
 bp = Blueprint("desk_answers", __name__, template_folder="templates")
 TITLE = "Did we fix it?"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta, tzinfo
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +15,7 @@ import yaml
 
 from services.desk.digest_config import DigestConfig, parse_digests
 from shared.followups.config import FollowUpConfig, parse_follow_up
+from shared.reload import ReloadOnChange
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
     DeskConfigError,
@@ -216,15 +216,12 @@ def load_desk_config(path: Path) -> DeskConfig:
         raise DeskConfigError(f"{path}: {exc}") from exc
 
 
-@cache
-def _cached(path: Path, mtime_ns: int) -> DeskConfig:
-    return load_desk_config(path)
+_desk_files = ReloadOnChange(load_desk_config)
 
 
 def desk_config(path: Path) -> DeskConfig:
     """Return the validated desk file, re-read when it changes on disk."""
     try:
-        mtime = path.stat().st_mtime_ns
+        return _desk_files(path.resolve())
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
-    return _cached(path.resolve(), mtime)

@@ -9,13 +9,13 @@ from datetime import datetime
 
 from celery import Celery
 from flask import current_app, g
-from kombu.exceptions import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import ServiceUnavailable
 
 from services.desk.config import DeskConfig, desk_config
 from services.desk.throttle import LoginThrottle
 from shared import task_names
+from shared.broker import send_ids
 from shared.models import utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
@@ -91,10 +91,4 @@ def reroute(correction_ids: Sequence[int]) -> None:
 
 
 def _send(name: str, ids: Sequence[int]) -> None:
-    for item in ids:
-        try:
-            desk().celery.send_task(name, args=[item])
-        except OperationalError:
-            log.warning(
-                "broker unavailable; the sweep will send it", extra={"task": name, "id": item}
-            )
+    send_ids(desk().celery, name, ids)

@@ -23,10 +23,10 @@ from services.desk.access import can_change
 from services.desk.forms import PlainForm
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
-from services.desk.openapi import FORM, HTML, documented, form_schema
 from services.desk.users import find_user
 from shared import alert_actions as aa
 from shared.models import Case
+from shared.openapi import FORM, HTML, documented, form_schema
 
 bp = Blueprint("desk_links", __name__, template_folder="templates")
 

@@ -40,13 +40,13 @@ from services.desk.forms import (
 )
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
-from services.desk.openapi import FORM, HTML, documented, form_schema
 from services.desk.queue import BadCursor, facet_counts, page
 from services.desk.schemas import KpiQuery, QueueQuery
 from services.desk.users import authenticate, revoke_sessions, session_user
 from services.desk.views import csv_response
 from shared import silences
 from shared.deliveries import requeue_failed
+from shared.openapi import FORM, HTML, documented, form_schema
 from shared.responses import BadCursor as BadResponseCursor
 from shared.responses import ResponseQuerySchema, list_responses
 

@@ -15,8 +15,7 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound, UnprocessableEnti
 from services.desk import context, people
 from services.desk.enums import Role
 from services.desk.models import User
-from services.desk.openapi import documented
-from services.desk.schemas import (
+from services.desk.people_schemas import (
     PasswordIn,
     PeopleOut,
     PersonChangeOut,
@@ -28,7 +27,8 @@ from services.desk.schemas import (
 )
 from services.desk.users import UserError
 from services.desk.views import bp, current_user, read_body
-from services.ingest.errors import http_error
+from shared.errors import http_error
+from shared.openapi import documented
 
 # URL action -> (people action, body schema, the body field carrying the value)
 ACTIONS: dict[str, tuple[str, Any, str | None]] = {

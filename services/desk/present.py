@@ -16,10 +16,10 @@ from services.desk.lifecycle import ALLOWED_FROM, available
 from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
-from services.ingest.cases import public_target, scrub
 from shared.followups import service as followups
 from shared.logs import redact
 from shared.models import Case, Response
+from shared.redaction import public_target, scrub
 
 
 def _respondent(response: Response) -> str | None:

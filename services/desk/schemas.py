@@ -7,9 +7,10 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from services.desk.enums import ContactChannel, ContactOutcome, Role, SlaState
+from services.desk.enums import ContactChannel, ContactOutcome, SlaState
 from services.desk.kpis import GROUPS
 from services.desk.queue import MAX_LIMIT, OPEN, SORTS
+from shared.case_schemas import CaseCore, DeliveryCore
 from shared.enums import CaseStatus, Priority
 from shared.inputs import FIRST_DAY, LAST_DAY, storable
 
@@ -96,14 +97,9 @@ class UserRef(Schema):
     name = fields.String()
 
 
-class CaseSummary(Schema):
+class CaseSummary(CaseCore):
     """One case as listed in the queue."""
 
-    id = fields.Integer()
-    status = fields.String()
-    priority = fields.String()
-    touchpoint = fields.String()
-    owner = fields.String()
     team = fields.String(allow_none=True)
     assignee = fields.Nested(UserRef, allow_none=True)
     created_at = fields.DateTime()
@@ -165,17 +161,8 @@ class WhyOut(Schema):
     alerted = fields.List(fields.String(), metadata={"description": "who was alerted, and how"})
 
 
-class DeliveryOut(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    step = fields.Integer()
-    receiver = fields.String()
-    channel = fields.String()
-    target = fields.String()
-    status = fields.String()
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    sent_at = fields.DateTime(allow_none=True)
+class DeliveryOut(DeliveryCore):
+    pass
 
 
 class NoteOut(Schema):
@@ -375,15 +362,6 @@ class KpisOut(Schema):
     tables = fields.List(fields.Nested(KpiTableOut))
 
 
-class Error(Schema):
-    """The one error shape of every endpoint."""
-
-    code = fields.Integer()
-    status = fields.String()
-    message = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-
-
 class SilenceIn(Schema):
     """A new silence: matchers in Alertmanager's syntax, an end, and why."""
 
@@ -416,52 +394,3 @@ class SilenceQuery(QueryArgs):
 
 class SilenceList(Schema):
     items = fields.List(fields.Nested(SilenceOut))
-
-
-class PersonOut(Schema):
-    """A desk user as admins see them (never a password hash or token digest)."""
-
-    id = fields.Integer()
-    email = fields.String()
-    name = fields.String()
-    role = fields.String()
-    team = fields.String(allow_none=True)
-    active = fields.Boolean()
-    created_at = fields.DateTime()
-    last_login_at = fields.DateTime(allow_none=True)
-    api_tokens = fields.Integer(metadata={"description": "API tokens that still work"})
-
-
-class PeopleOut(Schema):
-    items = fields.List(fields.Nested(PersonOut))
-
-
-class PersonIn(Schema):
-    email = fields.String(required=True, validate=validate.Length(3, 320))
-    name = fields.String(load_default="", validate=validate.Length(max=200))
-    role = fields.String(required=True, validate=validate.OneOf(list(Role)))
-    team = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
-    password = fields.String(required=True, validate=validate.Length(max=500), load_only=True)
-
-
-class PasswordIn(Schema):
-    password = fields.String(required=True, validate=validate.Length(max=500), load_only=True)
-
-
-class RoleIn(Schema):
-    role = fields.String(required=True, validate=validate.OneOf(list(Role)))
-
-
-class TeamIn(Schema):
-    team = fields.String(required=True, validate=validate.Length(max=100),
-                         metadata={"description": "a team name; empty for no team"})  # fmt: skip
-
-
-class TokensIn(Schema):
-    name = fields.String(load_default="", validate=validate.Length(max=100),
-                         metadata={"description": "only the tokens of this name"})  # fmt: skip
-
-
-class PersonChangeOut(Schema):
-    user = fields.Nested(PersonOut)
-    done = fields.String(metadata={"description": "what was done, in words"})

@@ -37,10 +37,10 @@ from werkzeug.exceptions import (
 from services.desk import context, quick, service
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
-from services.desk.openapi import FORM, documented
 from services.desk.users import find_user
-from services.ingest.errors import http_error
 from shared import alert_actions as aa
+from shared.errors import http_error
+from shared.openapi import FORM, documented
 from shared.settings import Settings
 
 bp = Blueprint("desk_slack", __name__)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import redis
 
+from shared.backoff import backoff
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ def lock_seconds(failures: int, limit: int, policy: Policy) -> int:
     """Return the lock after this many failures: none below the limit, then doubling."""
     if failures < limit:
         return 0
-    return min(policy.lock_max_s, policy.lock_s * 2 ** min(failures - limit, 30))
+    return int(backoff(failures - limit, base=policy.lock_s, cap=policy.lock_max_s))
 
 
 def _keys(email: str, address: str) -> list[tuple[str, int]]:

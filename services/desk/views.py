@@ -22,7 +22,6 @@ from services.desk.enums import Role
 from services.desk.filters import kpi_period, query_args, queue_filter
 from services.desk.lifecycle import IllegalTransition, InvalidCommand
 from services.desk.models import User
-from services.desk.openapi import documented
 from services.desk.queue import MAX_LIMIT, BadCursor, QueueFilter, facet_counts, page
 from services.desk.schemas import (
     ACTION_SCHEMAS,
@@ -37,10 +36,11 @@ from services.desk.schemas import (
     SilenceQuery,
 )
 from services.desk.users import user_for_token
-from services.ingest.errors import http_error
 from shared import silences
+from shared.errors import http_error
 from shared.inputs import MAX_DEPTH, too_deep
 from shared.models import Silence
+from shared.openapi import documented
 
 bp = Blueprint("desk_api", __name__)
 EXPORT_CAP = 100_000

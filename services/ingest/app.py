@@ -4,55 +4,23 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
-from typing import Any
 
 import redis
-from celery import Celery
-from flask import Blueprint, Flask, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, g, request
 from flask.wrappers import Response as FlaskResponse
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from services.desk import init_app as init_desk
 from services.ingest.auth import MissingApiKeys, parse_api_keys
-from services.ingest.errors import register_error_handlers
-from services.ingest.urls import bound_int_converter
+from services.ingest.context import Ingest
+from services.ingest.webhook_docs import signature_schemes
 from shared.celery_app import create_celery
+from shared.errors import register_error_handlers
+from shared.openapi import EXTRA_SCHEMES
 from shared.runtime import runtime
 from shared.settings import Settings
+from shared.urls import bound_int_converter
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-
-
-@dataclass(frozen=True)
-class Ingest:
-    """What views need from the process: settings, database sessions, a broker to send to."""
-
-    settings: Settings
-    engine: Engine
-    sessions: sessionmaker[Session]
-    celery: Celery
-    redis: redis.Redis
-
-    def close(self) -> None:
-        """Release pooled connections (tests, graceful shutdown)."""
-        self.celery.close()
-        self.redis.close()
-        self.engine.dispose()
-
-
-def ingest() -> Ingest:
-    """Return the current app's ingest resources."""
-    return current_app.extensions["cxloop"]
-
-
-def log_ids(**ids: Any) -> dict[str, Any]:
-    """Return `extra=` fields for a log record: the given ids plus the request id."""
-    if has_request_context() and "request_id" in g:
-        ids.setdefault("request_id", g.request_id)
-    return ids
 
 
 def blueprints() -> list[Blueprint]:
@@ -97,7 +65,7 @@ def create_app(settings: Settings) -> Flask:
     app.after_request(_echo_request_id)
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
-    init_desk(app)  # the case desk: /v1/desk, /v1/cases/<id>/<action>, pages, /openapi.json
+    app.extensions[EXTRA_SCHEMES] = signature_schemes()  # the webhooks' signatures, documented
     return app
 
 

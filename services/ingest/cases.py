@@ -8,15 +8,17 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import NotFound
 
-from services.desk.openapi import documented
-from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
-from services.ingest.errors import http_error
+from services.ingest.context import ingest
 from services.ingest.service import OPEN, get_case, list_cases
+from shared.case_schemas import CaseCore, DeliveryCore
 from shared.enums import CaseStatus
+from shared.errors import http_error
 from shared.inputs import unstorable
 from shared.logs import redact
 from shared.models import Response
+from shared.openapi import documented
+from shared.redaction import public_target, scrub
 
 bp = protect(Blueprint("cases", __name__, url_prefix="/v1"), Scope.CASES_READ)
 
@@ -42,26 +44,8 @@ class CaseQuerySchema(Schema):
     cursor = fields.String(validate=[validate.Length(1, 500), _storable])
 
 
-def public_target(target: str) -> str:
-    """Show a delivery target without secrets: a webhook is named by its env var, never its URL."""
-    if target.startswith("webhook:"):
-        return "webhook:" + target.removeprefix("webhook:").split("/", 1)[0]
-    return redact(target)
-
-
 def _scores(response: Response) -> dict[str, int | None]:
     return {"nps": response.nps, "csat": response.csat, "ces": response.ces}
-
-
-def scrub(value: Any) -> Any:
-    """Redact URL paths and tokens in router-written JSON before showing it."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {key: scrub(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [scrub(item) for item in value]
-    return value
 
 
 class ResponseSummarySchema(Schema):
@@ -88,18 +72,10 @@ class ResponseDetailSchema(Schema):
     attributes = fields.Dict()
 
 
-class DeliverySchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    step = fields.Integer()
-    receiver = fields.String()
-    channel = fields.String()
+class DeliverySchema(DeliveryCore):
     target = fields.Function(lambda d: public_target(d.target))
-    status = fields.String()
-    attempts = fields.Integer()
     last_error = fields.Function(lambda d: redact(d.last_error) if d.last_error else None)
     due_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
 
 
 class EventSchema(Schema):
@@ -109,12 +85,7 @@ class EventSchema(Schema):
     detail = fields.Function(lambda e: scrub(e.detail))
 
 
-class CaseSummarySchema(Schema):
-    id = fields.Integer()
-    status = fields.String()
-    priority = fields.String()
-    touchpoint = fields.String()
-    owner = fields.String()
+class CaseSummarySchema(CaseCore):
     polarity = fields.Float(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

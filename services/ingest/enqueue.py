@@ -6,20 +6,17 @@ import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-import kombu.exceptions
-import redis.exceptions
 from celery import Celery
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared import task_names
+from shared.broker import send_ids
 from shared.db import transaction
 from shared.models import Response
 
 log = logging.getLogger(__name__)
-
-BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
 
 
 def send_routing(
@@ -37,28 +34,12 @@ def send_routing(
     enqueued_at NULL is sent by `router.sweep_unrouted` at its next run; the publish retry policy
     and socket timeouts of the Celery app bound how long a broker outage can hold this up.
     """
-    sent = publish(celery, task_names.PROCESS_RESPONSE, response_ids)
+    sent = send_ids(celery, task_names.PROCESS_RESPONSE, response_ids)
     unsent = list(response_ids[len(sent) :])
     if stamped and unsent:
         _set_enqueued(sessions, unsent, None)
     elif not stamped and sent:
         _set_enqueued(sessions, sent, datetime.now(UTC))
-    return sent
-
-
-def publish(celery: Celery, name: str, ids: Sequence[int]) -> list[int]:
-    """Send one task per id over one pooled producer; stop at the first broker error."""
-    sent: list[int] = []
-    try:
-        with celery.producer_or_acquire() as producer:
-            for item in ids:
-                celery.send_task(name, args=[item], producer=producer)
-                sent.append(item)
-    except BROKER_ERRORS as exc:
-        log.warning(
-            "broker unavailable; the sweep will send the rest",
-            extra={"task": name, "unsent": len(ids) - len(sent), "error": str(exc)},
-        )
     return sent
 
 

@@ -10,10 +10,10 @@ from flask import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.desk.openapi import documented
-from services.ingest.app import Ingest, ingest
-from services.ingest.errors import RETRY_AFTER_S, error_response
+from services.ingest.context import Ingest, ingest
 from shared.db import unavailable_reason
+from shared.errors import RETRY_AFTER_S, error_response
+from shared.openapi import documented
 
 log = logging.getLogger(__name__)
 

@@ -27,13 +27,13 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.enqueue import send_routing
-from services.ingest.errors import flatten_messages
 from services.ingest.service import load_storable, store_response
 from services.ingest.sources.base import Answer, Kind, Submission
 from services.ingest.sources.config import SELECTOR_KEYS, ConfigError, SourceConfig, load_sources
 from services.ingest.sources.mapping import to_generic
 from shared.celery_app import create_celery
 from shared.db import transaction
+from shared.errors import flatten_messages
 from shared.runtime import runtime
 from shared.settings import Settings
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from flask import Blueprint, Response, current_app
 from flask.blueprints import BlueprintSetupState
 
-from services.desk.openapi import documented
 from services.ingest.auth import Scope, protect
 from shared import metrics
+from shared.openapi import documented
 
 bp = protect(Blueprint("metrics", __name__), Scope.METRICS_READ)
 API_SOURCE = "api"  # the generic API's `source` is the caller's free text: never a label value

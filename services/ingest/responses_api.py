@@ -7,10 +7,10 @@ from typing import Any
 from flask import Blueprint, request
 from marshmallow import Schema, ValidationError, fields
 
-from services.desk.openapi import documented
-from services.ingest.app import ingest
 from services.ingest.auth import Scope, protect
+from services.ingest.context import ingest
 from shared.logs import redact
+from shared.openapi import documented
 from shared.responses import BadCursor, ResponseQuerySchema, ResponseRow, list_responses
 
 # Responses carry customers' comments: the same scope as reading cases.

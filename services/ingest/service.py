@@ -81,15 +81,7 @@ def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple
     loser of a race inserts nothing and reads the winner's row.
     """
     check_storable(data=data, raw=raw)
-    values = _row_values(data, raw)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Response)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["source", "external_id"])
-        .returning(Response.id)
-    )
-    new_id = session.execute(statement).scalar_one_or_none()
+    new_id = _insert_once(session, _row_values(data, raw))
     if new_id is not None:
         return session.get_one(Response, new_id), True
     existing = session.scalars(
@@ -109,7 +101,7 @@ class Stored:
     needs_routing: bool
 
 
-def _insert_once(dialect_name: str) -> Insert:
+def _insert_statement(dialect_name: str) -> Insert:
     """INSERT ... ON CONFLICT (source, external_id) DO NOTHING RETURNING id, for one dialect."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return (
@@ -119,7 +111,13 @@ def _insert_once(dialect_name: str) -> Insert:
     )
 
 
-_INSERTS = {name: _insert_once(name) for name in ("postgresql", "sqlite")}
+_INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+
+
+def _insert_once(executor: Connection | Session, values: dict[str, Any]) -> int | None:
+    """The one INSERT of a response, on a connection or a session; the new id, or None if known."""
+    bind = executor.get_bind() if isinstance(executor, Session) else executor
+    return executor.execute(_INSERTS[bind.dialect.name], values).scalar_one_or_none()
 
 
 def insert_response(
@@ -133,7 +131,7 @@ def insert_response(
     never sent (the broker was down) is stamped and routed again; routing is idempotent.
     """
     values = _row_values(data, raw) | {"enqueued_at": enqueued_at}
-    new_id = conn.execute(_INSERTS[conn.dialect.name], values).scalar_one_or_none()
+    new_id = _insert_once(conn, values)
     if new_id is not None:
         return Stored(id=new_id, created=True, needs_routing=True)
     row = conn.execute(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.desk.config import load_desk_config
 from services.ingest.auth import parse_api_keys
 from services.ingest.sources.config import load_sources
 from shared.routes_file import touchpoint_names
@@ -42,11 +41,10 @@ def check_secrets(settings: Settings, environ: Mapping[str, str]) -> None:
 
 
 def check_config_files(settings: Settings, environ: Mapping[str, str]) -> None:
-    """Read every file the web process uses: a bad one stops it with file, key and reason.
+    """Read every file ingest uses: a bad one stops it with file, key and reason.
 
-    The sources file (webhooks and imports), the desk file (the desk) and the routing file's
-    touchpoints (where a champion may move a case).
+    The sources file (webhooks and imports) and the routing file's touchpoints (where a champion
+    may move a case). `cxloop.web.check_config_files` adds the desk file.
     """
     load_sources(settings.sources_file, environ)
-    load_desk_config(settings.desk_file)
     touchpoint_names(settings.routes_file)

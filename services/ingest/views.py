@@ -18,16 +18,16 @@ from flask import Blueprint, request
 from marshmallow import RAISE, Schema, ValidationError, fields
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
-from services.desk.openapi import documented
-from services.ingest.app import ingest, log_ids
 from services.ingest.auth import Scope, protect
+from services.ingest.context import ingest, log_ids
 from services.ingest.enqueue import send_routing
-from services.ingest.errors import http_error
 from services.ingest.metrics import API_SOURCE, count_rejections
 from services.ingest.service import Stored, insert_response, load_storable
 from services.ingest.webhook_docs import GenericBatch
 from shared import metrics
+from shared.errors import http_error
 from shared.inputs import MAX_DEPTH, too_deep
+from shared.openapi import documented
 from shared.schemas import ResponseSchema
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from marshmallow import Schema, fields
 
-from services.ingest.sources.base import adapter_for, types
+from services.ingest.sources.registry import adapter_for, types
 from shared.schemas import ResponseSchema
 
 # Source type -> the security scheme its signature is described by (Qualtrics signs in the body).

@@ -21,10 +21,8 @@ from flask.blueprints import BlueprintSetupState
 from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
-from services.desk.openapi import FORM, documented
-from services.ingest.app import ingest, log_ids
-from services.ingest.enqueue import publish, send_routing
-from services.ingest.errors import http_error
+from services.ingest.context import ingest, log_ids
+from services.ingest.enqueue import send_routing
 from services.ingest.metrics import count_rejections
 from services.ingest.service import load_storable
 from services.ingest.sources.base import (
@@ -32,10 +30,10 @@ from services.ingest.sources.base import (
     PayloadError,
     SignatureError,
     SourceAdapter,
-    adapter_for,
 )
 from services.ingest.sources.config import SourceConfig, Sources, load_sources
 from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.registry import adapter_for
 from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
 from services.ingest.webhook_docs import (
     BODY,
@@ -47,7 +45,10 @@ from services.ingest.webhook_docs import (
     webhook_security,
 )
 from shared import metrics, task_names
+from shared.broker import send_ids
 from shared.db import transaction
+from shared.errors import http_error
+from shared.openapi import FORM, documented
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,7 @@ def _accept_thin(
         )
     _log(source, result, [stored])
     if stored.needs_fetch:
-        publish(svc.celery, task_names.FETCH_RESPONSE, [stored.id])  # if lost, the sweep sends it
+        send_ids(svc.celery, task_names.FETCH_RESPONSE, [stored.id])  # if lost, the sweep sends it
     return {"status": "accepted", "responses": [stored.body()]}, 200
 
 

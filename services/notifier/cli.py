@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import click
-from kombu.exceptions import OperationalError
 from sqlalchemy import select
 
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import create_celery
 from shared.db import transaction
 from shared.deliveries import requeue_failed
@@ -56,11 +56,8 @@ def retry(case_id: int | None, delivery_ids: tuple[int, ...], all_failed: bool) 
         )  # fmt: skip
     app = create_celery(settings)
     try:
-        with app.producer_or_acquire() as producer:
-            for delivery_id in ids:
-                app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
-    except OperationalError:
-        click.echo("broker unavailable: the delivery sweep will send them", err=True)
+        if len(send_ids(app, task_names.DELIVER, ids)) < len(ids):
+            click.echo("broker unavailable: the delivery sweep will send them", err=True)
     finally:
         app.close()
     click.echo(f"requeued {len(ids)} failed deliveries" + (f": {ids}" if ids else ""))

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.desk import MissingSecretKey, secret_key
 from services.notifier import service
 from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
@@ -24,10 +23,12 @@ from services.notifier.channels import (
 from services.notifier.concurrency import endpoint_slot
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
+from shared.backoff import backoff as shared_backoff
 from shared.db import transaction
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
+from shared.secret_files import MissingSecretKey, secret_key
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,7 @@ def backoff(
     rand: Callable[[], float] = random.random,
 ) -> float:
     """Exponential backoff with full jitter, capped; a server's Retry-After is the minimum."""
-    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
-    return max(rand() * ceiling, retry_after or 0.0)
+    return shared_backoff(attempt - 1, base=base, cap=cap, retry_after=retry_after, jitter=rand)
 
 
 def _touchpoints(settings: Settings) -> tuple[str, ...]:

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.desk import MissingSecretKey, secret_key
 from services.notifier.channels import PermanentError, TransientError
 from services.notifier.flows import backoff
 from services.notifier.followups import Question, channel_for
@@ -24,6 +23,7 @@ from shared.db import transaction
 from shared.followups import links
 from shared.followups import service as followups
 from shared.followups.config import FollowUpConfig, load_follow_up
+from shared.secret_files import MissingSecretKey, secret_key
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)

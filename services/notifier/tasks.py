@@ -12,6 +12,7 @@ from services.notifier import digests, flows, followup_flows
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.models import utcnow
 from shared.runtime import runtime
@@ -96,9 +97,5 @@ def sweep_follow_ups(self: Task) -> int:
 
 
 def _enqueue(task: Task, ids: Sequence[int], name: str = task_names.DELIVER) -> None:
-    """Send one task per id (deliveries by default) over one producer."""
-    if not ids:
-        return
-    with task.app.producer_or_acquire() as producer:
-        for row_id in ids:
-            task.app.send_task(name, args=[row_id], producer=producer)
+    """Send one task per id (deliveries by default); see `shared.broker.send_ids`."""
+    send_ids(task.app, name, ids)

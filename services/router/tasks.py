@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-import kombu.exceptions
-import redis.exceptions
-from celery import Celery, Task, shared_task
+from celery import Task, shared_task
 from sqlalchemy.exc import OperationalError
 
 from services.router import model_service, reroute, service
@@ -18,32 +15,31 @@ from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
 from services.router.learning import Detector
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
+from shared.reload import ReloadOnChange
 from shared.runtime import runtime
 from shared.sla import DeskConfigError, SlaRules, sla_rules
 
 log = logging.getLogger(__name__)
 
-BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
 SWEEP_BATCH = 500
 SWEEP_TRICKLE = 10  # overdue responses re-sent per sweep while the queue has a backlog
-_loaded: dict[Path, tuple[int, RouterConfig]] = {}
+_routes = ReloadOnChange(load_config)
 
 
 def current_config(path: Path) -> tuple[RouterConfig, Detector]:
     """Return the routing config, reloaded when the file changes; a broken edit keeps the last."""
-    cached = _loaded.get(path)
     try:
-        mtime = path.stat().st_mtime_ns
-        if cached is None or cached[0] != mtime:
-            _loaded[path] = (mtime, load_config(path))
+        config = _routes(path)
     except (OSError, ConfigError) as exc:
-        if cached is None:
+        last = _routes.last_good(path)
+        if last is None:
             raise
         log.error("routing file unusable; keeping the last good one", extra={"error": str(exc)})
-    config = _loaded[path][1]
+        config = last
     return config, detector_for(config)
 
 
@@ -77,7 +73,7 @@ def process_response(self: Task, response_id: int) -> int:
             session, response_id=response_id, config=config, detector=detector, now=utcnow(),
             sla=current_sla(settings.desk_file),
         )  # fmt: skip
-    return _send(self.app, task_names.DELIVER, delivery_ids)
+    return len(send_ids(self.app, task_names.DELIVER, delivery_ids))
 
 
 @shared_task(
@@ -92,7 +88,7 @@ def reroute_case(self: Task, correction_id: int) -> int:
         delivery_ids = reroute.apply_correction(
             session, correction_id=correction_id, config=config, detector=detector, now=utcnow()
         )
-    return _send(self.app, task_names.DELIVER, delivery_ids)
+    return len(send_ids(self.app, task_names.DELIVER, delivery_ids))
 
 
 @shared_task(name=task_names.SWEEP_CORRECTIONS, bind=True)
@@ -110,7 +106,7 @@ def sweep_corrections(self: Task) -> int:
         )  # fmt: skip
     if ids:
         log.info("re-sending unapplied corrections", extra={"count": len(ids), "backlog": backlog})
-    return _send(self.app, task_names.REROUTE_CASE, ids)
+    return len(send_ids(self.app, task_names.REROUTE_CASE, ids))
 
 
 @shared_task(name=task_names.SWEEP_UNROUTED, bind=True)
@@ -129,7 +125,7 @@ def sweep_unrouted(self: Task) -> int:
         )  # fmt: skip
     if ids:
         log.info("re-enqueueing unrouted responses", extra={"count": len(ids), "backlog": backlog})
-    return _send(self.app, task_names.PROCESS_RESPONSE, ids)
+    return len(send_ids(self.app, task_names.PROCESS_RESPONSE, ids))
 
 
 @shared_task(name=task_names.RETRAIN_TOUCHPOINTS, bind=True)
@@ -142,19 +138,3 @@ def retrain_touchpoints(self: Task) -> int | None:
         min_new=settings.learn_min_new, now=utcnow(),
     )  # fmt: skip
     return row.id if row else None
-
-
-def _send(app: Celery, name: str, ids: Sequence[int]) -> int:
-    """Send one task per id over one pooled producer; on a broker error stop, the sweeps resend."""
-    sent = 0
-    try:
-        with app.producer_or_acquire() as producer:
-            for item in ids:
-                app.send_task(name, args=[item], producer=producer)
-                sent += 1
-    except BROKER_ERRORS as exc:
-        log.warning(
-            "broker unavailable; the sweep will send the rest",
-            extra={"task": name, "unsent": len(ids) - sent, "error": str(exc)},
-        )
-    return sent

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import init_app
 from services.desk.users import issue_token
-from services.ingest.errors import register_error_handlers
 from shared.db import transaction
+from shared.errors import register_error_handlers
 from shared.runtime import runtime
 from shared.settings import EXAMPLE_DESK, Secret, Settings
 from tests.desk.factories import T0, add_assignment, make_case, make_user

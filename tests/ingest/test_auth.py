@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from services.ingest.app import create_app
+from cxloop.web import create_app
 from services.ingest.auth import (
     ApiKey,
     BadApiKeys,

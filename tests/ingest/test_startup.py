@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from cxloop.web import create_app_from_env
 from services.ingest.startup import check_secrets
-from services.ingest.wsgi import create_app_from_env
 from shared.safety import UnsafeSettings, is_placeholder
 from shared.settings import Settings
 
@@ -67,7 +67,7 @@ def test_the_web_entry_point_refuses_placeholder_secrets(
     for name, value in {**PRODUCTION, "CXLOOP_SECRET_KEY": "change-me"}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CXLOOP_DATA_DIR", str(tmp_path))
-    monkeypatch.setattr("services.ingest.wsgi.configure_logging", lambda *a, **k: None)
+    monkeypatch.setattr("cxloop.web.configure_logging", lambda *a, **k: None)
     with pytest.raises(UnsafeSettings, match="CXLOOP_SECRET_KEY holds a placeholder"):
         create_app_from_env()
 

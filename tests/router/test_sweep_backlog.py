@@ -12,8 +12,8 @@ import redis
 from celery import Celery
 from sqlalchemy.orm import Session, sessionmaker
 
+from cxloop.router_worker import create_worker_app
 from services.router import tasks
-from services.router.worker import create_worker_app
 from shared import task_names
 from shared.celery_app import queue_depth
 from shared.models import Response, utcnow
@@ -75,3 +75,11 @@ def test_without_a_backlog_the_sweep_resends_every_overdue_response(
     waiting = [store(sessions, f"w{m}", sent_ago=timedelta(minutes=m)) for m in (2, 5, 3)]
     assert app.tasks[task_names.SWEEP_UNROUTED]() == 3
     assert queued_ids(redis_url) == [waiting[1], waiting[2], waiting[0]]
+
+
+def test_the_router_worker_runs_every_router_queue_task_beat_schedules(app: Celery) -> None:
+    # The SLA check is the desk's task (services/desk/tasks.py) yet runs on the router queue.
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    on_router = {name for name in scheduled if name.startswith("router.")}
+    assert task_names.CHECK_SLA in on_router
+    assert on_router <= set(app.tasks)

@@ -29,7 +29,7 @@ from services.ingest.sources.fetch import (
     unfetched_responses,
 )
 from services.ingest.sources.store import Stored
-from services.router.fetch import backoff
+from services.ingest.tasks import backoff
 from shared.db import transaction
 from shared.models import Response, utcnow
 from shared.settings import Settings

@@ -33,10 +33,10 @@ from services.ingest.sources.base import (
     PermanentFetchError,
     SignatureError,
     Submission,
-    adapter_for,
 )
 from services.ingest.sources.config import SourceConfig, parse_sources
 from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.registry import adapter_for
 from tests.sources import vendors
 from tests.sources.conftest import SOURCES_YAML, env_name
 from tests.sources.vendors import OLD_SECRETS, SECRETS, SM_CLIENT_ID, signed

@@ -176,42 +176,13 @@ class SourceAdapter:
         raise PermanentFetchError(f"{self.type} sources do not fetch responses")
 
 
-_REGISTRY: dict[str, SourceAdapter] = {}
+REGISTRY: dict[str, SourceAdapter] = {}  # filled by `register`; read through sources.registry
 
 
 def register(cls: type[SourceAdapter]) -> type[SourceAdapter]:
     """Class decorator: make an adapter available under its type name."""
-    _REGISTRY[cls.type] = cls()
+    REGISTRY[cls.type] = cls()
     return cls
-
-
-def adapter_for(type_name: str) -> SourceAdapter:
-    """Return the adapter of a source type; raise KeyError naming the known types."""
-    _load_all()
-    try:
-        return _REGISTRY[type_name]
-    except KeyError:
-        raise KeyError(f"unknown source type {type_name!r}; known: {', '.join(types())}") from None
-
-
-def types() -> list[str]:
-    """Every registered source type."""
-    _load_all()
-    return sorted(_REGISTRY)
-
-
-def _load_all() -> None:
-    from services.ingest.sources import (  # noqa: F401  (each module registers itself)
-        delighted,
-        formbricks,
-        generic,
-        google_forms,
-        qualtrics,
-        standard_webhooks,
-        surveymonkey,
-        tally,
-        typeform,
-    )
 
 
 def load_json(body: bytes) -> Any:

@@ -106,7 +106,7 @@ def load_sources(path: Path, environ: Mapping[str, str]) -> Sources:
 
 def parse_sources(document: Any, *, path: Path, environ: Mapping[str, str]) -> Sources:
     """Validate an already-parsed sources document."""
-    from services.ingest.sources.base import types
+    from services.ingest.sources.registry import types
 
     def fail(key: str, reason: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {reason}")

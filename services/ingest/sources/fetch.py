@@ -2,7 +2,7 @@
 
 A placeholder's `fetch_due_at` says a fetch is pending and when it is due; `fetch_attempts`
 counts attempts across tasks, so the retry budget holds even when the sweep re-sends a lost task.
-The Celery tasks (services/router/fetch.py) own retries and sends; these functions take plain
+The Celery tasks (services/ingest/tasks.py) own retries and sends; these functions take plain
 values, and the vendor is called outside any transaction. A response that cannot be fetched keeps
 a clear routing_error, and its case, if it has one, gets a `fetch_failed` timeline entry.
 """
@@ -19,12 +19,13 @@ from marshmallow import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.ingest.errors import flatten_messages
 from services.ingest.service import load_storable
-from services.ingest.sources.base import PayloadError, PermanentFetchError, adapter_for
+from services.ingest.sources.base import PayloadError, PermanentFetchError
 from services.ingest.sources.config import Sources
 from services.ingest.sources.mapping import to_generic
+from services.ingest.sources.registry import adapter_for
 from services.ingest.sources.store import Stored, apply_update, locked, note_on_case
+from shared.errors import flatten_messages
 from shared.models import Response
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""The router worker's Celery app, built only from config files that passed validation."""
+"""The router worker's Celery app: its tasks, and the desk's and ingest's on the router queue."""
 
 import os
 
@@ -35,7 +35,7 @@ def create_worker_app(settings: Settings) -> Celery:
         settings,
         include=[
             "services.router.tasks",
-            "services.router.sla_tasks",
-            "services.router.fetch",
+            "services.desk.tasks",  # the SLA check: desk data, run by the router worker
+            "services.ingest.tasks",  # thin-webhook fetches: ingest's rows, on the router queue
         ],
     )

@@ -1,4 +1,4 @@
-"""The router worker's tasks that complete thin webhook events (SurveyMonkey, Qualtrics).
+"""Ingest's tasks completing thin webhook events (SurveyMonkey, Qualtrics); the router runs them.
 
 `router.fetch_response` retries transient vendor failures with exponential backoff (honouring
 Retry-After) and gives up on permanent ones, or once the budget of `max_retries + 1` attempts
@@ -13,7 +13,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-from celery import Celery, Task, shared_task
+from celery import Task, shared_task
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.sources.base import PermanentFetchError, TransientFetchError
@@ -28,32 +28,34 @@ from services.ingest.sources.fetch import (
     unfetched_responses,
     vendor_label,
 )
-from services.router.tasks import BROKER_ERRORS
 from shared import task_names
+from shared.backoff import backoff as shared_backoff
+from shared.broker import send_ids
 from shared.celery_app import settings_of
 from shared.db import transaction
 from shared.models import utcnow
+from shared.reload import ReloadOnChange
 from shared.runtime import runtime
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 200
-_loaded: dict[Path, tuple[int, Sources]] = {}
+_sources = ReloadOnChange(lambda path: load_sources(path, os.environ))
 
 
 def current_sources(path: Path) -> Sources:
     """Return the sources file, reloaded when it changes."""
-    mtime = path.stat().st_mtime_ns
-    cached = _loaded.get(path)
-    if cached is None or cached[0] != mtime:
-        _loaded[path] = (mtime, load_sources(path, os.environ))
-    return _loaded[path][1]
+    return _sources(path)
 
 
 def backoff(settings: Settings, retries: int, retry_after: float | None) -> float:
     """Seconds before the next attempt: exponential, capped, at least what the vendor asked."""
-    delay = min(settings.retry_backoff_s * 2**retries, settings.retry_backoff_max_s)
-    return max(delay, retry_after or 0.0)
+    return shared_backoff(
+        retries,
+        base=settings.retry_backoff_s,
+        cap=settings.retry_backoff_max_s,
+        retry_after=retry_after,
+    )
 
 
 def budget(settings: Settings) -> int:
@@ -99,7 +101,7 @@ def fetch_response(self: Task, response_id: int) -> str:
     with transaction(sessions) as session:
         stored = apply_fetched(session, attempt=attempt, data=data)
     if stored.needs_routing:
-        _send(self.app, task_names.PROCESS_RESPONSE, [response_id])
+        send_ids(self.app, task_names.PROCESS_RESPONSE, [response_id])
     return str(stored.outcome)
 
 
@@ -114,24 +116,10 @@ def sweep_unfetched(self: Task) -> int:
         )  # fmt: skip
     if ids:
         log.info("re-sending lost fetches", extra={"count": len(ids)})
-    return _send(self.app, task_names.FETCH_RESPONSE, ids)
+    return len(send_ids(self.app, task_names.FETCH_RESPONSE, ids))
 
 
 def _give_up(sessions: sessionmaker[Session], attempt: Attempt, error: str) -> str:
     with transaction(sessions) as session:
         record_failure(session, response_id=attempt.response_id, error=error)
     return "failed"
-
-
-def _send(app: Celery, name: str, ids: list[int]) -> int:
-    """Send one task per id; on a broker error stop: the rows stay due and a sweep sends them."""
-    for sent, item in enumerate(ids):
-        try:
-            app.send_task(name, args=[item])
-        except BROKER_ERRORS as exc:
-            log.warning(
-                "broker unavailable; a sweep will send the rest",
-                extra={"task": name, "id": item, "unsent": len(ids) - sent, "error": str(exc)},
-            )
-            return sent
-    return len(ids)

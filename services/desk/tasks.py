@@ -1,4 +1,4 @@
-"""The scheduled SLA check: a thin Celery wrapper around services.desk.escalation."""
+"""The desk's scheduled SLA check, run by the router worker: a thin wrapper around escalation."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from services.desk.assignment import assign_waiting
 from services.desk.config import desk_config
 from services.desk.escalation import check_sla as run_check
 from shared import task_names
+from shared.broker import send_ids
 from shared.celery_app import settings_of
 from shared.models import utcnow
 from shared.runtime import runtime
@@ -22,6 +23,5 @@ def check_sla(self: Task) -> int:
     sessions = runtime(settings).sessions
     ids = run_check(sessions, config=config, now=utcnow())
     ids += assign_waiting(sessions, config=config, now=utcnow())
-    for delivery_id in ids:
-        self.app.send_task(task_names.DELIVER, args=[delivery_id])
+    send_ids(self.app, task_names.DELIVER, ids)
     return len(ids)

@@ -23,7 +23,7 @@ from werkzeug.routing import IntegerConverter, Rule
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, Email, Length
 
-from services.desk.schemas import Error
+from shared.errors import Error
 from shared.inputs import ID_MAX
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,6 +55,9 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
                 "The desk's signed session cookie, set by `POST /login`. Every form post also "
                 "carries the page's `csrf_token`."},
 }  # fmt: skip
+
+# A service adds its own security schemes here: app.extensions[EXTRA_SCHEMES] = {name: scheme}.
+EXTRA_SCHEMES = "openapi.security_schemes"
 
 bp = Blueprint("desk_openapi", __name__)
 
@@ -206,6 +209,10 @@ def _operation(app: Flask, rule: Rule, meta: dict[str, Any]) -> dict[str, Any]:
     return op
 
 
+# Schemas named without a service prefix: the desk's and the shared ones.
+UNPREFIXED = ("services.desk.schemas", "services.desk.people_schemas", "shared.schemas")
+
+
 def schema_name(schema: Any) -> str:
     """A component's name: the class name, prefixed by its service outside the shared schemas.
 
@@ -215,15 +222,13 @@ def schema_name(schema: Any) -> str:
     cls = cls[0] if isinstance(cls, list) else cls
     name = cls.__name__.removesuffix("Schema") or cls.__name__
     module = cls.__module__
-    if module in ("services.desk.schemas", "shared.schemas") or not module.startswith("services."):
+    if module in UNPREFIXED or not module.startswith("services."):
         return name
     return module.split(".")[1].title() + name
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """Build the document for every documented route of the app."""
-    from services.ingest.webhook_docs import signature_schemes
-
     spec = APISpec(
         title="cxloop API",
         version="1",
@@ -232,7 +237,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         info={"description": "Survey responses in; cases, the case desk and KPIs out. "
               "Static files (/static, /desk-static) are not described."},
     )  # fmt: skip
-    for name, scheme in (SECURITY_SCHEMES | signature_schemes()).items():
+    for name, scheme in (SECURITY_SCHEMES | app.extensions.get(EXTRA_SCHEMES, {})).items():
         spec.components.security_scheme(name, scheme)
     spec.components.schema("Error", schema=Error)
     paths: dict[str, dict[str, Any]] = {}

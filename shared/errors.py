@@ -13,7 +13,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException
 
 from shared.db import UNAVAILABLE, unavailable_reason
@@ -23,6 +23,15 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_S = 30  # survey tools and clients retry a 503 after this many seconds
 
 Errors = dict[str, list[str]]
+
+
+class Error(Schema):
+    """The one error shape of every endpoint."""
+
+    code = fields.Integer()
+    status = fields.String()
+    message = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> Errors:

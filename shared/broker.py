@@ -1,0 +1,42 @@
+"""Sending task ids to the broker: the one way every service does it, and what an outage does.
+
+Services pass ids, never objects, and only ids of rows already committed. `send_ids` sends one
+task per id, in order, over one pooled producer. When the broker is down (after the Celery app's
+publish retry policy and socket timeouts), the first broker error stops the send: it is logged as
+a warning naming the task and how many ids were left, and is not raised, so a web request or a
+task that already committed its work still succeeds. The caller gets the ids that were sent.
+Nothing is lost: a periodic sweep re-sends every stored row whose task never ran
+(`router.sweep_unrouted`, `router.sweep_unfetched`, `router.sweep_corrections`,
+`notifier.sweep_pending`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import kombu.exceptions
+import redis.exceptions
+from celery import Celery
+
+log = logging.getLogger(__name__)
+
+BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
+
+
+def send_ids(celery: Celery, name: str, ids: Sequence[int]) -> list[int]:
+    """Send task `name` once per id; stop at the first broker error; return the ids sent."""
+    sent: list[int] = []
+    if not ids:
+        return sent
+    try:
+        with celery.producer_or_acquire() as producer:
+            for item in ids:
+                celery.send_task(name, args=[item], producer=producer)
+                sent.append(item)
+    except BROKER_ERRORS as exc:
+        log.warning(
+            "broker unavailable; the sweep will send the rest",
+            extra={"task": name, "unsent": len(ids) - len(sent), "error": str(exc)},
+        )
+    return sent
