@@ -67,6 +67,10 @@ def create_celery(
                 "task": task_names.SWEEP_DELIVERIES,
                 "schedule": settings.sweep_interval_s,
             },
+            "sweep-incidents": {
+                "task": task_names.SWEEP_INCIDENTS,
+                "schedule": settings.sweep_interval_s,
+            },
             "retrain-touchpoints": {
                 "task": task_names.RETRAIN_TOUCHPOINTS,
                 "schedule": settings.learn_interval_s,

@@ -13,5 +13,7 @@ SWEEP_CORRECTIONS = "router.sweep_corrections"
 RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
+FLUSH_INCIDENT = "notifier.flush_incident"
+SWEEP_INCIDENTS = "notifier.sweep_incidents"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from celery import Task, shared_task
 
-from services.notifier import flows
+from services.notifier import flows, incidents
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
 from shared.celery_app import queue_depth, settings_of
+from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
 
@@ -49,6 +50,31 @@ def sweep_pending(self: Task) -> int:
     backlog = queue_depth(self.app, task_names.NOTIFIER_QUEUE)
     ids = flows.sweep(runtime(settings).sessions, settings, now=utcnow(), backlog=backlog)
     _enqueue(self, ids)
+    return len(ids)
+
+
+@shared_task(name=task_names.FLUSH_INCIDENT, bind=True, max_retries=None)
+def flush_incident(self: Task, incident_id: int) -> str:
+    """Send an incident's scheduled alert once it is due; a repeated task sends nothing."""
+    settings = settings_of(self.app)
+    with transaction(runtime(settings).sessions) as session:
+        outcome = incidents.flush(session, incident_id=incident_id, now=utcnow())
+    _enqueue(self, outcome.delivery_ids)
+    if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
+        raise self.retry(countdown=max(0.0, outcome.retry_in))
+    return outcome.status
+
+
+@shared_task(name=task_names.SWEEP_INCIDENTS, bind=True)
+def sweep_incidents(self: Task) -> int:
+    """Flush incidents whose alert is due (task lost, or too far ahead for a countdown) and
+    schedule the repeat reminders of incidents still open after their repeat interval."""
+    settings = settings_of(self.app)
+    with transaction(runtime(settings).sessions) as session:
+        ids = incidents.due(session, now=utcnow())
+    with self.app.producer_or_acquire() as producer:
+        for incident_id in ids:
+            self.app.send_task(task_names.FLUSH_INCIDENT, args=[incident_id], producer=producer)
     return len(ids)
 
 
