@@ -303,7 +303,8 @@ class Incident(Base):
     group_key: Mapped[str] = mapped_column(String(64))
     route_path: Mapped[str] = mapped_column(String(500))
     receiver: Mapped[str] = mapped_column(String(100))
-    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the group_by values
+    # The group_by labels and values, in group_by order: {"group": [["touchpoint", "web"]]}
+    labels: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(String(20), default=IncidentState.OPEN)
     first_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
     first_seen_at: Mapped[datetime]

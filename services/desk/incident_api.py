@@ -29,10 +29,11 @@ def incident_out(shown: incidents.IncidentView) -> dict[str, Any]:
     incident = shown.incident
     return IncidentOut().dump({
         **{name: getattr(incident, name) for name in (
-            "id", "state", "receiver", "route_path", "labels", "count", "first_seen_at",
+            "id", "state", "receiver", "route_path", "count", "first_seen_at",
             "last_seen_at", "notified_at", "flush_due_at", "resolved_at", "resolved_by")},
         "cases": [present.summary(c, c.response, sla_state(view_of(c), now, config.due_soon), None)
                   for c in shown.cases],
+        "labels": dict(incident.labels.get("group", [])),
         "alerts": shown.alerts,
         "root_causes": incidents.root_causes(shown, config),
     })  # fmt: skip

@@ -133,18 +133,17 @@ def note_of(session: Session, delivery: Delivery) -> IncidentNote | None:
     comments: Sequence[str] = ()
     if not incident.private:
         ids = list(snapshot.examples.get("case_ids", []))
-        found = dict(
-            session.execute(
-                select(Case.id, Response.comment)
-                .join(Response, Response.id == Case.response_id)
-                .where(Case.id.in_(ids))
-            ).tuples()
+        rows = session.execute(
+            select(Case.id, Response.comment)
+            .join(Response, Response.id == Case.response_id)
+            .where(Case.id.in_(ids))
         )
+        found = {case_id: comment for case_id, comment in rows}
         comments = [found[i] for i in ids if found.get(i)]
-    group: Any = incident.labels if isinstance(incident.labels, dict) else {}
+    group: Any = incident.labels.get("group", []) if isinstance(incident.labels, dict) else []
     return IncidentNote(
         incident_id=incident.id, kind=snapshot.kind, count=snapshot.count, new=snapshot.new,
-        group=tuple((str(k), str(v)) for k, v in group.items()), examples=tuple(comments),
+        group=tuple((str(k), str(v)) for k, v in group), examples=tuple(comments),
         since=incident.first_seen_at,
     )  # fmt: skip
 

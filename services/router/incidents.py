@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, insert, select, update
+from sqlalchemy import Insert, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,9 @@ from shared.models import Incident, IncidentCase
 
 log = logging.getLogger(__name__)
 OPEN = Incident.state == IncidentState.OPEN
+# The partial unique index's predicate, as a literal: PostgreSQL infers the arbiter index from
+# ON CONFLICT ... WHERE, which a bound parameter (a prepared statement's $1) cannot match.
+OPEN_PREDICATE = text("state = 'open'")
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def _insert_incident(dialect_name: str) -> Insert:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return (
         dialect.insert(Incident)
-        .on_conflict_do_nothing(index_elements=["group_key"], index_where=OPEN)
+        .on_conflict_do_nothing(index_elements=["group_key"], index_where=OPEN_PREDICATE)
         .returning(Incident.id)
     )
 
@@ -93,9 +96,10 @@ def _new_incident(
 ) -> dict[str, Any]:  # fmt: skip
     grouping = node.grouping
     assert grouping is not None
+    group = [[name, value] for name, value in grouping.values(labels, node.receiver).items()]
     return {
         "group_key": key, "route_path": node.path, "receiver": node.receiver,
-        "labels": grouping.values(labels, node.receiver), "state": IncidentState.OPEN,
+        "labels": {"group": group}, "state": IncidentState.OPEN,
         "first_case_id": case_id, "first_seen_at": now, "last_seen_at": now, "count": 0,
         "wait_s": grouping.wait_s, "interval_s": grouping.interval_s,
         "repeat_s": grouping.repeat_s, "targets": {"targets": [list(t) for t in targets]},

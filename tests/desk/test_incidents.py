@@ -41,8 +41,8 @@ def seeded(sessions: sessionmaker[Session], world: World) -> Seeded:
         ]  # fmt: skip
         incident = Incident(
             group_key="k" * 64, route_path="route.routes[3]", receiver="delivery-team",
-            labels={"touchpoint": "delivery"}, first_case_id=cases[0].id, first_seen_at=T0,
-            last_seen_at=T0, count=3, wait_s=30, interval_s=300, repeat_s=14400,
+            labels={"group": [["touchpoint", "delivery"]]}, first_case_id=cases[0].id,
+            first_seen_at=T0, last_seen_at=T0, count=3, wait_s=30, interval_s=300, repeat_s=14400,
             targets={"targets": [["email", "lead@example.com"]]}, private=False,
         )  # fmt: skip
         s.add(incident)
