@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import incidents as flushes
 from services.router import service
-from services.router.config import RouterConfig, parse_config
+from services.router.config import ConfigError, RouterConfig, parse_config
 from services.router.decision import detector_for
+from services.router.grouping import parse_duration
 from services.router.incidents import FlushDue
 from shared.enums import CaseStatus, DeliveryKind
 from shared.models import Case, Delivery, Incident, IncidentCase, IncidentFlush, Response
@@ -94,6 +95,41 @@ def test_the_timers_are_inherited_and_grouping_is_opt_in(config: RouterConfig) -
     assert (grouping.by, grouping.wait_s, grouping.interval_s, grouping.repeat_s) == (
         ("touchpoint", "region"), 10.0, 60.0, 3600.0,
     )  # fmt: skip
+
+
+def _with(extra: str) -> str:
+    """The grouped route with other grouping keys."""
+    old = "      group_by: [touchpoint, region]\n      group_interval: 1m\n"
+    old += "      repeat_interval: 1h\n"
+    assert old in ROUTES
+    return ROUTES.replace(old, extra)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("      group_by: [touchpoint, 9x]\n", "route.routes[0].group_by[1]: not a label name"),
+        ("      group_by: [region, region]\n", "route.routes[0].group_by: a label is listed twice"),
+        ("      group_by: region\n", "route.routes[0].group_by: Not a valid list."),
+        ("      group_wait: 30\n", "route.routes[0].group_wait: Not a valid string."),
+        ("      group_wait: 5x\n", "route.routes[0].group_wait: bad duration '5x'"),
+        ("      group_interval: 0s\n", "route.routes[0].group_interval: must be above 0"),
+        ("      repeat_interval: 31d\n", "route.routes[0].repeat_interval: must be above 0 and"),
+        ("      group_interval: 5h\n",
+         "route.routes[0].repeat_interval: must not be shorter than group_interval"),
+        ("      group_by_: [a]\n", "route.routes[0].group_by_: unknown key"),
+    ],
+)  # fmt: skip
+def test_bad_grouping_names_file_key_and_reason(extra: str, message: str) -> None:
+    with pytest.raises(ConfigError) as failed:
+        parse_config(_with(extra), source="routes.yml")
+    assert f"routes.yml: {message}" in str(failed.value)
+
+
+def test_an_empty_group_by_turns_grouping_off_below() -> None:
+    config = parse_config(_with("      group_by: []\n"), source="routes.yml")
+    assert config.route.routes[0].grouping is None
+    assert parse_duration("1h30m") == 5400 and parse_duration("250ms") == 0.25
 
 
 def test_a_burst_becomes_one_incident_with_one_first_alert(
