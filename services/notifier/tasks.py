@@ -59,7 +59,8 @@ def flush_incident(self: Task, incident_id: int) -> str:
     settings = settings_of(self.app)
     with transaction(runtime(settings).sessions) as session:
         outcome = incidents.flush(session, incident_id=incident_id, now=utcnow())
-    _enqueue(self, outcome.delivery_ids)
+    # Its deliveries go by the incidents queue too: a delivery backlog must not hold them.
+    _enqueue(self, outcome.delivery_ids, queue=task_names.INCIDENTS_QUEUE)
     if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
         raise self.retry(countdown=max(0.0, outcome.retry_in))
     return outcome.status
@@ -78,9 +79,11 @@ def sweep_incidents(self: Task) -> int:
     return len(ids)
 
 
-def _enqueue(task: Task, delivery_ids: Sequence[int]) -> None:
+def _enqueue(task: Task, delivery_ids: Sequence[int], queue: str | None = None) -> None:
     if not delivery_ids:
         return
     with task.app.producer_or_acquire() as producer:
         for delivery_id in delivery_ids:
-            task.app.send_task(task_names.DELIVER, args=[delivery_id], producer=producer)
+            task.app.send_task(
+                task_names.DELIVER, args=[delivery_id], producer=producer, queue=queue
+            )

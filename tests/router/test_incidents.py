@@ -147,6 +147,9 @@ def test_a_burst_becomes_one_incident_with_one_first_alert(
     assert scheduled == [FlushDue(incident.id, NOW + timedelta(seconds=10))]
     assert count(sessions, IncidentCase) == 12
     assert flush(sessions, incident.id, NOW + timedelta(seconds=9)).status == "not_due"
+    with sessions() as session, session.begin():  # a lost flush task: the sweep finds it due
+        assert flushes.due(session, now=NOW + timedelta(seconds=9)) == []
+        assert flushes.due(session, now=NOW + timedelta(seconds=10)) == [incident.id]
 
     sent = flush(sessions, incident.id, NOW + timedelta(seconds=10))
     assert sent.status == "sent" and len(sent.delivery_ids) == 2  # email and Slack
