@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk.narrative import timeline_entry
 from shared.db import transaction
 from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Incident, IncidentCase
@@ -168,3 +169,12 @@ def test_an_owner_resolves_an_incident_in_the_browser(
         sync_api.expect(page.locator("td.case-status")).to_have_text(["resolved"] * 3)
         browser.close()
     assert statuses(sessions, seeded) == (["resolved"] * 3, "resolved")
+
+
+def test_the_timeline_says_a_case_was_grouped() -> None:
+    entry = timeline_entry(
+        "routed", "router", {"receivers": ["web-team"], "incidents": [7]}, lambda who: who
+    )
+    assert entry["text"] == (
+        "The case was routed to web-team; grouped into incident #7, alerted once for the group"
+    )
