@@ -148,19 +148,25 @@ def note_of(session: Session, delivery: Delivery) -> IncidentNote | None:
     )  # fmt: skip
 
 
-def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
-    """Incidents whose alert is due: scheduled ones, and open ones due a repeat reminder.
+def due(
+    session: Session, *, now: datetime, horizon: timedelta = timedelta(0), limit: int = 500
+) -> list[tuple[int, datetime]]:
+    """(incident, when) of the alerts due by now + horizon: scheduled ones, and repeat reminders.
 
-    An incident none of whose cases is open any more is resolved here instead of repeated.
+    The sweep sends each with a countdown to its time, so an alert further off than a routing
+    task's countdown may go still goes out on time. An incident none of whose cases is open any
+    more is resolved here instead of repeated.
     """
-    ids = list(
-        session.scalars(
-            select(Incident.id)
-            .where(_OPEN, Incident.flush_due_at <= now)
+    until = now + horizon
+    found = [
+        (row.id, row.flush_due_at)
+        for row in session.execute(
+            select(Incident.id, Incident.flush_due_at)
+            .where(_OPEN, Incident.flush_due_at <= until)
             .order_by(Incident.flush_due_at)
             .limit(limit)
         )
-    )
+    ]
     quiet = session.execute(
         select(Incident.id, Incident.notified_at, Incident.repeat_s)
         .where(_OPEN, Incident.flush_due_at.is_(None), Incident.notified_at.is_not(None))
@@ -168,14 +174,15 @@ def due(session: Session, *, now: datetime, limit: int = 500) -> list[int]:
         .limit(limit)
     ).all()
     for row in quiet:
-        if row.notified_at + timedelta(seconds=row.repeat_s) > now:
+        at = row.notified_at + timedelta(seconds=row.repeat_s)
+        if at > until:
             continue
         if _has_open_case(session, row.id):
-            _schedule(session, row.id, now)
-            ids.append(row.id)
+            _schedule(session, row.id, at)
+            found.append((row.id, at))
         else:
             _settle(session, row.id, now)
-    return ids
+    return found
 
 
 def _has_open_case(session: Session, incident_id: int) -> bool:
@@ -190,11 +197,11 @@ def _has_open_case(session: Session, incident_id: int) -> bool:
     )
 
 
-def _schedule(session: Session, incident_id: int, now: datetime) -> None:
+def _schedule(session: Session, incident_id: int, at: datetime) -> None:
     session.execute(
         update(Incident)
         .where(Incident.id == incident_id, _OPEN, Incident.flush_due_at.is_(None))
-        .values(flush_due_at=now)
+        .values(flush_due_at=at)
         .execution_options(synchronize_session=False)
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import Task, shared_task
 
@@ -68,15 +69,20 @@ def flush_incident(self: Task, incident_id: int) -> str:
 
 @shared_task(name=task_names.SWEEP_INCIDENTS, bind=True)
 def sweep_incidents(self: Task) -> int:
-    """Flush incidents whose alert is due (task lost, or too far ahead for a countdown) and
-    schedule the repeat reminders of incidents still open after their repeat interval."""
+    """Send the flush of every incident alert due before the next sweep, with a countdown to
+    its time: alerts whose task was lost, alerts too far off for the router's countdown, and
+    the repeat reminders of incidents still open after their repeat interval."""
     settings = settings_of(self.app)
+    now = utcnow()
+    horizon = min(settings.sweep_interval_s, settings.retry_countdown_max_s)
     with transaction(runtime(settings).sessions) as session:
-        ids = incidents.due(session, now=utcnow())
+        found = incidents.due(session, now=now, horizon=timedelta(seconds=horizon))
     with self.app.producer_or_acquire() as producer:
-        for incident_id in ids:
-            self.app.send_task(task_names.FLUSH_INCIDENT, args=[incident_id], producer=producer)
-    return len(ids)
+        for incident_id, at in found:
+            wait = max(0.0, (at - now).total_seconds())
+            self.app.send_task(task_names.FLUSH_INCIDENT, args=[incident_id], countdown=wait,
+                               producer=producer)  # fmt: skip
+    return len(found)
 
 
 def _enqueue(task: Task, delivery_ids: Sequence[int], queue: str | None = None) -> None:

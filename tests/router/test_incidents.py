@@ -149,7 +149,10 @@ def test_a_burst_becomes_one_incident_with_one_first_alert(
     assert flush(sessions, incident.id, NOW + timedelta(seconds=9)).status == "not_due"
     with sessions() as session, session.begin():  # a lost flush task: the sweep finds it due
         assert flushes.due(session, now=NOW + timedelta(seconds=9)) == []
-        assert flushes.due(session, now=NOW + timedelta(seconds=10)) == [incident.id]
+        due_at = NOW + timedelta(seconds=10)
+        assert flushes.due(session, now=due_at) == [(incident.id, due_at)]
+        soon = flushes.due(session, now=NOW, horizon=timedelta(seconds=10))
+        assert soon == [(incident.id, due_at)]  # sent now with a countdown to its time
 
     sent = flush(sessions, incident.id, NOW + timedelta(seconds=10))
     assert sent.status == "sent" and len(sent.delivery_ids) == 2  # email and Slack
@@ -202,7 +205,7 @@ def test_an_open_incident_repeats_and_one_with_no_open_case_resolves(
     later = NOW + timedelta(seconds=10, hours=1)
     with sessions() as session, session.begin():
         assert flushes.due(session, now=later - timedelta(seconds=1)) == []
-        assert flushes.due(session, now=later) == [incident_id]
+        assert flushes.due(session, now=later) == [(incident_id, later)]
     assert flush(sessions, incident_id, later).status == "sent"
     with sessions() as session, session.begin():
         assert session.scalars(select(IncidentFlush.kind).order_by(IncidentFlush.seq)).all() == [
