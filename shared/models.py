@@ -149,6 +149,10 @@ class Case(Base):
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Reminders wait until then: escalation pauses, the SLA deadlines stay as they are.
     snoozed_until: Mapped[datetime | None]
+    # Waiting on the customer since then (the resolve clock is paused); None while it runs.
+    paused_at: Mapped[datetime | None]
+    # Wall-clock seconds spent waiting on the customer, summed over every finished pause.
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")

@@ -19,7 +19,7 @@ from shared.models import Case
 
 ACTIONS = (
     "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
-    "touchpoint", "take", "snooze",
+    "touchpoint", "take", "snooze", "wait", "resume",
 )  # fmt: skip
 SNOOZE_FOR = {"1h": timedelta(hours=1)}  # and "tomorrow": 09:00 the next day, the team's time
 WAKE_AT = time(9)
@@ -96,6 +96,11 @@ def perform(
         zone = config.timezone_of(case_team(case, config))
         until = snooze_until(data["until"], now=now, zone=zone)
         change, assignee = lifecycle.snooze(snap, until=until, now=now), None
+    elif action == "resume":
+        hours = config.hours_for(
+            priority=case.priority, touchpoint=case.touchpoint, team=case_team(case, config)
+        )
+        change, assignee = lifecycle.resume(snap, now=now, hours=hours), None
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
@@ -136,6 +141,8 @@ def _transition(
         )  # fmt: skip
     if action == "close":
         return lifecycle.close(snap, now=now)
+    if action == "wait":
+        return lifecycle.wait(snap, now=now, note=data.get("note", ""))
     if action == "reopen":
         return lifecycle.reopen(
             snap, to=data.get("to", "acknowledged"), reason=data.get("reason", "")

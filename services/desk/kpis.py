@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.desk.enums import ContactOutcome
 from services.desk.models import Contact
-from shared.enums import OPEN_CASE_STATUSES
+from shared.enums import UNRESOLVED_CASE_STATUSES, CaseStatus
 from shared.models import Case, Response
 
 GROUPS = ("all", "touchpoint", "owner")
@@ -73,6 +73,11 @@ def _seconds(session: Session, later: Any, earlier: Any) -> ColumnElement[Any]:
         # than extract's numeric at tens of thousands of cases.
         return func.date_part("epoch", later - earlier)
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _resolution_seconds(session: Session) -> ColumnElement[Any]:
+    """Creation to resolution, less the time spent waiting on the customer."""
+    return _seconds(session, Case.resolved_at, Case.created_at) - Case.paused_seconds
 
 
 def _day(session: Session, column: Any) -> ColumnElement[Any]:
@@ -165,7 +170,7 @@ def response_times(session: Session, period: Period, by: str, scope: Scope = Non
     """
     group = _group(by).label("grp")
     ack = _seconds(session, Case.acknowledged_at, Case.created_at)
-    res = _seconds(session, Case.resolved_at, Case.created_at)
+    res = _resolution_seconds(session)
     postgres = session.get_bind().dialect.name == "postgresql"
     p90s = [func.percentile_disc(0.9).within_group(ack),
             func.percentile_disc(0.9).within_group(res)] if postgres else []  # fmt: skip
@@ -217,7 +222,9 @@ def sla_compliance(
         Case.ack_due_at.is_not(None), (Case.acknowledged_at.is_not(None)) | (Case.ack_due_at <= now)
     )
     res_met = and_(Case.resolved_at.is_not(None), Case.resolved_at <= Case.resolve_due_at)
-    res_decided = and_(Case.resolve_due_at.is_not(None), res_met | (Case.resolve_due_at <= now))
+    # A case waiting on the customer has not missed its deadline: its clock is paused.
+    passed = and_(Case.resolve_due_at <= now, Case.status != CaseStatus.WAITING)
+    res_decided = and_(Case.resolve_due_at.is_not(None), res_met | passed)
     stats = session.execute(
         select(
             group, _count_if(ack_decided), _count_if(and_(ack_decided, ack_met)),
@@ -238,7 +245,7 @@ def backlog_by_age(session: Session, by: str, now: datetime, scope: Scope = None
     buckets = [_count_if(Case.created_at > now - timedelta(days=days)) for _, days in AGE_BUCKETS]
     stats = session.execute(
         select(group, func.count(), *buckets)
-        .where(Case.status.in_(OPEN_CASE_STATUSES), scope if scope is not None else true())
+        .where(Case.status.in_(UNRESOLVED_CASE_STATUSES), scope if scope is not None else true())
         .group_by(group).order_by(group)
     ).all()  # fmt: skip
     rows = []
@@ -383,7 +390,7 @@ def _scores(
 def _case_figures(session: Session, period: Period, scope: Scope) -> dict[str, Any]:
     first = _first_contacts(period, scope)
     contact_wait = _seconds(session, first.c.first_at, Case.created_at)
-    resolve_wait = _seconds(session, Case.resolved_at, Case.created_at)
+    resolve_wait = _resolution_seconds(session)
     n, contacted, escalated, avg_contact, avg_resolve = session.execute(
         select(func.count(), func.count(first.c.first_at), _count_if(Case.escalation_step > 0),
                func.avg(contact_wait), func.avg(resolve_wait))

@@ -27,6 +27,8 @@ DID = {
     "not_assigned": "Nobody could be assigned",
     "take": "{who} took the case",
     "snooze": "{who} snoozed the case's reminders",
+    "wait": "{who} put the case on waiting for the customer: its resolve clock is paused",
+    "resume": "{who} resumed the case",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",
@@ -135,6 +137,8 @@ def timeline_entry(
     who = name(actor) if actor not in MACHINES else (actor or "the desk")
     who = "Round robin" if actor == "assignment" else who
     sentence = DID.get(action, f"{who}: {words(action)}").format(who=who)
+    if action == "resume" and detail.get("reply_response_id"):
+        sentence = "The customer answered (a new response), so the case resumed"
     extra = _extra(action, detail, name)
     if extra:
         sentence = f"{sentence} {extra}"
@@ -143,7 +147,7 @@ def timeline_entry(
         [
             f"{words(k)}: {words(before.get(k))} → {words(v)}"
             for k, v in after.items()
-            if not k.endswith(("_at", "_id"))  # the event's time and the assignee say these
+            if not k.endswith(("_at", "_id", "_seconds"))  # the time, assignee or sentence say it
         ]
         if isinstance(before, dict) and isinstance(after, dict)
         else []
@@ -172,6 +176,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     if action == "snooze" and after.get("snoozed_until"):
         until = str(after["snoozed_until"])[:16].replace("T", " ")
         return f"until {until} UTC"
+    if action == "resume" and detail.get("waited"):
+        return (
+            f"after it waited {detail['waited']} on the customer; the resolve deadline "
+            f"moved on by {detail.get('deadline_moved_by')} of working time"
+        )
     if action == "reopen" and after.get("status"):
         return f"as {words(after['status'])}"
     if action == "contact":

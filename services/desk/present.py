@@ -49,6 +49,7 @@ def summary(case: Case, response: Response, state: str, assignee: User | None) -
         "ack_due_at": case.ack_due_at, "resolve_due_at": case.resolve_due_at,
         "sla_state": state, "escalation_step": case.escalation_step,
         "snoozed_until": case.snoozed_until,
+        "paused_at": case.paused_at, "paused_seconds": case.paused_seconds,
         "nps": response.nps, "csat": response.csat, "ces": response.ces,
         "comment": response.comment, "respondent": _respondent(response),
         "overdue": state == SlaState.OVERDUE, "disagreement": case.disagreement,

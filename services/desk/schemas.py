@@ -59,7 +59,10 @@ class QueueQuery(QueryArgs):
     status = CommaList(
         fields.String(validate=validate.OneOf([OPEN, *CaseStatus])),
         load_default=lambda: [OPEN],
-        metadata={"description": "statuses; 'open' means new, acknowledged and in progress"},
+        metadata={
+            "description": "statuses; 'open' means new, acknowledged and in progress "
+            "(not waiting_on_customer: its clock is paused)"
+        },
     )
     touchpoint = CommaList(fields.String(validate=_name), load_default=list)
     priority = CommaList(fields.String(validate=validate.OneOf(list(Priority))), load_default=list)
@@ -113,6 +116,12 @@ class CaseSummary(Schema):
         allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
     )
     snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
+    paused_at = fields.DateTime(
+        allow_none=True, metadata={"description": "waiting on the customer since (clock paused)"}
+    )
+    paused_seconds = fields.Integer(
+        metadata={"description": "seconds spent waiting on the customer in finished pauses"}
+    )
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
@@ -290,6 +299,13 @@ class TouchpointIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class WaitIn(Schema):
+    note = fields.String(
+        load_default="", validate=validate.Length(max=TEXT_MAX),
+        metadata={"description": "what the customer was asked (optional)"},
+    )  # fmt: skip
+
+
 class SnoozeIn(Schema):
     until = fields.String(
         required=True, validate=validate.OneOf(["1h", "tomorrow"]),
@@ -309,6 +325,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "touchpoint": TouchpointIn,
     "take": Empty,
     "snooze": SnoozeIn,
+    "wait": WaitIn,
+    "resume": Empty,
 }
 
 

@@ -9,7 +9,7 @@ alert). A case that finds one scheduled just joins: that alert will count it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +49,22 @@ def _insert_incident(dialect_name: str) -> Insert:
 
 
 _INSERTS = {name: _insert_incident(name) for name in ("postgresql", "sqlite")}
+
+
+def join_all(
+    session: Session, *, case_id: int, nodes: Sequence[Route], labels: Mapping[str, str],
+    config: RouterConfig, now: datetime, flushes: list[FlushDue] | None,
+) -> list[int]:  # fmt: skip
+    """Join the case to an incident per grouped node; return their ids, add alerts to schedule."""
+    joined = []
+    for node in (node for node in nodes if node.grouping is not None):
+        incident_id, flush = join(
+            session, case_id=case_id, node=node, labels=labels, config=config, now=now
+        )
+        joined.append(incident_id)
+        if flush is not None and flushes is not None:
+            flushes.append(flush)
+    return joined
 
 
 def join(

@@ -16,14 +16,16 @@ from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
 from services.router.incidents import FlushDue
 from services.router.learning import Detector
+from services.router.replies import resume_on_reply
 from shared import metrics
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
 from shared.silences import silencing
-from shared.sla import SlaPolicy, deadlines_for
+from shared.sla import SlaRules, deadlines_for
 
 log = logging.getLogger(__name__)
 ACTOR = "router"
+NO_RULES = SlaRules()  # no desk file: cases get their deadlines from the desk's stamp later
 HISTORICAL_NOTE = "Imported history (cxloop import --no-alerts): closed on arrival, nobody alerted."
 
 
@@ -123,7 +125,7 @@ _DELIVERY_INSERT = insert(Delivery).returning(Delivery.id, sort_by_parameter_ord
 
 def open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
+    now: datetime, sla: SlaRules = NO_RULES, historical_at: datetime | None = None,
 ) -> tuple[int, bool]:  # fmt: skip
     """Create the case of a dissatisfied response with its deliveries; return (case id, created)."""
     case_id, new_deliveries = _open_case(
@@ -135,7 +137,7 @@ def open_case(
 
 def _open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
+    now: datetime, sla: SlaRules = NO_RULES, historical_at: datetime | None = None,
     flushes: list[FlushDue] | None = None,
 ) -> tuple[int, list[int] | None]:  # fmt: skip
     """Open the case; return its id and the ids of the deliveries made (None: it existed).
@@ -160,7 +162,7 @@ def _open_case(
                    "closed_at": historical_at, "resolution_note": HISTORICAL_NOTE}  # fmt: skip
     else:
         due = deadlines_for(sla, priority=str(outcome.priority), touchpoint=outcome.touchpoint,
-                            created_at=now)  # fmt: skip
+                            created_at=now, team=sla.receiver_teams.get(owner))  # fmt: skip
         if due is not None:
             values |= {"ack_due_at": due.acknowledge, "resolve_due_at": due.resolve}
     case_id = conn.execute(_CASE_INSERTS[conn.dialect.name], values).scalar_one_or_none()
@@ -174,14 +176,8 @@ def _open_case(
     nodes = config.nodes(outcome.routes) if paged else ()
     per_case = tuple(dict.fromkeys(node.receiver for node in nodes if node.grouping is None))
     deliveries = _deliveries(case_id, per_case, config, now)
-    joined = []
-    for node in (node for node in nodes if node.grouping is not None):
-        incident_id, flush = incidents.join(
-            session, case_id=case_id, node=node, labels=outcome.labels, config=config, now=now
-        )
-        joined.append(incident_id)
-        if flush is not None and flushes is not None:
-            flushes.append(flush)
+    joined = incidents.join_all(session, case_id=case_id, nodes=nodes, labels=outcome.labels,
+                                config=config, now=now, flushes=flushes)  # fmt: skip
     # The new deliveries are all pending: their ids come back with the insert, not from a query.
     delivery_ids = list(conn.execute(_DELIVERY_INSERT, deliveries).scalars()) if deliveries else []
     if silence is not None:
@@ -317,7 +313,7 @@ def unrouted_responses(
 
 def route_stored(
     session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (), flushes: list[FlushDue] | None = None,
+    now: datetime, sla: SlaRules = NO_RULES, flushes: list[FlushDue] | None = None,
 ) -> list[int]:  # fmt: skip
     """Route one stored response in the caller's transaction; return the deliveries to send.
 
@@ -335,6 +331,8 @@ def route_stored(
     )  # fmt: skip
     outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
     record_decision(session, response_id=response_id, outcome=outcome)
+    if not response.historical:
+        resume_on_reply(session, reply=response, rules=sla, now=now)
     metrics.after_commit(session, lambda: metrics.decided(dissatisfied=outcome.dissatisfied))
     if not outcome.dissatisfied:
         log.info("response is not a case", extra={"response_id": response_id})
