@@ -71,7 +71,7 @@ def view(session: Session, *, user: User, incident_id: int, config: DeskConfig) 
     return IncidentView(incident, visible, list(alerts))
 
 
-def _children(session: Session, incident_id: int) -> list[Case]:
+def _children(session: Session, incident_id: int, limit: int | None = MAX_CHILDREN) -> list[Case]:
     return list(
         session.scalars(
             select(Case)
@@ -79,7 +79,7 @@ def _children(session: Session, incident_id: int) -> list[Case]:
             .where(IncidentCase.incident_id == incident_id)
             .options(joinedload(Case.response))
             .order_by(Case.id)
-            .limit(MAX_CHILDREN)
+            .limit(limit)
         )
     )
 
@@ -95,7 +95,8 @@ def resolve_all(
     shown = view(session, user=user, incident_id=incident_id, config=config)
     if shown.incident.state != IncidentState.OPEN:
         raise Conflict(f"incident {incident_id} is {shown.incident.state} already")
-    everyone = [c for c in _children(session, incident_id) if c.status in OPEN_CASE_STATUSES]
+    children = _children(session, incident_id, limit=None)  # all of them, not one page
+    everyone = [c for c in children if c.status in OPEN_CASE_STATUSES]
     refused = [c.id for c in everyone if not can_change(user, c, config)]
     if refused:
         raise Forbidden(
