@@ -118,6 +118,10 @@ class Case(Base):
         Index("ix_cases_priority_status", "priority", "status"),
         Index("ix_cases_status_ack_due", "status", "ack_due_at"),
         Index("ix_cases_status_resolve_due", "status", "resolve_due_at"),
+        # Digests: deadlines that passed in a span, and root causes recorded in one (any status).
+        Index("ix_cases_ack_due", "ack_due_at"),
+        Index("ix_cases_resolve_due", "resolve_due_at"),
+        Index("ix_cases_resolved", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -357,3 +361,35 @@ class IncidentFlush(Base):
     new: Mapped[int] = mapped_column(Integer)
     examples: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"case_ids": [...]}
     at: Mapped[datetime]
+
+
+class DigestSend(Base):
+    """One digest to one target; its unique key makes a second beat or a redelivery a no-op.
+
+    `key` names the audience, period and local day (`team:delivery:daily:2026-11-30`), so a
+    digest is claimed once however often the beat asks which digests are due.
+    """
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (
+        UniqueConstraint("key", "channel", "target", name="uq_digest_sends_key"),
+        Index("ix_digest_sends_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(10))  # "team" or "owner"
+    team: Mapped[str | None] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(Integer)  # the owner, for an owner's digest
+    period: Mapped[str] = mapped_column(String(10))
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

@@ -178,7 +178,7 @@ def mapping(value: Any, where: str) -> dict[str, Any]:
 
 def known(data: dict[str, Any], allowed: set[str], where: str) -> None:
     """Reject keys the file format does not have."""
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(str(key) for key in set(data) - allowed)  # YAML reads `on:` as True
     if unknown:
         raise DeskConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
 

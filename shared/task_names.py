@@ -18,6 +18,10 @@ DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 FLUSH_INCIDENT = "notifier.flush_incident"
 SWEEP_INCIDENTS = "notifier.sweep_incidents"
+PLAN_DIGESTS = "notifier.plan_digests"
+SEND_DIGEST = "notifier.send_digest"
+SEND_FOLLOW_UP = "notifier.send_follow_up"
+SWEEP_FOLLOW_UPS = "notifier.sweep_follow_ups"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}
 QUEUE_BY_NAME = {FLUSH_INCIDENT: INCIDENTS_QUEUE}  # before the prefixes

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.desk.digest_config import DigestConfig, parse_digests
+from shared.followups.config import FollowUpConfig, parse_follow_up
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
     DeskConfigError,
@@ -62,7 +64,10 @@ class DeskConfig:
     assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
     timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
+    digests: DigestConfig = field(default_factory=DigestConfig)  # none unless configured
     team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
+    # "did we fix it?" questions (off by default)
+    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
 
     @property
     def sla_rules(self) -> SlaRules:
@@ -157,8 +162,9 @@ def _assignment(data: Any, where: str) -> AssignmentPolicy:
 def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
-    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions"}
-    _known(data, allowed | {"due_soon"}, "desk")
+    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions",
+               "digests"}  # fmt: skip
+    _known(data, allowed | {"due_soon", "follow_up"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     hours = _mapping(data.get("business_hours"), "business_hours")
@@ -183,7 +189,9 @@ def parse_desk_config(data: Any) -> DeskConfig:
         assignment=assignment,
         timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
         team_timezones=zones,
+        digests=parse_digests(data.get("digests"), tuple(str(team) for team in teams)),
         team_holidays=holidays,
+        follow_up=parse_follow_up(data.get("follow_up")),
     )
 
 

@@ -14,6 +14,7 @@ from services.desk import lifecycle, service
 from services.desk.access import can_change, can_see, case_team
 from services.desk.config import DeskConfig
 from services.desk.models import User
+from shared.followups import service as followups
 from shared.inputs import UNSTORABLE, unstorable_paths
 from shared.models import Case
 
@@ -104,6 +105,8 @@ def perform(
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
+    if action == "resolve":
+        followups.schedule(session, case=case, config=config.follow_up, now=now)
     if action == "assign":
         # The person assigned hears of it; a case given to a team alone goes to its lead.
         told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))

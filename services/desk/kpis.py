@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, select, true
 from sqlalchemy.orm import Session
@@ -24,6 +24,15 @@ from shared.models import Case, Response
 
 GROUPS = ("all", "touchpoint", "owner")
 AGE_BUCKETS = (("under_1d", 1), ("1d_to_3d", 3), ("3d_to_7d", 7))
+
+
+class Span(Protocol):
+    """A stretch of time [since, until): a Period of whole UTC days, or a digest's local day."""
+
+    @property
+    def since(self) -> datetime: ...  # the first instant
+    @property
+    def until(self) -> datetime: ...  # the first instant after
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,7 @@ def _pct(part: int, whole: int) -> float | None:
 Scope = ColumnElement[Any] | None
 
 
-def _in(period: Period, scope: Scope = None) -> Any:
+def _in(period: Span, scope: Scope = None) -> Any:
     inside = and_(Case.created_at >= period.since, Case.created_at < period.until)
     return inside if scope is None else and_(inside, scope)
 
@@ -131,7 +140,7 @@ def complaints_per_day(session: Session, period: Period, by: str, scope: Scope =
 
 
 def _p90(
-    session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope,
+    session: Session, period: Span, by: str, done: Any, seconds: Any, scope: Scope,
     joined: Callable[[Any], Any] = lambda query: query,
 ) -> dict[Any, float]:  # fmt: skip
     group = _group(by)
@@ -306,7 +315,7 @@ def score_trends(session: Session, period: Period, by: str, scope: Scope = None)
     return Table("score_trends", "NPS, CSAT and CES per day", columns, rows)
 
 
-def _first_contacts(period: Period, scope: Scope) -> Any:
+def _first_contacts(period: Span, scope: Scope) -> Any:
     """Per case of the period: when someone first got back to the customer, and whether anyone
     reached them (only those cases' contacts are read, through the contacts' case index)."""
     return (
@@ -321,7 +330,7 @@ def _first_contacts(period: Period, scope: Scope) -> Any:
     )
 
 
-def closed_loop(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+def closed_loop(session: Session, period: Span, by: str, scope: Scope = None) -> Table:
     """Closed-loop rate (cases whose customer was contacted) and hours to the first contact.
 
     A contact is any logged attempt (phone, email...); `reached_pct` counts the attempts that
@@ -452,6 +461,13 @@ TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=
     "closed_loop": lambda s, p, by, now, sc=None: closed_loop(s, p, by, sc),
     "root_causes": lambda s, p, by, now, sc=None: root_causes(s, p, by, sc),
 }
+# Imported last: the recovery KPIs are built from this module's helpers.
+from services.desk import recovery  # noqa: E402
+
+TABLES["recovery"] = lambda s, p, by, now, sc=None: recovery.recovery(s, p, by, sc)
+TABLES["recovery_by_root_cause"] = lambda s, p, by, now, sc=None: recovery.by_root_cause(
+    s, p, by, sc
+)
 
 
 def all_tables(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+import shared.followups.models  # noqa: F401  (the follow-up tables join the metadata too)
 from services.desk.enums import Role
 from shared.models import Base, Response, utcnow
 

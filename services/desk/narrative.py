@@ -42,8 +42,13 @@ DID = {
     "delivery_retry": "An alert failed and will be retried",
     "response_updated": "The survey response was updated by its source",
     "fetch_failed": "Fetching the full response from its source failed",
+    "follow_up_sent": "The customer was asked: did we fix it?",
+    "follow_up_skipped": "The customer was not asked whether we fixed it",
+    "follow_up_failed": "The follow-up question could not be sent",
+    "follow_up_answered": "The customer answered: did we fix it?",
+    "follow_up_opted_out": "The customer asked never to get follow-up questions",
 }
-MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", ""}
+MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", "customer", ""}
 SKIP = {"note_id", "contact_id", "correction_id", "delivery_id", "before", "after", "length"}
 
 
@@ -203,6 +208,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
             f"(silence #{detail.get('silence_id')} by {words(detail.get('created_by'))}, "
             f"until {words(detail.get('ends_at'))}: {words(detail.get('comment'))})"
         )
+    if action == "follow_up_answered":
+        verdict = "satisfied" if detail.get("satisfied") else "not satisfied"
+        return f"{detail.get('score')} on {detail.get('scale')} ({verdict})"
+    if action == "follow_up_sent":
+        return f"(by {words(detail.get('channel'))} to {detail.get('to') or '—'})"
     if action == "rerouted" and detail.get("by"):
         return f"(asked by {name(str(detail['by']))})"
     if action not in DID:

@@ -214,6 +214,22 @@ class ResponseOut(Schema):
     answers = fields.Raw(metadata={"description": "the raw payload as received"})
 
 
+class FollowUpOut(Schema):
+    status = fields.String(
+        metadata={"description": "scheduled, sending, sent, answered, skipped or failed"}
+    )
+    due_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+    score = fields.Integer(allow_none=True, metadata={"description": "the customer's answer"})
+    scale = fields.String(metadata={"description": "0-10 or 1-5"})
+    satisfied = fields.Boolean(allow_none=True)
+    detractor_before = fields.Boolean(
+        metadata={"description": "the case's own response was a detractor or dissatisfied"}
+    )
+    reason = fields.String(allow_none=True, metadata={"description": "why it was skipped"})
+
+
 class CorrectionOut(Schema):
     id = fields.Integer()
     from_touchpoint = fields.String()
@@ -245,6 +261,11 @@ class CaseDetail(CaseSummary):
     notes = fields.List(fields.Nested(NoteOut))
     contacts = fields.List(fields.Nested(ContactOut))
     corrections = fields.List(fields.Nested(CorrectionOut))
+    follow_up = fields.Nested(
+        FollowUpOut,
+        allow_none=True,
+        metadata={"description": 'the "did we fix it?" question after resolution, if any'},
+    )
     touchpoint_choices = fields.List(
         fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
     )

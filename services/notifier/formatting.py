@@ -31,7 +31,8 @@ class EmailContent:
 
 
 @cache
-def _templates() -> Environment:
+def templates() -> Environment:
+    """The notifier's templates: HTML autoescaped, undefined names an error."""
     return Environment(
         loader=PackageLoader("services.notifier", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -49,10 +50,10 @@ def one_line(text: str) -> str:
 
 def render_email(alert: Alert) -> EmailContent:
     """Render the subject, the plain-text body and the autoescaped HTML body."""
-    env = _templates()
+    env = templates()
     name = "incident" if alert.incident is not None else "alert"
     return EmailContent(
-        subject=_truncate(one_line(alert.headline), 200),
+        subject=truncate(one_line(alert.headline), 200),
         text=env.get_template(f"{name}.txt").render(alert=alert, when=when),
         html=env.get_template(f"{name}.html").render(alert=alert, when=when),
     )
@@ -76,12 +77,13 @@ def _unmention(text: str) -> str:
     return _MENTION.sub("@" + _WORD_JOINER, text)
 
 
-def _truncate(text: str, limit: int) -> str:
+def truncate(text: str, limit: int) -> str:
+    """Cut text to `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quote(text: str) -> str:
-    lines = escape_mrkdwn(_truncate(text, SLACK_TEXT_LIMIT)).splitlines() or [""]
+    lines = escape_mrkdwn(truncate(text, SLACK_TEXT_LIMIT)).splitlines() or [""]
     return "\n".join("&gt; " + line for line in lines)
 
 
@@ -108,13 +110,13 @@ def _incident_blocks(alert: Alert, incident: IncidentNote) -> list[dict[str, Any
               ("Group", incident.group_text), ("First seen", when(incident.since)),
               ("Receiver", alert.receiver)]  # fmt: skip
     blocks: list[dict[str, Any]] = [{"type": "section", "fields": [
-        {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(_truncate(value, 500))}"}
+        {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(truncate(value, 500))}"}
         for name, value in fields
     ]}]  # fmt: skip
     if alert.private:
         blocks.append(_mrkdwn_section(PRIVATE_NOTE))
     for comment in incident.examples:
-        blocks.append(_mrkdwn_section(_quote(_truncate(comment, 600))))
+        blocks.append(_mrkdwn_section(_quote(truncate(comment, 600))))
     open_incident = {"type": "button", "text": {"type": "plain_text", "text": "Open incident"},
                      "url": alert.case_url, "action_id": "open_incident"}  # fmt: skip
     blocks.append({"type": "actions", "elements": [open_incident]})
@@ -126,10 +128,10 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     if alert.incident is not None:
         header = {
             "type": "header",
-            "text": {"type": "plain_text", "text": _truncate(plain_text(alert.headline), 150)},
+            "text": {"type": "plain_text", "text": truncate(plain_text(alert.headline), 150)},
         }
         return {
-            "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
+            "text": escape_mrkdwn(truncate(alert.headline, 3000)),
             "blocks": [header, *_incident_blocks(alert, alert.incident)],
             "unfurl_links": False,
             "unfurl_media": False,
@@ -145,12 +147,12 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _truncate(plain_text(alert.headline), 150)},
+            "text": {"type": "plain_text", "text": truncate(plain_text(alert.headline), 150)},
         },
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(_truncate(value, 500))}"}
+                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(truncate(value, 500))}"}
                 for name, value in fields
             ],
         },
@@ -167,16 +169,16 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         blocks.append(_mrkdwn_section(said + _quote(alert.comment)))
     if alert.customer:
         who = " · ".join(
-            f"{escape_mrkdwn(name)}: {escape_mrkdwn(_truncate(value, 200))}"
+            f"{escape_mrkdwn(name)}: {escape_mrkdwn(truncate(value, 200))}"
             for name, value in alert.customer
         )
-        blocks.append(_mrkdwn_section(_truncate(f"*Customer* {who}", 3000)))
+        blocks.append(_mrkdwn_section(truncate(f"*Customer* {who}", 3000)))
     if alert.reasons:
-        details = _truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
+        details = truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
     blocks.append(_actions(alert))
     return {
-        "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
+        "text": escape_mrkdwn(truncate(alert.headline, 3000)),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
