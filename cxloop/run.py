@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from shared import metrics
+from shared import metrics, task_names
 from shared.db import migrate as apply_migrations
 from shared.embedded import EmbeddedRedisMissing, start_redis
 from shared.logs import configure_logging
@@ -81,8 +81,9 @@ def worker(service: str) -> None:
     pool, concurrency = worker_pool(service, settings)
     # The pid in the node name: several workers of one service may share a host, and RabbitMQ
     # refuses a second worker of the same name (its control queue is exclusive).
+    queues = ",".join(task_names.WORKER_QUEUES[service])
     app.worker_main(
-        ["worker", "-Q", service, "-n", f"{service}-{os.getpid()}@%h",
+        ["worker", "-Q", queues, "-n", f"{service}-{os.getpid()}@%h",
          "--loglevel", settings.log_level, "--pool", pool, "--concurrency", str(concurrency),
          "--without-gossip", "--without-mingle"]
     )  # fmt: skip

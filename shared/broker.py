@@ -24,15 +24,19 @@ log = logging.getLogger(__name__)
 BROKER_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.RedisError)
 
 
-def send_ids(celery: Celery, name: str, ids: Sequence[int]) -> list[int]:
-    """Send task `name` once per id; stop at the first broker error; return the ids sent."""
+def send_ids(
+    celery: Celery, name: str, ids: Sequence[int], *, queue: str | None = None
+) -> list[int]:
+    """Send task `name` once per id (to `queue`, else its routed queue); stop at the first broker
+    error; return the ids sent."""
     sent: list[int] = []
     if not ids:
         return sent
+    where = {"queue": queue} if queue else {}  # else the task's route decides
     try:
         with celery.producer_or_acquire() as producer:
             for item in ids:
-                celery.send_task(name, args=[item], producer=producer)
+                celery.send_task(name, args=[item], producer=producer, **where)
                 sent.append(item)
     except BROKER_ERRORS as exc:
         log.warning(

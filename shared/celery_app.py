@@ -41,7 +41,11 @@ def create_celery(
         task_serializer="json",
         accept_content=["json"],
         task_default_queue=task_names.ROUTER_QUEUE,
-        task_queues=[Queue(task_names.ROUTER_QUEUE), Queue(task_names.NOTIFIER_QUEUE)],
+        task_queues=[
+            Queue(task_names.ROUTER_QUEUE),
+            Queue(task_names.NOTIFIER_QUEUE),
+            Queue(task_names.INCIDENTS_QUEUE),
+        ],
         task_routes=_route_by_prefix,
         broker_connection_retry_on_startup=True,
         broker_transport_options={
@@ -65,6 +69,10 @@ def create_celery(
             },
             "sweep-deliveries": {
                 "task": task_names.SWEEP_DELIVERIES,
+                "schedule": settings.sweep_interval_s,
+            },
+            "sweep-incidents": {
+                "task": task_names.SWEEP_INCIDENTS,
                 "schedule": settings.sweep_interval_s,
             },
             "sweep-follow-ups": {
@@ -95,6 +103,8 @@ def create_celery(
 def _route_by_prefix(
     name: str, args: object, kwargs: object, options: object, **_: object
 ) -> dict[str, str] | None:
+    if name in task_names.QUEUE_BY_NAME:
+        return {"queue": task_names.QUEUE_BY_NAME[name]}
     for prefix, queue in task_names.QUEUE_BY_PREFIX.items():
         if name.startswith(prefix):
             return {"queue": queue}

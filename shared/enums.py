@@ -36,6 +36,20 @@ class DeliveryKind(StrEnum):
     ESCALATION = "escalation"
     REROUTED = "rerouted"  # the case moved to another owner; this tells the previous one
     ASSIGNED = "assigned"  # someone on the desk assigned the case to this person
+    INCIDENT = "incident"  # one alert for a group of cases; its step is the incident flush id
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class FlushKind(StrEnum):
+    """Why an incident alert went out: the group formed, it grew, or it is still open."""
+
+    FIRST = "first"
+    UPDATE = "update"
+    REPEAT = "repeat"
 
 
 class ModelStatus(StrEnum):

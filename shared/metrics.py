@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-QUEUES = (task_names.ROUTER_QUEUE, task_names.NOTIFIER_QUEUE)
+QUEUES = (task_names.ROUTER_QUEUE, task_names.NOTIFIER_QUEUE, task_names.INCIDENTS_QUEUE)
 # Kombu's Redis transport keeps a queue's messages of priority n > 0 in "<queue>\x06\x16<n>".
 _PRIORITY_LISTS = ("", "\x06\x163", "\x06\x166", "\x06\x169")
 _UNACKED = "unacked"  # kombu's hash of messages handed to workers and not yet acknowledged

@@ -2,6 +2,9 @@
 
 ROUTER_QUEUE = "router"
 NOTIFIER_QUEUE = "notifier"
+# Incident flushes wait in a queue of their own, which notifier workers also consume: a backlog
+# of deliveries must not hold an incident's first alert past its group_wait.
+INCIDENTS_QUEUE = "incidents"
 
 PROCESS_RESPONSE = "router.process_response"
 SWEEP_UNROUTED = "router.sweep_unrouted"
@@ -13,9 +16,13 @@ SWEEP_CORRECTIONS = "router.sweep_corrections"
 RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
+FLUSH_INCIDENT = "notifier.flush_incident"
+SWEEP_INCIDENTS = "notifier.sweep_incidents"
 PLAN_DIGESTS = "notifier.plan_digests"
 SEND_DIGEST = "notifier.send_digest"
 SEND_FOLLOW_UP = "notifier.send_follow_up"
 SWEEP_FOLLOW_UPS = "notifier.sweep_follow_ups"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}
+QUEUE_BY_NAME = {FLUSH_INCIDENT: INCIDENTS_QUEUE}  # before the prefixes
+WORKER_QUEUES = {"router": (ROUTER_QUEUE,), "notifier": (NOTIFIER_QUEUE, INCIDENTS_QUEUE)}

@@ -20,10 +20,12 @@ def init_app(app: Flask) -> None:
     import redis
     from celery import Celery
 
-    # people_api and people_pages add their routes to the views and pages blueprints.
+    # incident_*, people_api and people_pages add their routes to the views and pages blueprints.
     from services.desk import (  # noqa: F401
         answers,
         context,
+        incident_api,
+        incident_pages,
         links,
         pages,
         people_api,

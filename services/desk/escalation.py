@@ -21,8 +21,8 @@ from services.desk.service import stamp_deadlines
 from services.desk.sla import SlaView, escalation_start, steps_due
 from shared import metrics
 from shared.db import transaction
-from shared.enums import OPEN_CASE_STATUSES, DeliveryKind
-from shared.models import Case, CaseEvent, Delivery
+from shared.enums import OPEN_CASE_STATUSES, DeliveryKind, IncidentState
+from shared.models import Case, CaseEvent, Delivery, Incident, IncidentCase
 from shared.silences import silencing
 
 log = logging.getLogger(__name__)
@@ -133,11 +133,14 @@ def escalate_case(
     if silencing(session, (case.analysis or {}).get("labels") or {}, now=now) is not None:
         return []  # nobody is paged while a silence holds; the step is taken once it is over
     which = "acknowledge" if case.acknowledged_at is None else "resolve"
+    incident_id = open_incident_of(session, case_id=case.id)
     created: list[int] = []
     for number in steps_due(started, now, config.escalation, case.escalation_step):
         step = config.escalation[number - 1]
         targets = targets_for(session, to=step.to, case=case, config=config)
-        for channel, target in targets:
+        grouped = [t for t in targets if incident_id is not None
+                   and _escalated_in(session, incident_id, number, t)]  # fmt: skip
+        for channel, target in (t for t in targets if t not in grouped):
             delivery = Delivery(
                 case_id=case.id, kind=DeliveryKind.ESCALATION, step=number, receiver=step.to,
                 channel=channel, target=target, created_at=now, due_at=now,
@@ -152,12 +155,41 @@ def escalate_case(
             "breached_at": started.isoformat(),
             "targets": [f"{channel}:{target}" for channel, target in targets],
         }
+        if grouped:
+            detail["incident"] = {
+                "id": incident_id,
+                "told_already": [f"{c}:{t}" for c, t in grouped],
+            }
         if not targets:
             detail["warning"] = f"no {step.to} to notify; configure users, a team lead or champions"
         session.add(CaseEvent(case_id=case.id, at=now, action="escalate", detail=detail))
         case.escalation_step = number
         metrics.after_commit(session, lambda: metrics.sla_escalated(which))
     return created
+
+
+def open_incident_of(session: Session, *, case_id: int) -> int | None:
+    """The open incident a case is part of, if any (the first, if several routes grouped it)."""
+    return session.scalar(
+        select(Incident.id)
+        .join(IncidentCase, IncidentCase.incident_id == Incident.id)
+        .where(IncidentCase.case_id == case_id, Incident.state == IncidentState.OPEN)
+        .order_by(Incident.id)
+        .limit(1)
+    )
+
+
+def _escalated_in(session: Session, incident_id: int, step: int, target: Target) -> bool:
+    """Whether a case of the incident already escalated this step to this target: a burst
+    that breaches its SLA together escalates once per target, not once per case."""
+    channel, address = target
+    return bool(session.scalar(
+        select(Delivery.id)
+        .join(IncidentCase, IncidentCase.case_id == Delivery.case_id)
+        .where(IncidentCase.incident_id == incident_id, Delivery.kind == DeliveryKind.ESCALATION,
+               Delivery.step == step, Delivery.channel == channel, Delivery.target == address)
+        .limit(1)
+    ))  # fmt: skip
 
 
 def breached_counts(session: Session, *, now: datetime) -> dict[str, int]:

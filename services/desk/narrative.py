@@ -194,7 +194,9 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
         priority = words(detail.get("priority")).upper()
         return f"({priority}, touchpoint {words(detail.get('touchpoint'))})"
     if action == "routed":
-        return f"to {words(detail.get('receivers'))}"
+        grouped = ", ".join(f"#{i}" for i in detail.get("incidents") or [])
+        into = f"; grouped into incident {grouped}, alerted once for the group" if grouped else ""
+        return f"to {words(detail.get('receivers'))}{into}"
     if action == "escalate":
         targets = words(detail.get("targets"))
         return f"(step {detail.get('step')}, to {words(detail.get('to'))}: {targets})"

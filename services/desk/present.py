@@ -12,6 +12,7 @@ from services.desk import narrative, service
 from services.desk.config import DeskConfig
 from services.desk.enums import SlaState
 from services.desk.escalation import view_of
+from services.desk.incidents import incidents_of
 from services.desk.lifecycle import ALLOWED_FROM, available
 from services.desk.models import User
 from services.desk.queue import QueueRow
@@ -72,9 +73,10 @@ def rows(
     users = service.users_by_id(
         session, {r.case.assignee_id for r in page_rows if r.case.assignee_id}
     )
+    grouped = incidents_of(session, case_ids=[r.case.id for r in page_rows])
     return [
         summary(r.case, r.response, r.sla_state, users.get(r.case.assignee_id or 0))
-        | {"snoozed": now is not None and snoozed(r.case, now)}
+        | {"snoozed": now is not None and snoozed(r.case, now), "incident": grouped.get(r.case.id)}
         for r in page_rows
     ]
 
@@ -92,6 +94,7 @@ def detail(
     state = sla_state(view_of(case), now, config.due_soon)
     out = summary(case, response, state, assignee)
     out.update(
+        incident=incidents_of(session, case_ids=[case.id]).get(case.id),
         snoozed=snoozed(case, now),
         acknowledged_at=case.acknowledged_at, resolved_at=case.resolved_at,
         closed_at=case.closed_at, root_cause=case.root_cause,

@@ -128,6 +128,9 @@ class CaseSummary(CaseCore):
         metadata={"description": "score and comment disagree: happy_score_negative_comment or "
                   "unhappy_score_praising_comment"},
     )  # fmt: skip
+    incident = fields.Dict(
+        allow_none=True, metadata={"description": "the incident it is part of: id, count, state"}
+    )
 
 
 class QueuePage(Schema):

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import service
+from services.notifier import incidents, service
 from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
     AmbiguousError,
@@ -104,6 +104,7 @@ def deliver(
             assignment=service.assignment_of(session, delivery),
             touchpoints=_touchpoints(settings),
             link_secret=_link_secret(settings),
+            incident=incidents.note_of(session, delivery),
         )
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     endpoint = None

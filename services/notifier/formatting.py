@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from services.notifier.message import Alert, when
+from services.notifier.message import Alert, IncidentNote, when
 from shared.alert_actions import slack_actions
 
 SLACK_TEXT_LIMIT = 2900  # Slack rejects section text over 3000 characters
@@ -51,10 +51,11 @@ def one_line(text: str) -> str:
 def render_email(alert: Alert) -> EmailContent:
     """Render the subject, the plain-text body and the autoescaped HTML body."""
     env = templates()
+    name = "incident" if alert.incident is not None else "alert"
     return EmailContent(
         subject=truncate(one_line(alert.headline), 200),
-        text=env.get_template("alert.txt").render(alert=alert, when=when),
-        html=env.get_template("alert.html").render(alert=alert, when=when),
+        text=env.get_template(f"{name}.txt").render(alert=alert, when=when),
+        html=env.get_template(f"{name}.html").render(alert=alert, when=when),
     )
 
 
@@ -103,8 +104,38 @@ def _actions(alert: Alert) -> dict[str, Any]:
     return {"type": "actions", "elements": [open_case]}
 
 
+def _incident_blocks(alert: Alert, incident: IncidentNote) -> list[dict[str, Any]]:
+    """The body of an incident alert: the count, the group, up to three example comments."""
+    fields = [("Complaints", str(incident.count)), ("New since the last alert", str(incident.new)),
+              ("Group", incident.group_text), ("First seen", when(incident.since)),
+              ("Receiver", alert.receiver)]  # fmt: skip
+    blocks: list[dict[str, Any]] = [{"type": "section", "fields": [
+        {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(truncate(value, 500))}"}
+        for name, value in fields
+    ]}]  # fmt: skip
+    if alert.private:
+        blocks.append(_mrkdwn_section(PRIVATE_NOTE))
+    for comment in incident.examples:
+        blocks.append(_mrkdwn_section(_quote(truncate(comment, 600))))
+    open_incident = {"type": "button", "text": {"type": "plain_text", "text": "Open incident"},
+                     "url": alert.case_url, "action_id": "open_incident"}  # fmt: skip
+    blocks.append({"type": "actions", "elements": [open_incident]})
+    return blocks
+
+
 def slack_message(alert: Alert) -> dict[str, Any]:
     """Build the Block Kit payload (without channel), with link unfurling off."""
+    if alert.incident is not None:
+        header = {
+            "type": "header",
+            "text": {"type": "plain_text", "text": truncate(plain_text(alert.headline), 150)},
+        }
+        return {
+            "text": escape_mrkdwn(truncate(alert.headline, 3000)),
+            "blocks": [header, *_incident_blocks(alert, alert.incident)],
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }  # fmt: skip
     fields = [
         ("Touchpoint", alert.touchpoint),
         ("Priority", alert.priority.upper()),

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from shared.enums import DeliveryKind
+from shared.enums import DeliveryKind, FlushKind
 
 GIST_LIMIT = 90  # characters of the comment quoted in a headline
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
@@ -67,6 +67,40 @@ class Move:
 
 
 @dataclass(frozen=True)
+class IncidentNote:
+    """What an incident alert reports: how many cases the group has, and a few of their words."""
+
+    incident_id: int
+    kind: str  # FlushKind: the group formed, it grew, or it is still open
+    count: int
+    new: int
+    group: tuple[tuple[str, str], ...]  # the group_by labels and their values
+    examples: tuple[str, ...]  # up to three comments; untrusted, empty for private receivers
+    since: datetime
+
+    @property
+    def group_text(self) -> str:
+        """The group in words: "touchpoint checkout, region eu"."""
+        return ", ".join(f"{name} {value or '(none)'}" for name, value in self.group)
+
+    @property
+    def headline(self) -> str:
+        """One line: which incident, how many complaints, what is new."""
+        many = "complaint" if self.count == 1 else "complaints"
+        if self.kind == FlushKind.UPDATE:
+            return (
+                f"Incident #{self.incident_id} update: {self.count} similar {many}, "
+                f"{self.new} new ({self.group_text})"
+            )
+        if self.kind == FlushKind.REPEAT:
+            return (
+                f"Incident #{self.incident_id} still open: {self.count} similar {many} "
+                f"({self.group_text})"
+            )
+        return f"Incident #{self.incident_id}: {self.count} similar {many} ({self.group_text})"
+
+
+@dataclass(frozen=True)
 class Alert:
     """An alert to one receiver about one case; customer text in it is untrusted."""
 
@@ -101,6 +135,7 @@ class Alert:
     status: str = ""  # the case's status when the alert was built: which actions to offer
     touchpoints: tuple[str, ...] = ()  # where "Wrong touchpoint" may move the case
     links: tuple[tuple[str, str], ...] = ()  # email: (label, signed one-click URL) per action
+    incident: IncidentNote | None = None  # set: one alert for a group of cases, case_url its page
 
     @property
     def actionable(self) -> bool:
@@ -144,6 +179,8 @@ class Alert:
     @property
     def headline(self) -> str:
         """One line naming what happened, used as email subject and Slack header."""
+        if self.incident is not None:
+            return f"[INCIDENT] {self.incident.headline}"
         tag = f"[{self.priority.upper()}]"
         move = self.move
         if move is not None and self.kind == DeliveryKind.REROUTED:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from services.notifier.message import Alert, Move, Score
+from services.notifier.message import Alert, IncidentNote, Move, Score
 from shared import alert_actions
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, Response
@@ -244,11 +244,13 @@ def build_alert(
     assignment: tuple[str, str] = ("", ""),
     touchpoints: tuple[str, ...] = (),
     link_secret: str = "",
+    incident: IncidentNote | None = None,
 ) -> Alert:
     """Build the channel-neutral alert for a delivery from its case and response.
 
     An email alert gets signed one-click links for the case's actions when `link_secret` is
-    given (the desk's secret key, which verifies them).
+    given (the desk's secret key, which verifies them). An incident alert links to the incident
+    and offers no per-case actions: they would act on one case of many.
     """
     case = delivery.case
     response = case.response
@@ -277,7 +279,11 @@ def build_alert(
         respondent_name="" if private else response.respondent_name or "",
         respondent_email="" if private else response.respondent_email or "",
         source=response.source,
-        case_url=f"{public_url.rstrip('/')}/cases/{case.id}",
+        case_url=(
+            f"{public_url.rstrip('/')}/incidents/{incident.incident_id}"
+            if incident is not None
+            else f"{public_url.rstrip('/')}/cases/{case.id}"
+        ),
         created_at=case.created_at,
         polarity=case.polarity,
         move=move,
@@ -288,9 +294,12 @@ def build_alert(
         assigned_by=assignment[0],
         assigned_team=assignment[1],
         private=private,
-        status=case.status,
+        status="" if incident is not None else case.status,
         touchpoints=touchpoints,
-        links=action_links(delivery, public_url, link_secret, touchpoints),
+        links=()
+        if incident is not None
+        else action_links(delivery, public_url, link_secret, touchpoints),
+        incident=incident,
     )
 
 

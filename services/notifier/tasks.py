@@ -8,12 +8,13 @@ from datetime import timedelta
 from celery import Task, shared_task
 
 from services.desk.config import desk_config
-from services.notifier import digests, flows, followup_flows
+from services.notifier import digests, flows, followup_flows, incidents
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
 from shared.broker import send_ids
 from shared.celery_app import queue_depth, settings_of
+from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
 
@@ -53,6 +54,37 @@ def sweep_pending(self: Task) -> int:
     ids = flows.sweep(runtime(settings).sessions, settings, now=utcnow(), backlog=backlog)
     _enqueue(self, ids)
     return len(ids)
+
+
+@shared_task(name=task_names.FLUSH_INCIDENT, bind=True, max_retries=None)
+def flush_incident(self: Task, incident_id: int) -> str:
+    """Send an incident's scheduled alert once it is due; a repeated task sends nothing."""
+    settings = settings_of(self.app)
+    with transaction(runtime(settings).sessions) as session:
+        outcome = incidents.flush(session, incident_id=incident_id, now=utcnow())
+    # Its deliveries go by the incidents queue too: a delivery backlog must not hold them.
+    _enqueue(self, outcome.delivery_ids, queue=task_names.INCIDENTS_QUEUE)
+    if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
+        raise self.retry(countdown=max(0.0, outcome.retry_in))
+    return outcome.status
+
+
+@shared_task(name=task_names.SWEEP_INCIDENTS, bind=True)
+def sweep_incidents(self: Task) -> int:
+    """Send the flush of every incident alert due before the next sweep, with a countdown to
+    its time: alerts whose task was lost, alerts too far off for the router's countdown, and
+    the repeat reminders of incidents still open after their repeat interval."""
+    settings = settings_of(self.app)
+    now = utcnow()
+    horizon = min(settings.sweep_interval_s, settings.retry_countdown_max_s)
+    with transaction(runtime(settings).sessions) as session:
+        found = incidents.due(session, now=now, horizon=timedelta(seconds=horizon))
+    with self.app.producer_or_acquire() as producer:
+        for incident_id, at in found:
+            wait = max(0.0, (at - now).total_seconds())
+            self.app.send_task(task_names.FLUSH_INCIDENT, args=[incident_id], countdown=wait,
+                               producer=producer)  # fmt: skip
+    return len(found)
 
 
 @shared_task(name=task_names.PLAN_DIGESTS, bind=True)
@@ -96,6 +128,9 @@ def sweep_follow_ups(self: Task) -> int:
     return len(ids)
 
 
-def _enqueue(task: Task, ids: Sequence[int], name: str = task_names.DELIVER) -> None:
-    """Send one task per id (deliveries by default); see `shared.broker.send_ids`."""
-    send_ids(task.app, name, ids)
+def _enqueue(
+    task: Task, ids: Sequence[int], name: str = task_names.DELIVER, queue: str | None = None
+) -> None:
+    """Send one task per id (deliveries by default, to `queue` if given); see
+    `shared.broker.send_ids`."""
+    send_ids(task.app, name, ids, queue=queue)

@@ -66,9 +66,22 @@ def test(config_path: Path | None, input_file: IO[str]) -> None:
             _emit({"line": number, "error": "invalid response", "fields": exc.messages})
             continue
         outcome = route_response(config, detector, response).to_dict()
-        _emit({key: outcome[key] for key in OUTPUT_KEYS})
+        _emit({key: outcome[key] for key in OUTPUT_KEYS} | _grouped(config, outcome))
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def _grouped(config: RouterConfig, outcome: dict[str, Any]) -> dict[str, Any]:
+    """The incidents the case would join: route, receiver, group values and timers (if any)."""
+    grouped = [
+        {"route": node.path, "receiver": node.receiver,
+         "group": node.grouping.values(outcome["labels"], node.receiver),
+         "group_wait_s": node.grouping.wait_s, "group_interval_s": node.grouping.interval_s,
+         "repeat_interval_s": node.grouping.repeat_s}
+        for node in config.nodes(outcome["routes"])
+        if node.grouping is not None
+    ]  # fmt: skip
+    return {"incidents": grouped} if grouped else {}
 
 
 def _emit(record: dict[str, Any]) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -12,6 +12,14 @@ from typing import Any
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.router.grouping import (
+    DEFAULT_INTERVAL_S,
+    DEFAULT_REPEAT_S,
+    DEFAULT_WAIT_S,
+    MAX_DURATION_S,
+    Grouping,
+    parse_duration,
+)
 from services.router.policy import OnDisagreement, Thresholds
 from services.router.routing import COMPUTED_LABELS, LABEL_VALUES, Route
 from services.router.severity import DEFAULT_POINTS, PriorityRules
@@ -59,6 +67,14 @@ class RouterConfig:
     def touchpoint_names(self) -> frozenset[str]:
         """Every touchpoint a case can have: the configured ones and the default."""
         return frozenset(t.name for t in self.touchpoints) | {self.default_touchpoint}
+
+    @functools.cached_property
+    def _by_path(self) -> dict[str, Route]:
+        return {node.path: node for node in self.route.walk()}
+
+    def nodes(self, paths: Sequence[str]) -> tuple[Route, ...]:
+        """Return the routing nodes with these paths, in the order given."""
+        return tuple(self._by_path[path] for path in paths if path in self._by_path)
 
     priority: PriorityRules = field(default_factory=PriorityRules)
     # Customer attributes an alert shows (plan, region...): `alert_attributes`, else the
@@ -141,6 +157,15 @@ class _RouteSchema(_Strict):
     matchers = fields.List(fields.String(), load_default=list)
     continue_ = fields.Boolean(data_key="continue", load_default=False)
     routes = fields.List(fields.Nested(lambda: _RouteSchema()), load_default=list)
+    group_by = fields.List(
+        fields.String(
+            validate=validate.Regexp(LABEL_NAME.pattern + r"\Z", error="not a label name")
+        ),
+        validate=validate.Length(max=20),
+    )
+    group_wait = fields.String()
+    group_interval = fields.String()
+    repeat_interval = fields.String()
 
 
 class _ConfigSchema(_Strict):
@@ -196,7 +221,7 @@ def parse_config(text: str, *, source: str = "<routes>") -> RouterConfig:
     problems: list[tuple[str, str]] = []
     receivers = _receivers(data["receivers"], problems)
     declared = set(data["touchpoints"]) | {data["default_touchpoint"]}
-    route = _route(data["route"], "route", None, receivers, declared, problems)
+    route = _route(data["route"], "route", None, receivers, declared, problems, _ROOT_GROUPING)
     shown = _alert_attributes(data.get("alert_attributes"), route, problems)
     if problems:
         raise ConfigError(source, problems)
@@ -274,6 +299,39 @@ def _receivers(items: list[dict[str, Any]], problems: list[tuple[str, str]]) -> 
     return receivers
 
 
+# What the root inherits: no grouping, Alertmanager's default timers.
+_ROOT_GROUPING = Grouping((), DEFAULT_WAIT_S, DEFAULT_INTERVAL_S, DEFAULT_REPEAT_S)
+_TIMERS = {"group_wait": "wait_s", "group_interval": "interval_s", "repeat_interval": "repeat_s"}
+
+
+def _grouping(
+    data: dict[str, Any], path: str, inherited: Grouping, problems: list[tuple[str, str]]
+) -> Grouping:
+    """This node's grouping: its own keys over the parent's (an empty group_by turns it off)."""
+    changes: dict[str, Any] = {}
+    if "group_by" in data:
+        by = data["group_by"]
+        if len(set(by)) != len(by):
+            problems.append((f"{path}.group_by", "a label is listed twice"))
+        changes["by"] = tuple(dict.fromkeys(by))
+    for key, attribute in _TIMERS.items():
+        if key not in data:
+            continue
+        try:
+            seconds = parse_duration(data[key])
+        except ValueError as exc:
+            problems.append((f"{path}.{key}", str(exc)))
+            continue
+        if seconds > MAX_DURATION_S or (seconds <= 0 and key != "group_wait"):
+            problems.append((f"{path}.{key}", "must be above 0 and at most 30d"))
+            continue
+        changes[attribute] = seconds
+    grouping = replace(inherited, **changes)
+    if changes and grouping.repeat_s < grouping.interval_s:
+        problems.append((f"{path}.repeat_interval", "must not be shorter than group_interval"))
+    return grouping
+
+
 def _route(
     data: dict[str, Any],
     path: str,
@@ -281,8 +339,10 @@ def _route(
     receivers: Mapping[str, Receiver],
     touchpoints: set[str],
     problems: list[tuple[str, str]],
+    inherited: Grouping,
 ) -> Route:
-    """Build one node and its children, inheriting the receiver, recording every problem."""
+    """Build one node and its children, inheriting receiver and grouping, recording problems."""
+    grouping = _grouping(data, path, inherited, problems)
     receiver = data.get("receiver") or parent
     if receiver is None:
         problems.append((f"{path}.receiver", "the root route needs a default receiver"))
@@ -303,10 +363,15 @@ def _route(
         problems.extend((key, reason) for reason in _check_value(matcher, touchpoints))
         matchers.append(matcher)
     children = tuple(
-        _route(child, f"{path}.routes[{i}]", receiver or "", receivers, touchpoints, problems)
+        _route(
+            child, f"{path}.routes[{i}]", receiver or "", receivers, touchpoints, problems, grouping
+        )
         for i, child in enumerate(data["routes"])
     )
-    return Route(receiver or "", tuple(matchers), data["continue_"], children, path)
+    return Route(
+        receiver or "", tuple(matchers), data["continue_"], children, path,
+        grouping if grouping.by else None,
+    )  # fmt: skip
 
 
 def _check_value(matcher: Matcher, touchpoints: set[str]) -> list[str]:

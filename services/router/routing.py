@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from services.router.grouping import Grouping
 from services.router.policy import Decision, Thresholds, ces_band, csat_band, nps_category
 from services.router.scoring import Sentiment
 from shared.matchers import Matcher
@@ -20,6 +21,7 @@ class Route:
     continue_: bool = False
     routes: tuple[Route, ...] = ()
     path: str = "route"
+    grouping: Grouping | None = None  # set: cases alike in grouping.by become one incident
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Return whether every matcher of this node holds."""

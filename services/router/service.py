@@ -11,8 +11,10 @@ from sqlalchemy import Insert, Row, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from services.router import incidents
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
+from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from services.router.replies import resume_on_reply
 from shared import metrics
@@ -136,6 +138,7 @@ def open_case(
 def _open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
     now: datetime, sla: SlaRules = NO_RULES, historical_at: datetime | None = None,
+    flushes: list[FlushDue] | None = None,
 ) -> tuple[int, list[int] | None]:  # fmt: skip
     """Open the case; return its id and the ids of the deliveries made (None: it existed).
 
@@ -145,6 +148,8 @@ def _open_case(
     The SLA deadlines are stamped now, so the first alert can say what is due by when.
     A historical case (imported with --no-alerts) is created closed at historical_at, the
     time the customer answered, with no deadlines and no delivery: nobody is paged for it.
+    A matched route that groups pages through its incident instead: the case joins it, and
+    the incident alerts still to schedule are appended to `flushes`.
     """
     assert outcome.priority is not None, "only dissatisfied responses become cases"
     conn = session.connection()
@@ -168,7 +173,11 @@ def _open_case(
         return existing, None
     silence = None if historical_at is not None else silencing(session, outcome.labels, now=now)
     paged = historical_at is None and silence is None
-    deliveries = _deliveries(case_id, outcome, config, now) if paged else []
+    nodes = config.nodes(outcome.routes) if paged else ()
+    per_case = tuple(dict.fromkeys(node.receiver for node in nodes if node.grouping is None))
+    deliveries = _deliveries(case_id, per_case, config, now)
+    joined = incidents.join_all(session, case_id=case_id, nodes=nodes, labels=outcome.labels,
+                                config=config, now=now, flushes=flushes)  # fmt: skip
     # The new deliveries are all pending: their ids come back with the insert, not from a query.
     delivery_ids = list(conn.execute(_DELIVERY_INSERT, deliveries).scalars()) if deliveries else []
     if silence is not None:
@@ -187,7 +196,8 @@ def _open_case(
                         **({"historical": True} if historical_at is not None else {})}},
             {"case_id": case_id, "at": now, "actor": ACTOR, "action": "routed",
              "detail": {"receivers": list(outcome.receivers), "routes": list(outcome.routes),
-                        "deliveries": len(deliveries), "explanation": outcome.explanation}},
+                        "deliveries": len(deliveries), "explanation": outcome.explanation,
+                        **({"incidents": joined} if joined else {})}},
         ],
     )  # fmt: skip
     return case_id, delivery_ids
@@ -237,14 +247,14 @@ def one_per_address(receivers: Sequence[str], config: RouterConfig) -> dict[tupl
 
 
 def _deliveries(
-    case_id: int, outcome: RoutingOutcome, config: RouterConfig, now: datetime
+    case_id: int, receivers: Sequence[str], config: RouterConfig, now: datetime
 ) -> list[dict[str, Any]]:
     """One pending delivery per (channel, target): an address two receivers share gets one alert.
 
     The first receiver in routing order keeps it, so the unique key (case, receiver, channel,
     target) still makes a repeated routing harmless.
     """
-    keys = one_per_address(outcome.receivers, config)
+    keys = one_per_address(receivers, config)
     return [
         {"case_id": case_id, "kind": DeliveryKind.ASSIGNMENT, "step": 0, "receiver": name,
          "channel": channel, "target": target, "status": DeliveryStatus.PENDING,
@@ -303,17 +313,17 @@ def unrouted_responses(
 
 def route_stored(
     session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
-    now: datetime, sla: SlaRules = NO_RULES,
+    now: datetime, sla: SlaRules = NO_RULES, flushes: list[FlushDue] | None = None,
 ) -> list[int]:  # fmt: skip
     """Route one stored response in the caller's transaction; return the deliveries to send.
 
     A response routed before is not decided again (the routing file may have changed since):
-    only its case's still-pending deliveries are returned, so a repeated task re-sends nothing
-    that went out already.
+    only its case's still-pending deliveries (and its incidents' scheduled alerts, into
+    `flushes`) are returned, so a repeated task re-sends nothing that went out already.
     """
     response = claim_unrouted(session, response_id=response_id, now=now)
     if response is None:
-        return _routed_before(session, response_id=response_id)
+        return _routed_before(session, response_id=response_id, flushes=flushes)
     recent = recent_cases(
         session, response_id=response_id, respondent_id=response.respondent_id,
         respondent_email=response.respondent_email, submitted_at=response.submitted_at,
@@ -330,7 +340,7 @@ def route_stored(
     historical_at = response.submitted_at if response.historical else None
     case_id, new_deliveries = _open_case(
         session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
-        historical_at=historical_at,
+        historical_at=historical_at, flushes=flushes,
     )  # fmt: skip
     if new_deliveries is not None and historical_at is None:
         waited = (now - response.received_at).total_seconds()
@@ -344,7 +354,7 @@ def route_stored(
                "touchpoint": outcome.touchpoint, "receivers": list(outcome.receivers)},
     )  # fmt: skip
     if new_deliveries is None:
-        return pending_deliveries(session, case_id=case_id)
+        return _routed_before(session, response_id=response_id, flushes=flushes)
     return new_deliveries
 
 
@@ -372,10 +382,14 @@ def record_decision(session: Session, *, response_id: int, outcome: RoutingOutco
     )
 
 
-def _routed_before(session: Session, *, response_id: int) -> list[int]:
-    """The pending deliveries of a response routed before; nothing if it does not exist."""
+def _routed_before(
+    session: Session, *, response_id: int, flushes: list[FlushDue] | None = None
+) -> list[int]:
+    """The pending deliveries (and scheduled incident alerts) of a response routed before."""
     case_id = case_id_for(session, response_id=response_id)
     if case_id is not None:
+        if flushes is not None:
+            flushes.extend(incidents.scheduled_flushes(session, case_id=case_id))
         return pending_deliveries(session, case_id=case_id)
     if get_response(session, response_id=response_id) is None:
         log.warning("response not found; nothing to route", extra={"response_id": response_id})

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
-from celery import Task, shared_task
+from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 
 from services.router import model_service, reroute, service
 from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
+from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from shared import task_names
-from shared.broker import send_ids
+from shared.broker import BROKER_ERRORS, send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
@@ -68,12 +70,29 @@ def process_response(self: Task, response_id: int) -> int:
     config, detector = current_config(settings.routes_file)
     sessions = runtime(settings).sessions
     detector = _active_model(settings.learn_refresh_s).detector(sessions, config, detector)
+    flushes: list[FlushDue] = []
     with transaction(sessions) as session:
         delivery_ids = service.route_stored(
             session, response_id=response_id, config=config, detector=detector, now=utcnow(),
-            sla=current_sla(settings.desk_file),
+            sla=current_sla(settings.desk_file), flushes=flushes,
         )  # fmt: skip
+    _schedule_flushes(self.app, flushes, limit=settings.retry_countdown_max_s)
     return len(send_ids(self.app, task_names.DELIVER, delivery_ids))
+
+
+def _schedule_flushes(app: Celery, flushes: Sequence[FlushDue], *, limit: float) -> None:
+    """Send each incident's flush to run when its alert is due (the notifier's queue, which a
+    burst of responses does not fill). One further off than a countdown may safely wait is
+    left to `notifier.sweep_incidents`, as is any a broker outage kept from being sent."""
+    try:
+        with app.producer_or_acquire() as producer:
+            for due in flushes:
+                wait = max(0.0, (due.due_at - utcnow()).total_seconds())
+                if wait <= limit:
+                    app.send_task(task_names.FLUSH_INCIDENT, args=[due.incident_id],
+                                  countdown=wait, producer=producer)  # fmt: skip
+    except BROKER_ERRORS as exc:
+        log.warning("broker unavailable; the incident sweep will flush", extra={"error": str(exc)})
 
 
 @shared_task(

@@ -13,7 +13,7 @@ from services.desk.escalation import BATCH, breached_counts, check_sla
 from services.desk.models import User
 from shared import silences
 from shared.db import transaction
-from shared.models import Case, CaseEvent, Delivery
+from shared.models import Case, CaseEvent, Delivery, Incident, IncidentCase
 from tests.desk.factories import T0, add_assignment, make_case, make_user
 
 CONFIG = parse_desk_config(
@@ -186,6 +186,45 @@ def test_a_case_snoozed_before_its_breach_is_escalated_when_the_snooze_ends(
     assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=2)) == []
     assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=4))) == 1
     assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]
+
+
+def test_a_burst_grouped_into_an_incident_escalates_once_per_step_and_target(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        make_user(session, "lead@example.com", "owner", team="delivery", lead=True)
+        make_user(session, "champ@example.com", "champion")
+        cases = [make_case(session, comment=f"Parcel late {i}") for i in range(5)]
+        for case in cases:
+            add_assignment(session, case)
+        incident = Incident(
+            group_key="g" * 64, route_path="route", receiver="delivery-team",
+            labels={"group": [["touchpoint", "delivery"]]}, first_case_id=cases[0].id,
+            first_seen_at=T0, last_seen_at=T0, count=5, wait_s=30, interval_s=300,
+            repeat_s=14400, targets={"targets": []}, private=False,
+        )  # fmt: skip
+        session.add(incident)
+        session.flush()
+        session.add_all(IncidentCase(incident_id=incident.id, case_id=c.id) for c in cases)
+        lone = make_case(session, comment="Not part of it")
+        add_assignment(session, lone)
+
+    check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=3))
+    assert escalations(sessions) == [
+        (1, "owner", "email", "delivery-lead@example.com"),  # the incident's first case
+        (1, "owner", "email", "delivery-lead@example.com"),  # the lone case
+        (2, "team_lead", "email", "lead@example.com"),
+        (2, "team_lead", "email", "lead@example.com"),
+    ]
+    with sessions() as session:
+        told = session.scalars(
+            select(CaseEvent.detail).where(
+                CaseEvent.case_id == cases[4].id, CaseEvent.action == "escalate"
+            )
+        ).all()
+    assert [d["incident"]["told_already"] for d in told] == [
+        ["email:delivery-lead@example.com"], ["email:lead@example.com"],
+    ]  # fmt: skip
 
 
 def test_no_breach_or_escalation_while_waiting_on_the_customer(

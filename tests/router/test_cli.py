@@ -138,3 +138,17 @@ def test_routes_check_names_file_key_and_reason(tmp_path: Path) -> None:
             f"{routes}: route.routes[2].receiver: undefined receiver 'payment-team'" in done.stderr
         )
         assert "Traceback" not in done.stderr
+
+
+def test_routes_test_names_the_incident_a_grouped_case_would_join() -> None:
+    airline = ROOT / "examples" / "airline" / "routes.yml"
+    stdin = line(scores={"nps": 1}, comment="Flight cancelled, rebooking took two days",
+                 attributes={"flight": "UA12"})  # fmt: skip
+    done = cxloop("routes", "test", "--config", str(airline), stdin=stdin)
+    assert done.returncode == 0, done.stderr
+    (incident,) = json.loads(done.stdout)["incidents"]
+    assert incident["receiver"] == "operations-control"
+    assert incident["group"] == {"touchpoint": "flight_operations", "flight": "UA12"}
+    assert (incident["group_wait_s"], incident["group_interval_s"]) == (30.0, 300.0)
+    plain = cxloop("routes", "test", stdin=line(scores={"nps": 2}, comment="Parcel late"))
+    assert "incidents" not in json.loads(plain.stdout)  # no group_by: one alert per case
