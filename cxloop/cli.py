@@ -5,12 +5,12 @@ from __future__ import annotations
 import click
 
 from cxloop import consistency, run, settings_cli
+from cxloop.digest_cli import digest
 from services.desk import cli as desk_cli
 from services.desk.followup_cli import follow_up
 from services.desk.silence_cli import silence
 from services.ingest import importer
 from services.notifier.cli import deliveries
-from services.notifier.digest_cli import digest
 from services.router import eval_report
 from services.router.cli import routes
 from services.router.model_cli import model

@@ -35,7 +35,7 @@ def create_worker_app(settings: Settings) -> Celery:
         settings,
         include=[
             "services.router.tasks",
-            "services.desk.tasks",  # the SLA check: desk data, run by the router worker
+            "services.desk.tasks",  # SLA check, digest planning: desk data, on the router queue
             "services.ingest.tasks",  # thin-webhook fetches: ingest's rows, on the router queue
         ],
     )

@@ -393,3 +393,6 @@ class DigestSend(Base):
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # The desk's composed Digest (shared.digests.to_json), and when the notifier gives up on it.
+    content: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    expires_at: Mapped[datetime | None]

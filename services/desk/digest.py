@@ -6,11 +6,11 @@ Pure: every renderer (email text and HTML, Slack blocks, the CLI preview) shows 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from urllib.parse import urlencode
 
 from services.desk.digest_figures import Figures
+from shared.digests import Digest, Line, Section
 
 AGE_LABELS = {"under_1d": "Under 1 day", "1d_to_3d": "1 to 3 days", "3d_to_7d": "3 to 7 days",
               "over_7d": "Over 7 days"}  # fmt: skip
@@ -18,35 +18,6 @@ SLA_LABELS = {"overdue": "Overdue", "due_soon": "Due soon", "on_track": "On trac
               "none": "No deadline"}  # fmt: skip
 NO_THEMES = "No root cause recorded in the period that was not seen before."
 RECOVERY_PENDING = "no detractor answered a follow-up in this period"
-
-
-@dataclass(frozen=True)
-class Line:
-    """One labelled figure or item; `url` links it (a case, the queue) when set."""
-
-    label: str
-    value: str
-    url: str = ""
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading and its lines; `empty` says what it means when there are none."""
-
-    title: str
-    lines: tuple[Line, ...]
-    empty: str = ""
-
-
-@dataclass(frozen=True)
-class Digest:
-    """One digest, ready to render: a title, the span it covers, its sections and links."""
-
-    title: str
-    span: str
-    summary: str  # one line: email subject, Slack notification text
-    sections: tuple[Section, ...]
-    desk_url: str
 
 
 def local(moment: datetime, zone: tzinfo) -> str:

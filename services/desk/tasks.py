@@ -1,11 +1,14 @@
-"""The desk's scheduled SLA check, run by the router worker: a thin wrapper around escalation."""
+"""The desk's scheduled tasks, run by the router worker: the SLA check and digest planning."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from celery import Task, shared_task
 
 from services.desk.assignment import assign_waiting
 from services.desk.config import desk_config
+from services.desk.digest_plan import plan
 from services.desk.escalation import check_sla as run_check
 from shared import task_names
 from shared.broker import send_ids
@@ -24,4 +27,18 @@ def check_sla(self: Task) -> int:
     ids = run_check(sessions, config=config, now=utcnow())
     ids += assign_waiting(sessions, config=config, now=utcnow())
     send_ids(self.app, task_names.DELIVER, ids)
+    return len(ids)
+
+
+@shared_task(name=task_names.PLAN_DIGESTS, bind=True)
+def plan_digests(self: Task) -> int:
+    """Compose and store the digests due now (each once), and send each stored row to the
+    notifier's `send_digest` after commit."""
+    settings = settings_of(self.app)
+    ids = plan(
+        runtime(settings).sessions, desk_config(settings.desk_file),
+        public_url=settings.public_url, now=utcnow(),
+        grace=timedelta(seconds=settings.sweep_grace_s),
+    )  # fmt: skip
+    send_ids(self.app, task_names.SEND_DIGEST, ids)
     return len(ids)

@@ -8,11 +8,12 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from services.desk.enums import Role
 from services.desk.models import ApiToken, Team, User
+from shared.digests import drop_owner_sends
 
 TOKEN_PREFIX = "cxd_"
 MIN_PASSWORD = 10
@@ -75,10 +76,14 @@ def set_password(user: User, password: str) -> None:
 
 
 def set_active(user: User, active: bool) -> None:
-    """Enable or disable a user; disabling ends their sessions (their API tokens stop too)."""
+    """Enable or disable a user; disabling ends their sessions (their API tokens stop too) and
+    drops their digests not sent yet."""
     user.active = active
     if not active:
         revoke_sessions(user)
+        session = object_session(user)
+        if session is not None and user.id is not None:  # their digests not sent yet stop too
+            drop_owner_sends(session, user_id=user.id)
 
 
 def ensure_team(session: Session, *, name: str) -> Team:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.desk.digest import Digest, Line
 from services.notifier.formatting import (
     EmailContent,
     escape_mrkdwn,
@@ -13,6 +12,7 @@ from services.notifier.formatting import (
     templates,
     truncate,
 )
+from shared.digests import Digest, Line
 
 SECTION_LIMIT = 2900  # Slack rejects section text over 3000 characters
 

@@ -1,9 +1,9 @@
-"""Digests start to finish: plan the due ones, then build and send each row once.
+"""Digest sends: render and send each row the desk planned, once.
 
-`plan` stores one row per digest and target under a unique key (audience, period, local day),
-so a second beat or a redelivered task finds it stored and sends nothing more. `send` claims a
-row with a lease, builds the digest from the database as it is now, sends it, and records the
-outcome; a transient failure is retried until `digests.catch_up` after it was planned.
+The desk stores one row per digest and target with the composed content
+(services/desk/digest_plan.py). `send` claims a row with a lease, renders the stored digest for
+the row's channel, sends it, and records the outcome; a transient failure is retried until the
+row's `expires_at` (`digests.catch_up` after it was planned).
 """
 
 from __future__ import annotations
@@ -15,11 +15,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.desk.config import DeskConfig
-from services.desk.digest import Digest, compose
-from services.desk.digest_figures import Window, collect, owner_scope, team_scope
-from services.desk.digest_schedule import DueDigest, due_digests
-from services.desk.models import User
 from services.notifier import digest_service as service
 from services.notifier.channels import PermanentError, TransientError, resolve
 from services.notifier.channels.email import EmailChannel, multipart, sender_domain
@@ -29,6 +24,7 @@ from services.notifier.digest_render import digest_email, digest_slack
 from services.notifier.flows import backoff
 from shared import metrics
 from shared.db import transaction
+from shared.digests import Digest, from_json
 from shared.enums import DeliveryStatus
 from shared.models import DigestSend
 from shared.settings import Settings
@@ -45,62 +41,9 @@ class Outcome:
     error: str = ""
 
 
-def build(
-    session: Session,
-    *,
-    config: DeskConfig,
-    public_url: str,
-    period: str,
-    span: Window,
-    now: datetime,
-    team: str | None = None,
-    user: User | None = None,
-) -> Digest:
-    """Build a team's digest, or an owner's (`user`), over a span, from the database now."""
-    if user is not None:
-        zone = config.timezone_of(user.team.name if user.team else None)
-        scope, audience, link_team = owner_scope(user, config=config), user.label, None
-    else:
-        assert team is not None
-        zone = config.timezone_of(team)
-        scope, audience, link_team = team_scope(team, config=config, now=now), f"team {team}", team
-    figures = collect(session, scope=scope, span=span, now=now, config=config)
-    return compose(
-        figures, audience=audience, period=period, since=span.since, until=span.until,
-        zone=zone, public_url=public_url, team=link_team,
-    )  # fmt: skip
-
-
-def plan(
-    sessions: sessionmaker[Session], config: DeskConfig, *, now: datetime, grace: timedelta
-) -> list[int]:
-    """Store every digest due now (each key once) and return the rows to enqueue."""
-    digests = config.digests
-    with transaction(sessions) as session:
-        teams = service.owner_teams(session) if digests.owners.periods else ()
-        due = due_digests(digests, now=now, zone_of=config.timezone_of, owner_teams=teams)
-        created = []
-        for item in due:
-            created += service.store(session, service.plan(session, item, digests), now=now)
-        again = service.due_sends(session, now=now, grace=grace)
-    if created:
-        log.info("planned %d digest sends", len(created), extra={"send_ids": created})
-    return list(dict.fromkeys(created + again))
-
-
-def plan_now(
-    session: Session, due: DueDigest, config: DeskConfig, *, now: datetime, user: User | None
-) -> list[int]:
-    """Store a digest asked for by hand: its own key, so it never stands in for a scheduled one."""
-    suffix = f":manual:{now.strftime('%Y%m%dT%H%M%S%f')}"
-    planned = service.plan(session, due, config.digests, suffix, only=user)
-    return service.store(session, planned, now=now)
-
-
 def send(
     sessions: sessionmaker[Session],
     settings: Settings,
-    config: DeskConfig,
     send_id: int,
     *,
     now: datetime,
@@ -112,22 +55,14 @@ def send(
         if row is None:
             return Outcome("skipped")
         session.expunge(row)
-    # Built after the claim is committed, so its row lock is not held while the figures are
-    # read. If building fails, the lease runs out and the next beat hands the row out again.
-    with sessions() as session:
-        user = session.get(User, row.user_id) if row.user_id is not None else None
-        gone = row.audience == service.OWNER and (user is None or not user.active)
-        digest = None if gone else build(
-            session, config=config, public_url=settings.public_url, period=row.period,
-            span=Window(row.since, row.until), now=now, team=row.team, user=user,
-        )  # fmt: skip
-    if digest is None:
-        return _fail(sessions, row, "the owner is no longer an active desk user", now)
+    if row.content is None:  # planned before digests carried their content
+        return _fail(sessions, row, "no content stored: planned by an older version", now)
+    digest = from_json(row.content)
     ids = {"send_id": send_id, "key": row.key}
     try:
         transmit(settings, row, digest)
     except TransientError as exc:
-        return _retry(sessions, settings, config, row, exc, now)
+        return _retry(sessions, settings, row, exc, now)
     except PermanentError as exc:
         return _fail(sessions, row, str(exc), now)
     with transaction(sessions) as session:
@@ -147,11 +82,11 @@ def _fail(sessions: sessionmaker[Session], row: DigestSend, error: str, now: dat
 
 
 def _retry(
-    sessions: sessionmaker[Session], settings: Settings, config: DeskConfig, row: DigestSend,
-    exc: TransientError, now: datetime,
+    sessions: sessionmaker[Session], settings: Settings, row: DigestSend, exc: TransientError,
+    now: datetime,
 ) -> Outcome:  # fmt: skip
-    """Try again later with the alerts' backoff, or fail once past `digests.catch_up`."""
-    left = (row.created_at + config.digests.catch_up - now).total_seconds()
+    """Try again later with the alerts' backoff, or fail once past the row's `expires_at`."""
+    left = ((row.expires_at or row.created_at) - now).total_seconds()
     if left <= 0:
         return _fail(sessions, row, f"gave up after {row.attempts} attempts: {exc}", now)
     wait = backoff(

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 from celery import Task, shared_task
 
-from services.desk.config import desk_config
 from services.notifier import digests, flows, followup_flows, incidents
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
@@ -87,26 +86,11 @@ def sweep_incidents(self: Task) -> int:
     return len(found)
 
 
-@shared_task(name=task_names.PLAN_DIGESTS, bind=True)
-def plan_digests(self: Task) -> int:
-    """Store the digests due now (each once) and send each stored row to `send_digest`."""
-    settings = settings_of(self.app)
-    ids = digests.plan(
-        runtime(settings).sessions, desk_config(settings.desk_file), now=utcnow(),
-        grace=timedelta(seconds=settings.sweep_grace_s),
-    )  # fmt: skip
-    _enqueue(self, ids, task_names.SEND_DIGEST)
-    return len(ids)
-
-
 @shared_task(name=task_names.SEND_DIGEST, bind=True, max_retries=None)
 def send_digest(self: Task, send_id: int) -> str:
-    """Build and send one digest row; a sent or claimed row is left alone."""
+    """Render and send one digest row the desk planned; a sent or claimed row is left alone."""
     settings = settings_of(self.app)
-    outcome = digests.send(
-        runtime(settings).sessions, settings, desk_config(settings.desk_file), send_id,
-        now=utcnow(),
-    )  # fmt: skip
+    outcome = digests.send(runtime(settings).sessions, settings, send_id, now=utcnow())
     if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status

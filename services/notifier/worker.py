@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from celery import Celery
 
-from services.desk.config import load_desk_config
 from services.notifier.channels.email import plain_login
 from shared.celery_app import create_celery
 from shared.followups.config import load_follow_up
@@ -30,10 +29,6 @@ def preflight(settings: Settings) -> None:
     unset webhook variable stops the start by name, and so does having no channel at all, unless
     the outbox is chosen with CXLOOP_ALLOW_OUTBOX=1.
     """
-    try:
-        load_desk_config(settings.desk_file)  # digests are planned and built from it
-    except DeskConfigError as exc:
-        raise NotifierConfigError(f"invalid config file:\n{exc}") from None
     try:
         named = [
             n

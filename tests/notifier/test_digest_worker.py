@@ -1,5 +1,6 @@
-"""Digests through a real notifier worker on real Redis: however often the beat's task and the
-send tasks arrive, each target gets the digest once."""
+"""Digests through real workers on real Redis, the desk's planning on the router worker and the
+sends on the notifier worker: however often the beat's task and the send tasks arrive, each
+target gets the digest once."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def test_the_beat_task_three_times_and_a_redelivered_send_still_send_each_digest
 ) -> None:  # fmt: skip
     with transaction(sessions) as s:
         make_case(s, created_at=utcnow() - timedelta(hours=3))
+    planner = start_worker("router", worker_settings, tmp_path)
     worker = start_worker("notifier", worker_settings, tmp_path)
     try:
         for _ in range(3):  # a second beat, a redelivered message
@@ -76,15 +78,17 @@ def test_the_beat_task_three_times_and_a_redelivered_send_still_send_each_digest
 
         def drained() -> bool:
             plans, sends = (
-                _finished(worker, task_names.PLAN_DIGESTS),
+                _finished(planner, task_names.PLAN_DIGESTS),
                 _finished(worker, task_names.SEND_DIGEST),
             )
-            idle = queue_depth(producer, task_names.NOTIFIER_QUEUE) == 0
+            queues = (task_names.ROUTER_QUEUE, task_names.NOTIFIER_QUEUE)
+            idle = all(queue_depth(producer, queue) == 0 for queue in queues)
             return idle and plans == (3, 3) and sends[0] >= 4 and sends[0] == sends[1]
 
         wait_until(drained, timeout=60, what="every task to finish")
     finally:
         worker.kill()
+        planner.kill()
     assert [m.rcpt_tos for m in smtp.messages] == [["leads@example.com"]]
     assert len(slack.posts) == 1 and slack.posts[0].path.startswith("/services/")
     assert {(r.channel, r.target, r.attempts) for r in rows} == {

@@ -14,10 +14,13 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk import digest_plan
 from services.desk.config import DeskConfig, load_desk_config
 from services.desk.models import User
+from services.desk.users import set_active
 from services.notifier import digests
 from shared.db import transaction
+from shared.digests import OWNER_GONE
 from shared.models import DigestSend
 from shared.settings import Settings
 from tests.desk.factories import make_case, make_user
@@ -29,6 +32,7 @@ GRACE = timedelta(seconds=40)
 HOSTILE_NAME = "<script>alert(1)</script> @here <!channel>"
 HOSTILE_TOUCHPOINT = "<b>bold</b> @channel <http://evil.example|click>"
 WEBHOOK = "CXLOOP_SLACK_WEBHOOK_TEST"
+PUBLIC_URL = "https://cx.example.com"
 
 
 def desk_file(tmp_path: Path, **digest_changes: object) -> Path:
@@ -83,16 +87,20 @@ def _rows(sessions: sessionmaker[Session]) -> list[DigestSend]:
         return list(s.scalars(select(DigestSend).order_by(DigestSend.id)))
 
 
-def _send_all(sessions: sessionmaker[Session], settings: Settings, config: DeskConfig,
-              ids: list[int]) -> list[str]:  # fmt: skip
-    return [digests.send(sessions, settings, config, i, now=NOW).status for i in ids]
+def _plan(sessions: sessionmaker[Session], config: DeskConfig, *, now: datetime) -> list[int]:
+    """Plan as the desk's beat task does."""
+    return digest_plan.plan(sessions, config, public_url=PUBLIC_URL, now=now, grace=GRACE)
+
+
+def _send_all(sessions: sessionmaker[Session], settings: Settings, ids: list[int]) -> list[str]:
+    return [digests.send(sessions, settings, i, now=NOW).status for i in ids]
 
 
 def test_a_due_digest_reaches_the_team_and_each_owner_once_on_every_channel(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder, slack: SlackStandin,
 ) -> None:  # fmt: skip
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
+    ids = _plan(sessions, config, now=NOW)
     rows = _rows(sessions)
     assert [(r.key, r.channel, r.target) for r in rows] == [
         ("team:delivery:daily:2026-03-05", "email", "leads@example.com"),
@@ -101,7 +109,7 @@ def test_a_due_digest_reaches_the_team_and_each_owner_once_on_every_channel(
         (f"owner:{seeded}:daily:2026-03-05", "slack", "channel:U0DORA001"),
     ]
     assert sorted(ids) == [r.id for r in rows]
-    assert _send_all(sessions, digest_settings, config, ids) == ["sent"] * 4
+    assert _send_all(sessions, digest_settings, ids) == ["sent"] * 4
     assert sorted(m.rcpt_tos[0] for m in smtp.messages) == ["dora@example.com",
                                                             "leads@example.com"]  # fmt: skip
     team_mail = next(m.message for m in smtp.messages if m.rcpt_tos == ["leads@example.com"])
@@ -134,14 +142,14 @@ def test_planning_again_or_redelivering_a_send_never_sends_twice(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder, slack: SlackStandin,
 ) -> None:  # fmt: skip
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
-    assert _send_all(sessions, digest_settings, config, ids) == ["sent"] * 4
+    ids = _plan(sessions, config, now=NOW)
+    assert _send_all(sessions, digest_settings, ids) == ["sent"] * 4
     for later in (NOW + timedelta(minutes=5), NOW + timedelta(hours=3)):  # later beats
-        assert digests.plan(sessions, config, now=later, grace=GRACE) == []
-    assert _send_all(sessions, digest_settings, config, ids) == ["skipped"] * 4  # redelivered
+        assert _plan(sessions, config, now=later) == []
+    assert _send_all(sessions, digest_settings, ids) == ["skipped"] * 4  # redelivered
     assert (len(smtp.messages), len(slack.posts)) == (2, 2)
     assert len(_rows(sessions)) == 4
-    next_day = digests.plan(sessions, config, now=NOW + timedelta(days=1), grace=GRACE)
+    next_day = _plan(sessions, config, now=NOW + timedelta(days=1))
     assert len(next_day) == 4  # tomorrow's digest is a new key
 
 
@@ -153,7 +161,7 @@ def test_two_beats_planning_at_once_store_each_digest_once(
     def beat() -> None:
         try:
             barrier.wait()
-            digests.plan(sessions, config, now=NOW, grace=GRACE)
+            _plan(sessions, config, now=NOW)
         except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
             errors.append(exc)
 
@@ -170,7 +178,7 @@ def test_nothing_is_planned_before_the_local_time_or_after_the_catch_up(
     sessions: sessionmaker[Session], config: DeskConfig, seeded: int
 ) -> None:
     for now in (NOW - timedelta(minutes=11), NOW + timedelta(hours=6)):
-        assert digests.plan(sessions, config, now=now, grace=GRACE) == []
+        assert _plan(sessions, config, now=now) == []
     assert _rows(sessions) == []
 
 
@@ -178,23 +186,23 @@ def test_an_smtp_refusal_is_retried_and_a_bad_address_fails(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder, tmp_path: Path,
 ) -> None:  # fmt: skip
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
+    ids = _plan(sessions, config, now=NOW)
     team_email = ids[0]
     counted = {o: REGISTRY.get_sample_value("cxloop_digests_total", {"channel": "email",
                "outcome": o}) or 0 for o in ("sent", "retry", "failed")}  # fmt: skip
     smtp.fail_next(1, "451 4.3.0 Try again later")
-    outcome = digests.send(sessions, digest_settings, config, team_email, now=NOW)
+    outcome = digests.send(sessions, digest_settings, team_email, now=NOW)
     assert outcome.status == "retry" and outcome.retry_in is not None
     with sessions() as s:
         row = s.get_one(DigestSend, team_email)
         assert (row.status, row.attempts) == ("pending", 1)
         assert row.last_error is not None and "451" in row.last_error
         due = row.due_at
-    assert digests.send(sessions, digest_settings, config, team_email, now=NOW).status == "skipped"
-    assert digests.send(sessions, digest_settings, config, team_email, now=due).status == "sent"
+    assert digests.send(sessions, digest_settings, team_email, now=NOW).status == "skipped"
+    assert digests.send(sessions, digest_settings, team_email, now=due).status == "sent"
     assert len(smtp.messages) == 1
     smtp.fail_next(1, "550 5.1.1 No such user")
-    assert digests.send(sessions, digest_settings, config, ids[2], now=NOW).status == "failed"
+    assert digests.send(sessions, digest_settings, ids[2], now=NOW).status == "failed"
     with sessions() as s:
         row = s.get_one(DigestSend, ids[2])
         assert row.status == "failed" and row.last_error is not None and "550" in row.last_error
@@ -207,10 +215,10 @@ def test_a_failing_channel_gives_up_after_the_catch_up(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder,
 ) -> None:  # fmt: skip
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
+    ids = _plan(sessions, config, now=NOW)
     smtp.fail_next(1, "451 4.3.0 Try again later")
     late = NOW + config.digests.catch_up
-    outcome = digests.send(sessions, digest_settings, config, ids[0], now=late)
+    outcome = digests.send(sessions, digest_settings, ids[0], now=late)
     assert outcome.status == "failed"
     with sessions() as s:
         assert "gave up after 1 attempts" in (s.get_one(DigestSend, ids[0]).last_error or "")
@@ -218,21 +226,44 @@ def test_a_failing_channel_gives_up_after_the_catch_up(
 
 def test_an_owner_disabled_before_the_send_gets_nothing(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
+    seeded: int, smtp: SMTPRecorder, slack: SlackStandin,
+) -> None:  # fmt: skip
+    ids = _plan(sessions, config, now=NOW)
+    with transaction(sessions) as s:
+        set_active(s.get_one(User, seeded), False)
+    assert [digests.send(sessions, digest_settings, i, now=NOW).status for i in ids[2:]] == [
+        "skipped", "skipped"
+    ]  # fmt: skip
+    assert smtp.messages == [] and slack.posts == []
+    assert {(r.status, r.last_error) for r in _rows(sessions)[2:]} == {("failed", OWNER_GONE)}
+
+
+def test_a_send_renders_the_digest_the_desk_stored_and_never_reads_the_desk(
+    sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder,
 ) -> None:  # fmt: skip
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
+    ids = _plan(sessions, config, now=NOW)
     with transaction(sessions) as s:
-        s.get_one(User, seeded).active = False
-    assert digests.send(sessions, digest_settings, config, ids[2], now=NOW).status == "failed"
-    assert smtp.messages == []
+        make_case(s, created_at=NOW - timedelta(hours=1))  # after planning: not in this digest
+        s.get_one(DigestSend, ids[2]).content = None  # as a row of an older version
+    assert digests.send(sessions, digest_settings, ids[0], now=NOW).status == "sent"
+    assert (
+        smtp.messages[0]
+        .message["Subject"]
+        .startswith("Daily digest for team delivery: 2 open (1 overdue)")
+    )
+    outcome = digests.send(sessions, digest_settings, ids[2], now=NOW)
+    assert (outcome.status, outcome.error) == (
+        "failed", "no content stored: planned by an older version"
+    )  # fmt: skip
 
 
 def test_without_smtp_a_digest_lands_in_the_outbox(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig, seeded: int,
 ) -> None:  # fmt: skip
     settings = digest_settings.with_(smtp_host="")
-    ids = digests.plan(sessions, config, now=NOW, grace=GRACE)
-    assert digests.send(sessions, settings, config, ids[0], now=NOW).status == "sent"
+    ids = _plan(sessions, config, now=NOW)
+    assert digests.send(sessions, settings, ids[0], now=NOW).status == "sent"
     written = json.loads((settings.outbox_dir / f"digest-{ids[0]}.json").read_text())
     assert written["key"] == "team:delivery:daily:2026-03-05"
     assert written["subject"].startswith("Daily digest for team delivery")

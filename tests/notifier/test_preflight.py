@@ -137,11 +137,12 @@ def test_boolean_settings_read_from_the_environment() -> None:
         Settings.from_env({"CXLOOP_ALLOW_OUTBOX": "maybe"})
 
 
-def test_a_bad_digests_section_stops_the_notifier_naming_file_and_key(tmp_path: Path) -> None:
+def test_the_digests_section_is_not_the_notifiers_to_check(tmp_path: Path) -> None:
+    # The desk plans digests (the router worker checks this section); the notifier only sends
+    # the rows it stored, so a bad digests section does not stop alerts from going out.
     desk = tmp_path / "desk.yml"
     desk.write_text(EXAMPLE_DESK.read_text().replace('daily: {at: "08:30"}', 'daily: {at: "8am"}'))
-    with pytest.raises(NotifierConfigError, match=f"{desk}: digests.daily.at: '8am'"):
-        preflight(PRODUCTION.with_(allow_outbox=True, desk_file=desk))
+    preflight(PRODUCTION.with_(allow_outbox=True, desk_file=desk))
 
 
 def test_a_bad_follow_up_section_stops_the_notifier_with_file_key_and_reason(

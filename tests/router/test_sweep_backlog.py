@@ -78,8 +78,9 @@ def test_without_a_backlog_the_sweep_resends_every_overdue_response(
 
 
 def test_the_router_worker_runs_every_router_queue_task_beat_schedules(app: Celery) -> None:
-    # The SLA check is the desk's task (services/desk/tasks.py) yet runs on the router queue.
+    # The SLA check and digest planning are the desk's tasks (services/desk/tasks.py) yet run
+    # on the router queue.
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     on_router = {name for name in scheduled if name.startswith("router.")}
-    assert task_names.CHECK_SLA in on_router
+    assert {task_names.CHECK_SLA, task_names.PLAN_DIGESTS} <= on_router
     assert on_router <= set(app.tasks)

@@ -1,7 +1,9 @@
 """`cxloop digest preview|send`: show a team's or an owner's digest, or send it now.
 
-Bad input (an unknown team or owner, a period without a schedule, nowhere to send) is refused
-before anything is stored, with exit code 2 and the option named.
+The command-line layer may use both services: the desk composes and stores the digest, the
+notifier renders and sends it, as their workers do. Bad input (an unknown team or owner, a
+period without a schedule, nowhere to send) is refused before anything is stored, with exit
+code 2 and the option named.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 import click
 from sqlalchemy.orm import Session
 
+from services.desk import digest_plan
 from services.desk.config import DeskConfig, desk_config
 from services.desk.digest_config import PERIODS
 from services.desk.digest_figures import Window
@@ -113,7 +116,7 @@ def preview(team: str | None, owner: str | None, period: str, at: str | None, fm
         user = _who(session, config, team, owner)
         team_of = user.team.name if user is not None and user.team else team
         found = _occurrence(config, period, team_of, now)
-        built = digests.build(
+        built = digest_plan.build(
             session, config=config, public_url=settings.public_url, period=period,
             span=Window(found.since, found.due_at), now=now, team=team, user=user,
         )  # fmt: skip
@@ -141,12 +144,14 @@ def send(team: str | None, owner: str | None, period: str) -> None:
         team_of = (user.team.name if user.team else None) if user is not None else team
         found = _occurrence(config, period, team_of, now)
         due = DueDigest(OWNERS if user is not None else TEAM, team_of, found)
-        ids = digests.plan_now(session, due, config, now=now, user=user)
+        ids = digest_plan.plan_now(
+            session, due, config, public_url=settings.public_url, now=now, user=user
+        )
         if not ids:
             raise click.ClickException("nowhere to send it: the owner has no email or Slack id")
     failed = 0
     for send_id in ids:
-        outcome = digests.send(sessions, settings, config, send_id, now=now)
+        outcome = digests.send(sessions, settings, send_id, now=now)
         failed += outcome.status != "sent"
         click.echo(f"digest send {send_id}: {outcome.status} {outcome.error}".rstrip())
     if failed:
