@@ -26,7 +26,7 @@ from services.desk.digest_schedule import TEAM, DueDigest, due_digests
 from services.desk.enums import Role
 from services.desk.models import Team, User
 from shared.db import transaction
-from shared.digests import Digest, due_sends, to_json
+from shared.digests import BATCH, OWNER_GONE, Digest, due_sends, to_json
 from shared.enums import DeliveryStatus
 from shared.models import DigestSend
 
@@ -173,6 +173,26 @@ def store(session: Session, planned: Sequence[Planned], *, now: datetime) -> lis
     return created
 
 
+def compose_missing(
+    session: Session, config: DeskConfig, *, public_url: str, now: datetime
+) -> None:
+    """Compose the pending rows an earlier version stored without content (it built them when
+    sending), so the notifier can send them; an owner no longer active gets nothing."""
+    query = select(DigestSend).where(
+        DigestSend.content.is_(None), DigestSend.status == DeliveryStatus.PENDING
+    )
+    for row in session.scalars(query.order_by(DigestSend.id).limit(BATCH)):
+        user = session.get(User, row.user_id) if row.user_id is not None else None
+        if row.audience == OWNER and (user is None or not user.active):
+            row.status, row.last_error = DeliveryStatus.FAILED, OWNER_GONE
+            continue
+        row.content = to_json(build(
+            session, config=config, public_url=public_url, period=row.period,
+            span=Window(row.since, row.until), now=now, team=row.team, user=user,
+        ))  # fmt: skip
+        row.expires_at = row.created_at + config.digests.catch_up
+
+
 def plan(
     sessions: sessionmaker[Session], config: DeskConfig, *, public_url: str, now: datetime,
     grace: timedelta,
@@ -186,6 +206,7 @@ def plan(
         for item in due:
             planned = rows(session, item, config, public_url=public_url, now=now)
             created += store(session, planned, now=now)
+        compose_missing(session, config, public_url=public_url, now=now)
         again = due_sends(session, now=now, grace=grace)
     if created:
         log.info("planned %d digest sends", len(created), extra={"send_ids": created})

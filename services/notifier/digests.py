@@ -31,6 +31,8 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
+WAITING = "no content yet: the desk composes it at its next beat"
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -55,8 +57,11 @@ def send(
         if row is None:
             return Outcome("skipped")
         session.expunge(row)
-    if row.content is None:  # planned before digests carried their content
-        return _fail(sessions, row, "no content stored: planned by an older version", now)
+    if row.content is None:  # stored by an earlier version: the desk's next beat composes it
+        with transaction(sessions) as session:
+            service.finish(session, send_id=send_id, status=DeliveryStatus.PENDING, now=now,
+                           error=WAITING, due_at=now)  # fmt: skip
+        return Outcome("waiting", error=WAITING)
     digest = from_json(row.content)
     ids = {"send_id": send_id, "key": row.key}
     try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from prometheus_client import REGISTRY
-from sqlalchemy import select
+from sqlalchemy import null, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import digest_plan
@@ -238,24 +238,26 @@ def test_an_owner_disabled_before_the_send_gets_nothing(
     assert {(r.status, r.last_error) for r in _rows(sessions)[2:]} == {("failed", OWNER_GONE)}
 
 
-def test_a_send_renders_the_digest_the_desk_stored_and_never_reads_the_desk(
+def test_a_send_renders_the_digest_the_desk_stored_and_waits_for_one_not_composed(
     sessions: sessionmaker[Session], digest_settings: Settings, config: DeskConfig,
     seeded: int, smtp: SMTPRecorder,
 ) -> None:  # fmt: skip
     ids = _plan(sessions, config, now=NOW)
     with transaction(sessions) as s:
         make_case(s, created_at=NOW - timedelta(hours=1))  # after planning: not in this digest
-        s.get_one(DigestSend, ids[2]).content = None  # as a row of an older version
+        # as a row an earlier version stored: its new column is NULL
+        s.execute(update(DigestSend).where(DigestSend.id == ids[2]).values(content=null()))
     assert digests.send(sessions, digest_settings, ids[0], now=NOW).status == "sent"
     assert (
         smtp.messages[0]
         .message["Subject"]
         .startswith("Daily digest for team delivery: 2 open (1 overdue)")
     )
-    outcome = digests.send(sessions, digest_settings, ids[2], now=NOW)
-    assert (outcome.status, outcome.error) == (
-        "failed", "no content stored: planned by an older version"
-    )  # fmt: skip
+    waiting = digests.send(sessions, digest_settings, ids[2], now=NOW)
+    assert (waiting.status, waiting.error) == ("waiting", digests.WAITING)
+    assert ids[2] in _plan(sessions, config, now=NOW + GRACE)  # composed, sent again
+    assert digests.send(sessions, digest_settings, ids[2], now=NOW + GRACE).status == "sent"
+    assert smtp.messages[1].rcpt_tos == ["dora@example.com"]
 
 
 def test_without_smtp_a_digest_lands_in_the_outbox(
