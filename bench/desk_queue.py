@@ -27,10 +27,10 @@ from services.desk import kpis
 from services.desk.access import visible_cases
 from services.desk.config import load_desk_config
 from services.desk.digest_figures import Window
+from services.desk.digest_plan import build
 from services.desk.digest_schedule import latest
 from services.desk.models import User
 from services.desk.queue import QueueFilter, facet_counts, page
-from services.notifier.digests import build
 from shared.db import make_engine, migrate
 from shared.settings import EXAMPLE_DESK
 
