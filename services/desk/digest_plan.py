@@ -9,7 +9,8 @@ stores nothing more. The notifier's `send_digest` renders and sends each row
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,7 +26,6 @@ from services.desk.digest_figures import Window, collect, owner_scope, team_scop
 from services.desk.digest_schedule import TEAM, DueDigest, due_digests
 from services.desk.enums import Role
 from services.desk.models import Team, User
-from shared.db import transaction
 from shared.digests import BATCH, OWNER_GONE, Digest, due_sends, to_json
 from shared.enums import DeliveryStatus
 from shared.models import DigestSend
@@ -109,13 +109,13 @@ def _stored(session: Session, key: str) -> set[tuple[str, str]]:
     return {(channel, target) for channel, target in session.execute(query)}
 
 
-def rows(
+def composed(
     session: Session, due: DueDigest, config: DeskConfig, *, public_url: str, now: datetime,
     suffix: str = "", only: User | None = None,
-) -> list[Planned]:  # fmt: skip
-    """Compose the rows a due digest still needs: the team's targets, or each of its owners'
-    own (`only`: one owner's, asked for by hand); a key stored for every target is skipped
-    before its figures are read."""
+) -> Iterator[list[Planned]]:  # fmt: skip
+    """Compose the rows a due digest still needs, one key at a time: the team's targets, or each
+    of its owners' own (`only`: one owner's, asked for by hand); a key stored for every target
+    is skipped before its figures are read."""
     when, digests = due.occurrence, config.digests
     span = Window(when.since, when.due_at)
     head = (when.period, when.since, when.due_at)
@@ -132,7 +132,6 @@ def rows(
              owner_targets(user, digests.owners.channels or OWNER_CHANNELS))
             for user in ([only] if only is not None else team_owners(session, team=due.team))
         ]  # fmt: skip
-    planned = []
     for key, user, targets in people:
         if not set(targets) - _stored(session, key):
             continue
@@ -140,13 +139,12 @@ def rows(
             session, config=config, public_url=public_url, period=when.period, span=span,
             now=now, team=due.team if user is None else None, user=user,
         ))  # fmt: skip
-        planned += [
+        yield [
             Planned(key, TEAM if user is None else OWNER, due.team,
                     None if user is None else user.id, *head, channel, target, content,
                     expires_at)
             for channel, target in targets
         ]  # fmt: skip
-    return planned
 
 
 def store(session: Session, planned: Sequence[Planned], *, now: datetime) -> list[int]:
@@ -195,19 +193,31 @@ def compose_missing(
 
 def plan(
     sessions: sessionmaker[Session], config: DeskConfig, *, public_url: str, now: datetime,
-    grace: timedelta,
+    grace: timedelta, budget_s: float,
 ) -> list[int]:  # fmt: skip
-    """Store every digest due now (each key once) and return the rows to enqueue."""
-    digests = config.digests
-    with transaction(sessions) as session:
+    """Store the digests due now (each key once) and return the rows to enqueue.
+
+    Each digest is committed as soon as it is composed, and composing stops after `budget_s`
+    (a run must end inside the task time limit): the next beat goes on from the keys stored.
+    """
+    digests, deadline = config.digests, time.monotonic() + budget_s
+    created: list[int] = []
+    with sessions() as session:
         teams = owner_teams(session) if digests.owners.periods else ()
         due = due_digests(digests, now=now, zone_of=config.timezone_of, owner_teams=teams)
-        created = []
         for item in due:
-            planned = rows(session, item, config, public_url=public_url, now=now)
-            created += store(session, planned, now=now)
+            for planned in composed(session, item, config, public_url=public_url, now=now):
+                created += store(session, planned, now=now)
+                session.commit()
+                if time.monotonic() > deadline:
+                    break
+            else:
+                continue
+            log.warning("digest planning used its %.0fs; the next beat goes on", budget_s)
+            break
         compose_missing(session, config, public_url=public_url, now=now)
         again = due_sends(session, now=now, grace=grace)
+        session.commit()
     if created:
         log.info("planned %d digest sends", len(created), extra={"send_ids": created})
     return list(dict.fromkeys(created + again))
@@ -219,5 +229,6 @@ def plan_now(
 ) -> list[int]:  # fmt: skip
     """Store a digest asked for by hand: its own key, so it never stands in for a scheduled one."""
     suffix = f":manual:{now.strftime('%Y%m%dT%H%M%S%f')}"
-    planned = rows(session, due, config, public_url=public_url, now=now, suffix=suffix, only=user)
-    return store(session, planned, now=now)
+    groups = composed(session, due, config, public_url=public_url, now=now, suffix=suffix,
+                      only=user)  # fmt: skip
+    return store(session, [p for group in groups for p in group], now=now)

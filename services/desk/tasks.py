@@ -39,6 +39,7 @@ def plan_digests(self: Task) -> int:
         runtime(settings).sessions, desk_config(settings.desk_file),
         public_url=settings.public_url, now=utcnow(),
         grace=timedelta(seconds=settings.sweep_grace_s),
+        budget_s=settings.task_time_limit_s / 2,
     )  # fmt: skip
     send_ids(self.app, task_names.SEND_DIGEST, ids)
     return len(ids)

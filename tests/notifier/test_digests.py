@@ -87,9 +87,13 @@ def _rows(sessions: sessionmaker[Session]) -> list[DigestSend]:
         return list(s.scalars(select(DigestSend).order_by(DigestSend.id)))
 
 
-def _plan(sessions: sessionmaker[Session], config: DeskConfig, *, now: datetime) -> list[int]:
+def _plan(
+    sessions: sessionmaker[Session], config: DeskConfig, *, now: datetime, budget_s: float = 60
+) -> list[int]:
     """Plan as the desk's beat task does."""
-    return digest_plan.plan(sessions, config, public_url=PUBLIC_URL, now=now, grace=GRACE)
+    return digest_plan.plan(
+        sessions, config, public_url=PUBLIC_URL, now=now, grace=GRACE, budget_s=budget_s
+    )
 
 
 def _send_all(sessions: sessionmaker[Session], settings: Settings, ids: list[int]) -> list[str]:
@@ -172,6 +176,18 @@ def test_two_beats_planning_at_once_store_each_digest_once(
         t.join(timeout=60)
     assert errors == []
     assert len(_rows(sessions)) == 4
+
+
+def test_a_run_past_its_time_budget_keeps_what_it_composed_and_the_next_goes_on(
+    sessions: sessionmaker[Session], config: DeskConfig, seeded: int
+) -> None:
+    first = _plan(sessions, config, now=NOW, budget_s=0)
+    assert [(r.key, r.channel) for r in _rows(sessions)] == [
+        ("team:delivery:daily:2026-03-05", "email"), ("team:delivery:daily:2026-03-05", "slack")
+    ]  # fmt: skip
+    rest = _plan(sessions, config, now=NOW + timedelta(minutes=5), budget_s=0)
+    assert len(first) == 2 and len(_rows(sessions)) == 4
+    assert sorted(rest) == [r.id for r in _rows(sessions)]  # the first two again: past grace
 
 
 def test_nothing_is_planned_before_the_local_time_or_after_the_catch_up(
