@@ -72,7 +72,11 @@ SELECT setval('responses_id_seq', %(n)s); SELECT setval('cases_id_seq', %(n)s);
 INSERT INTO desk_contacts (case_id, channel, outcome, note, at)
 SELECT g, 'phone', CASE WHEN mod(g, 3) = 0 THEN 'no_answer' ELSE 'reached' END, '',
        %(end)s::timestamptz - g * interval '63 seconds' + (1 + mod(g, 30)) * interval '1 hour'
-FROM generate_series(1, %(n)s) AS g WHERE mod(g, 5) < 3
+FROM generate_series(1, %(n)s) AS g WHERE mod(g, 5) < 3;
+
+UPDATE cases SET first_contact_at = c.at,
+                 reached_at = CASE WHEN c.outcome = 'reached' THEN c.at END
+FROM desk_contacts AS c WHERE c.case_id = cases.id
 """
 
 

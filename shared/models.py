@@ -147,6 +147,11 @@ class Case(Base):
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Reminders wait until then: escalation pauses, the SLA deadlines stay as they are.
     snoozed_until: Mapped[datetime | None]
+    # The first customer contact logged, and the first that reached the customer (desk
+    # contacts, kept by services.desk.models on each insert): the closed-loop KPIs read them
+    # with the case instead of aggregating every contact of a period.
+    first_contact_at: Mapped[datetime | None]
+    reached_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")
