@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -191,7 +192,40 @@ def _http_session(pid: int) -> requests.Session:
 
 @cache
 def _session_of(pid: int, thread: int) -> requests.Session:
-    return requests.Session()
+    return slack_session()
+
+
+def slack_session() -> requests.Session:
+    """A keep-alive session that reads the proxy environment once per host."""
+    return _EnvironmentOnce()
+
+
+class _EnvironmentOnce(requests.Session):
+    """A session that reads proxy and CA settings from the environment once per host.
+
+    requests reads them on every request by scanning the whole environment twice, and the
+    notifier's environment holds a variable per Slack webhook: with a few hundred channels that
+    scan cost more CPU than the rest of the alert. They depend on the scheme and host alone
+    (no_proxy matches hosts), so the first answer for a host stands for the process's life.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        if key not in self._environment:
+            self._environment[key] = super().merge_environment_settings(
+                url, proxies, stream, verify, cert
+            )
+        found = self._environment[key]
+        return found | {"proxies": dict(found["proxies"])}
 
 
 def _never_connected(exc: BaseException) -> bool:
