@@ -88,6 +88,8 @@ def cost_per_item(
     profiler.disable()
     event.remove(engine, "before_cursor_execute", count)
     stats = pstats.Stats(profiler)
+    if os.environ.get("PROFILE_FILE") and show:
+        stats.dump_stats(os.environ["PROFILE_FILE"])
     if show:
         stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(45)
     n = max(1, len(profiled))

@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -25,6 +25,9 @@ from services.notifier.channels.base import (
 )
 from services.notifier.formatting import slack_message
 from services.notifier.message import Alert
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 log = logging.getLogger(__name__)
 WEBHOOK = "webhook:"
@@ -211,11 +214,11 @@ class _EnvironmentOnce(requests.Session):
 
     def __init__(self) -> None:
         super().__init__()
-        self._environment: dict[tuple[str, str], dict[str, Any]] = {}
+        self._environment: dict[tuple[str, str], _Settings] = {}
 
     def merge_environment_settings(
         self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
+    ) -> _Settings:
         if proxies or stream is not None or verify is not None or cert is not None:
             return super().merge_environment_settings(url, proxies, stream, verify, cert)
         parts = urlsplit(url)
@@ -224,8 +227,9 @@ class _EnvironmentOnce(requests.Session):
             self._environment[key] = super().merge_environment_settings(
                 url, proxies, stream, verify, cert
             )
-        found = self._environment[key]
-        return found | {"proxies": dict(found["proxies"])}
+        found = self._environment[key].copy()
+        found["proxies"] = dict(found["proxies"])
+        return found
 
 
 def _never_connected(exc: BaseException) -> bool:
