@@ -6,9 +6,11 @@ import click
 
 from cxloop import consistency, run, settings_cli
 from services.desk import cli as desk_cli
+from services.desk.followup_cli import follow_up
 from services.desk.silence_cli import silence
 from services.ingest import importer
 from services.notifier.cli import deliveries
+from services.notifier.digest_cli import digest
 from services.router import eval_report
 from services.router.cli import routes
 from services.router.model_cli import model
@@ -42,5 +44,7 @@ main.add_command(model)
 main.add_command(importer.command)
 main.add_command(desk_cli.user)
 main.add_command(deliveries)
+main.add_command(digest)
 main.add_command(silence)
+main.add_command(follow_up)
 main.add_command(settings_cli.settings)

@@ -86,6 +86,15 @@ def cross_check(
             problems.append(
                 Problem(desk_file, f"champions.slack[{slot}]", f"{variable} is not set")
             )
+    for team, spec in desk.digests.teams.items():
+        for slot, (_, target) in enumerate(t for t in spec.targets if t[0] == "slack"):
+            variable = target.removeprefix(_WEBHOOK)
+            if target.startswith(_WEBHOOK) and not environ.get(variable):
+                problems.append(
+                    Problem(
+                        desk_file, f"digests.teams.{team}.slack[{slot}]", f"{variable} is not set"
+                    )
+                )
     touchpoints = routes.touchpoint_names
     for index, policy in enumerate(desk.policies):
         if policy.touchpoint and policy.touchpoint not in touchpoints:

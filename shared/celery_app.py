@@ -67,6 +67,10 @@ def create_celery(
                 "task": task_names.SWEEP_DELIVERIES,
                 "schedule": settings.sweep_interval_s,
             },
+            "sweep-follow-ups": {
+                "task": task_names.SWEEP_FOLLOW_UPS,
+                "schedule": settings.sweep_interval_s,
+            },
             "retrain-touchpoints": {
                 "task": task_names.RETRAIN_TOUCHPOINTS,
                 "schedule": settings.learn_interval_s,
@@ -74,6 +78,10 @@ def create_celery(
             "check-sla": {
                 "task": task_names.CHECK_SLA,
                 "schedule": settings.escalation_interval_s,
+            },
+            "plan-digests": {
+                "task": task_names.PLAN_DIGESTS,
+                "schedule": settings.digest_interval_s,
             },
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),

@@ -9,9 +9,13 @@ class CaseStatus(StrEnum):
     IN_PROGRESS = "in_progress"
     RESOLVED = "resolved"
     CLOSED = "closed"
+    WAITING = "waiting_on_customer"  # the resolve clock is paused until the customer answers
 
 
+# Open: someone must act and the SLA clock runs. A case waiting on the customer is neither
+# open nor done: its clock is paused, so no deadline passes and nothing escalates.
 OPEN_CASE_STATUSES = (CaseStatus.NEW, CaseStatus.ACKNOWLEDGED, CaseStatus.IN_PROGRESS)
+UNRESOLVED_CASE_STATUSES = (*OPEN_CASE_STATUSES, CaseStatus.WAITING)
 
 
 class Priority(StrEnum):

@@ -66,6 +66,7 @@ class _Metrics:
     cases_opened: Counter
     post_to_case: Histogram
     deliveries: Counter
+    digests: Counter
     case_to_alert: Histogram
     task_retries: Counter
     task_failures: Counter
@@ -109,6 +110,10 @@ def _define() -> _Metrics:
         ),
         deliveries=Counter(
             "cxloop_deliveries", "Delivery attempts by channel and what came of them.",
+            ["channel", "outcome"],
+        ),
+        digests=Counter(
+            "cxloop_digests", "Digest send attempts by channel and what came of them.",
             ["channel", "outcome"],
         ),
         case_to_alert=Histogram(
@@ -177,6 +182,11 @@ def case_opened(*, touchpoint: str, priority: str, seconds_since_received: float
 def delivery(channel: str, outcome: str) -> None:
     """One delivery attempt ended (outcome: sent, retry, failed, held, rate_limited)."""
     _metrics().deliveries.labels(channel, outcome).inc()
+
+
+def digest(channel: str, outcome: str) -> None:
+    """One digest send attempt ended (outcome: sent, retry, failed)."""
+    _metrics().digests.labels(channel, outcome).inc()
 
 
 def first_alert(channel: str, seconds_since_case: float) -> None:

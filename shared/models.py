@@ -116,6 +116,10 @@ class Case(Base):
         Index("ix_cases_priority_status", "priority", "status"),
         Index("ix_cases_status_ack_due", "status", "ack_due_at"),
         Index("ix_cases_status_resolve_due", "status", "resolve_due_at"),
+        # Digests: deadlines that passed in a span, and root causes recorded in one (any status).
+        Index("ix_cases_ack_due", "ack_due_at"),
+        Index("ix_cases_resolve_due", "resolve_due_at"),
+        Index("ix_cases_resolved", "resolved_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -147,6 +151,10 @@ class Case(Base):
     escalation_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Reminders wait until then: escalation pauses, the SLA deadlines stay as they are.
     snoozed_until: Mapped[datetime | None]
+    # Waiting on the customer since then (the resolve clock is paused); None while it runs.
+    paused_at: Mapped[datetime | None]
+    # Wall-clock seconds spent waiting on the customer, summed over every finished pause.
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The first customer contact logged, and the first that reached the customer (desk
     # contacts, kept by services.desk.models on each insert): the closed-loop KPIs read them
     # with the case instead of aggregating every contact of a period.
@@ -284,3 +292,35 @@ class Silence(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expired_at: Mapped[datetime | None]
     expired_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class DigestSend(Base):
+    """One digest to one target; its unique key makes a second beat or a redelivery a no-op.
+
+    `key` names the audience, period and local day (`team:delivery:daily:2026-11-30`), so a
+    digest is claimed once however often the beat asks which digests are due.
+    """
+
+    __tablename__ = "digest_sends"
+    __table_args__ = (
+        UniqueConstraint("key", "channel", "target", name="uq_digest_sends_key"),
+        Index("ix_digest_sends_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    audience: Mapped[str] = mapped_column(String(10))  # "team" or "owner"
+    team: Mapped[str | None] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(Integer)  # the owner, for an owner's digest
+    period: Mapped[str] = mapped_column(String(10))
+    since: Mapped[datetime]
+    until: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]

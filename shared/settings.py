@@ -219,6 +219,14 @@ class Settings(BaseSettings):
         gt=0,
         description="How often SLA escalations are checked.",
     )
+    digest_interval_s: float = Field(
+        300.0,
+        gt=0,
+        description=(
+            "How often beat asks which daily and weekly digests are due (desk.yml `digests`); "
+            "a digest goes out within this long after its local time."
+        ),
+    )
     visibility_timeout_s: int = Field(
         300,
         gt=0,

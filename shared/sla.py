@@ -1,14 +1,15 @@
 """The SLA part of desk.yml, shared: the desk tracks deadlines, the router stamps them on new cases.
 
-Only the `business_hours` and `sla` sections are read here; the desk validates the whole file.
-Pure maths over an injected time, and a loader that re-reads the file when it changes.
+Only `business_hours`, `sla` and the teams' holidays are read here; the desk validates the whole
+file. Pure maths over an injected time, and a loader that re-reads the file when it changes.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class BusinessHours:
     days: frozenset[int]  # 0 = Monday
     start: time
     end: time
+    holidays: frozenset[date] = frozenset()  # whole days off, in the hours' own timezone
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,19 @@ class Deadlines:
     resolve: datetime
 
 
+@dataclass(frozen=True)
+class SlaRules:
+    """The policies, and the holidays each team adds to their business hours."""
+
+    policies: tuple[SlaPolicy, ...] = ()
+    team_holidays: Mapping[str, frozenset[date]] = field(default_factory=dict)
+    receiver_teams: Mapping[str, str] = field(default_factory=dict)  # routing receiver -> team
+
+    def hours_of(self, policy: SlaPolicy, team: str | None) -> BusinessHours | None:
+        """Return the policy's business hours with the team's holidays added."""
+        return with_holidays(policy.business_hours, self.team_holidays.get(team or "", frozenset()))
+
+
 def first_policy(
     policies: tuple[SlaPolicy, ...], *, priority: str, touchpoint: str
 ) -> SlaPolicy | None:
@@ -69,28 +84,58 @@ def first_policy(
     return None
 
 
+def with_holidays(hours: BusinessHours | None, extra: frozenset[date]) -> BusinessHours | None:
+    """Return the hours with more days off (wall-clock policies have no days off)."""
+    if hours is None or not extra:
+        return hours
+    return replace(hours, holidays=hours.holidays | extra)
+
+
+def _working_spans(start: datetime, hours: BusinessHours) -> Iterator[tuple[datetime, datetime]]:
+    """Yield the working intervals from `start` on, in order; at most ten years of days."""
+    zone = hours.timezone
+    cursor = start.astimezone(zone)
+    day = cursor.date()
+    for _ in range(3700):  # ample for any SLA, and never an endless loop
+        if day.weekday() in hours.days and day not in hours.holidays:
+            # Aware arithmetic in one zone is wall-clock: a DST day's span is its real length
+            # only after converting to UTC, so both ends are converted before subtracting.
+            opens = datetime.combine(day, hours.start, zone).astimezone(UTC)
+            closes = datetime.combine(day, hours.end, zone).astimezone(UTC)
+            begin = max(cursor.astimezone(UTC), opens)
+            if begin < closes:
+                yield begin, closes
+        day += timedelta(days=1)
+        cursor = datetime.combine(day, time.min, zone)
+    raise ValueError("business hours leave no working time to count")
+
+
 def add_business_time(
     start: datetime, duration: timedelta, hours: BusinessHours | None
 ) -> datetime:
     """Return when `duration` of working time after `start` has passed (wall clock if no hours)."""
     if hours is None:
         return start + duration
-    zone = hours.timezone
-    cursor = start.astimezone(zone)
-    day = cursor.date()
     remaining = duration
-    for _ in range(3700):  # ten years of days: ample for any SLA, and never an endless loop
-        if day.weekday() in hours.days:
-            opens = datetime.combine(day, hours.start, zone)
-            closes = datetime.combine(day, hours.end, zone)
-            begin = max(cursor, opens)
-            if begin < closes:
-                if remaining <= closes - begin:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= closes - begin
-        day += timedelta(days=1)
-        cursor = datetime.combine(day, time.min, zone)
-    raise ValueError("business hours leave no working time to count")
+    for begin, closes in _working_spans(start, hours):
+        if remaining <= closes - begin:
+            return begin + remaining
+        remaining -= closes - begin
+    raise AssertionError("unreachable: the spans end by raising")
+
+
+def business_time_between(start: datetime, end: datetime, hours: BusinessHours | None) -> timedelta:
+    """Return how much working time lies between two moments (none if end is not later)."""
+    if end <= start:
+        return timedelta(0)
+    if hours is None:
+        return end - start
+    total = timedelta(0)
+    for begin, closes in _working_spans(start, hours):
+        if begin >= end:
+            break
+        total += min(closes, end) - begin
+    return total
 
 
 def deadlines(created_at: datetime, policy: SlaPolicy) -> Deadlines:
@@ -102,11 +147,13 @@ def deadlines(created_at: datetime, policy: SlaPolicy) -> Deadlines:
 
 
 def deadlines_for(
-    policies: tuple[SlaPolicy, ...], *, priority: str, touchpoint: str, created_at: datetime
+    rules: SlaRules, *, priority: str, touchpoint: str, created_at: datetime, team: str | None
 ) -> Deadlines | None:
-    """Return the deadlines the policies give a case, or None when none applies."""
-    policy = first_policy(policies, priority=priority, touchpoint=touchpoint)
-    return deadlines(created_at, policy) if policy is not None else None
+    """Return the deadlines the rules give a case of this team, or None when none applies."""
+    policy = first_policy(rules.policies, priority=priority, touchpoint=touchpoint)
+    if policy is None:
+        return None
+    return deadlines(created_at, replace(policy, business_hours=rules.hours_of(policy, team)))
 
 
 def parse_duration(text: Any, where: str) -> timedelta:
@@ -131,7 +178,7 @@ def mapping(value: Any, where: str) -> dict[str, Any]:
 
 def known(data: dict[str, Any], allowed: set[str], where: str) -> None:
     """Reject keys the file format does not have."""
-    unknown = sorted(set(data) - allowed)
+    unknown = sorted(str(key) for key in set(data) - allowed)  # YAML reads `on:` as True
     if unknown:
         raise DeskConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
 
@@ -143,10 +190,36 @@ def _clock(value: Any, where: str) -> time:
         raise DeskConfigError(f"{where}: {value!r} is not a time like '09:00'") from None
 
 
+def parse_holidays(value: Any, where: str) -> frozenset[date]:
+    """Validate a list of days off given as ISO dates ('2026-12-25')."""
+    if value is None:
+        return frozenset()
+    if not isinstance(value, list):
+        raise DeskConfigError(f"{where}: must be a list of dates like '2026-12-25'")
+    days: set[date] = set()
+    for index, item in enumerate(value):
+        day = _iso_date(item)
+        if day is None:
+            raise DeskConfigError(f"{where}[{index}]: {item!r} is not a date like '2026-12-25'")
+        days.add(day)
+    return frozenset(days)
+
+
+def _iso_date(item: Any) -> date | None:
+    if isinstance(item, datetime):
+        return None
+    if isinstance(item, date):
+        return item  # YAML reads an unquoted 2026-12-25 as a date already
+    try:
+        return date.fromisoformat(item.strip()) if isinstance(item, str) else None
+    except ValueError:
+        return None
+
+
 def parse_business_hours(data: Any, where: str) -> BusinessHours:
     """Validate a business_hours mapping."""
     data = mapping(data, where)
-    known(data, {"timezone", "days", "start", "end"}, where)
+    known(data, {"timezone", "days", "start", "end", "holidays"}, where)
     try:
         zone = ZoneInfo(str(data.get("timezone", "UTC")))
     except (ZoneInfoNotFoundError, ValueError):
@@ -158,7 +231,8 @@ def parse_business_hours(data: Any, where: str) -> BusinessHours:
     end = _clock(data.get("end", "17:00"), f"{where}.end")
     if end <= start:
         raise DeskConfigError(f"{where}: end must be after start")
-    return BusinessHours(zone, frozenset(DAYS.index(d) for d in days), start, end)
+    holidays = parse_holidays(data.get("holidays"), f"{where}.holidays")
+    return BusinessHours(zone, frozenset(DAYS.index(d) for d in days), start, end, holidays)
 
 
 def _policy(data: Any, where: str, hours: BusinessHours | None) -> SlaPolicy:
@@ -205,17 +279,57 @@ def parse_sla_policies(data: dict[str, Any]) -> tuple[SlaPolicy, ...]:
     return policies
 
 
-@cache
-def _cached(path: Path, mtime_ns: int) -> tuple[SlaPolicy, ...]:
+def parse_team_calendars(data: dict[str, Any]) -> tuple[dict[str, frozenset[date]], dict[str, str]]:
+    """Return each team's holidays and the team of each routing receiver, from `teams`."""
+    holidays: dict[str, frozenset[date]] = {}
+    receivers: dict[str, str] = {}
+    for team, spec in mapping(data.get("teams"), "teams").items():
+        spec = mapping(spec, f"teams.{team}")
+        if spec.get("holidays") is not None:
+            holidays[str(team)] = parse_holidays(spec["holidays"], f"teams.{team}.holidays")
+        for receiver in spec.get("receivers") or []:
+            if receiver in receivers:
+                raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
+            receivers[str(receiver)] = str(team)
+    return holidays, receivers
+
+
+def parse_sla_rules(data: dict[str, Any]) -> SlaRules:
+    """Validate the parts of a parsed desk document that set deadlines."""
+    holidays, receivers = parse_team_calendars(data)
+    return SlaRules(parse_sla_policies(data), holidays, receivers)
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML whose impossible dates (2026-02-30) stay text, so validation names their key."""
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return parse_sla_policies(mapping(data, "desk"))
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def load_yaml(text: str) -> Any:
+    """Parse a desk document (safe YAML; an impossible date is left as text)."""
+    return yaml.load(text, Loader=_Loader)
+
+
+@cache
+def _cached(path: Path, mtime_ns: int) -> SlaRules:
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8"))
+        return parse_sla_rules(mapping(data, "desk"))
     except (OSError, yaml.YAMLError, DeskConfigError) as exc:
         raise DeskConfigError(f"{path}: {exc}") from exc
 
 
-def sla_policies(path: Path) -> tuple[SlaPolicy, ...]:
-    """Return the SLA policies of a desk file, re-read when it changes on disk."""
+def sla_rules(path: Path) -> SlaRules:
+    """Return the SLA rules of a desk file, re-read when it changes on disk."""
     try:
         mtime = path.stat().st_mtime_ns
     except OSError as exc:

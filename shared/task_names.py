@@ -13,5 +13,9 @@ SWEEP_CORRECTIONS = "router.sweep_corrections"
 RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
 SWEEP_DELIVERIES = "notifier.sweep_pending"
+PLAN_DIGESTS = "notifier.plan_digests"
+SEND_DIGEST = "notifier.send_digest"
+SEND_FOLLOW_UP = "notifier.send_follow_up"
+SWEEP_FOLLOW_UPS = "notifier.sweep_follow_ups"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}

@@ -71,6 +71,20 @@ def test_files_that_agree_have_no_problems() -> None:
             {"root_causes": {"default": ["other"], "returns": ["late"]}},
             "desk.yml: root_causes.returns: unknown touchpoint",
         ),
+        (
+            {
+                "digests": {
+                    "daily": {"at": "08:00"},
+                    "teams": {
+                        "logistics": {
+                            "email": ["l@example.com"],
+                            "slack": [{"webhook_url_env": "CXLOOP_HOOK_UNSET"}],
+                        }
+                    },
+                }
+            },
+            "desk.yml: digests.teams.logistics.slack[0]: CXLOOP_HOOK_UNSET is not set",
+        ),
     ],
 )
 def test_each_disagreement_is_named_with_file_key_and_reason(

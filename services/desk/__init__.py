@@ -2,7 +2,8 @@
 
 `init_app(app)` adds it to a Flask app built with `CXLOOP_SETTINGS` (the ingest app does this):
 JSON API under /v1/desk and /v1/cases/<id>/<action>, web pages, /openapi.json, Slack
-interactivity at /v1/slack/interactions and alert emails' action links at /actions/<token>.
+interactivity at /v1/slack/interactions, alert emails' action links at /actions/<token>, and
+the customers' follow-up answer pages at /follow-up/<token>.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def init_app(app: Flask) -> None:
 
     # people_api and people_pages add their routes to the views and pages blueprints.
     from services.desk import (  # noqa: F401
+        answers,
         context,
         links,
         openapi,
@@ -90,3 +92,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(slack.bp)
     app.register_blueprint(links.bp)
+    app.register_blueprint(answers.bp)

@@ -18,7 +18,7 @@ from services.desk import lifecycle, service
 from services.desk.config import AssignmentPolicy, DeskConfig
 from services.desk.models import Team, User
 from shared.db import transaction
-from shared.enums import OPEN_CASE_STATUSES, CaseStatus
+from shared.enums import UNRESOLVED_CASE_STATUSES, CaseStatus
 from shared.models import Case, CaseEvent
 
 
@@ -173,7 +173,7 @@ def _open_counts(session: Session, user_ids: list[int]) -> dict[int, int]:
         return {}
     rows = session.execute(
         select(Case.assignee_id, func.count())
-        .where(Case.assignee_id.in_(user_ids), Case.status.in_(OPEN_CASE_STATUSES))
+        .where(Case.assignee_id.in_(user_ids), Case.status.in_(UNRESOLVED_CASE_STATUSES))
         .group_by(Case.assignee_id)
     )
     return {int(user_id or 0): int(n) for user_id, n in rows}

@@ -6,7 +6,7 @@ Validated on load: a bad file fails at start naming the file, the key and the re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, date, timedelta, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,13 +14,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from services.desk.digest_config import DigestConfig, parse_digests
+from shared.followups.config import FollowUpConfig, parse_follow_up
 from shared.sla import BusinessHours as BusinessHours  # re-exported for the desk's callers
 from shared.sla import (
     DeskConfigError,
     SlaPolicy,
+    SlaRules,
     first_policy,
+    load_yaml,
     parse_duration,
     parse_sla_policies,
+    parse_team_calendars,
 )
 from shared.sla import known as _known
 from shared.sla import mapping as _mapping
@@ -59,6 +64,22 @@ class DeskConfig:
     assignment: dict[str, AssignmentPolicy] = field(default_factory=dict)  # round-robin teams
     timezone: tzinfo = UTC  # business_hours.timezone: the desk's clock for "tomorrow 09:00"
     team_timezones: dict[str, tzinfo] = field(default_factory=dict)  # teams.<name>.timezone
+    digests: DigestConfig = field(default_factory=DigestConfig)  # none unless configured
+    team_holidays: dict[str, frozenset[date]] = field(default_factory=dict)  # teams.<n>.holidays
+    # "did we fix it?" questions (off by default)
+    follow_up: FollowUpConfig = field(default_factory=FollowUpConfig)
+
+    @property
+    def sla_rules(self) -> SlaRules:
+        """The SLA part of the file, as the router reads it: policies and teams' holidays."""
+        return SlaRules(self.policies, self.team_holidays, self.receiver_teams)
+
+    def hours_for(
+        self, *, priority: str, touchpoint: str, team: str | None
+    ) -> BusinessHours | None:
+        """Return the business hours a case's clock counts in (None: the wall clock)."""
+        policy = self.policy_for(priority=priority, touchpoint=touchpoint)
+        return None if policy is None else self.sla_rules.hours_of(policy, team)
 
     def policy_for(self, *, priority: str, touchpoint: str) -> SlaPolicy | None:
         """Return the first policy matching the case, as in a routing table."""
@@ -141,25 +162,22 @@ def _assignment(data: Any, where: str) -> AssignmentPolicy:
 def parse_desk_config(data: Any) -> DeskConfig:
     """Validate a parsed desk document and build the config."""
     data = _mapping(data, "desk")
-    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions"}
-    _known(data, allowed | {"due_soon"}, "desk")
+    allowed = {"business_hours", "sla", "escalation", "root_causes", "teams", "champions",
+               "digests"}  # fmt: skip
+    _known(data, allowed | {"due_soon", "follow_up"}, "desk")
     policies = parse_sla_policies(data)
     teams = _mapping(data.get("teams"), "teams")
     hours = _mapping(data.get("business_hours"), "business_hours")
-    receiver_teams: dict[str, str] = {}
     assignment: dict[str, AssignmentPolicy] = {}
     zones: dict[str, tzinfo] = {}
     for team, spec in teams.items():
         spec = _mapping(spec, f"teams.{team}")
-        _known(spec, {"receivers", "assignment", "timezone"}, f"teams.{team}")
+        _known(spec, {"receivers", "assignment", "timezone", "holidays"}, f"teams.{team}")
         if "assignment" in spec:
             assignment[str(team)] = _assignment(spec["assignment"], f"teams.{team}.assignment")
         if "timezone" in spec:
             zones[str(team)] = _zone(spec["timezone"], f"teams.{team}.timezone")
-        for receiver in spec.get("receivers") or []:
-            if receiver in receiver_teams:
-                raise DeskConfigError(f"teams.{team}.receivers: {receiver!r} is in two teams")
-            receiver_teams[str(receiver)] = str(team)
+    holidays, receiver_teams = parse_team_calendars(data)  # as the router reads them
     return DeskConfig(
         policies=policies,
         escalation=_escalation(data.get("escalation")),
@@ -171,6 +189,9 @@ def parse_desk_config(data: Any) -> DeskConfig:
         assignment=assignment,
         timezone=_zone(hours.get("timezone", "UTC"), "business_hours.timezone"),
         team_timezones=zones,
+        digests=parse_digests(data.get("digests"), tuple(str(team) for team in teams)),
+        team_holidays=holidays,
+        follow_up=parse_follow_up(data.get("follow_up")),
     )
 
 
@@ -184,7 +205,7 @@ def _zone(name: Any, where: str) -> tzinfo:
 def load_desk_config(path: Path) -> DeskConfig:
     """Read and validate a desk file; errors name the file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

@@ -92,6 +92,8 @@ def chart_set(tables: dict[str, Table], period: Period, by: str) -> dict[str, Ma
     for _group, *buckets, _total in tables["backlog_by_age"].rows:
         backlog = [a + b for a, b in zip(backlog, buckets, strict=True)]
     causes = tables["root_causes"].rows[:12]
+    recovered = tables["recovery"].rows
+    by_cause = [row for row in tables["recovery_by_root_cause"].rows if row[3]][:12]
     r = charts.responsive
     return {
         "complaints": r(
@@ -128,6 +130,19 @@ def chart_set(tables: dict[str, Table], period: Period, by: str) -> dict[str, Ma
             [f"{t}: {c.replace('_', ' ')}" for t, c, _n, _s in causes],
             [("Cases", [n for _t, _c, n, _s in causes])],
             x_label="resolved cases",
+        ),
+        "recovery": r(
+            charts.bar_chart, f"Recovery rate by {group_name.lower()} (detractors who say "
+            "we fixed it)", ["All cases" if row[0] == "all" and by == "all" else str(row[0])
+                             for row in recovered],
+            [("Recovered", [row[5] for row in recovered])],
+            x_label="% of detractors' follow-up answers that are satisfied", unit="%", x_max=100,
+        ),
+        "recovery_causes": r(
+            charts.bar_chart, "Recovery rate by root cause",
+            [str(row[0]).replace("_", " ") for row in by_cause],
+            [("Recovered", [row[5] for row in by_cause])],
+            x_label="% of detractors' follow-up answers that are satisfied", unit="%", x_max=100,
         ),
         "backlog": r(
             charts.column_chart, "Open backlog by age (now)",

@@ -31,4 +31,5 @@ class SlaState(StrEnum):
     OVERDUE = "overdue"
     MET = "met"
     MISSED = "missed"
+    PAUSED = "paused"  # waiting on the customer: the clock stands still
     NONE = "none"

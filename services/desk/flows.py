@@ -14,12 +14,13 @@ from services.desk import lifecycle, service
 from services.desk.access import can_change, can_see, case_team
 from services.desk.config import DeskConfig
 from services.desk.models import User
+from shared.followups import service as followups
 from shared.inputs import UNSTORABLE, unstorable_paths
 from shared.models import Case
 
 ACTIONS = (
     "acknowledge", "start", "resolve", "close", "reopen", "assign", "notes", "contacts",
-    "touchpoint", "take", "snooze",
+    "touchpoint", "take", "snooze", "wait", "resume",
 )  # fmt: skip
 SNOOZE_FOR = {"1h": timedelta(hours=1)}  # and "tomorrow": 09:00 the next day, the team's time
 WAKE_AT = time(9)
@@ -96,9 +97,16 @@ def perform(
         zone = config.timezone_of(case_team(case, config))
         until = snooze_until(data["until"], now=now, zone=zone)
         change, assignee = lifecycle.snooze(snap, until=until, now=now), None
+    elif action == "resume":
+        hours = config.hours_for(
+            priority=case.priority, touchpoint=case.touchpoint, team=case_team(case, config)
+        )
+        change, assignee = lifecycle.resume(snap, now=now, hours=hours), None
     else:
         change, assignee = _transition(snap, action, data, config, now), None
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
+    if action == "resolve":
+        followups.schedule(session, case=case, config=config.follow_up, now=now)
     if action == "assign":
         # The person assigned hears of it; a case given to a team alone goes to its lead.
         told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))
@@ -136,6 +144,8 @@ def _transition(
         )  # fmt: skip
     if action == "close":
         return lifecycle.close(snap, now=now)
+    if action == "wait":
+        return lifecycle.wait(snap, now=now, note=data.get("note", ""))
     if action == "reopen":
         return lifecycle.reopen(
             snap, to=data.get("to", "acknowledged"), reason=data.get("reason", "")

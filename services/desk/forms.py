@@ -40,12 +40,16 @@ class SilenceForm(FlaskForm):
 
 
 class PlainForm(FlaskForm):
-    """A button-only form (acknowledge, start, close, log out): just the CSRF token."""
+    """A button-only form (acknowledge, start, close, resume, log out): just the CSRF token."""
 
 
 class ResolveForm(FlaskForm):
     root_cause = SelectField("Root cause", validators=[DataRequired()])
     resolution_note = TextAreaField("Resolution note", validators=[DataRequired(), TEXT])
+
+
+class WaitForm(FlaskForm):
+    note = TextAreaField("What the customer was asked (optional)", validators=[Optional(), TEXT])
 
 
 class ReopenForm(FlaskForm):
@@ -89,6 +93,8 @@ ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "notes": NoteForm,
     "contacts": ContactForm,
     "touchpoint": TouchpointForm,
+    "wait": WaitForm,
+    "resume": PlainForm,
 }
 
 

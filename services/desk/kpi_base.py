@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column
 from sqlalchemy.orm import Session
@@ -22,6 +22,15 @@ GROUPS = ("all", "touchpoint", "owner")
 CLOCK_SLACK = timedelta(days=1)
 
 Scope = ColumnElement[Any] | None
+
+
+class Span(Protocol):
+    """A stretch of time [since, until): a Period of whole UTC days, or a digest's local day."""
+
+    @property
+    def since(self) -> datetime: ...  # the first instant
+    @property
+    def until(self) -> datetime: ...  # the first instant after
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,11 @@ def seconds_between(session: Session, later: Any, earlier: Any) -> ColumnElement
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
+def resolution_seconds(session: Session) -> ColumnElement[Any]:
+    """Creation to resolution, less the time spent waiting on the customer."""
+    return seconds_between(session, Case.resolved_at, Case.created_at) - Case.paused_seconds
+
+
 def utc_day(session: Session, column: Any) -> ColumnElement[Any]:
     """The UTC day of a timestamp; `iso_day` makes it the same YYYY-MM-DD text on both databases.
 
@@ -102,7 +116,7 @@ def group_column(by: str) -> ColumnElement[Any]:
     return literal("all") if by == "all" else getattr(Case, by)
 
 
-def created_in(period: Period, scope: Scope = None) -> Any:
+def created_in(period: Span, scope: Scope = None) -> Any:
     """The condition on cases created in the period (and selected by the scope)."""
     inside = and_(Case.created_at >= period.since, Case.created_at < period.until)
     return inside if scope is None else and_(inside, scope)

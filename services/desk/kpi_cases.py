@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from services.desk.kpi_base import (
     Period,
     Scope,
+    Span,
     Table,
     count_if,
     created_in,
@@ -24,10 +25,11 @@ from services.desk.kpi_base import (
     is_postgres,
     iso_day,
     pct,
+    resolution_seconds,
     seconds_between,
     utc_day,
 )
-from shared.enums import OPEN_CASE_STATUSES
+from shared.enums import UNRESOLVED_CASE_STATUSES, CaseStatus
 from shared.models import Case
 
 AGE_BUCKETS = (("under_1d", 1), ("1d_to_3d", 3), ("3d_to_7d", 7))
@@ -47,7 +49,7 @@ def complaints_per_day(session: Session, period: Period, by: str, scope: Scope =
 
 
 def p90_by_group(
-    session: Session, period: Period, by: str, done: Any, seconds: Any, scope: Scope,
+    session: Session, period: Span, by: str, done: Any, seconds: Any, scope: Scope,
     joined: Callable[[Any], Any] = lambda query: query,
 ) -> dict[Any, float]:  # fmt: skip
     """The nearest-rank p90 of `seconds` per group, over the period's cases where `done` is set.
@@ -91,7 +93,7 @@ def response_times(session: Session, period: Period, by: str, scope: Scope = Non
     """
     group = group_column(by).label("grp")
     ack = seconds_between(session, Case.acknowledged_at, Case.created_at)
-    res = seconds_between(session, Case.resolved_at, Case.created_at)
+    res = resolution_seconds(session)
     postgres = is_postgres(session)
     p90s = [func.percentile_disc(0.9).within_group(ack),
             func.percentile_disc(0.9).within_group(res)] if postgres else []  # fmt: skip
@@ -135,7 +137,9 @@ def sla_compliance(
         Case.ack_due_at.is_not(None), (Case.acknowledged_at.is_not(None)) | (Case.ack_due_at <= now)
     )
     res_met = and_(Case.resolved_at.is_not(None), Case.resolved_at <= Case.resolve_due_at)
-    res_decided = and_(Case.resolve_due_at.is_not(None), res_met | (Case.resolve_due_at <= now))
+    # A case waiting on the customer has not missed its deadline: its clock is paused.
+    passed = and_(Case.resolve_due_at <= now, Case.status != CaseStatus.WAITING)
+    res_decided = and_(Case.resolve_due_at.is_not(None), res_met | passed)
     stats = session.execute(
         select(
             group, count_if(ack_decided), count_if(and_(ack_decided, ack_met)),
@@ -156,7 +160,7 @@ def backlog_by_age(session: Session, by: str, now: datetime, scope: Scope = None
     buckets = [count_if(Case.created_at > now - timedelta(days=days)) for _, days in AGE_BUCKETS]
     stats = session.execute(
         select(group, func.count(), *buckets)
-        .where(Case.status.in_(OPEN_CASE_STATUSES), scope if scope is not None else true())
+        .where(Case.status.in_(UNRESOLVED_CASE_STATUSES), scope if scope is not None else true())
         .group_by(group).order_by(group)
     ).all()  # fmt: skip
     rows = []

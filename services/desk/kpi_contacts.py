@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.desk.kpi_base import (
-    Period,
     Scope,
+    Span,
     Table,
     created_in,
     group_column,
@@ -26,7 +26,7 @@ from services.desk.kpi_cases import p90_by_group
 from shared.models import Case
 
 
-def closed_loop(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
+def closed_loop(session: Session, period: Span, by: str, scope: Scope = None) -> Table:
     """Closed-loop rate (cases whose customer was contacted) and hours to the first contact.
 
     A contact is any logged attempt (phone, email...); `reached_pct` counts the attempts that

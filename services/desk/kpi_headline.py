@@ -15,6 +15,7 @@ from services.desk.kpi_base import (
     created_in,
     hours,
     pct,
+    resolution_seconds,
     seconds_between,
 )
 from services.desk.kpi_scores import period_scores
@@ -27,7 +28,7 @@ HEADLINE = ("nps", "csat_avg", "ces_avg", "responses", "cases", "closed_loop_pct
 def case_figures(session: Session, period: Period, scope: Scope) -> dict[str, Any]:
     """Cases, closed-loop rate, hours to first contact and to resolution, escalation rate."""
     contact_wait = seconds_between(session, Case.first_contact_at, Case.created_at)
-    resolve_wait = seconds_between(session, Case.resolved_at, Case.created_at)
+    resolve_wait = resolution_seconds(session)
     n, contacted, escalated, avg_contact, avg_resolve = session.execute(
         select(func.count(), func.count(Case.first_contact_at),
                count_if(Case.escalation_step > 0), func.avg(contact_wait),

@@ -1,9 +1,9 @@
 """KPIs for champions, as tables of plain values computed in portable SQL (SQLite, PostgreSQL).
 
 The tables live in modules by what they read: `kpi_cases` (the cases alone), `kpi_scores`
-(survey responses), `kpi_contacts` (the closed loop), `kpi_headline` (the wall's figures), on
-the shared pieces of `kpi_base`. This module names them all for the views, the dashboard and
-the CSV exports.
+(survey responses), `kpi_contacts` (the closed loop), `kpi_headline` (the wall's figures) and
+`recovery` (the follow-ups), on the shared pieces of `kpi_base`. This module names them all for
+the views, the dashboard, the digests and the CSV exports.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from services.desk.kpi_base import GROUPS, Period, Scope, Table
+from services.desk import recovery
+from services.desk.kpi_base import GROUPS, Period, Scope, Span, Table
 from services.desk.kpi_cases import (
     AGE_BUCKETS,
     backlog_by_age,
@@ -28,7 +29,7 @@ from services.desk.kpi_headline import HEADLINE, headline
 from services.desk.kpi_scores import score_trends
 
 __all__ = [
-    "AGE_BUCKETS", "GROUPS", "HEADLINE", "TABLES", "Period", "Scope", "Table", "all_tables",
+    "AGE_BUCKETS", "GROUPS", "HEADLINE", "TABLES", "Period", "Scope", "Span", "Table", "all_tables",
     "backlog_by_age", "closed_loop", "complaints_per_day", "escalations", "headline",
     "response_times", "root_causes", "score_trends", "sla_compliance",
 ]  # fmt: skip
@@ -43,6 +44,8 @@ TABLES: dict[str, Callable[..., Table]] = {  # (session, period, by, now, scope=
     "score_trends": lambda s, p, by, now, sc=None: score_trends(s, p, by, sc),
     "closed_loop": lambda s, p, by, now, sc=None: closed_loop(s, p, by, sc),
     "root_causes": lambda s, p, by, now, sc=None: root_causes(s, p, by, sc),
+    "recovery": lambda s, p, by, now, sc=None: recovery.recovery(s, p, by, sc),
+    "recovery_by_root_cause": lambda s, p, by, now, sc=None: recovery.by_root_cause(s, p, by, sc),
 }
 
 

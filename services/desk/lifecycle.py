@@ -1,6 +1,7 @@
 """The case lifecycle as pure functions: a command and a case snapshot in, a change out.
 
 new -> acknowledged -> in_progress -> resolved -> closed; resolved/closed can be reopened.
+acknowledged/in_progress -> waiting_on_customer (the resolve clock pauses) -> in_progress.
 Illegal transitions raise `IllegalTransition` (HTTP 409); bad input raises `InvalidCommand` (422).
 Every change carries the audit detail: what changed, before and after.
 """
@@ -12,14 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from shared import pause
 from shared.enums import CaseStatus
+from shared.sla import BusinessHours
 
-NEW, ACK, WORK, DONE, CLOSED = (
+NEW, ACK, WORK, DONE, CLOSED, WAITING = (
     CaseStatus.NEW,
     CaseStatus.ACKNOWLEDGED,
     CaseStatus.IN_PROGRESS,
     CaseStatus.RESOLVED,
     CaseStatus.CLOSED,
+    CaseStatus.WAITING,
 )
 
 # action -> statuses it may start from
@@ -29,18 +33,21 @@ ALLOWED_FROM: dict[str, tuple[str, ...]] = {
     "resolve": (ACK, WORK),
     "close": (DONE,),
     "reopen": (DONE, CLOSED),
-    "assign": (NEW, ACK, WORK, DONE),
+    "assign": (NEW, ACK, WORK, WAITING, DONE),
     "touchpoint": (NEW, ACK, WORK),  # a correction re-routes: only while someone must act
-    "notes": (NEW, ACK, WORK, DONE),  # a closed case is done with: reopen it to add more
-    "contacts": (NEW, ACK, WORK, DONE),
-    "take": (NEW, ACK, WORK),  # assign to oneself from an alert (acknowledging a new case)
+    "notes": (NEW, ACK, WORK, WAITING, DONE),  # a closed case is done with: reopen it to add more
+    "contacts": (NEW, ACK, WORK, WAITING, DONE),
+    "take": (NEW, ACK, WORK, WAITING),  # assign to oneself (acknowledging a new case)
     "snooze": (NEW, ACK, WORK),  # reminders wait; only an open case has any
+    "wait": (ACK, WORK),  # the customer must answer first: the resolve clock pauses
+    "resume": (WAITING,),  # the owner goes on without waiting any longer
 }
 VERBS = {
     "touchpoint": "correct the touchpoint of",
     "notes": "add a note to",
     "contacts": "record a contact on",
     "snooze": "snooze",
+    "wait": "put on waiting for the customer",
 }
 REOPEN_TO = (ACK, WORK)
 NOTE_MAX = 10_000
@@ -82,6 +89,9 @@ class CaseSnapshot:
     root_cause: str | None = None
     resolution_note: str | None = None
     snoozed_until: datetime | None = None
+    resolve_due_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -209,6 +219,26 @@ def snooze(case: CaseSnapshot, *, until: datetime, now: datetime) -> Change:
         raise InvalidCommand({"until": ["must be in the future"]})
     updates = {"snoozed_until": until}
     return Change("snooze", updates, _audit(case, updates))
+
+
+def wait(case: CaseSnapshot, *, now: datetime, note: str) -> Change:
+    """Wait on the customer: the resolve clock pauses until they answer or an owner resumes."""
+    check("wait", case)
+    updates: dict[str, Any] = {"status": WAITING, "paused_at": now}
+    change = Change("wait", updates, _audit(case, updates))
+    change.detail["note"] = _text(note, "note", required=False)
+    return change
+
+
+def resume(case: CaseSnapshot, *, now: datetime, hours: BusinessHours | None) -> Change:
+    """Stop waiting: work goes on, the resolve deadline moves on by the working time waited."""
+    check("resume", case)
+    resumption = pause.resume(
+        paused_at=case.paused_at or now, now=now, resolve_due_at=case.resolve_due_at,
+        paused_seconds=case.paused_seconds, hours=hours,
+    )  # fmt: skip
+    updates = pause.resumed_updates(resumption)
+    return Change("resume", updates, _audit(case, updates) | pause.resumed_words(resumption))
 
 
 def take(case: CaseSnapshot, *, user_id: int, now: datetime) -> Change:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
+import shared.followups.models  # noqa: F401  (the follow-up tables join the metadata too)
 from services.desk.enums import ContactOutcome, Role
 from shared.models import Base, Case, Response, utcnow
 

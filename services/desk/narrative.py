@@ -27,6 +27,8 @@ DID = {
     "not_assigned": "Nobody could be assigned",
     "take": "{who} took the case",
     "snooze": "{who} snoozed the case's reminders",
+    "wait": "{who} put the case on waiting for the customer: its resolve clock is paused",
+    "resume": "{who} resumed the case",
     "note": "{who} added an internal note",
     "contact": "{who} recorded a contact with the customer",
     "touchpoint_corrected": "{who} corrected the touchpoint",
@@ -40,8 +42,13 @@ DID = {
     "delivery_retry": "An alert failed and will be retried",
     "response_updated": "The survey response was updated by its source",
     "fetch_failed": "Fetching the full response from its source failed",
+    "follow_up_sent": "The customer was asked: did we fix it?",
+    "follow_up_skipped": "The customer was not asked whether we fixed it",
+    "follow_up_failed": "The follow-up question could not be sent",
+    "follow_up_answered": "The customer answered: did we fix it?",
+    "follow_up_opted_out": "The customer asked never to get follow-up questions",
 }
-MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", ""}
+MACHINES = {"router", "notifier", "escalation", "desk", "system", "assignment", "customer", ""}
 SKIP = {"note_id", "contact_id", "correction_id", "delivery_id", "before", "after", "length"}
 
 
@@ -135,6 +142,8 @@ def timeline_entry(
     who = name(actor) if actor not in MACHINES else (actor or "the desk")
     who = "Round robin" if actor == "assignment" else who
     sentence = DID.get(action, f"{who}: {words(action)}").format(who=who)
+    if action == "resume" and detail.get("reply_response_id"):
+        sentence = "The customer answered (a new response), so the case resumed"
     extra = _extra(action, detail, name)
     if extra:
         sentence = f"{sentence} {extra}"
@@ -143,7 +152,7 @@ def timeline_entry(
         [
             f"{words(k)}: {words(before.get(k))} → {words(v)}"
             for k, v in after.items()
-            if not k.endswith(("_at", "_id"))  # the event's time and the assignee say these
+            if not k.endswith(("_at", "_id", "_seconds"))  # the time, assignee or sentence say it
         ]
         if isinstance(before, dict) and isinstance(after, dict)
         else []
@@ -172,6 +181,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     if action == "snooze" and after.get("snoozed_until"):
         until = str(after["snoozed_until"])[:16].replace("T", " ")
         return f"until {until} UTC"
+    if action == "resume" and detail.get("waited"):
+        return (
+            f"after it waited {detail['waited']} on the customer; the resolve deadline "
+            f"moved on by {detail.get('deadline_moved_by')} of working time"
+        )
     if action == "reopen" and after.get("status"):
         return f"as {words(after['status'])}"
     if action == "contact":
@@ -192,6 +206,11 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
             f"(silence #{detail.get('silence_id')} by {words(detail.get('created_by'))}, "
             f"until {words(detail.get('ends_at'))}: {words(detail.get('comment'))})"
         )
+    if action == "follow_up_answered":
+        verdict = "satisfied" if detail.get("satisfied") else "not satisfied"
+        return f"{detail.get('score')} on {detail.get('scale')} ({verdict})"
+    if action == "follow_up_sent":
+        return f"(by {words(detail.get('channel'))} to {detail.get('to') or '—'})"
     if action == "rerouted" and detail.get("by"):
         return f"(asked by {name(str(detail['by']))})"
     if action not in DID:

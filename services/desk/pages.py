@@ -72,7 +72,11 @@ def form_post(summary: str, *forms: type, **meta: Any) -> Any:
     return html_page(summary, body=form_schema(*forms), body_type=FORM, **meta)
 
 
-DONE = {"touchpoint": "Touchpoint corrected: the case is being re-routed to its new owner."}
+DONE = {
+    "touchpoint": "Touchpoint corrected: the case is being re-routed to its new owner.",
+    "wait": "Waiting on the customer: the resolve clock is paused until they answer or you resume.",
+    "resume": "Resumed: the resolve deadline moved on by the working time the case waited.",
+}
 
 
 def init_login(app: Flask) -> None:

@@ -17,6 +17,7 @@ from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
 from services.ingest.cases import public_target, scrub
+from shared.followups import service as followups
 from shared.logs import redact
 from shared.models import Case, Response
 
@@ -48,6 +49,7 @@ def summary(case: Case, response: Response, state: str, assignee: User | None) -
         "ack_due_at": case.ack_due_at, "resolve_due_at": case.resolve_due_at,
         "sla_state": state, "escalation_step": case.escalation_step,
         "snoozed_until": case.snoozed_until,
+        "paused_at": case.paused_at, "paused_seconds": case.paused_seconds,
         "nps": response.nps, "csat": response.csat, "ces": response.ces,
         "comment": response.comment, "respondent": _respondent(response),
         "overdue": state == SlaState.OVERDUE, "disagreement": case.disagreement,
@@ -131,6 +133,7 @@ def detail(
             for c in corrections
         ],
         touchpoint_choices=[t for t in touchpoints if t != case.touchpoint] if correctable else [],
+        follow_up=_follow_up(session, case.id),
     )  # fmt: skip
     out["why"] = narrative.why(
         reasons=case.reasons, analysis=case.analysis, touchpoints=case.touchpoints,
@@ -159,3 +162,15 @@ def _routing_explanation(timeline: list[dict[str, Any]]) -> str | None:
         if entry["action"] in ("routed", "rerouted") and entry["detail"].get("explanation"):
             return str(entry["detail"]["explanation"])
     return None
+
+
+def _follow_up(session: Session, case_id: int) -> dict[str, Any] | None:
+    """The case's follow-up question and its answer, as fields of the case."""
+    f = followups.of_case(session, case_id=case_id)
+    if f is None:
+        return None
+    return {
+        "status": f.status, "due_at": f.due_at, "sent_at": f.sent_at,
+        "answered_at": f.answered_at, "score": f.score, "scale": f.scale,
+        "satisfied": f.satisfied, "detractor_before": f.detractor, "reason": f.reason,
+    }  # fmt: skip

@@ -75,6 +75,7 @@ def sla_expression(now: datetime, due_soon: timedelta) -> ColumnElement[str]:
     due = _due()
     done = Case.status.in_((CaseStatus.RESOLVED, CaseStatus.CLOSED))
     return case(
+        (Case.status == CaseStatus.WAITING, literal(SlaState.PAUSED.value)),
         (and_(done, Case.resolved_at <= Case.resolve_due_at), literal(SlaState.MET.value)),
         (and_(done, Case.resolved_at > Case.resolve_due_at), literal(SlaState.MISSED.value)),
         (or_(done, due.is_(None)), literal(SlaState.NONE.value)),

@@ -59,7 +59,10 @@ class QueueQuery(QueryArgs):
     status = CommaList(
         fields.String(validate=validate.OneOf([OPEN, *CaseStatus])),
         load_default=lambda: [OPEN],
-        metadata={"description": "statuses; 'open' means new, acknowledged and in progress"},
+        metadata={
+            "description": "statuses; 'open' means new, acknowledged and in progress "
+            "(not waiting_on_customer: its clock is paused)"
+        },
     )
     touchpoint = CommaList(fields.String(validate=_name), load_default=list)
     priority = CommaList(fields.String(validate=validate.OneOf(list(Priority))), load_default=list)
@@ -113,6 +116,12 @@ class CaseSummary(Schema):
         allow_none=True, metadata={"description": "reminders (escalation) wait until then"}
     )
     snoozed = fields.Boolean(metadata={"description": "an open case whose snooze has not ended"})
+    paused_at = fields.DateTime(
+        allow_none=True, metadata={"description": "waiting on the customer since (clock paused)"}
+    )
+    paused_seconds = fields.Integer(
+        metadata={"description": "seconds spent waiting on the customer in finished pauses"}
+    )
     nps = fields.Integer(allow_none=True)
     csat = fields.Integer(allow_none=True)
     ces = fields.Integer(allow_none=True)
@@ -202,6 +211,22 @@ class ResponseOut(Schema):
     answers = fields.Raw(metadata={"description": "the raw payload as received"})
 
 
+class FollowUpOut(Schema):
+    status = fields.String(
+        metadata={"description": "scheduled, sending, sent, answered, skipped or failed"}
+    )
+    due_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    answered_at = fields.DateTime(allow_none=True)
+    score = fields.Integer(allow_none=True, metadata={"description": "the customer's answer"})
+    scale = fields.String(metadata={"description": "0-10 or 1-5"})
+    satisfied = fields.Boolean(allow_none=True)
+    detractor_before = fields.Boolean(
+        metadata={"description": "the case's own response was a detractor or dissatisfied"}
+    )
+    reason = fields.String(allow_none=True, metadata={"description": "why it was skipped"})
+
+
 class CorrectionOut(Schema):
     id = fields.Integer()
     from_touchpoint = fields.String()
@@ -233,6 +258,11 @@ class CaseDetail(CaseSummary):
     notes = fields.List(fields.Nested(NoteOut))
     contacts = fields.List(fields.Nested(ContactOut))
     corrections = fields.List(fields.Nested(CorrectionOut))
+    follow_up = fields.Nested(
+        FollowUpOut,
+        allow_none=True,
+        metadata={"description": 'the "did we fix it?" question after resolution, if any'},
+    )
     touchpoint_choices = fields.List(
         fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
     )
@@ -287,6 +317,13 @@ class TouchpointIn(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=TEXT_MAX))
 
 
+class WaitIn(Schema):
+    note = fields.String(
+        load_default="", validate=validate.Length(max=TEXT_MAX),
+        metadata={"description": "what the customer was asked (optional)"},
+    )  # fmt: skip
+
+
 class SnoozeIn(Schema):
     until = fields.String(
         required=True, validate=validate.OneOf(["1h", "tomorrow"]),
@@ -306,6 +343,8 @@ ACTION_SCHEMAS: dict[str, type[Schema]] = {
     "touchpoint": TouchpointIn,
     "take": Empty,
     "snooze": SnoozeIn,
+    "wait": WaitIn,
+    "resume": Empty,
 }
 
 

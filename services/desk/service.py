@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.desk import lifecycle
+from services.desk.access import case_team
 from services.desk.config import DeskConfig
 from services.desk.models import Contact, Note, Team, User
 from services.desk.sla import policy_deadlines
@@ -36,6 +37,9 @@ def snapshot(case: Case) -> lifecycle.CaseSnapshot:
         root_cause=case.root_cause,
         resolution_note=case.resolution_note,
         snoozed_until=case.snoozed_until,
+        resolve_due_at=case.resolve_due_at,
+        paused_at=case.paused_at,
+        paused_seconds=case.paused_seconds,
     )
 
 
@@ -44,8 +48,9 @@ def stamp_deadlines(case: Case, config: DeskConfig) -> bool:
     if case.ack_due_at is not None or case.resolve_due_at is not None:
         return False
     due = policy_deadlines(
-        config, priority=case.priority, touchpoint=case.touchpoint, created_at=case.created_at
-    )
+        config, priority=case.priority, touchpoint=case.touchpoint, created_at=case.created_at,
+        team=case_team(case, config),
+    )  # fmt: skip
     if due is None:
         return False
     case.ack_due_at, case.resolve_due_at = due.acknowledge, due.resolve

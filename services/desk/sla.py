@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from services.desk.config import DeskConfig, EscalationStep
 from services.desk.enums import SlaState
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
-from shared.sla import Deadlines, deadlines
+from shared.sla import Deadlines, deadlines_for
 from shared.sla import add_business_time as add_business_time  # re-exported
 
 
@@ -69,7 +69,9 @@ def steps_due(
 
 
 def sla_state(case: SlaView, now: datetime, due_soon: timedelta) -> SlaState:
-    """Classify a case for the queue: on track, due soon, overdue, or met/missed once resolved."""
+    """Classify a case for the queue: on track, due soon, overdue, paused, or met/missed."""
+    if case.status == CaseStatus.WAITING:
+        return SlaState.PAUSED
     if case.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
         if case.resolve_due_at is None or case.resolved_at is None:
             return SlaState.NONE
@@ -83,8 +85,10 @@ def sla_state(case: SlaView, now: datetime, due_soon: timedelta) -> SlaState:
 
 
 def policy_deadlines(
-    config: DeskConfig, *, priority: str, touchpoint: str, created_at: datetime
+    config: DeskConfig, *, priority: str, touchpoint: str, created_at: datetime, team: str | None
 ) -> Deadlines | None:
-    """Return the deadlines the config gives a case, or None when no policy applies."""
-    policy = config.policy_for(priority=priority, touchpoint=touchpoint)
-    return deadlines(created_at, policy) if policy is not None else None
+    """Return the deadlines the config gives a case of a team, or None when no policy applies."""
+    return deadlines_for(
+        config.sla_rules, priority=priority, touchpoint=touchpoint, created_at=created_at,
+        team=team,
+    )  # fmt: skip

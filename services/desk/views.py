@@ -158,6 +158,8 @@ SUMMARIES = {
     "touchpoint": "Correct a case's touchpoint: the router re-routes it to its owner",
     "take": "Take a case: assign it to yourself, acknowledging it if it is new",
     "snooze": "Snooze a case's reminders (escalation waits; the SLA deadlines stay)",
+    "wait": "Wait on the customer: the resolve clock pauses until they answer or you resume",
+    "resume": "Stop waiting on the customer: the resolve deadline moves on by the time waited",
 }
 
 

@@ -31,7 +31,8 @@ class EmailContent:
 
 
 @cache
-def _templates() -> Environment:
+def templates() -> Environment:
+    """The notifier's templates: HTML autoescaped, undefined names an error."""
     return Environment(
         loader=PackageLoader("services.notifier", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -49,9 +50,9 @@ def one_line(text: str) -> str:
 
 def render_email(alert: Alert) -> EmailContent:
     """Render the subject, the plain-text body and the autoescaped HTML body."""
-    env = _templates()
+    env = templates()
     return EmailContent(
-        subject=_truncate(one_line(alert.headline), 200),
+        subject=truncate(one_line(alert.headline), 200),
         text=env.get_template("alert.txt").render(alert=alert, when=when),
         html=env.get_template("alert.html").render(alert=alert, when=when),
     )
@@ -75,12 +76,13 @@ def _unmention(text: str) -> str:
     return _MENTION.sub("@" + _WORD_JOINER, text)
 
 
-def _truncate(text: str, limit: int) -> str:
+def truncate(text: str, limit: int) -> str:
+    """Cut text to `limit` characters, marking the cut with an ellipsis."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _quote(text: str) -> str:
-    lines = escape_mrkdwn(_truncate(text, SLACK_TEXT_LIMIT)).splitlines() or [""]
+    lines = escape_mrkdwn(truncate(text, SLACK_TEXT_LIMIT)).splitlines() or [""]
     return "\n".join("&gt; " + line for line in lines)
 
 
@@ -114,12 +116,12 @@ def slack_message(alert: Alert) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
-            "text": {"type": "plain_text", "text": _truncate(plain_text(alert.headline), 150)},
+            "text": {"type": "plain_text", "text": truncate(plain_text(alert.headline), 150)},
         },
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(_truncate(value, 500))}"}
+                {"type": "mrkdwn", "text": f"*{name}*\n{escape_mrkdwn(truncate(value, 500))}"}
                 for name, value in fields
             ],
         },
@@ -136,16 +138,16 @@ def slack_message(alert: Alert) -> dict[str, Any]:
         blocks.append(_mrkdwn_section(said + _quote(alert.comment)))
     if alert.customer:
         who = " · ".join(
-            f"{escape_mrkdwn(name)}: {escape_mrkdwn(_truncate(value, 200))}"
+            f"{escape_mrkdwn(name)}: {escape_mrkdwn(truncate(value, 200))}"
             for name, value in alert.customer
         )
-        blocks.append(_mrkdwn_section(_truncate(f"*Customer* {who}", 3000)))
+        blocks.append(_mrkdwn_section(truncate(f"*Customer* {who}", 3000)))
     if alert.reasons:
-        details = _truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
+        details = truncate(f"Details: {escape_mrkdwn(alert.details)}", 3000)
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": details}]})
     blocks.append(_actions(alert))
     return {
-        "text": escape_mrkdwn(_truncate(alert.headline, 3000)),
+        "text": escape_mrkdwn(truncate(alert.headline, 3000)),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from celery import Celery
 
+from services.desk.config import load_desk_config
 from services.notifier.channels.email import plain_login
 from shared.celery_app import create_celery
+from shared.followups.config import load_follow_up
 from shared.settings import ConfigFileError, Settings, webhook_references
+from shared.sla import DeskConfigError
 
 
 class NotifierConfigError(ValueError):
@@ -21,18 +24,24 @@ def create_worker_app(settings: Settings) -> Celery:
 def preflight(settings: Settings) -> None:
     """Refuse to start with a bad config file, an alert that could reach nobody, or clear text.
 
-    The routing and desk files are read for the webhook variables they name. With a production
+    The routing and desk files are read for the webhook variables they name, and the desk
+    file's `follow_up` section is validated. With a production
     database, alerts that silently land in the outbox and are marked `sent` reach nobody: an
     unset webhook variable stops the start by name, and so does having no channel at all, unless
     the outbox is chosen with CXLOOP_ALLOW_OUTBOX=1.
     """
+    try:
+        load_desk_config(settings.desk_file)  # digests are planned and built from it
+    except DeskConfigError as exc:
+        raise NotifierConfigError(f"invalid config file:\n{exc}") from None
     try:
         named = [
             n
             for path in (settings.routes_file, settings.desk_file)
             for n in webhook_references(path)
         ]
-    except ConfigFileError as exc:
+        load_follow_up(settings.desk_file)  # the follow-up questions this worker sends
+    except (ConfigFileError, DeskConfigError) as exc:
         raise NotifierConfigError(str(exc)) from None
     if plain_login(settings):
         raise NotifierConfigError(

@@ -45,7 +45,8 @@ SUMMARIES = (
     "negative_sentences",
     "positive_sentences",
     "whole_vader",
-    "whole_textblob",
+    "whole_textblob_positive",
+    "whole_textblob_negative",
     "last_sentence_vader",
 )
 
@@ -118,7 +119,8 @@ def summarise(
         "negative_sentences": sum(v < -VADER_NEUTRAL for v in vaders) / count,
         "positive_sentences": sum(v > VADER_NEUTRAL for v in vaders) / count,
         "whole_vader": whole_vader,
-        "whole_textblob": whole_textblob,
+        "whole_textblob_positive": max(whole_textblob, 0.0),
+        "whole_textblob_negative": min(whole_textblob, 0.0),
         "last_sentence_vader": vaders[-1],
     }
     return summaries
@@ -136,6 +138,19 @@ def _sentence_terms(
         + w["positive_sentences"] * (vader > VADER_NEUTRAL)
     ) / count
     return term + (w["last_sentence_vader"] * vader if last else 0.0)
+
+
+def _textblob_term(w: dict[str, float], polarity: float) -> float:
+    """The whole text's TextBlob polarity in the log-odds: one slope for praise, one for blame.
+
+    TextBlob's negative readings are weaker evidence than its positive ones: it reads "small",
+    "old" or "hard" as negative, and satisfied reviewers use them. One slope for both let such
+    words in a long happy review pull it towards a case (leave-one-domain-out +0.006 on the mean,
+    no domain lower; docs/quality.md).
+    """
+    if polarity >= 0:
+        return w["whole_textblob_positive"] * polarity
+    return w["whole_textblob_negative"] * polarity
 
 
 # VADER's normalisation of a sum of word valences into -1..1: x / sqrt(x^2 + alpha).
@@ -176,11 +191,11 @@ def read(
     whole_textblob = sum(s["textblob_raw"] * n for s, n in zip(signals, lengths, strict=True))
     summaries = summarise(signals, lengths, whole_vader, whole_textblob / total)
     log_odds = sum(w[name] * value for name, value in summaries.items())
-    whole = w["whole_vader"] * whole_vader + w["whole_textblob"] * whole_textblob / total
+    whole = w["whole_vader"] * whole_vader + _textblob_term(w, whole_textblob / total)
     readings = []
     for i, (text, (found, evidence)) in enumerate(zip(sentences, measured, strict=True)):
         alone = _sentence_terms(w, found, 1.0, 1, True)
-        alone += w["whole_vader"] * found["vader"] + w["whole_textblob"] * found["textblob_raw"]
+        alone += w["whole_vader"] * found["vader"] + _textblob_term(w, found["textblob_raw"])
         readings.append(
             SentenceReading(
                 text,

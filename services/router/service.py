@@ -14,14 +14,16 @@ from sqlalchemy.orm import Session
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
+from services.router.replies import resume_on_reply
 from shared import metrics
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, JSONType, Response, UTCDateTime
 from shared.silences import silencing
-from shared.sla import SlaPolicy, deadlines_for
+from shared.sla import SlaRules, deadlines_for
 
 log = logging.getLogger(__name__)
 ACTOR = "router"
+NO_RULES = SlaRules()  # no desk file: cases get their deadlines from the desk's stamp later
 HISTORICAL_NOTE = "Imported history (cxloop import --no-alerts): closed on arrival, nobody alerted."
 
 
@@ -130,7 +132,7 @@ _EVENTS = insert(CaseEvent)
 
 def open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
+    now: datetime, sla: SlaRules = NO_RULES, historical_at: datetime | None = None,
 ) -> tuple[int, bool]:  # fmt: skip
     """Create the case of a dissatisfied response with its deliveries; return (case id, created)."""
     case_id, new_deliveries = _open_case(
@@ -142,7 +144,7 @@ def open_case(
 
 def _open_case(
     session: Session, *, response_id: int, outcome: RoutingOutcome, config: RouterConfig,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (), historical_at: datetime | None = None,
+    now: datetime, sla: SlaRules = NO_RULES, historical_at: datetime | None = None,
 ) -> tuple[int, list[int] | None]:  # fmt: skip
     """Open the case; return its id and the ids of the deliveries made (None: it existed).
 
@@ -164,7 +166,7 @@ def _open_case(
                    "closed_at": historical_at, "resolution_note": HISTORICAL_NOTE}  # fmt: skip
     else:
         due = deadlines_for(sla, priority=str(outcome.priority), touchpoint=outcome.touchpoint,
-                            created_at=now)  # fmt: skip
+                            created_at=now, team=sla.receiver_teams.get(owner))  # fmt: skip
         if due is not None:
             values |= {"ack_due_at": due.acknowledge, "resolve_due_at": due.resolve}
     case_id = conn.execute(_CASE_INSERTS[conn.dialect.name], values).scalar_one_or_none()
@@ -310,7 +312,7 @@ def unrouted_responses(
 
 def route_stored(
     session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
-    now: datetime, sla: tuple[SlaPolicy, ...] = (),
+    now: datetime, sla: SlaRules = NO_RULES,
 ) -> list[int]:  # fmt: skip
     """Route one stored response in the caller's transaction; return the deliveries to send.
 
@@ -328,6 +330,8 @@ def route_stored(
     )  # fmt: skip
     outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
     record_decision(session, response_id=response_id, outcome=outcome)
+    if not response.historical:
+        resume_on_reply(session, reply=response, rules=sla, now=now)
     metrics.after_commit(session, lambda: metrics.decided(dissatisfied=outcome.dissatisfied))
     if not outcome.dissatisfied:
         log.info("response is not a case", extra={"response_id": response_id})

@@ -22,7 +22,7 @@ from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
-from shared.sla import DeskConfigError, SlaPolicy, sla_policies
+from shared.sla import DeskConfigError, SlaRules, sla_rules
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +47,13 @@ def current_config(path: Path) -> tuple[RouterConfig, Detector]:
     return config, detector_for(config)
 
 
-def current_sla(path: Path) -> tuple[SlaPolicy, ...]:
-    """Return desk.yml's SLA policies; without a usable file cases wait for the desk's stamp."""
+def current_sla(path: Path) -> SlaRules:
+    """Return desk.yml's SLA rules; without a usable file cases wait for the desk's stamp."""
     try:
-        return sla_policies(path)
+        return sla_rules(path)
     except DeskConfigError as exc:
         log.error("desk file unusable; cases get deadlines later", extra={"error": str(exc)})
-        return ()
+        return SlaRules()
 
 
 @functools.cache

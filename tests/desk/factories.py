@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from itertools import count
+from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.orm import Session
 
-from services.desk.models import User
+from services.desk.enums import ContactOutcome
+from services.desk.models import Contact, User
 from services.desk.users import ensure_team, hash_password
+from shared.followups import service as followups
+from shared.followups.config import FollowUpConfig
+from shared.followups.models import FollowUp
 from shared.models import Case, Delivery, Response
+from shared.settings import EXAMPLE_DESK
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
 PASSWORD = "correct horse battery"
@@ -21,19 +28,18 @@ _ids = count(1)
 def make_case(session: Session, *, comment: str = "parcel arrived broken", **fields: Any) -> Case:
     """Store a response and its case; keyword arguments override case fields."""
     created = fields.pop("created_at", T0)
-    response_fields = {
-        k: fields.pop(k) for k in ("nps", "csat", "ces", "attributes") if k in fields
-    }
+    answers = ("nps", "csat", "ces", "attributes", "respondent_email", "respondent_name",
+               "respondent_id")  # fmt: skip
+    response_fields = {k: fields.pop(k) for k in answers if k in fields}
     response = Response(
         source="test",
         external_id=f"r{next(_ids)}",
         submitted_at=created,
         received_at=created,
         comment=comment,
-        respondent_email="ann@example.com",
-        respondent_name="Ann",
-        **{"nps": 2, **response_fields},
-    )
+        **{"nps": 2, "respondent_email": "ann@example.com", "respondent_name": "Ann",
+           **response_fields},
+    )  # fmt: skip
     session.add(response)
     session.flush()
     case = Case(
@@ -95,3 +101,32 @@ def make_response(session: Session, *, submitted_at: datetime, **answers: Any) -
     session.add(response)
     session.flush()
     return response
+
+
+def resolved_case(
+    session: Session,
+    config: FollowUpConfig,
+    *,
+    resolved_at: datetime = T0 + timedelta(days=1),
+    reached: bool = True,
+    **fields: Any,
+) -> tuple[Case, FollowUp]:
+    """A case resolved after someone reached the customer, and its scheduled follow-up."""
+    case = make_case(
+        session, status="resolved", resolved_at=resolved_at, root_cause="carrier_delay",
+        resolution_note="re-sent the parcel", **fields,
+    )  # fmt: skip
+    outcome = ContactOutcome.REACHED if reached else ContactOutcome.NO_ANSWER
+    session.add(Contact(case_id=case.id, channel="phone", outcome=outcome, at=resolved_at))
+    follow_up = followups.schedule(session, case=case, config=config, now=resolved_at)
+    assert follow_up is not None, "follow-ups are off in this config"
+    return case, follow_up
+
+
+def desk_file_with(directory: Path, **follow_up: Any) -> Path:
+    """Write the example desk file with its `follow_up` section changed; return its path."""
+    desk = yaml.safe_load(EXAMPLE_DESK.read_text(encoding="utf-8"))
+    desk["follow_up"] = {**desk["follow_up"], **follow_up}
+    path = directory / "desk.yml"
+    path.write_text(yaml.safe_dump(desk), encoding="utf-8")
+    return path

@@ -76,7 +76,7 @@ def test_a_champion_works_a_case_in_the_browser(base_url: str, world: World) -> 
         page.get_by_label("From", exact=True).fill("2026-03-01")
         page.get_by_label("To", exact=True).fill("2026-03-07")
         page.get_by_role("button", name="Show").click()
-        sync_api.expect(page.locator("svg.chart:visible")).to_have_count(7)  # one width shown
+        sync_api.expect(page.locator("svg.chart:visible")).to_have_count(9)  # one width shown
         sync_api.expect(page.locator("li.tile[data-metric=cases] .tile-value")).to_have_text("2")
         sync_api.expect(
             page.get_by_role("heading", name="Time to acknowledge and resolve (hours)")

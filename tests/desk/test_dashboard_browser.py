@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.models import Contact
 from shared.db import transaction
+from shared.followups.models import FollowUp
+from shared.models import Case
 from tests.desk.conftest import NOW, World
 from tests.desk.factories import make_case, make_response
 from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (the served desk)
@@ -43,7 +45,7 @@ SMALLEST_TEXT = """(selector) => {
 
 def seed_month(sessions: sessionmaker[Session]) -> None:
     """Sixty days of cases over three touchpoints; the last thirty get better (for a trend)."""
-    rng = random.Random(7)
+    rng, asked = random.Random(7), random.Random(11)  # follow-ups leave the cases' draws alone
     with transaction(sessions) as s:
         for day in range(60):
             created_day = NOW - timedelta(days=59 - day)
@@ -70,10 +72,24 @@ def seed_month(sessions: sessionmaker[Session]) -> None:
                     wait = rng.randint(2, 30 if recent else 50) * H
                     s.add(Contact(case_id=case.id, channel="phone", outcome="reached",
                                   at=created + wait))  # fmt: skip
+                    if case.resolved_at is not None:
+                        _answered(s, case, asked)
             for _ in range(rng.randint(4, 9)):
                 make_response(s, submitted_at=created_day.replace(hour=rng.randint(0, 15)),
                               nps=rng.randint(7, 10), csat=rng.randint(4, 5),
                               ces=rng.randint(1, 3))  # fmt: skip
+
+
+def _answered(session: Session, case: Case, rng: random.Random) -> None:
+    """Most reached customers answer "did we fix it?"; a fix of the delivery works best."""
+    resolved = case.resolved_at
+    assert resolved is not None
+    score = rng.randint(5 if case.touchpoint == "delivery" else 2, 10)
+    session.add(FollowUp(
+        case_id=case.id, status="answered", detractor=True, due_at=resolved + 24 * H,
+        sent_at=resolved + 24 * H, answered_at=resolved + 30 * H, score=score,
+        satisfied=score >= 7,
+    ))  # fmt: skip
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -101,9 +117,11 @@ def test_the_dashboard_reads_at_1366_and_390(
                 "%"
             )
             charts = page.locator("figure svg.chart:visible")
-            sync_api.expect(charts).to_have_count(7)
-            names = [charts.nth(i).get_attribute("aria-label") for i in range(7)]
+            sync_api.expect(charts).to_have_count(9)
+            names = [charts.nth(i).get_attribute("aria-label") for i in range(9)]
             assert "Root causes per touchpoint (resolved cases)" in names
+            recovery = page.locator("svg[aria-label^='Recovery rate by root cause']:visible")
+            sync_api.expect(recovery).to_contain_text("carrier delay")
             root_causes = page.locator("svg[aria-label^='Root causes']:visible")
             sync_api.expect(root_causes).to_contain_text("delivery: carrier delay")
             sync_api.expect(page.locator("svg[aria-label='NPS per day']:visible")).to_contain_text(

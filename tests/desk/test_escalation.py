@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.desk import flows
 from services.desk.config import parse_desk_config
-from services.desk.escalation import BATCH, check_sla
+from services.desk.escalation import BATCH, breached_counts, check_sla
+from services.desk.models import User
 from shared import silences
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
@@ -184,3 +186,48 @@ def test_a_case_snoozed_before_its_breach_is_escalated_when_the_snooze_ends(
     assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=2)) == []
     assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(hours=4))) == 1
     assert escalations(sessions) == [(1, "owner", "email", "delivery-lead@example.com")]
+
+
+def test_no_breach_or_escalation_while_waiting_on_the_customer(
+    sessions: sessionmaker[Session],
+) -> None:
+    with transaction(sessions) as session:
+        owner = make_user(session, "lead@example.com", "owner", team="delivery", lead=True)
+        acknowledged = {"status": "acknowledged", "acknowledged_at": T0 + timedelta(minutes=30)}
+        waiting, running = make_case(session, **acknowledged), make_case(session, **acknowledged)
+        add_assignment(session, waiting)
+        add_assignment(session, running)
+        waiting_id, running_id, owner_id = waiting.id, running.id, owner.id
+
+    def act(action: str, now: datetime) -> None:
+        with transaction(sessions) as session:
+            user = session.get(User, owner_id)
+            assert user is not None
+            flows.perform(session, user=user, case_id=waiting_id, action=action, data={},
+                          config=CONFIG, now=now)  # fmt: skip
+
+    act("wait", T0 + timedelta(hours=2))
+    # Both were due at T0 + 1d: only the case whose clock runs is escalated, step after step.
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=1, hours=1))) == 1
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=1, hours=9))) == 2
+    with sessions() as session:
+        assert breached_counts(session, now=T0 + timedelta(days=1, hours=9)) == {
+            "acknowledge": 0, "resolve": 1,
+        }  # fmt: skip
+        escalated = session.scalars(select(Delivery.case_id).where(Delivery.kind == "escalation"))
+        assert set(escalated) == {running_id}
+
+    act("resume", T0 + timedelta(days=2))  # waited 46 hours: the deadline moves on by as much
+    with sessions() as session:
+        resumed = session.get(Case, waiting_id)
+        assert resumed is not None
+        assert (resumed.status, resumed.paused_at) == ("in_progress", None)
+        assert resumed.resolve_due_at == T0 + timedelta(days=2, hours=22)
+        assert resumed.paused_seconds == 46 * 3600
+    assert check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=2, hours=21)) == []
+    assert len(check_sla(sessions, config=CONFIG, now=T0 + timedelta(days=2, hours=22))) == 1
+    with sessions() as session:
+        assert session.scalars(
+            select(CaseEvent.detail["breached_at"].as_string())
+            .where(CaseEvent.case_id == waiting_id, CaseEvent.action == "escalate")
+        ).all() == [(T0 + timedelta(days=2, hours=22)).isoformat()]  # fmt: skip

@@ -216,3 +216,18 @@ def test_an_owner_scope_limits_the_new_tables(looped: sessionmaker[Session]) -> 
         assert kpis.root_causes(session, PERIOD, "all", store).rows == []
         rows = {m: rest for m, *rest in kpis.headline(session, PERIOD, "all", store).rows}
     assert rows["cases"] == [2, 0, 2] and rows["nps"] == [-100.0, None, None]
+
+
+def test_time_waiting_on_the_customer_is_not_held_against_the_owner(
+    seeded: sessionmaker[Session],
+) -> None:
+    with transaction(seeded) as s:
+        b = s.scalars(select(Case).where(Case.created_at == at(2, 12))).one()
+        b.paused_seconds = 20 * 3600
+        c = s.scalars(select(Case).where(Case.created_at == at(3, 9))).one()
+        c.status, c.paused_at = "waiting_on_customer", at(3, 12)
+    # B was resolved 30h after it opened, 20h of which it waited on the customer: 10h, as A.
+    assert table(seeded, "response_times") == [("all", 4, 3, 2.0, 3.0, 2, 10.0, 10.0)]
+    # C's deadline passed while it waited: its clock is paused, so it has not missed it.
+    assert table(seeded, "sla_compliance") == [("all", 3, 2, 66.7, 2, 1, 50.0)]
+    assert table(seeded, "backlog_by_age") == [("all", 1, 2, 1, 1, 5)]  # still to be resolved

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,3 +98,31 @@ def test_assign_needs_someone_and_audits_only_what_changed() -> None:
 def test_notes_must_not_be_empty() -> None:
     with pytest.raises(InvalidCommand):
         lifecycle.note("   ")
+
+
+def test_waiting_on_the_customer_pauses_from_acknowledged_or_in_progress_only() -> None:
+    change = lifecycle.wait(case("in_progress"), now=NOW, note="  asked for the order number ")
+    assert change.updates == {"status": "waiting_on_customer", "paused_at": NOW}
+    assert change.detail["note"] == "asked for the order number"
+    assert lifecycle.available("waiting_on_customer") == (
+        "assign", "notes", "contacts", "take", "resume",
+    )  # fmt: skip
+    for status in ("new", "waiting_on_customer", "resolved", "closed"):
+        with pytest.raises(IllegalTransition, match="cannot put on waiting for the customer"):
+            lifecycle.wait(case(status), now=NOW, note="")
+    with pytest.raises(IllegalTransition, match="cannot resume a case that is acknowledged"):
+        lifecycle.resume(case("acknowledged"), now=NOW, hours=None)
+
+
+def test_resuming_goes_back_to_work_with_the_deadline_moved_on_by_the_wait() -> None:
+    waiting = case(
+        "waiting_on_customer", paused_at=NOW - timedelta(hours=3), paused_seconds=60,
+        resolve_due_at=NOW + timedelta(hours=1),
+    )  # fmt: skip
+    change = lifecycle.resume(waiting, now=NOW, hours=None)
+    assert change.updates == {
+        "status": "in_progress", "paused_at": None, "paused_seconds": 60 + 3 * 3600,
+        "resolve_due_at": NOW + timedelta(hours=4),
+    }  # fmt: skip
+    assert change.detail["waited"] == "3h" and change.detail["deadline_moved_by"] == "3h"
+    assert change.detail["before"]["status"] == "waiting_on_customer"

@@ -138,7 +138,7 @@ def test_dashboard_and_csv_links(client: FlaskClient, world: World) -> None:
     log_in(client, "champ@example.com")
     page = client.get("/dashboard?start=2026-03-01&end=2026-03-07&by=touchpoint")
     assert page.status_code == 200
-    assert page.text.count("<svg") == 14  # seven charts, each at laptop and phone width
+    assert page.text.count("<svg") == 18  # nine charts, each at laptop and phone width
     assert "/exports/kpis/response_times.csv" in page.text
     assert client.get("/exports/cases.csv").mimetype == "text/csv"
     assert client.get("/dashboard?start=2026-03-07&end=2026-03-01").status_code == 422

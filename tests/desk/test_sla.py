@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -93,6 +94,12 @@ def test_sla_state_follows_the_outstanding_deadline() -> None:
          "business_hours.timezone"),
         ({"sla": [{"acknowledge": "1h", "resolve": "1d"}], "escalation": [{"to": "owner"}],
           "root_causes": {"default": ["x"]}, "colour": "blue"}, "unknown key(s) colour"),
+        ({"sla": [{"acknowledge": "1h", "resolve": "1d"}], "escalation": [{"to": "owner"}],
+          "root_causes": {"default": ["x"]}, "business_hours": {"holidays": ["25/12/2026"]}},
+         "business_hours.holidays[0]: '25/12/2026' is not a date like '2026-12-25'"),
+        ({"sla": [{"acknowledge": "1h", "resolve": "1d"}], "escalation": [{"to": "owner"}],
+          "root_causes": {"default": ["x"]}, "teams": {"stores": {"holidays": "2026-12-25"}}},
+         "teams.stores.holidays: must be a list of dates"),
     ],
 )  # fmt: skip
 def test_bad_desk_files_fail_naming_the_key(document: dict[str, object], message: str) -> None:
@@ -107,3 +114,28 @@ def test_the_shipped_example_is_valid() -> None:
     config = load_desk_config(EXAMPLE_DESK)
     assert config.policy_for(priority="p1", touchpoint="store").business_hours is None
     assert config.root_causes_for("unknown") == config.root_causes["default"]
+
+
+def test_a_bad_team_holiday_fails_at_start_naming_file_key_and_reason(tmp_path: Path) -> None:
+    from services.desk.config import load_desk_config
+    from shared.settings import EXAMPLE_DESK
+
+    text = EXAMPLE_DESK.read_text(encoding="utf-8").replace(
+        "  delivery:\n", "  delivery:\n    holidays: [2026-12-25, 2026-02-30]\n", 1
+    )
+    path = tmp_path / "desk.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DeskConfigError) as failed:
+        load_desk_config(path)
+    assert str(failed.value) == (
+        f"{path}: teams.delivery.holidays[1]: '2026-02-30' is not a date like '2026-12-25'"
+    )
+
+
+def test_the_shipped_example_names_holidays() -> None:
+    from services.desk.config import load_desk_config
+    from shared.settings import EXAMPLE_DESK
+
+    config = load_desk_config(EXAMPLE_DESK)
+    hours = config.hours_for(priority="p3", touchpoint="store", team=None)
+    assert hours is not None and date(2026, 12, 25) in hours.holidays

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.notifier.worker import NotifierConfigError, configured_channels, preflight
+from shared.settings import EXAMPLE_DESK, Secret, Settings, SettingsError
 from shared.settings import EXAMPLE_ROUTES as RETAILER
-from shared.settings import Secret, Settings, SettingsError
 
 PRODUCTION = Settings(database_url="postgresql://cx@db/cx", redis_url="redis://redis:6379/0")
 HOOK = Secret("https://hooks.slack.com/services/T0/B0/x")
@@ -135,3 +135,20 @@ def test_boolean_settings_read_from_the_environment() -> None:
     assert Settings.from_env(settings.to_env()).allow_outbox is True
     with pytest.raises(ValueError, match="CXLOOP_ALLOW_OUTBOX"):
         Settings.from_env({"CXLOOP_ALLOW_OUTBOX": "maybe"})
+
+
+def test_a_bad_digests_section_stops_the_notifier_naming_file_and_key(tmp_path: Path) -> None:
+    desk = tmp_path / "desk.yml"
+    desk.write_text(EXAMPLE_DESK.read_text().replace('daily: {at: "08:30"}', 'daily: {at: "8am"}'))
+    with pytest.raises(NotifierConfigError, match=f"{desk}: digests.daily.at: '8am'"):
+        preflight(PRODUCTION.with_(allow_outbox=True, desk_file=desk))
+
+
+def test_a_bad_follow_up_section_stops_the_notifier_with_file_key_and_reason(
+    tmp_path: Path,
+) -> None:
+    desk = tmp_path / "desk.yml"
+    desk.write_text(EXAMPLE_DESK.read_text().replace("scale: 0-10", "scale: 0-100"))
+    with pytest.raises(NotifierConfigError, match=str(desk)) as refused:
+        preflight(PRODUCTION.with_(desk_file=desk, allow_outbox=True))
+    assert "follow_up.scale: must be one of 0-10, 1-5" in str(refused.value)

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.router import service
 from services.router.config import ConfigError, RouterConfig, parse_config
 from services.router.decision import detector_for
+from services.router.service import NO_RULES
 from shared.models import Case, Delivery, Response
-from shared.sla import SlaPolicy, parse_sla_policies
+from shared.sla import SlaRules, parse_sla_rules
 from tests.router.test_service import NOW, store
 
 SHARED_ADDRESS = """
@@ -34,14 +35,14 @@ route:
     - matchers: ['nps_category="detractor"']
       receiver: cx-champions
 """
-SLA = parse_sla_policies({"sla": [{"priority": "p1", "acknowledge": "1h", "resolve": "1d",
+SLA = parse_sla_rules({"sla": [{"priority": "p1", "acknowledge": "1h", "resolve": "1d",
                                    "business_hours": False},
                                   {"acknowledge": "4h", "resolve": "3d"}]})  # fmt: skip
 
 
 def route(
     sessions: sessionmaker[Session], config: RouterConfig, response_id: int,
-    sla: tuple[SlaPolicy, ...] = (),
+    sla: SlaRules = NO_RULES,
 ) -> list[int]:  # fmt: skip
     with sessions() as session, session.begin():
         return service.route_stored(

@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import task_names
 from shared.celery_app import create_celery
+from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery, Response, TouchpointCorrection
 from shared.settings import Settings
+from tests.desk.factories import make_case
 from tests.support.processes import Process, start_worker
 from tests.support.waiting import wait_until
 
@@ -172,3 +174,38 @@ def test_a_lost_correction_is_swept_and_a_repeated_one_changes_nothing(
         assert session.scalar(select(func.count()).select_from(Delivery)) == count
         events = session.scalars(select(CaseEvent.action).where(CaseEvent.action == "rerouted"))
         assert list(events) == ["rerouted"]
+
+
+def test_a_worker_resumes_the_case_a_customer_answers_once(
+    router: Process, celery: Celery, sessions: sessionmaker[Session]
+) -> None:
+    now = datetime.now(UTC)
+    with transaction(sessions) as session:
+        waiting = make_case(
+            session, status="waiting_on_customer", paused_at=now - timedelta(hours=2),
+            acknowledged_at=now - timedelta(days=1), resolve_due_at=now,
+        )  # fmt: skip
+        case_id = waiting.id
+    with sessions() as session, session.begin():
+        answer = Response(source="test", external_id="w-answer", submitted_at=now, nps=9,
+                          comment="Here is the photo you asked for.",
+                          respondent_email="ann@example.com")  # fmt: skip
+        session.add(answer)
+        session.flush()
+        answer_id = answer.id
+    for _ in range(2):  # a redelivered task
+        celery.send_task(task_names.PROCESS_RESPONSE, args=[answer_id])
+    sentinel = store(sessions, "w-after")  # one worker process: routed after both of those
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[sentinel])
+    wait_until(lambda: case_rows(sessions)[0] == 2)
+
+    with sessions() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        assert (case.status, case.paused_at) == ("in_progress", None)
+        assert case.paused_seconds >= 2 * 3600 and case.resolve_due_at is not None
+        assert case.resolve_due_at >= now
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.action == "resume")
+        ).all()
+    assert [(e.actor, e.detail["reply_response_id"]) for e in events] == [("router", answer_id)]

@@ -19,7 +19,7 @@ from services.router.config import load_config
 from services.router.decision import detector_for
 from shared.models import Case, Delivery, Response
 from shared.settings import Settings
-from shared.sla import sla_policies
+from shared.sla import sla_rules
 
 EXPORT = """\
 Response ID,Submitted At,How likely are you to recommend us?,Why?,touchpoint,customer_id,region
@@ -157,7 +157,7 @@ def test_no_alerts_imports_history_as_closed_cases_without_any_delivery(
         for response in rows():
             delivery_ids = service.route_stored(
                 session, response_id=response.id, config=config, detector=detector_for(config),
-                now=datetime.now(UTC), sla=sla_policies(settings.desk_file),
+                now=datetime.now(UTC), sla=sla_rules(settings.desk_file),
             )  # fmt: skip
             assert delivery_ids == []
     with sessions() as session:

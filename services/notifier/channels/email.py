@@ -16,7 +16,7 @@ from services.notifier.channels.base import (
     Rate,
     TransientError,
 )
-from services.notifier.formatting import render_email
+from services.notifier.formatting import EmailContent, render_email
 from services.notifier.message import Alert
 from shared.settings import Settings
 
@@ -38,6 +38,11 @@ class EmailChannel(Channel):
         message = build_message(
             alert, sender=self.settings.smtp_from, to=target, deployment=self.settings.public_url
         )
+        self.transmit(message)
+
+    def transmit(self, message: EmailMessage) -> None:
+        """Hand one built email (an alert, a digest, a follow-up) to the SMTP server, classifying
+        its failures like `send`."""
         if plain_login(self.settings):
             raise PermanentError(
                 "refusing an SMTP login without TLS (set CXLOOP_SMTP_SECURITY, or "
@@ -111,7 +116,22 @@ def message_id(delivery_id: int, *, deployment: str, domain: str) -> str:
 
 def build_message(alert: Alert, *, sender: str, to: str, deployment: str) -> EmailMessage:
     """Build the multipart/alternative email for one alert."""
-    content = render_email(alert)
+    domain = sender_domain(sender)
+    message = multipart(
+        render_email(alert), sender=sender, to=to,
+        message_id=message_id(alert.delivery_id, deployment=deployment, domain=domain),
+    )  # fmt: skip
+    message["X-Cxloop-Case"] = str(alert.case_id)
+    return message
+
+
+def sender_domain(sender: str) -> str:
+    """The domain Message-IDs are made in: the sender's, or a reserved one."""
+    return parseaddr(sender)[1].rpartition("@")[2] or "cxloop.invalid"
+
+
+def multipart(content: EmailContent, *, sender: str, to: str, message_id: str) -> EmailMessage:
+    """Build a text and HTML email; a bad recipient address is a permanent error."""
     try:
         recipient = Address(addr_spec=to)
     except (ValueError, IndexError) as exc:
@@ -120,9 +140,7 @@ def build_message(alert: Alert, *, sender: str, to: str, deployment: str) -> Ema
     message["Subject"] = content.subject
     message["From"] = sender
     message["To"] = recipient
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "cxloop.invalid"
-    message["Message-ID"] = message_id(alert.delivery_id, deployment=deployment, domain=domain)
-    message["X-Cxloop-Case"] = str(alert.case_id)
+    message["Message-ID"] = message_id
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")
     return message

@@ -7,6 +7,7 @@ import os
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 from services.notifier.channels.base import Channel
 from services.notifier.formatting import render_email, slack_message
@@ -35,7 +36,10 @@ class OutboxChannel(Channel):
             "slack": slack_message(alert),
             "alert": asdict(alert),
         }
-        path = self.path_for(alert)
+        self.write(self.path_for(alert), document)
+
+    def write(self, path: Path, document: dict[str, Any]) -> None:
+        """Write one JSON document atomically (a repeat overwrites it)."""
         private_dir(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:

@@ -61,6 +61,16 @@ class SlackChannel(Channel):
         return None
 
     def send(self, alert: Alert, target: str) -> None:
+        self.post(
+            slack_message(alert), target,
+            metadata={"event_type": EVENT_TYPE,
+                      "event_payload": {"delivery_id": str(alert.delivery_id)}},
+        )  # fmt: skip
+
+    def post(
+        self, payload: dict[str, Any], target: str, metadata: dict[str, Any] | None = None
+    ) -> None:
+        """Post a Block Kit payload to a target; the bot API also gets `metadata`."""
         if not (target.startswith(WEBHOOK) or target.startswith(CHANNEL)):
             raise PermanentError(f"bad Slack target {target!r}: use webhook:<ENV> or channel:<id>")
         if target.startswith(WEBHOOK) and not _ENV_NAME.fullmatch(target.removeprefix(WEBHOOK)):
@@ -68,17 +78,14 @@ class SlackChannel(Channel):
         reason = self.unavailable(target)
         if reason is not None:
             raise PermanentError(reason)
-        payload = slack_message(alert)
         if target.startswith(WEBHOOK):
             url = self.settings.slack_webhooks[target.removeprefix(WEBHOOK)]  # a checked URL
             response = self._post(url, payload, headers={})
             _check_http(response)
             return
-        payload["channel"] = target.removeprefix(CHANNEL)
-        payload["metadata"] = {
-            "event_type": EVENT_TYPE,
-            "event_payload": {"delivery_id": str(alert.delivery_id)},
-        }
+        payload = {**payload, "channel": target.removeprefix(CHANNEL)}
+        if metadata is not None:
+            payload["metadata"] = metadata
         response = self._post(
             self.settings.slack_api_url.rstrip("/") + "/chat.postMessage",
             payload,
