@@ -28,8 +28,8 @@ from sqlalchemy import Engine, event, select
 
 from bench import load_gen
 from bench.load import WEBHOOK_ENV, routes_yaml
+from cxloop.router_worker import create_worker_app as router_app
 from services.ingest.service import insert_response, load_storable
-from services.router.worker import create_worker_app as router_app
 from shared import task_names
 from shared.db import migrate
 from shared.models import Delivery

@@ -44,9 +44,9 @@ def test_migrations_build_the_expression_index(db_url: str) -> None:
     assert "CASEWHENACKNOWLEDGED_ATISNULLTHENACK_DUE_ATELSERESOLVE_DUE_ATEND" in flat
 
 
-def test_migration_0018_gives_each_case_its_first_contact_and_first_reach(tmp_path: Path) -> None:
+def test_migration_0019_gives_each_case_its_first_contact_and_first_reach(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'before.db'}"
-    command.upgrade(alembic_config(url), "0017")
+    command.upgrade(alembic_config(url), "0018")
     engine = make_engine(url)
     rows = """
     INSERT INTO responses (id, source, external_id, submitted_at, received_at, comment,
@@ -67,7 +67,7 @@ def test_migration_0018_gives_each_case_its_first_contact_and_first_reach(tmp_pa
     with engine.begin() as conn:
         for statement in rows.split(";"):
             conn.execute(text(statement))
-    command.upgrade(alembic_config(url), "0018")
+    command.upgrade(alembic_config(url), "0019")
     with engine.connect() as conn:
         stamped = conn.execute(
             text("SELECT id, first_contact_at, reached_at FROM cases ORDER BY id")

@@ -4,8 +4,8 @@ The closed-loop KPIs and the headline's closed-loop figures aggregated every con
 period's cases on each view (150 to 350 ms at a million cases); with the two times on the
 case they read the period's cases alone. Filled here from the contacts logged so far.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
