@@ -86,7 +86,11 @@ SELECT g, CASE WHEN mod(g, 8) = 0 THEN 'answered' ELSE 'sent' END, 'email', 'ben
        CASE WHEN mod(g, 8) = 0 THEN mod(g, 11) >= 7 END
 FROM (SELECT g, %(end)s::timestamptz - g * interval '63 seconds' + interval '5 days' AS t
       FROM generate_series(1, %(n)s) AS g) AS s
-WHERE mod(g, 1000) >= 10 AND mod(g, 5) < 3 AND mod(g, 3) <> 0 AND mod(g, 4) = 0
+WHERE mod(g, 1000) >= 10 AND mod(g, 5) < 3 AND mod(g, 3) <> 0 AND mod(g, 4) = 0;
+
+UPDATE cases SET first_contact_at = c.at,
+                 reached_at = CASE WHEN c.outcome = 'reached' THEN c.at END
+FROM desk_contacts AS c WHERE c.case_id = cases.id
 """
 
 

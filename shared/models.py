@@ -157,6 +157,11 @@ class Case(Base):
     paused_at: Mapped[datetime | None]
     # Wall-clock seconds spent waiting on the customer, summed over every finished pause.
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The first customer contact logged, and the first that reached the customer (desk
+    # contacts, kept by services.desk.models on each insert): the closed-loop KPIs read them
+    # with the case instead of aggregating every contact of a period.
+    first_contact_at: Mapped[datetime | None]
+    reached_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship(back_populates="case")
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="case", order_by="Delivery.id")

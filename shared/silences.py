@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from shared.matchers import Matcher, parse_matcher
-from shared.models import Silence
+from shared.models import Silence, UTCDateTime
 
 MAX_MATCHERS = 20
 MAX_DURATION = timedelta(days=365)
@@ -115,13 +115,18 @@ def listed(session: Session, *, now: datetime, include_expired: bool = False) ->
 
 def silencing(session: Session, labels: Mapping[str, str], *, now: datetime) -> Silence | None:
     """Return the oldest active silence whose matchers all hold for these labels, if any."""
-    active = session.scalars(
-        select(Silence)
-        .where(Silence.starts_at <= now, Silence.ends_at > now)
-        .where(or_(Silence.expired_at.is_(None), Silence.expired_at > now))
-        .order_by(Silence.id)
-    )
+    active = session.scalars(_ACTIVE, {"at": now})
     for silence in active:
         if all(parse_matcher(m).matches(labels) for m in silence.matchers["matchers"]):
             return silence
     return None
+
+
+_AT = bindparam("at", type_=UTCDateTime())
+# Built once: the router asks for every case it opens.
+_ACTIVE = (
+    select(Silence)
+    .where(Silence.starts_at <= _AT, Silence.ends_at > _AT)
+    .where(or_(Silence.expired_at.is_(None), Silence.expired_at > _AT))
+    .order_by(Silence.id)
+)

@@ -5,12 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    case,
+    event,
+    or_,
+    update,
+)
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, relationship
 
 import shared.followups.models  # noqa: F401  (the follow-up tables join the metadata too)
-from services.desk.enums import Role
-from shared.models import Base, Response, utcnow
+from services.desk.enums import ContactOutcome, Role
+from shared.models import Base, Case, Response, utcnow
 
 
 class Team(Base):
@@ -134,6 +147,22 @@ class Contact(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User | None] = relationship()
+
+
+@event.listens_for(Contact, "after_insert")
+def _keep_first_contact(_mapper: Mapper[Contact], connection: Connection, contact: Contact) -> None:
+    """Stamp the case's first contact (and first reach) in the contact's own flush.
+
+    Every contact is written through the ORM, so no writer can forget the case's copy.
+    """
+    values = {"first_contact_at": _earliest(Case.first_contact_at, contact.at)}
+    if contact.outcome == ContactOutcome.REACHED:
+        values["reached_at"] = _earliest(Case.reached_at, contact.at)
+    connection.execute(update(Case).where(Case.id == contact.case_id).values(values))
+
+
+def _earliest(column: Any, at: datetime) -> Any:
+    return case((or_(column.is_(None), column > at), at), else_=column)
 
 
 class ActionReceipt(Base):

@@ -12,7 +12,16 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from services.desk.kpis import Period, Scope, Span, Table, _count_if, _group, _in, _pct
+from services.desk.kpi_base import (
+    Period,
+    Scope,
+    Span,
+    Table,
+    count_if,
+    created_in,
+    group_column,
+    pct,
+)
 from shared.followups.models import FollowUp, FollowUpStatus
 from shared.models import Case
 
@@ -25,24 +34,24 @@ def _stats(session: Session, period: Period, group: Any, scope: Scope) -> list[t
     from_detractor = and_(answered, FollowUp.detractor.is_(True))
     rows = session.execute(
         select(
-            group, _count_if(asked), _count_if(answered), _count_if(from_detractor),
-            _count_if(and_(from_detractor, FollowUp.satisfied.is_(True))),
+            group, count_if(asked), count_if(answered), count_if(from_detractor),
+            count_if(and_(from_detractor, FollowUp.satisfied.is_(True))),
         ).select_from(Case).join(FollowUp, FollowUp.case_id == Case.id)
         # A follow-up is made after its case: the bound reads only the period's follow-ups.
-        .where(_in(period, scope), FollowUp.created_at >= period.since)
+        .where(created_in(period, scope), FollowUp.created_at >= period.since)
         .group_by(group).order_by(group)
     ).all()  # fmt: skip
     out = []
     for g, *counts in rows:
         n_asked, n_answered, n_detractors, n_recovered = (int(c or 0) for c in counts)
-        recovery = _pct(n_recovered, n_detractors)
+        recovery = pct(n_recovered, n_detractors)
         out.append((g, n_asked, n_answered, n_detractors, n_recovered, recovery))
     return out
 
 
 def recovery(session: Session, period: Period, by: str, scope: Scope = None) -> Table:
     """Follow-ups asked and answered, and the recovery rate, per touchpoint or owner."""
-    rows = _stats(session, period, _group(by).label("grp"), scope)
+    rows = _stats(session, period, group_column(by).label("grp"), scope)
     return Table("recovery", "Did we fix it? Recovery of detractors", (by, *COLUMNS), rows)
 
 
@@ -54,7 +63,7 @@ def answered_in(session: Session, span: Span, scope: Scope = None) -> float | No
         FollowUp.answered_at >= span.since, FollowUp.answered_at < span.until,
     )  # fmt: skip
     query = (
-        select(func.count(), _count_if(FollowUp.satisfied.is_(True)))
+        select(func.count(), count_if(FollowUp.satisfied.is_(True)))
         .select_from(FollowUp)
         .join(Case, FollowUp.case_id == Case.id)
         .where(answered)
@@ -62,7 +71,7 @@ def answered_in(session: Session, span: Span, scope: Scope = None) -> float | No
     if scope is not None:
         query = query.where(scope)
     detractors, recovered = session.execute(query).one()
-    return _pct(int(recovered or 0), int(detractors or 0))
+    return pct(int(recovered or 0), int(detractors or 0))
 
 
 def by_root_cause(session: Session, period: Period, by: str, scope: Scope = None) -> Table:

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy.orm import Session, defer, joinedload
 
 from services.notifier.message import Alert, IncidentNote, Move, Score
 from shared import alert_actions
 from shared.enums import DeliveryKind, DeliveryStatus
-from shared.models import Case, CaseEvent, Delivery, Response
+from shared.models import Case, CaseEvent, Delivery, Response, UTCDateTime
 
 ACTOR = "notifier"
 
@@ -21,31 +21,50 @@ def claim_delivery(
     session: Session, *, delivery_id: int, now: datetime, lease: timedelta
 ) -> Delivery | None:
     """Take the delivery for this worker until now+lease; None if sent, failed, held or not due."""
-    claimable = or_(
-        Delivery.status == DeliveryStatus.PENDING,
-        and_(Delivery.status == DeliveryStatus.SENDING, Delivery.lease_until < now),
-    )
-    result = session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, claimable, Delivery.due_at <= now)
-        .values(
-            status=DeliveryStatus.SENDING,
-            lease_until=now + lease,
-            # Taken back from a worker whose lease ran out: it may have sent before it died.
-            ambiguous=case(
-                (Delivery.status == DeliveryStatus.SENDING, True), else_=Delivery.ambiguous
-            ),
-        )
-        .execution_options(synchronize_session=False)
-    )
+    # Core on the session's connection, statements built once: the ORM's bulk-update path and
+    # building the statements cost more CPU than running them, on every delivery.
+    params = {"claimed_id": delivery_id, "claimed_at": now, "leased_until": now + lease}
+    result = session.connection().execute(_CLAIM, params)
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return session.scalars(
-        select(Delivery)
-        .where(Delivery.id == delivery_id)
-        .options(joinedload(Delivery.case).joinedload(Case.response))  # what build_alert reads
-        .execution_options(populate_existing=True)
-    ).one()
+    return session.scalars(_CLAIMED, {"claimed_id": delivery_id}).one()
+
+
+_CLAIM = (
+    update(Delivery)
+    .where(
+        Delivery.id == bindparam("claimed_id"),
+        or_(
+            Delivery.status == DeliveryStatus.PENDING,
+            and_(
+                Delivery.status == DeliveryStatus.SENDING,
+                Delivery.lease_until < bindparam("claimed_at", type_=UTCDateTime()),
+            ),
+        ),
+        Delivery.due_at <= bindparam("claimed_at", type_=UTCDateTime()),
+    )
+    .values(
+        status=DeliveryStatus.SENDING,
+        lease_until=bindparam("leased_until", type_=UTCDateTime()),
+        # Taken back from a worker whose lease ran out: it may have sent before it died.
+        ambiguous=case((Delivery.status == DeliveryStatus.SENDING, True), else_=Delivery.ambiguous),
+    )
+)
+# What build_alert reads: the case and its response, without the JSON no alert shows (the
+# vendor's raw payload, the router's decision, the detected touchpoints, the routes matched),
+# which would otherwise be fetched and parsed for every delivery.
+_CLAIMED = (
+    select(Delivery)
+    .where(Delivery.id == bindparam("claimed_id"))
+    .options(
+        joinedload(Delivery.case).options(
+            defer(Case.touchpoints),
+            defer(Case.receivers),
+            joinedload(Case.response).options(defer(Response.raw), defer(Response.decision)),
+        )
+    )
+    .execution_options(populate_existing=True)
+)
 
 
 def get_delivery(session: Session, *, delivery_id: int) -> Delivery | None:
@@ -66,13 +85,23 @@ def mark_sent(
 
     `found`: not sent now, but found in the channel, sent by an earlier ambiguous attempt.
     """
-    values = {"status": DeliveryStatus.SENT, "sent_at": now, "attempts": Delivery.attempts + 1}
-    if not _release(session, delivery, values | {"last_error": None}):
+    result = session.connection().execute(_MARK_SENT, {"sent_id": delivery.id, "sent_now": now})
+    if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     detail: dict[str, Any] = {"via": via} | ({"fallback": fallback} if fallback else {})
     detail |= {"found_earlier_post": True} if found else {}
     _event(session, delivery, "delivered", detail, now)
     return True
+
+
+_MARK_SENT = (  # the common ending, built once (see claim_delivery); _release does the rest
+    update(Delivery)
+    .where(Delivery.id == bindparam("sent_id"), Delivery.status == DeliveryStatus.SENDING)
+    .values(
+        status=DeliveryStatus.SENT, sent_at=bindparam("sent_now", type_=UTCDateTime()),
+        attempts=Delivery.attempts + 1, last_error=None, lease_until=None,
+    )
+)  # fmt: skip
 
 
 def mark_failed(
@@ -151,11 +180,10 @@ def make_due(session: Session, *, delivery_ids: Sequence[int], now: datetime) ->
 
 def _release(session: Session, delivery: Delivery, values: dict[str, Any]) -> bool:
     """End this worker's claim with the given values; False if the claim was no longer held."""
-    result = session.execute(
+    result = session.connection().execute(
         update(Delivery)
         .where(Delivery.id == delivery.id, Delivery.status == DeliveryStatus.SENDING)
         .values(lease_until=None, **values)
-        .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -371,8 +399,11 @@ def _event(
         "channel": delivery.channel,
         "target": delivery.target,
     }
-    session.add(
-        CaseEvent(
-            case_id=delivery.case_id, at=now, actor=ACTOR, action=action, detail=base | detail
-        )
-    )
+    session.connection().execute(
+        _EVENT,
+        {"case_id": delivery.case_id, "at": now, "actor": ACTOR, "action": action,
+         "detail": base | detail},
+    )  # fmt: skip
+
+
+_EVENT = insert(CaseEvent)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Row, func, insert, or_, select, update
+from sqlalchemy import Insert, Row, Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,7 +19,7 @@ from services.router.learning import Detector
 from services.router.replies import resume_on_reply
 from shared import metrics
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
-from shared.models import Case, CaseEvent, Delivery, Response
+from shared.models import Case, CaseEvent, Delivery, JSONType, Response, UTCDateTime
 from shared.silences import silencing
 from shared.sla import SlaRules, deadlines_for
 
@@ -59,6 +59,25 @@ def case_id_for(session: Session, *, response_id: int) -> int | None:
     return session.scalar(select(Case.id).where(Case.response_id == response_id))
 
 
+def _recent_query(by_id: bool, by_email: bool) -> Select[Any]:
+    same = [Response.respondent_id == bindparam("respondent_id")] if by_id else []
+    same += [Response.respondent_email == bindparam("respondent_email")] if by_email else []
+    return (
+        select(func.count())
+        .select_from(Response)
+        .join(Case, Case.response_id == Response.id)
+        .where(
+            or_(*same),
+            Response.id != bindparam("response_id"),
+            Response.submitted_at.between(bindparam("earliest"), bindparam("latest")),
+        )
+    )
+
+
+# The routing statements are built once: building them cost more CPU than running them.
+_RECENT = {(i, e): _recent_query(i, e) for i, e in ((True, False), (False, True), (True, True))}
+
+
 def recent_cases(
     session: Session, *, response_id: int, respondent_id: str | None,
     respondent_email: str | None, submitted_at: datetime, window: timedelta,
@@ -68,26 +87,15 @@ def recent_cases(
     Either side of submitted_at: responses are not always routed in the order they were given.
     Anonymous responses and a zero window count nothing, without a query.
     """
-    same = []
-    if respondent_id:
-        same.append(Response.respondent_id == respondent_id)
-    if respondent_email:
-        same.append(Response.respondent_email == respondent_email)
-    if not same or window <= timedelta(0):
+    if not (respondent_id or respondent_email) or window <= timedelta(0):
         return 0
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Response)
-            .join(Case, Case.response_id == Response.id)
-            .where(
-                or_(*same),
-                Response.id != response_id,
-                Response.submitted_at.between(submitted_at - window, submitted_at + window),
-            )
-        )
-        or 0
-    )
+    query = _RECENT[(bool(respondent_id), bool(respondent_email))]
+    params = {
+        "respondent_id": respondent_id, "respondent_email": respondent_email,
+        "response_id": response_id, "earliest": submitted_at - window,
+        "latest": submitted_at + window,
+    }  # fmt: skip
+    return int(session.connection().execute(query, params).scalar() or 0)
 
 
 def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[Any] | None:
@@ -97,16 +105,16 @@ def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[
     SQLite), so two workers handed the same response run one after the other, and the second
     finds it routed already. One statement instead of a read and a write.
     """
-    return (
-        session.connection()
-        .execute(
-            update(Response)
-            .where(Response.id == response_id, Response.routed_at.is_(None))
-            .values(routed_at=now, routing_error=None)
-            .returning(*_ROUTING_FIELDS)
-        )
-        .one_or_none()
-    )
+    params = {"claimed_id": response_id, "claimed_at": now}
+    return session.connection().execute(_CLAIM, params).one_or_none()
+
+
+_CLAIM = (
+    update(Response)
+    .where(Response.id == bindparam("claimed_id"), Response.routed_at.is_(None))
+    .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
+    .returning(*_ROUTING_FIELDS)
+)
 
 
 def _insert_case(dialect_name: str) -> Insert:
@@ -121,6 +129,7 @@ def _insert_case(dialect_name: str) -> Insert:
 
 _CASE_INSERTS = {name: _insert_case(name) for name in ("postgresql", "sqlite")}
 _DELIVERY_INSERT = insert(Delivery).returning(Delivery.id, sort_by_parameter_order=True)
+_EVENTS = insert(CaseEvent)
 
 
 def open_case(
@@ -181,14 +190,14 @@ def _open_case(
     # The new deliveries are all pending: their ids come back with the insert, not from a query.
     delivery_ids = list(conn.execute(_DELIVERY_INSERT, deliveries).scalars()) if deliveries else []
     if silence is not None:
-        conn.execute(insert(CaseEvent), {
+        conn.execute(_EVENTS, {
             "case_id": case_id, "at": now, "actor": ACTOR, "action": "silenced",
             "detail": {"silence_id": silence.id, "matchers": silence.matchers["matchers"],
                        "comment": silence.comment, "created_by": silence.created_by,
                        "ends_at": silence.ends_at.isoformat()},
         })  # fmt: skip
     conn.execute(
-        insert(CaseEvent),
+        _EVENTS,
         [
             {"case_id": case_id, "at": now, "actor": ACTOR, "action": "created",
              "detail": {"priority": outcome.priority, "touchpoint": outcome.touchpoint,
@@ -377,9 +386,15 @@ def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
 
 def record_decision(session: Session, *, response_id: int, outcome: RoutingOutcome) -> None:
     """Store the decision on the response, whether or not it became a case."""
-    session.connection().execute(
-        update(Response).where(Response.id == response_id).values(decision=decision_of(outcome))
-    )
+    params = {"decided_id": response_id, "decided": decision_of(outcome)}
+    session.connection().execute(_RECORD_DECISION, params)
+
+
+_RECORD_DECISION = (
+    update(Response)
+    .where(Response.id == bindparam("decided_id"))
+    .values(decision=bindparam("decided", type_=JSONType))
+)
 
 
 def _routed_before(

@@ -172,6 +172,22 @@ def test_closed_loop_rate_and_time_to_first_contact(looped: sessionmaker[Session
     ]
 
 
+def test_a_contact_logged_long_after_the_period_still_counts(
+    looped: sessionmaker[Session],
+) -> None:
+    # Contacts are read from the period's start on, never cut at its end: B is called 20 days on.
+    with transaction(looped) as s:
+        b = s.scalar(select(Case).where(Case.created_at == at(2, 12)))
+        assert b is not None
+        s.add(
+            Contact(case_id=b.id, channel="phone", outcome="no_answer", at=b.created_at + 480 * H)
+        )
+    # A after 4h, C after 8h, B after 480h: average 164h, p90 (nearest rank 3 of 3) 480h.
+    assert table(looped, "closed_loop") == [("all", 4, 3, 1, 75.0, 25.0, 164.0, 480.0)]
+    rows = {metric: rest for metric, *rest in table(looped, "headline")}
+    assert rows["closed_loop_pct"] == [75.0, 0.0, 75.0]
+
+
 def test_root_causes_per_touchpoint(looped: sessionmaker[Session]) -> None:
     # The case of 02-28 (before the period) is not counted; by= does not change the split.
     expected = [("delivery", "carrier_delay", 1, 50.0), ("delivery", "damaged", 1, 50.0)]

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from services.notifier.channels import CHANNELS, PermanentError, TransientError, resolve
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.outbox import OutboxChannel
-from services.notifier.channels.slack import SlackChannel
+from services.notifier.channels.slack import SlackChannel, slack_session
 from shared.settings import NO_SECRET, Settings
 from tests.notifier.alerts import HEADLINE, alert
 from tests.support.slack_standin import POST_MESSAGE, Answer, SlackStandin
@@ -222,3 +223,25 @@ def test_unknown_channel_is_permanent(channel_settings: Settings) -> None:
 
 def test_outbox_dir_is_under_the_data_dir(channel_settings: Settings, tmp_path: Path) -> None:
     assert channel_settings.outbox_dir == tmp_path / "data" / "outbox"
+
+
+def test_slack_session_reads_proxies_from_the_environment_once_per_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # requests scans the environment on every request; ours asks once per scheme and host and
+    # answers what requests itself would, HTTPS_PROXY and NO_PROXY included.
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "slack.internal")
+    ours, theirs = slack_session(), requests.Session()
+    urls = ("https://hooks.slack.com/services/T0/B0/x", "https://slack.internal/api/chat")
+    for url in urls:
+        expected = theirs.merge_environment_settings(url, {}, None, None, None)
+        assert ours.merge_environment_settings(url, {}, None, None, None) == expected
+    assert ours.merge_environment_settings(urls[0], {}, None, None, None)["proxies"]["https"] == (
+        "http://proxy.internal:3128"
+    )
+    assert "https" not in ours.merge_environment_settings(urls[1], {}, None, None, None)["proxies"]
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere:3128")  # read once: not seen any more
+    assert ours.merge_environment_settings(urls[0] + "?b", {}, None, None, None)["proxies"][
+        "https"
+    ] == ("http://proxy.internal:3128")

@@ -9,7 +9,8 @@ import threading
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
@@ -24,6 +25,9 @@ from services.notifier.channels.base import (
 )
 from services.notifier.formatting import slack_message
 from services.notifier.message import Alert
+
+if TYPE_CHECKING:
+    from requests.sessions import _Settings
 
 log = logging.getLogger(__name__)
 WEBHOOK = "webhook:"
@@ -198,7 +202,41 @@ def _http_session(pid: int) -> requests.Session:
 
 @cache
 def _session_of(pid: int, thread: int) -> requests.Session:
-    return requests.Session()
+    return slack_session()
+
+
+def slack_session() -> requests.Session:
+    """A keep-alive session that reads the proxy environment once per host."""
+    return _EnvironmentOnce()
+
+
+class _EnvironmentOnce(requests.Session):
+    """A session that reads proxy and CA settings from the environment once per host.
+
+    requests reads them on every request by scanning the whole environment twice, and the
+    notifier's environment holds a variable per Slack webhook: with a few hundred channels that
+    scan cost more CPU than the rest of the alert. They depend on the scheme and host alone
+    (no_proxy matches hosts), so the first answer for a host stands for the process's life.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._environment: dict[tuple[str, str], _Settings] = {}
+
+    def merge_environment_settings(
+        self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> _Settings:
+        if proxies or stream is not None or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        if key not in self._environment:
+            self._environment[key] = super().merge_environment_settings(
+                url, proxies, stream, verify, cert
+            )
+        found = self._environment[key].copy()
+        found["proxies"] = dict(found["proxies"])
+        return found
 
 
 def _never_connected(exc: BaseException) -> bool:

@@ -22,7 +22,7 @@ depends_on: str | Sequence[str] | None = None
 OPEN = sa.text("status IN ('new', 'acknowledged', 'in_progress')")
 # Must stay the expression shared.models.current_deadline() builds, or the planner ignores it.
 DEADLINE = sa.text("(CASE WHEN acknowledged_at IS NULL THEN ack_due_at ELSE resolve_due_at END)")
-# The day must stay the expression services.desk.kpis._day() builds (PostgreSQL only: SQLite
+# The day must stay the expression services.desk.kpi_base.utc_day() builds (PostgreSQL only: SQLite
 # has no such statistics). score_trends also groups by the response's own touchpoint.
 DAY_STATISTICS = {
     "st_cases_created_day": "ON (date(timezone('UTC'::text, created_at))) FROM cases",
