@@ -82,7 +82,7 @@ def set_active(user: User, active: bool) -> None:
     if not active:
         revoke_sessions(user)
         session = object_session(user)
-        if session is not None and user.id is not None:  # their digests not sent yet stop too
+        if session is not None and user.id is not None:
             drop_owner_sends(session, user_id=user.id)
 
 
