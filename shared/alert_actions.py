@@ -8,7 +8,9 @@ went to and a random nonce; the desk refuses it once expired or once its nonce w
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -79,26 +81,66 @@ def slack_actions(
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": elements}
 
 
-def updated_blocks(
-    blocks: list[dict[str, Any]], line: str, actions: dict[str, Any]
-) -> list[dict[str, Any]]:
-    """The alert's blocks with one more "who did what" line and fresh buttons.
+# What people did to a case, as the alert's "who did what" lines say it (event action -> words).
+STORY = {
+    "acknowledge": "acknowledged the case",
+    "start": "started work on the case",
+    "take": "took the case",
+    "snooze": "snoozed the case's reminders",
+    "assign": "assigned the case",
+    "resolve": "resolved the case",
+    "close": "closed the case",
+    "reopen": "reopened the case",
+    "touchpoint_corrected": "corrected the touchpoint",
+}
+STORY_LINES = 10  # Slack allows ten elements in a context block
 
-    Earlier lines are kept (newest last, at most ten), so the message tells its whole story.
-    """
-    lines = [
-        element
-        for block in blocks
-        if block.get("block_id") == STATUS_BLOCK
-        for element in block.get("elements") or []
-        if isinstance(element, dict)
-    ][-9:]
+
+def story(
+    events: Iterable[tuple[str, str, datetime, Mapping[str, Any]]], name_of: Callable[[str], str]
+) -> list[str]:
+    """The "who did what" lines of a case from its events (action, actor, at, detail), newest
+    last; the same lines whichever alert, and whichever way (click or desk), shows them."""
+    lines = []
+    for action, actor, at, detail in events:
+        if action not in STORY:
+            continue
+        raw = detail.get("after")
+        after: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+        did = STORY[action]
+        if action == "assign":
+            to = detail.get("assignee") or after.get("team")
+            who = name_of(str(detail["assignee"])) if detail.get("assignee") else f"team {to}"
+            did = f"assigned the case to {who}" if to else "unassigned the case"
+        elif action == "touchpoint_corrected" and after.get("touchpoint"):
+            did = f"moved the case to touchpoint {after['touchpoint']} (re-routed)"
+        elif action == "snooze" and isinstance(after.get("snoozed_until"), str):
+            did = f"snoozed the case until {_short(datetime.fromisoformat(after['snoozed_until']))}"
+        lines.append(f"{name_of(actor)} {did} · {_short(at)}")
+    return lines[-STORY_LINES:]
+
+
+def _short(at: datetime) -> str:
+    """'Tue 3 Mar 16:00 UTC' (a stored time without a zone is UTC)."""
+    at = at.astimezone(UTC) if at.tzinfo else at
+    return f"{at:%a} {at.day} {at:%b %H:%M} UTC"
+
+
+def updated_blocks(
+    blocks: list[dict[str, Any]], lines: list[str], actions: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The alert's blocks with its "who did what" lines (replacing any it had) and the buttons."""
     kept = [b for b in blocks if b.get("block_id") not in (STATUS_BLOCK, ACTIONS_BLOCK)]
     kept = [b for b in kept if b.get("type") != "actions"]  # an alert sent before the buttons
+    if not lines:
+        return [*kept, actions]
     status = {
         "type": "context",
         "block_id": STATUS_BLOCK,
-        "elements": [*lines, {"type": "plain_text", "text": line[:2000], "emoji": False}],
+        "elements": [
+            {"type": "plain_text", "text": line[:2000], "emoji": False}
+            for line in lines[-STORY_LINES:]
+        ],
     }
     return [*kept, status, actions]
 

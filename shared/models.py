@@ -215,6 +215,9 @@ class Delivery(Base):
     retry_from: Mapped[datetime | None]
     # An attempt may have reached the channel unseen: look for it before sending again.
     ambiguous: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where the channel keeps the sent message, to update it later: "<channel id>:<ts>" for a
+    # Slack bot post; None for a webhook post or an email (neither can be edited).
+    message_ref: Mapped[str | None] = mapped_column(String(100))
 
     case: Mapped[Case] = relationship(back_populates="deliveries")
 

@@ -22,6 +22,7 @@ SWEEP_INCIDENTS = "notifier.sweep_incidents"
 SEND_DIGEST = "notifier.send_digest"
 SEND_FOLLOW_UP = "notifier.send_follow_up"
 SWEEP_FOLLOW_UPS = "notifier.sweep_follow_ups"
+REFRESH_ALERTS = "notifier.refresh_alerts"
 
 QUEUE_BY_PREFIX = {"router.": ROUTER_QUEUE, "notifier.": NOTIFIER_QUEUE}
 QUEUE_BY_NAME = {FLUSH_INCIDENT: INCIDENTS_QUEUE}  # before the prefixes

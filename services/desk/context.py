@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from flask import current_app, g
@@ -19,6 +20,9 @@ from shared.broker import send_ids
 from shared.models import utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from services.desk.flows import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +92,14 @@ def notify(delivery_ids: Sequence[int]) -> None:
 def reroute(correction_ids: Sequence[int]) -> None:
     """Ask the router to apply corrections after commit; its sweep covers a broker outage."""
     _send(task_names.REROUTE_CASE, correction_ids)
+
+
+def follow_up(outcome: Outcome) -> None:
+    """After an action's commit: send its alerts and corrections, and update its Slack posts."""
+    notify(outcome.deliveries)
+    reroute(outcome.corrections)
+    if outcome.refresh:
+        _send(task_names.REFRESH_ALERTS, [outcome.case.id])
 
 
 def _send(name: str, ids: Sequence[int]) -> None:

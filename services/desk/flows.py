@@ -33,6 +33,7 @@ class Outcome:
     case: Case
     deliveries: list[int] = field(default_factory=list)
     corrections: list[int] = field(default_factory=list)  # for the router to re-route
+    refresh: bool = False  # the case's posted Slack alerts must be updated in place
 
 
 def visible_case(session: Session, *, user: User, case_id: int, config: DeskConfig) -> Case:
@@ -87,6 +88,7 @@ def perform(
         correction = service.add_correction(session, case=case, change=change, actor=user.email,
                                             now=now)  # fmt: skip
         outcome.corrections.append(correction.id)
+        outcome.refresh = service.has_editable_alerts(session, case_id=case.id)
         return outcome
     if action == "assign":
         change, assignee = _assign(session, snap, data, config)
@@ -107,6 +109,7 @@ def perform(
     event = service.record(session, case=case, change=change, actor=user.email, now=now)
     if action == "resolve":
         followups.schedule(session, case=case, config=config.follow_up, now=now)
+    outcome.refresh = service.has_editable_alerts(session, case_id=case.id)
     if action == "assign":
         # The person assigned hears of it; a case given to a team alone goes to its lead.
         told = assignee or service.team_lead(session, name=str(change.updates.get("team", "")))

@@ -83,8 +83,17 @@ class TouchpointForm(FlaskForm):
     note = TextAreaField("Why (optional)", validators=[Optional(), TEXT])
 
 
+class SnoozeForm(FlaskForm):
+    # The page's two buttons send until=1h or until=tomorrow, as the alert's buttons do.
+    until = SelectField(
+        "Snooze", choices=[SelectChoice("1h", "1 hour"), SelectChoice("tomorrow", "tomorrow 09:00")]
+    )
+
+
 ACTION_FORMS: dict[str, type[FlaskForm]] = {
     "acknowledge": PlainForm,
+    "take": PlainForm,
+    "snooze": SnoozeForm,
     "start": PlainForm,
     "close": PlainForm,
     "resolve": ResolveForm,

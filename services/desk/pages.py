@@ -76,6 +76,8 @@ DONE = {
     "touchpoint": "Touchpoint corrected: the case is being re-routed to its new owner.",
     "wait": "Waiting on the customer: the resolve clock is paused until they answer or you resume.",
     "resume": "Resumed: the resolve deadline moved on by the working time the case waited.",
+    "take": "You took the case: it is assigned to you.",
+    "snooze": "Snoozed: the reminders wait; the SLA deadlines stay.",
 }
 
 
@@ -297,8 +299,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
     except InvalidCommand as exc:
         session.rollback()
         return _case_page(case_id, 422, str(exc))
-    context.notify(outcome.deliveries)
-    context.reroute(outcome.corrections)
+    context.follow_up(outcome)
     session.expire_all()
     if not flows.still_visible(
         session, user=current_user, case_id=case_id, config=context.config()

@@ -211,10 +211,9 @@ def interactions() -> tuple[dict[str, Any], int]:
     except (IllegalTransition, InvalidCommand, HTTPException) as exc:
         session.rollback()
         return _refused(item, _code(exc), f"Case #{item.case_id}: {_text(exc)}")
-    context.notify(outcome.deliveries)
-    context.reroute(outcome.corrections)
+    context.follow_up(outcome)
     session.expire_all()
-    reply(item.response_url, _updated(session, item, user))
+    reply(item.response_url, _updated(session, item))
     return {"code": 200, "status": "OK", "message": f"{item.action} done", "errors": {}}, 200
 
 
@@ -236,19 +235,16 @@ def _text(exc: Exception) -> str:
     return str(exc)
 
 
-def _updated(session: Session, item: Interaction, user: User) -> dict[str, Any]:
-    """The alert again, with who did what added and the buttons the new status allows."""
+def _updated(session: Session, item: Interaction) -> dict[str, Any]:
+    """The alert again, with its "who did what" lines and the buttons the new status allows."""
     case = service.get_case(session, case_id=item.case_id)
     assert case is not None  # it was just changed in a committed transaction
-    did = aa.DID[item.action]
-    if item.action == aa.TOUCHPOINT:
-        did = f"moved the case to touchpoint {item.touchpoint} (being re-routed)"
-    at = context.now()
-    line = f"{user.label} {did} · {at:%a} {at.day} {at:%b %H:%M} UTC"
+    lines = service.story_lines(session, case)
     public = context.desk().settings.public_url.rstrip("/")
     buttons = aa.slack_actions(
         case.id, status=case.status, touchpoint=case.touchpoint,
         touchpoints=context.touchpoint_choices(), case_url=f"{public}/cases/{case.id}",
     )  # fmt: skip
-    blocks = aa.updated_blocks(item.blocks, line, buttons)
-    return {"replace_original": True, "text": f"Case #{case.id}: {line}", "blocks": blocks}
+    blocks = aa.updated_blocks(item.blocks, lines, buttons)
+    text = f"Case #{case.id}: {lines[-1] if lines else case.status}"
+    return {"replace_original": True, "text": text, "blocks": blocks}

@@ -141,8 +141,7 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         session.rollback()
         raise
-    context.notify(outcome.deliveries)
-    context.reroute(outcome.corrections)
+    context.follow_up(outcome)
     session.expire_all()
     if not flows.still_visible(
         session, user=current_user(), case_id=case_id, config=context.config()

@@ -109,6 +109,7 @@ def deliver(
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     endpoint = None
     found = False
+    ref = None
     try:
         route = resolve(settings, delivery.channel, delivery.target)
         endpoint = route.channel.endpoint(route.target)
@@ -124,7 +125,7 @@ def deliver(
                 # An earlier attempt may have gone through: look before sending it again.
                 found = route.channel.already_sent(alert, route.target, since=delivery.created_at)
             if not found:
-                route.channel.send(alert, route.target)
+                ref = route.channel.send(alert, route.target)
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
         log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
@@ -160,6 +161,7 @@ def deliver(
             via=route.channel.type,
             fallback=route.fallback,
             found=found,
+            message_ref=ref,
         )
     metrics.delivery(delivery.channel, "sent")
     if recorded and delivery.kind == DeliveryKind.ASSIGNMENT and not delivery.step:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, insert, or_, select, update
 from sqlalchemy.orm import Session, defer, joinedload
 
 from services.notifier.message import Alert, IncidentNote, Move, Score
@@ -80,12 +80,16 @@ def mark_sent(
     via: str,
     fallback: str | None,
     found: bool = False,
+    message_ref: str | None = None,
 ) -> bool:
     """Record a successful send (once: False if it was already recorded) and its case event.
 
     `found`: not sent now, but found in the channel, sent by an earlier ambiguous attempt.
+    `message_ref`: where the channel keeps the message, for updating it in place later.
     """
-    result = session.connection().execute(_MARK_SENT, {"sent_id": delivery.id, "sent_now": now})
+    result = session.connection().execute(
+        _MARK_SENT, {"sent_id": delivery.id, "sent_now": now, "sent_ref": message_ref}
+    )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return False
     detail: dict[str, Any] = {"via": via} | ({"fallback": fallback} if fallback else {})
@@ -100,6 +104,7 @@ _MARK_SENT = (  # the common ending, built once (see claim_delivery); _release d
     .values(
         status=DeliveryStatus.SENT, sent_at=bindparam("sent_now", type_=UTCDateTime()),
         attempts=Delivery.attempts + 1, last_error=None, lease_until=None,
+        message_ref=bindparam("sent_ref", type_=String(100)),
     )
 )  # fmt: skip
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
 from celery import Task, shared_task
 
-from services.notifier import digests, flows, followup_flows, incidents
+from services.notifier import digests, flows, followup_flows, incidents, updates
 from services.notifier.breaker import breaker_for
 from services.notifier.ratelimit import limiter_for
 from shared import task_names
@@ -16,6 +17,9 @@ from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
+
+log = logging.getLogger(__name__)
+REFRESH_RETRIES = 5  # an update is a nicety: the case page stays the truth if Slack is down
 
 
 @shared_task(name=task_names.DELIVER, bind=True, max_retries=None)
@@ -43,6 +47,19 @@ def deliver(self: Task, delivery_id: int) -> str:
     if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
+
+
+@shared_task(name=task_names.REFRESH_ALERTS, bind=True, max_retries=REFRESH_RETRIES)
+def refresh_alerts(self: Task, case_id: int) -> str:
+    """Update a case's posted Slack alerts in place; a transient failure is tried again."""
+    settings = settings_of(self.app)
+    retry_in = updates.refresh(runtime(settings).sessions, settings, case_id)
+    if retry_in is None:
+        return "updated"
+    if self.request.retries >= REFRESH_RETRIES:
+        log.warning("gave up updating the Slack alerts of a case", extra={"case_id": case_id})
+        return "gave up"
+    raise self.retry(countdown=min(retry_in, settings.retry_countdown_max_s))
 
 
 @shared_task(name=task_names.SWEEP_DELIVERIES, bind=True)

@@ -340,7 +340,7 @@ def test_the_posted_alert_is_acted_on_and_updated_in_place(
         assert case is not None and case.snoozed_until == NOW + timedelta(hours=1)
     [update] = slack.replies
     assert update.body["blocks"][0] == post.body["blocks"][0]  # the same alert, updated
-    assert "Dora snoozed the case for 1 hour" in update.body["text"]
+    assert "Dora snoozed the case until Tue 3 Mar 17:00 UTC" in update.body["text"]
 
 
 def test_an_admin_links_someone_whose_slack_email_differs(

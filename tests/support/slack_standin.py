@@ -1,10 +1,11 @@
 """A real local HTTP server standing in for Slack's incoming webhooks and Web API.
 
-It answers chat.postMessage (keeping each message's `metadata`), and conversations.history and
-conversations.list the way Slack does, so a client can look for what it posted. It also plays
-Slack's interactivity: `click` sends an app a block_actions request signed the way Slack signs
-(v0 HMAC-SHA256 with the app's signing secret), users.info answers the members' emails, and
-the `response_url` it hands out records what the app answers.
+It answers chat.postMessage (keeping each message's `metadata`), chat.update (replacing a
+posted message), and conversations.history and conversations.list the way Slack does, so a
+client can look for what it posted. It also plays Slack's interactivity: `click` sends an app
+a block_actions request signed the way Slack signs (v0 HMAC-SHA256 with the app's signing
+secret), users.info answers the members' emails, and the `response_url` it hands out records
+what the app answers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import requests
 
 POST_MESSAGE = "/api/chat.postMessage"
+UPDATE = "/api/chat.update"
 HISTORY = "/api/conversations.history"
 LIST = "/api/conversations.list"
 USERS_INFO = "/api/users.info"
@@ -69,6 +71,7 @@ class SlackStandin:
     signing_secret: str = "standin-signing-secret"
     members: dict[str, str] = field(default_factory=dict)  # Slack member id -> profile email
     replies: list[Post] = field(default_factory=list)  # what apps posted to a response_url
+    updates: list[Post] = field(default_factory=list)  # accepted chat.update calls
     _script: list[Answer] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -120,6 +123,10 @@ class SlackStandin:
                 self.posts.append(Post(path, headers, body))
                 answer = self._store(body)
                 return scripted or answer
+            if path == UPDATE:
+                if headers.get("Authorization") != f"Bearer {self.token}":
+                    return Answer(200, {"ok": False, "error": "invalid_auth"})
+                return scripted or self._update(Post(path, headers, body))
             if path.startswith("/services/"):
                 self.posts.append(Post(path, headers, body))
                 return scripted or Answer(200, "ok")
@@ -131,8 +138,23 @@ class SlackStandin:
         message: dict[str, Any] = {"type": "message", "ts": ts, "text": body.get("text", "")}
         if isinstance(body.get("metadata"), dict):
             message["metadata"] = body["metadata"]
+        message["blocks"] = body.get("blocks") or []
         self.messages.setdefault(cid, []).append(message)
         return Answer(200, {"ok": True, "channel": cid, "ts": ts})
+
+    def _update(self, post: Post) -> Answer:
+        """Replace the text and blocks of a posted message, as chat.update does."""
+        cid, ts = str(post.body.get("channel", "")), str(post.body.get("ts", ""))
+        found = [m for m in self.messages.get(cid, []) if m["ts"] == ts]
+        if not found:
+            return Answer(200, {"ok": False, "error": "message_not_found"})
+        found[0].update(text=post.body.get("text", ""), blocks=post.body.get("blocks") or [])
+        self.updates.append(post)
+        return Answer(200, {"ok": True, "channel": cid, "ts": ts})
+
+    def message(self, channel: str) -> dict[str, Any]:
+        """The latest message in a channel, as it reads now."""
+        return self.messages[self.channel_id(channel)][-1]
 
     def read(self, path: str, headers: dict[str, str], query: str) -> Answer:
         """Answer a GET: conversations.history and conversations.list, as Slack does."""

@@ -68,5 +68,8 @@ class Channel(ABC):
         return False
 
     @abstractmethod
-    def send(self, alert: Alert, target: str) -> None:
-        """Deliver the alert, raising TransientError or PermanentError on failure."""
+    def send(self, alert: Alert, target: str) -> str | None:
+        """Deliver the alert, raising TransientError or PermanentError on failure.
+
+        Return where the channel keeps the message when it can be updated later, else None.
+        """

@@ -60,8 +60,8 @@ class SlackChannel(Channel):
             return "no Slack bot token (CXLOOP_SLACK_TOKEN)"
         return None
 
-    def send(self, alert: Alert, target: str) -> None:
-        self.post(
+    def send(self, alert: Alert, target: str) -> str | None:
+        return self.post(
             slack_message(alert), target,
             metadata={"event_type": EVENT_TYPE,
                       "event_payload": {"delivery_id": str(alert.delivery_id)}},
@@ -69,8 +69,11 @@ class SlackChannel(Channel):
 
     def post(
         self, payload: dict[str, Any], target: str, metadata: dict[str, Any] | None = None
-    ) -> None:
-        """Post a Block Kit payload to a target; the bot API also gets `metadata`."""
+    ) -> str | None:
+        """Post a Block Kit payload to a target; the bot API also gets `metadata`.
+
+        Return "<channel id>:<ts>" of a bot post, which `update` can edit; None for a webhook.
+        """
         if not (target.startswith(WEBHOOK) or target.startswith(CHANNEL)):
             raise PermanentError(f"bad Slack target {target!r}: use webhook:<ENV> or channel:<id>")
         if target.startswith(WEBHOOK) and not _ENV_NAME.fullmatch(target.removeprefix(WEBHOOK)):
@@ -82,13 +85,25 @@ class SlackChannel(Channel):
             url = self.settings.slack_webhooks[target.removeprefix(WEBHOOK)]  # a checked URL
             response = self._post(url, payload, headers={})
             _check_http(response)
-            return
+            return None  # Slack answers a webhook with "ok": no id, so it cannot be edited
         payload = {**payload, "channel": target.removeprefix(CHANNEL)}
         if metadata is not None:
             payload["metadata"] = metadata
         response = self._post(
             self.settings.slack_api_url.rstrip("/") + "/chat.postMessage",
             payload,
+            headers={"Authorization": f"Bearer {self.settings.slack_token}"},
+        )
+        _check_http(response)
+        return _message_ref(_check_api(response))
+
+    def update(self, ref: str, payload: dict[str, Any]) -> None:
+        """Replace a bot-posted message (`ref` from `send`) with chat.update."""
+        channel, _, ts = ref.partition(":")
+        body = {k: v for k, v in payload.items() if k in ("text", "blocks")}
+        response = self._post(
+            self.settings.slack_api_url.rstrip("/") + "/chat.update",
+            body | {"channel": channel, "ts": ts},
             headers={"Authorization": f"Bearer {self.settings.slack_token}"},
         )
         _check_http(response)
@@ -266,7 +281,14 @@ def _check_http(response: requests.Response) -> None:
         raise PermanentError(f"Slack HTTP {status}: {_short(response.text)}")
 
 
-def _check_api(response: requests.Response) -> None:
+def _message_ref(body: dict[str, Any]) -> str | None:
+    """ "<channel id>:<ts>" of a posted message, from chat.postMessage's answer."""
+    channel, ts = body.get("channel"), body.get("ts")
+    return f"{channel}:{ts}" if isinstance(channel, str) and isinstance(ts, str) else None
+
+
+def _check_api(response: requests.Response) -> dict[str, Any]:
+    """Return Slack's answer if it is ok; raise the error it names, classified."""
     try:
         body = response.json()
     except ValueError:
@@ -274,7 +296,7 @@ def _check_api(response: requests.Response) -> None:
     if not isinstance(body, dict):
         raise TransientError("Slack answered an unexpected JSON value")
     if body.get("ok") is True:
-        return
+        return body
     error = str(body.get("error", "unknown_error"))
     if error == "ratelimited":
         raise RateLimited(f"Slack error {error}", retry_after=_retry_after(response))
