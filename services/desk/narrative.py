@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 Namer = Callable[[str], str]
 _CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")  # a stored code such as in_progress or carrier_delay
+_STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
 SOURCES = {
     "explicit": "The respondent (or the survey) named this touchpoint.",
     "default": "Nothing in the response pointed to a touchpoint, so the default one applies.",
@@ -62,6 +64,9 @@ def words(value: Any) -> str:
         return ", ".join(words(v) for v in value) or "—"
     if isinstance(value, dict):
         return "; ".join(f"{words(k)}: {words(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, str) and _STAMP.fullmatch(value):
+        at = datetime.fromisoformat(value)
+        return f"{(at.astimezone(UTC) if at.tzinfo else at):%Y-%m-%d %H:%M} UTC"
     return (
         str(value).replace("_", " ") if isinstance(value, str) and " " not in value else str(value)
     )
@@ -152,7 +157,7 @@ def timeline_entry(
         [
             f"{words(k)}: {words(before.get(k))} → {words(v)}"
             for k, v in after.items()
-            if not k.endswith(("_at", "_id", "_seconds"))  # the time, assignee or sentence say it
+            if not k.endswith(("_at", "_id", "_seconds", "_until"))  # the time or sentence say it
         ]
         if isinstance(before, dict) and isinstance(after, dict)
         else []
@@ -179,8 +184,7 @@ def _extra(action: str, detail: Mapping[str, Any], name: Namer) -> str:
     if action == "resolve" and after.get("root_cause"):
         return f"(root cause: {words(after['root_cause'])})"
     if action == "snooze" and after.get("snoozed_until"):
-        until = str(after["snoozed_until"])[:16].replace("T", " ")
-        return f"until {until} UTC"
+        return f"until {words(after['snoozed_until'])}"
     if action == "resume" and detail.get("waited"):
         return (
             f"after it waited {detail['waited']} on the customer; the resolve deadline "

@@ -210,6 +210,9 @@ def interactions() -> tuple[dict[str, Any], int]:
         return {"code": 200, "status": "OK", "message": "already handled", "errors": {}}, 200
     except (IllegalTransition, InvalidCommand, HTTPException) as exc:
         session.rollback()
+        if isinstance(exc, IllegalTransition):
+            # A stale button (a webhook post cannot be edited from the desk): show the case now.
+            reply(item.response_url, _updated(session, item))
         return _refused(item, _code(exc), f"Case #{item.case_id}: {_text(exc)}")
     context.follow_up(outcome)
     session.expire_all()

@@ -137,3 +137,36 @@ def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
         sync_api.expect(owner.get_by_role("heading", name="Queue")).to_be_visible()
         sync_api.expect(owner.locator(".flash")).to_contain_text("no longer in your view")
         browser.close()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_owner_takes_and_snoozes_a_case_from_its_page(
+    base_url: str,  # noqa: F811
+    world: World,
+    sessions: sessionmaker[Session],
+) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = browser.new_page(viewport={"width": 390, "height": 900})
+        _log_in(sync_api, page, base_url, "dora@example.com")
+        page.goto(f"{base_url}/cases/{world.delivery_case}")
+        buttons = page.locator("section.actions .buttons button")
+        sync_api.expect(buttons).to_have_text(
+            ["Acknowledge", "Take it", "Start work", "Snooze 1 hour", "Snooze until tomorrow 09:00"]
+        )
+        assert page.evaluate(OVERFLOW) == [], "case page actions at 390px"
+        page.get_by_role("button", name="Take it").click()
+        sync_api.expect(page.locator(".flash")).to_contain_text("You took the case")
+        sync_api.expect(buttons).to_have_text(
+            ["Start work", "Snooze 1 hour", "Snooze until tomorrow 09:00"]
+        )
+        page.get_by_role("button", name="Snooze 1 hour").click()
+        sync_api.expect(page.locator(".flash")).to_contain_text("Snoozed")
+        sync_api.expect(page.locator("dd.snoozed")).to_contain_text("reminders wait")
+        sync_api.expect(page.locator("ol.timeline")).to_contain_text("Dora took the case")
+        page.screenshot(path=str(_shots() / "case-take-snooze-390.png"), full_page=True)
+        browser.close()
+    with transaction(sessions) as s:
+        case = s.get(Case, world.delivery_case)
+        assert case is not None and case.status == "acknowledged" and case.snoozed_until

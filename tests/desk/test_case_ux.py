@@ -8,12 +8,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk import narrative
-from services.desk.models import Note
+from services.desk.config import desk_config
+from services.desk.flows import snooze_until
+from services.desk.models import Note, User
 from services.notifier import service as notifier
 from services.notifier.formatting import render_email
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
-from tests.desk.conftest import World, auth
+from shared.settings import EXAMPLE_DESK
+from tests.desk.conftest import NOW, World, auth
 from tests.desk.factories import make_case, make_user
 from tests.desk.test_pages import csrf, log_in
 
@@ -137,7 +140,8 @@ def test_a_closed_case_offers_reopen_only_and_refuses_notes(
     html = client.get(f"/cases/{world.delivery_case}").text
     assert ">Reopen</button>" in html
     for gone in (">Acknowledge</button>", ">Resolve</button>", ">Add note</button>",
-                 ">Assign</button>", ">Close</button>", ">Record contact</button>"):  # fmt: skip
+                 ">Assign</button>", ">Close</button>", ">Record contact</button>",
+                 ">Take it</button>", ">Snooze 1 hour</button>"):  # fmt: skip
         assert gone not in html
 
 
@@ -148,6 +152,39 @@ def test_a_new_case_offers_its_transitions_from_the_lifecycle_table(
     actions = client.get(url, headers=auth(world, "champion")).json["actions"]
     assert actions == ["acknowledge", "start", "assign", "touchpoint", "notes", "contacts", "take",
                        "snooze"]  # fmt: skip
+
+
+def test_the_case_page_offers_take_it_and_snooze_as_the_alerts_do(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session]
+) -> None:
+    log_in(client, "dora@example.com")
+    path = f"/cases/{world.delivery_case}"
+    html = client.get(path).text
+    for offered in (">Acknowledge</button>", ">Take it</button>", ">Snooze 1 hour</button>",
+                    ">Snooze until tomorrow 09:00</button>"):  # fmt: skip
+        assert offered in html
+    taken = client.post(f"{path}/take", data={"csrf_token": csrf(client, path)})
+    assert taken.status_code == 303
+    html = client.get(path).text
+    assert "You took the case" in html
+    assert ">Take it</button>" not in html  # it is hers now
+    assert ">Acknowledge</button>" not in html  # taking a new case acknowledged it
+    snoozed = client.post(f"{path}/snooze", data={"csrf_token": csrf(client, path),
+                                                   "until": "tomorrow"})  # fmt: skip
+    assert snoozed.status_code == 303
+    with transaction(sessions) as s:
+        case = s.get(Case, world.delivery_case)
+        assert case is not None and case.status == "acknowledged"
+        dora = s.scalar(select(User).where(User.email == "dora@example.com"))
+        assert dora is not None and case.assignee_id == dora.id
+        zone = desk_config(EXAMPLE_DESK).timezone_of("delivery")
+        assert case.snoozed_until == snooze_until("tomorrow", now=NOW, zone=zone)
+    before = _events(sessions, world.delivery_case)
+    bad = client.post(f"{path}/snooze", data={"csrf_token": csrf(client, path), "until": "1y"})
+    assert bad.status_code == 422 and "Not a valid choice" in bad.text
+    again = client.post(f"{path}/take", data={"csrf_token": csrf(client, path)})
+    assert again.status_code == 409 and "already yours" in again.text
+    assert _events(sessions, world.delivery_case) == before
 
 
 def test_evidence_routing_and_timeline_are_words_not_json(
@@ -198,6 +235,15 @@ def test_timeline_sentences_for_a_correction_and_an_unknown_event() -> None:
     assert moved["changes"] == ["touchpoint: delivery → billing"] and moved["quote"] == "x"
     odd = narrative.timeline_entry("snoozed", "ana@example.com", {"until": "tomorrow"}, name)
     assert odd["text"] == "Ana: snoozed (until: tomorrow)"
+    until = "2026-03-03T17:00:00+00:00"
+    snooze = narrative.timeline_entry(
+        "snooze", "ana@example.com", {"before": {"snoozed_until": None},
+                                      "after": {"snoozed_until": until}}, name,
+    )  # fmt: skip
+    assert snooze["text"] == "Ana snoozed the case's reminders until 2026-03-03 17:00 UTC"
+    assert snooze["changes"] == []  # the sentence says it; no ISO stamp under it
+    silenced = narrative.timeline_entry("silenced", "router", {"ends_at": until}, name)
+    assert "until 2026-03-03 17:00 UTC" in silenced["text"]
 
 
 def test_queue_filters_are_picked_from_the_configured_values(

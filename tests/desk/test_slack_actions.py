@@ -200,6 +200,9 @@ def test_wrong_state_is_explained_and_changes_nothing(
     assert "cannot acknowledge a case that is acknowledged" in again.json()["message"]
     assert state(sessions, case_id) == before
     assert slack.replies[-1].body["response_type"] == "ephemeral"
+    stale = slack.replies[-2].body  # the stale message is brought up to date first
+    assert stale["replace_original"] is True and "acknowledge" not in element_ids(stale["blocks"])
+    assert "Dora acknowledged the case" in stale["text"]
 
 
 def test_take_it_assigns_to_the_clicker_and_acknowledges(
