@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import UnprocessableEntity
 
 from services.desk import service
 from services.desk.access import visible_cases
@@ -77,15 +78,26 @@ def load_leniently(schema: Schema, args: dict[str, list[str]]) -> tuple[dict[str
         return schema.load({}), notices
 
 
-def _notice(name: str, errors: Any, given: list[str] | None) -> str:
+def load_strictly(schema: Schema, args: dict[str, list[str]]) -> dict[str, Any]:
+    """Load query arguments for a download, which cannot show a notice: a bad one is a 422
+    page saying in words what is wrong (never a Python dict)."""
+    try:
+        return schema.load(args)
+    except ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    said = " ".join(_notice(n, e, args.get(n), done="") for n, e in messages.items())
+    raise UnprocessableEntity(f"Nothing was exported. Check the filters: {said}")
+
+
+def _notice(name: str, errors: Any, given: list[str] | None, done: str = " was ignored") -> str:
     label = LABELS.get(name)
     reason = " ".join(_flatten(errors)).rstrip(".")
     if name == "_schema":
-        return f"These filters do not fit together ({reason}), so they were ignored."
+        return f"These filters do not fit together ({reason}){', so they' if done else ''}{done}."
     if label is None:
-        return f"“{name}” is not a filter here, so it was ignored."
+        return f"“{name}” is not a filter here{', so it' if done else ''}{done}."
     shown = ", ".join(given or []) or "(empty)"
-    return f"{label} “{shown}” was ignored: {reason[:1].lower()}{reason[1:]}."
+    return f"{label} “{shown}”{done}: {reason[:1].lower()}{reason[1:]}."
 
 
 def _flatten(errors: Any) -> list[str]:

@@ -27,7 +27,13 @@ from werkzeug.exceptions import HTTPException
 from services.desk import context, export, flows, kpis, options, present
 from services.desk import dashboard as dashboard_content
 from services.desk.access import READ_ALL, can_change, kpi_scope
-from services.desk.filters import kpi_period, load_leniently, query_args, queue_filter
+from services.desk.filters import (
+    kpi_period,
+    load_leniently,
+    load_strictly,
+    query_args,
+    queue_filter,
+)
 from services.desk.forms import (
     ACTION_FORMS,
     AssignForm,
@@ -413,10 +419,7 @@ def export_cases() -> ResponseReturnValue:
     """The queue's cases as CSV (every page)."""
     from services.desk.views import all_matching
 
-    try:
-        data = QueueQuery().load(query_args(request.args))
-    except ValidationError as exc:
-        abort(422, str(exc.messages))
+    data = load_strictly(QueueQuery(), query_args(request.args))
     f = queue_filter(context.db(), data, user=current_user, config=context.config())
     return csv_response(export.cases_csv(context.db(), list(all_matching(f))), "cases.csv")
 
@@ -427,11 +430,8 @@ def export_cases() -> ResponseReturnValue:
 def export_kpi(name: str) -> ResponseReturnValue:
     """One KPI table as CSV."""
     if name not in kpis.TABLES:
-        abort(404)
-    try:
-        data = KpiQuery().load(query_args(request.args))
-    except ValidationError as exc:
-        abort(422, str(exc.messages))
+        abort(404, f"There is no KPI table “{name}”; the tables are: {', '.join(kpis.TABLES)}.")
+    data = load_strictly(KpiQuery(), query_args(request.args))
     now = context.now()
     scope = kpi_scope(current_user, context.config())
     table = kpis.TABLES[name](context.db(), kpi_period(data, now.date()), data["by"], now, scope)

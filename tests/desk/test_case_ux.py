@@ -280,3 +280,13 @@ def test_a_bad_filter_shows_the_queue_with_a_readable_notice(
     kpi = client.get("/dashboard?start=2026-03-07&end=2026-03-01")
     assert kpi.status_code == 422 and "Error 422" not in kpi.text
     assert "From “2026-03-07” was ignored: start must not be after end" in kpi.text
+    # A download cannot carry a notice: it refuses in words, and exports nothing.
+    for url, said in (
+        ("/exports/cases.csv?nps_max=11", "NPS at most “11”: must be greater than or equal to 0"),
+        ("/exports/kpis/headline.csv?by=team", "Split by “team”: must be one of"),
+        ("/exports/kpis/bogus.csv", "There is no KPI table “bogus”; the tables are:"),
+    ):
+        refused = client.get(url)
+        assert refused.status_code in (404, 422) and refused.mimetype == "text/html"
+        assert said in refused.text, refused.text
+        assert "{&#39;" not in refused.text and "[&#39;" not in refused.text

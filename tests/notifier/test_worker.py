@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared import task_names
 from shared.celery_app import create_celery
+from shared.db import transaction
 from shared.enums import DeliveryStatus
-from shared.models import Delivery
+from shared.models import Case, CaseEvent, Delivery
 from shared.settings import Settings
 from tests.notifier.factories import create_delivery
 from tests.support.processes import Process
@@ -111,6 +113,38 @@ def test_slack_503_and_429_lead_to_retries_and_exactly_one_message(
     assert slack.requests == 3
     assert len(slack.posts) == 1
     assert "standinsecret" not in worker.output()
+
+
+def test_a_refresh_task_edits_the_posted_alert_after_a_503(
+    sessions: sessionmaker[Session],
+    start_worker: Callable[[], Process],
+    producer: Celery,
+    slack: SlackStandin,
+) -> None:
+    """The desk's `notifier.refresh_alerts` runs in a real worker: Slack's 503 is retried."""
+    start_worker()
+    delivery_id = create_delivery(sessions, channel="slack", target="channel:#cx-delivery")
+    producer.send_task(task_names.DELIVER, args=[delivery_id])
+    delivery = _wait_for(sessions, delivery_id, _settled)
+    assert delivery.status == "sent" and delivery.message_ref
+    with transaction(sessions) as s:  # what the desk records when someone acknowledges
+        case = s.get(Case, delivery.case_id)
+        assert case is not None
+        case.status = "acknowledged"
+        s.add(CaseEvent(case_id=case.id, actor="ana@example.com", action="acknowledge",
+                        at=datetime(2026, 11, 2, 9, 0, tzinfo=UTC), detail={}))  # fmt: skip
+    slack.answer_next(1, Answer(503, "service_unavailable", {"Retry-After": "0"}))
+    producer.send_task(task_names.REFRESH_ALERTS, args=[delivery.case_id])
+    deadline = time.monotonic() + 30
+    while not slack.updates and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [update] = slack.updates
+    assert update.body["ts"] == delivery.message_ref.partition(":")[2]
+    message = slack.message("#cx-delivery")
+    texts = [e.get("text") for b in message["blocks"] for e in b.get("elements", [])]
+    assert "ana@example.com acknowledged the case · Mon 2 Nov 09:00 UTC" in texts
+    ids = [e.get("action_id") for b in message["blocks"] for e in b.get("elements", [])]
+    assert "acknowledge" not in ids and "take" in ids
 
 
 def test_permanent_slack_error_is_recorded_on_the_delivery(
