@@ -20,7 +20,7 @@ from shared import task_names
 from shared.broker import BROKER_ERRORS, send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
-from shared.models import utcnow
+from shared.models import TouchpointCorrection, utcnow
 from shared.reload import ReloadOnChange
 from shared.runtime import runtime
 from shared.sla import DeskConfigError, SlaRules, sla_rules
@@ -107,7 +107,11 @@ def reroute_case(self: Task, correction_id: int) -> int:
         delivery_ids = reroute.apply_correction(
             session, correction_id=correction_id, config=config, detector=detector, now=utcnow()
         )
-    return len(send_ids(self.app, task_names.DELIVER, delivery_ids))
+        correction = session.get(TouchpointCorrection, correction_id)
+        case_ids = [correction.case_id] if correction is not None else []
+    sent = len(send_ids(self.app, task_names.DELIVER, delivery_ids))
+    send_ids(self.app, task_names.REFRESH_ALERTS, case_ids)  # posted Slack alerts show the move
+    return sent
 
 
 @shared_task(name=task_names.SWEEP_CORRECTIONS, bind=True)

@@ -184,7 +184,15 @@ def test_the_case_page_offers_take_it_and_snooze_as_the_alerts_do(
     assert bad.status_code == 422 and "Not a valid choice" in bad.text
     again = client.post(f"{path}/take", data={"csrf_token": csrf(client, path)})
     assert again.status_code == 409 and "already yours" in again.text
+    other = f"/cases/{world.store_case}/take"  # another team's case: not even its existence
+    assert client.post(other, data={"csrf_token": csrf(client, path)}).status_code == 404
+    log_in(client, "vic@example.com")
+    assert ">Take it</button>" not in client.get(path).text
+    for action, form in (("take", {}), ("snooze", {"until": "1h"})):
+        refused = client.post(f"{path}/{action}", data={"csrf_token": csrf(client, path), **form})
+        assert refused.status_code == 403, action
     assert _events(sessions, world.delivery_case) == before
+    assert _events(sessions, world.store_case) == 0
 
 
 def test_evidence_routing_and_timeline_are_words_not_json(

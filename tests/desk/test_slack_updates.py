@@ -18,11 +18,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.flows import deliver
 from services.notifier.updates import refresh
+from shared import alert_actions as aa
 from shared import task_names
 from shared.db import transaction
 from shared.models import Delivery
 from shared.settings import Secret, Settings
 from tests.desk.conftest import World, auth
+from tests.desk.test_alert_links import confirm
+from tests.desk.test_alert_links import link as link_path
+from tests.desk.test_pages import csrf, log_in
 from tests.support.slack_standin import Answer, SlackStandin, slack_standin
 
 CHANNEL = "#cx-delivery"
@@ -154,3 +158,23 @@ def test_a_deleted_message_is_left_and_an_outage_is_tried_again(
     slack.messages[slack.channel_id(CHANNEL)].clear()  # someone deleted the alert in Slack
     assert refresh(sessions, settings, case_id) is None  # nothing to retry: Slack said no
     assert status_lines(slack.message("#cx-leads"))[-1].startswith("Dora acknowledged")
+
+
+def test_the_case_page_and_an_email_link_update_the_alert_too(
+    app: Flask, client: FlaskClient, world: World, slack: SlackStandin,
+    sessions: sessionmaker[Session], redis_url: str,
+) -> None:  # fmt: skip
+    case_id = world.delivery_case
+    post_alert(app, sessions, case_id, f"channel:{CHANNEL}")
+    settings = app.extensions["desk"].settings
+    link = link_path(case_id, aa.SNOOZE_TOMORROW)
+    assert confirm(client, link).status_code == 200  # as Dora, from her alert email
+    log_in(client, "champ@example.com")
+    page = f"/cases/{case_id}"
+    assert client.post(f"{page}/take", data={"csrf_token": csrf(client, page)}).status_code == 303
+    assert refresh_tasks(redis_url) == [f"[{case_id}]"] * 2
+    assert refresh(sessions, settings, case_id) is None
+    lines = status_lines(slack.message(CHANNEL))
+    assert [line.split(" · ")[0].split(" until ")[0] for line in lines] == [
+        "Dora snoozed the case", "Champ took the case"
+    ]  # fmt: skip

@@ -56,15 +56,16 @@ def store(sessions: sessionmaker[Session], external_id: str) -> int:
         return response.id
 
 
-def queued_deliveries(redis_url: str) -> list[int]:
-    """Delivery ids of the `notifier.deliver` tasks waiting in the notifier queue."""
+def queued_deliveries(redis_url: str, task: str = task_names.DELIVER) -> list[int]:
+    """Delivery ids of the `notifier.deliver` tasks waiting in the notifier queue (or the case
+    ids of `notifier.refresh_alerts`, the only other task the router sends the notifier)."""
     client = redis.Redis.from_url(redis_url)
     ids = []
     for raw in client.lrange(task_names.NOTIFIER_QUEUE, 0, -1):
         message = json.loads(raw)
-        assert message["headers"]["task"] == task_names.DELIVER
+        assert message["headers"]["task"] in (task_names.DELIVER, task_names.REFRESH_ALERTS)
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        ids.append(args[0])
+        ids.extend([args[0]] if message["headers"]["task"] == task else [])
     return sorted(ids)
 
 
@@ -167,6 +168,9 @@ def test_a_lost_correction_is_swept_and_a_repeated_one_changes_nothing(
             ("rerouted", "delivery-us"),  # and on Slack
         ]
         count = session.scalar(select(func.count()).select_from(Delivery))
+    # The case's posted Slack alerts are brought up to date with the move.
+    wait_until(lambda: queued_deliveries(redis_url, task_names.REFRESH_ALERTS) == [case.id],
+               what="the case's Slack alerts to be refreshed")  # fmt: skip
 
     celery.send_task(task_names.REROUTE_CASE, args=[correction_id])
     wait_until(lambda: len(queued_deliveries(redis_url)) > len(moved), what="the repeat to run")
