@@ -89,10 +89,10 @@ def refresh(sessions: sessionmaker[Session], settings: Settings, case_id: int) -
     A message Slack refuses to edit (deleted, channel archived) is logged and left; the others
     are still updated. A transient failure asks for another try of the whole (harmless) set.
     """
+    if not settings.slack_token:  # without the bot token nothing was posted by the bot
+        return None
     with transaction(sessions) as session:
         updates = pending_updates(session, settings, case_id=case_id)
-    if not updates or not settings.slack_token:
-        return None
     channel = SlackChannel(settings)
     retry: float | None = None
     for update in updates:

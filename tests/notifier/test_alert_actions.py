@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,3 +85,31 @@ def test_a_slack_post_carries_the_buttons(
     assert {"acknowledge", "take", "snooze_1h", "snooze_tomorrow", "touchpoint"} <= set(found)
     options = found["touchpoint"]["options"]
     assert isinstance(options, list) and "billing" in [o["text"]["text"] for o in options]
+
+
+def test_the_story_of_a_case_says_who_did_what_in_words() -> None:
+    at = datetime(2026, 3, 3, 16, 0, tzinfo=UTC)
+    names = {"ana@example.com": "Ana", "dora@example.com": "Dora"}
+    events = [
+        ("created", "router", at, {}),
+        ("acknowledge", "ana@example.com", at, {}),
+        ("note", "ana@example.com", at, {"length": 3}),
+        ("assign", "ana@example.com", at, {"assignee": "dora@example.com", "after": {}}),
+        ("assign", "ana@example.com", at, {"after": {"team": "stores"}}),
+        ("assign", "ana@example.com", at, {"after": {"assignee_id": None}}),
+        ("snooze", "dora@example.com", at,
+         {"after": {"snoozed_until": "2026-03-04T08:00:00+00:00"}}),
+        ("touchpoint_corrected", "dora@example.com", at, {"after": {"touchpoint": "billing"}}),
+        ("escalate", "escalation", at, {"step": 1}),
+    ]  # fmt: skip
+    lines = aa.story(events, lambda who: names.get(who, who))
+    assert [line.removesuffix(" · Tue 3 Mar 16:00 UTC") for line in lines] == [
+        "Ana acknowledged the case",
+        "Ana assigned the case to Dora",
+        "Ana assigned the case to team stores",
+        "Ana unassigned the case",
+        "Dora snoozed the case until Wed 4 Mar 08:00 UTC",
+        "Dora moved the case to touchpoint billing (re-routed)",
+    ]
+    many = aa.story([("acknowledge", f"p{n}", at, {}) for n in range(15)], str)
+    assert len(many) == 10 and many[-1].startswith("p14 ")  # the ten newest
