@@ -92,6 +92,8 @@ STORY = {
     "close": "closed the case",
     "reopen": "reopened the case",
     "touchpoint_corrected": "corrected the touchpoint",
+    "wait": "put the case on hold until the customer answers",
+    "resume": "resumed the case",
 }
 STORY_LINES = 10  # Slack allows ten elements in a context block
 
@@ -116,7 +118,10 @@ def story(
             did = f"moved the case to touchpoint {after['touchpoint']} (re-routed)"
         elif action == "snooze" and isinstance(after.get("snoozed_until"), str):
             did = f"snoozed the case until {_short(datetime.fromisoformat(after['snoozed_until']))}"
-        lines.append(f"{name_of(actor)} {did} · {_short(at)}")
+        who = name_of(actor)
+        if action == "resume" and detail.get("reply_response_id"):
+            who, did = "The customer answered, so the case", "resumed"
+        lines.append(f"{who} {did} · {_short(at)}")
     return lines[-STORY_LINES:]
 
 

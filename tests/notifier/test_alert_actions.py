@@ -101,6 +101,8 @@ def test_the_story_of_a_case_says_who_did_what_in_words() -> None:
          {"after": {"snoozed_until": "2026-03-04T08:00:00+00:00"}}),
         ("touchpoint_corrected", "dora@example.com", at, {"after": {"touchpoint": "billing"}}),
         ("escalate", "escalation", at, {"step": 1}),
+        ("wait", "dora@example.com", at, {}),
+        ("resume", "router", at, {"reply_response_id": 7}),
     ]  # fmt: skip
     lines = aa.story(events, lambda who: names.get(who, who))
     assert [line.removesuffix(" · Tue 3 Mar 16:00 UTC") for line in lines] == [
@@ -110,6 +112,8 @@ def test_the_story_of_a_case_says_who_did_what_in_words() -> None:
         "Ana unassigned the case",
         "Dora snoozed the case until Wed 4 Mar 08:00 UTC",
         "Dora moved the case to touchpoint billing (re-routed)",
+        "Dora put the case on hold until the customer answers",
+        "The customer answered, so the case resumed",
     ]
     many = aa.story([("acknowledge", f"p{n}", at, {}) for n in range(15)], str)
     assert len(many) == 10 and many[-1].startswith("p14 ")  # the ten newest
