@@ -94,7 +94,7 @@ def reroute(correction_ids: Sequence[int]) -> None:
     _send(task_names.REROUTE_CASE, correction_ids)
 
 
-def follow_up(outcome: Outcome) -> None:
+def after_commit(outcome: Outcome) -> None:
     """After an action's commit: send its alerts and corrections, and update its Slack posts."""
     notify(outcome.deliveries)
     reroute(outcome.corrections)

@@ -128,7 +128,7 @@ def perform(token: str) -> ResponseReturnValue:
     except Forbidden:
         session.rollback()
         return _refused(Refused(403, "your desk role may not change this case"))
-    context.follow_up(outcome)
+    context.after_commit(outcome)
     session.expire_all()
     done = _done(link, request.form.get("touchpoint", ""))
     return render_template(

@@ -305,7 +305,7 @@ def case_action(case_id: int, action: str) -> ResponseReturnValue:
     except InvalidCommand as exc:
         session.rollback()
         return _case_page(case_id, 422, str(exc))
-    context.follow_up(outcome)
+    context.after_commit(outcome)
     session.expire_all()
     if not flows.still_visible(
         session, user=current_user, case_id=case_id, config=context.config()

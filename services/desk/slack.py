@@ -214,7 +214,7 @@ def interactions() -> tuple[dict[str, Any], int]:
             # A stale button (a webhook post cannot be edited from the desk): show the case now.
             reply(item.response_url, _updated(session, item))
         return _refused(item, _code(exc), f"Case #{item.case_id}: {_text(exc)}")
-    context.follow_up(outcome)
+    context.after_commit(outcome)
     session.expire_all()
     reply(item.response_url, _updated(session, item))
     return {"code": 200, "status": "OK", "message": f"{item.action} done", "errors": {}}, 200

@@ -141,7 +141,7 @@ def act(case_id: int, action: str, data: dict[str, Any]) -> dict[str, Any]:
     except Exception:
         session.rollback()
         raise
-    context.follow_up(outcome)
+    context.after_commit(outcome)
     session.expire_all()
     if not flows.still_visible(
         session, user=current_user(), case_id=case_id, config=context.config()
