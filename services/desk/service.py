@@ -12,7 +12,6 @@ from services.desk.access import case_team
 from services.desk.config import DeskConfig
 from services.desk.models import Contact, Note, Team, User
 from services.desk.sla import policy_deadlines
-from shared import alert_actions
 from shared.enums import DeliveryKind
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 
@@ -183,18 +182,6 @@ def names_by_email(session: Session, emails: set[str]) -> dict[str, str]:
         return {}
     rows = session.execute(select(User.email, User.name).where(User.email.in_(emails)))
     return {email: name or email for email, name in rows}
-
-
-def story_lines(session: Session, case: Case) -> list[str]:
-    """The case's "who did what" lines for its Slack alerts, with people's desk names."""
-    emails = {e.actor for e in case.events} | {
-        str(e.detail["assignee"]) for e in case.events if (e.detail or {}).get("assignee")
-    }
-    names = names_by_email(session, {e for e in emails if "@" in e})
-    return alert_actions.story(
-        ((e.action, e.actor, e.at, e.detail or {}) for e in case.events),
-        lambda who: names.get(who, who),
-    )
 
 
 def has_editable_alerts(session: Session, *, case_id: int) -> bool:

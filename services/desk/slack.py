@@ -242,7 +242,7 @@ def _updated(session: Session, item: Interaction) -> dict[str, Any]:
     """The alert again, with its "who did what" lines and the buttons the new status allows."""
     case = service.get_case(session, case_id=item.case_id)
     assert case is not None  # it was just changed in a committed transaction
-    lines = service.story_lines(session, case)
+    lines = aa.story_lines(session, case)
     public = context.desk().settings.public_url.rstrip("/")
     buttons = aa.slack_actions(
         case.id, status=case.status, touchpoint=case.touchpoint,

@@ -18,7 +18,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from services.desk.service import story_lines
 from services.notifier import service
 from services.notifier.channels import PermanentError, TransientError
 from services.notifier.channels.slack import SlackChannel
@@ -68,7 +67,7 @@ def pending_updates(session: Session, settings: Settings, *, case_id: int) -> li
         touchpoints = touchpoint_names(settings.routes_file)
     except RoutesFileError:
         touchpoints = ()
-    lines = story_lines(session, deliveries[0].case)
+    lines = aa.story_lines(session, deliveries[0].case)
     updates = []
     for delivery in deliveries:
         alert = service.build_alert(
