@@ -30,6 +30,7 @@ from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+EDITABLE_KINDS = (DeliveryKind.ASSIGNMENT, DeliveryKind.ESCALATION, DeliveryKind.ASSIGNED)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,9 @@ def posted(session: Session, *, case_id: int) -> list[Delivery]:
                 Delivery.case_id == case_id,
                 Delivery.status == DeliveryStatus.SENT,
                 Delivery.message_ref.is_not(None),
-                Delivery.kind != DeliveryKind.REROUTED,  # "moved away from you" needs nothing
+                # About this case alone: "moved away from you" needs nothing, and an incident
+                # alert speaks for a group of cases (its own updates say how the group grows).
+                Delivery.kind.in_(EDITABLE_KINDS),
             )
             .options(joinedload(Delivery.case).joinedload(Case.response))
             .order_by(Delivery.id)

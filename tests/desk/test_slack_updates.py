@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.flows import deliver
-from services.notifier.updates import refresh
+from services.notifier.updates import posted, refresh
 from shared import alert_actions as aa
 from shared import task_names
 from shared.db import transaction
@@ -178,3 +178,21 @@ def test_the_case_page_and_an_email_link_update_the_alert_too(
     assert [line.split(" · ")[0].split(" until ")[0] for line in lines] == [
         "Dora snoozed the case", "Champ took the case"
     ]  # fmt: skip
+
+
+def test_only_this_cases_own_sent_alerts_are_edited(
+    world: World, sessions: sessionmaker[Session]
+) -> None:
+    """An incident alert speaks for many cases, a moved-away one needs nothing: left alone."""
+    with transaction(sessions) as s:
+        for n, (kind, status) in enumerate([("assignment", "sent"), ("escalation", "sent"),
+                                            ("rerouted", "sent"), ("incident", "sent"),
+                                            ("assignment", "failed")]):  # fmt: skip
+            s.add(Delivery(case_id=world.delivery_case, kind=kind, step=n, receiver="r",
+                           channel="slack", target="channel:#c", status=status,
+                           message_ref=f"C1:{n}.0"))  # fmt: skip
+    with sessions() as s:
+        assert [d.message_ref for d in posted(s, case_id=world.delivery_case)] == [
+            "C1:0.0",
+            "C1:1.0",
+        ]
