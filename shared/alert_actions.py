@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
+from shared import signed_tokens as tokens
 from shared.enums import OPEN_CASE_STATUSES, CaseStatus
 from shared.models import Case
+from shared.signed_tokens import LinkError
 
 ACKNOWLEDGE, TAKE, SNOOZE_HOUR, SNOOZE_TOMORROW, TOUCHPOINT = (
     "acknowledge", "take", "snooze_1h", "snooze_tomorrow", "touchpoint",
@@ -182,32 +183,15 @@ class Link:
     nonce: str
 
 
-class LinkError(ValueError):
-    """The link is forged, damaged or expired; `expired` tells which."""
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT)
-
-
 def sign_link(secret: str, *, case_id: int, action: str, email: str) -> str:
     """Return a token for one action on one case by the person the alert was sent to."""
     nonce = secrets.token_urlsafe(12)
-    return _serializer(secret).dumps({"c": case_id, "a": action, "e": email, "n": nonce})
+    return tokens.dumps(secret, SALT, {"c": case_id, "a": action, "e": email, "n": nonce})
 
 
 def read_link(secret: str, token: str, *, max_age: float) -> Link:
     """Verify a token's signature and age and return what it asks for."""
-    try:
-        data = _serializer(secret).loads(token, max_age=int(max_age))
-    except SignatureExpired:
-        raise LinkError("this link has expired", expired=True) from None
-    except BadSignature:
-        raise LinkError("this link is not valid (damaged or not issued by cxloop)") from None
+    data = tokens.loads(secret, SALT, token, max_age=max_age)
     if not (
         isinstance(data, dict)
         and isinstance(data.get("c"), int)
@@ -215,5 +199,5 @@ def read_link(secret: str, token: str, *, max_age: float) -> Link:
         and isinstance(data.get("e"), str)
         and isinstance(data.get("n"), str)
     ):
-        raise LinkError("this link is not valid (damaged or not issued by cxloop)")
+        raise LinkError()
     return Link(case_id=data["c"], action=data["a"], email=data["e"], nonce=data["n"])

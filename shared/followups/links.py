@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from shared import signed_tokens as tokens
+from shared.signed_tokens import LinkError
 
 SALT = "cxloop.follow-up"
 ANSWER, OPT_OUT = "answer", "opt_out"
@@ -23,33 +24,16 @@ class Link:
     kind: str
 
 
-class LinkError(ValueError):
-    """The link is forged, damaged or expired; `expired` tells which."""
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
-
-
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt=SALT)
-
-
 def sign(secret: str, *, follow_up_id: int, kind: str) -> str:
     """Return the token of one follow-up's answer or opt-out link."""
     if kind not in (ANSWER, OPT_OUT):
         raise ValueError(f"no follow-up link kind {kind!r}")
-    return _serializer(secret).dumps({"f": follow_up_id, "k": kind})
+    return tokens.dumps(secret, SALT, {"f": follow_up_id, "k": kind})
 
 
 def read(secret: str, token: str, *, kind: str, max_age: float) -> Link:
     """Verify a token's signature, kind and age and return what it names."""
-    try:
-        data = _serializer(secret).loads(token, max_age=int(max_age))
-    except SignatureExpired:
-        raise LinkError("this link has expired", expired=True) from None
-    except BadSignature:
-        raise LinkError("this link is not valid (damaged or not sent by us)") from None
+    data = tokens.loads(secret, SALT, token, max_age=max_age)
     if not (isinstance(data, dict) and isinstance(data.get("f"), int) and data.get("k") == kind):
-        raise LinkError("this link is not valid (damaged or not sent by us)")
+        raise LinkError()
     return Link(follow_up_id=data["f"], kind=kind)
