@@ -2,7 +2,7 @@
 
 With a thread pool one worker may hold many deliveries at once; without a cap a burst to one
 Slack workspace or SMTP server would open as many connections as there are threads. The Redis
-token bucket (ratelimit.py) keeps the rate per target across all workers; this keeps the
+rate limit (ratelimit.py) keeps the rate per target across all workers; this keeps the
 connections per endpoint of one worker few, so one slow endpoint cannot take every thread.
 """
 

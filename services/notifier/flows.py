@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,12 +41,14 @@ class Outcome:
     """What one attempt did; `retry_in` set means: run the task again after that many seconds.
 
     `released` lists deliveries made due now because this send showed their endpoint works:
-    it closed the breaker, or it is the first success after failed sends.
+    it closed the breaker, or it is the first success after failed sends. `booked` says the
+    rate limit booked a send slot at `retry_in`: the next attempt sends without asking again.
     """
 
     status: str
     retry_in: float | None = None
     released: tuple[int, ...] = ()
+    booked: bool = False
 
 
 def backoff(
@@ -85,8 +87,12 @@ def deliver(
     limiter: RateLimiter | None,
     breaker: Breaker | None = None,
     now: Callable[[], datetime] = utcnow,
+    booked: bool = False,
 ) -> Outcome:
-    """Make one attempt at a delivery; a redelivered or concurrent duplicate is a no-op."""
+    """Make one attempt at a delivery; a redelivered or concurrent duplicate is a no-op.
+
+    `booked`: an earlier attempt was given this moment's send slot by the rate limit.
+    """
     started = now()
     with transaction(sessions) as session:
         delivery = service.claim_delivery(
@@ -95,8 +101,8 @@ def deliver(
             now=started,
             lease=timedelta(seconds=settings.delivery_lease_s),
         )
-        if delivery is None:
-            return _not_claimed(session, delivery_id, started)
+        if delivery is None:  # a booked slot stays booked while the delivery is not due yet
+            return replace(_not_claimed(session, delivery_id, started), booked=booked)
         alert = service.build_alert(
             delivery,
             public_url=settings.public_url,
@@ -113,11 +119,14 @@ def deliver(
     try:
         route = resolve(settings, delivery.channel, delivery.target)
         endpoint = route.channel.endpoint(route.target)
-        if limiter is not None and route.channel.rate is not None:
-            wait = limiter.take(f"{route.channel.type}:{route.target}", route.channel.rate)
+        if limiter is not None and route.channel.rate is not None and not booked:
+            key = f"{route.channel.type}:{route.target}"
+            horizon = settings.retry_countdown_max_s
+            wait = limiter.take(key, route.channel.rate, book_within=horizon)
             if wait > 0:
                 log.info("target rate limit; waiting %.2fs", wait, extra=ids)
-                return _wait(sessions, delivery, wait, now(), "rate_limited")
+                outcome = _wait(sessions, delivery, wait, now(), "rate_limited")
+                return replace(outcome, booked=wait <= horizon)
         if breaker is not None and not breaker.allow(endpoint):
             return _hold(sessions, settings, delivery, endpoint, now())
         with endpoint_slot(endpoint, settings.notifier_endpoint_concurrency):

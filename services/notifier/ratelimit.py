@@ -1,4 +1,4 @@
-"""A token bucket per channel target in Redis, shared by every notifier worker process.
+"""A rate limit per channel target in Redis, shared by every notifier worker process.
 
 Celery's `rate_limit` is enforced inside each worker instance and per task type, so N workers send
 N times the rate and one busy target would slow every other. Slack and SMTP servers limit per
@@ -14,38 +14,39 @@ import redis
 
 from services.notifier.channels import Rate
 
-# Refill by elapsed server time, take one token if there is one, else say how long until there is.
+# GCRA (a token bucket kept as one "theoretical arrival time"): a caller within the burst sends
+# now; a later one is given the next free slot and, if it is within ARGV[3] seconds, the slot is
+# booked for it, so refused callers come back one interval apart, first come first served.
+# Without booking they all came back at the same refill and raced again; the same few won every
+# time and the rest starved. A slot further off than ARGV[3] is not booked: ask again then.
 _TAKE = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) + tonumber(now_parts[2]) / 1000000
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = (1 - tokens) / rate
+local interval = 1 / tonumber(ARGV[1])
+local tolerance = (tonumber(ARGV[2]) - 1) * interval
+local horizon = tonumber(ARGV[3])
+local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local wait = math.max(0, tat - tolerance - now)
+if wait <= horizon then
+  tat = tat + interval
+  redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.ceil((tat - now) * 1000) + 1000)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return tostring(wait)
+return string.format('%.6f', wait)
 """
 
 
 class RateLimiter:
-    """Take send tokens from per-target buckets kept in Redis."""
+    """Book send slots in per-target rate limits kept in Redis."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "cxloop:notifier:rate:") -> None:
+    def __init__(self, client: redis.Redis, prefix: str = "cxloop:notifier:gcra:") -> None:
         self.prefix = prefix
         self._take = client.register_script(_TAKE)
 
-    def take(self, key: str, rate: Rate) -> float:
-        """Take one token for `key`; return 0 if sent now is fine, else seconds to wait."""
-        wait = self._take(keys=[self.prefix + key], args=[rate.per_second, rate.burst])
+    def take(self, key: str, rate: Rate, *, book_within: float = 60.0) -> float:
+        """Take a send slot for `key`: 0 means send now. Otherwise the seconds until this
+        caller's slot, booked for it when at most `book_within` away: come back then and send
+        without asking again. A longer wait is not booked."""
+        wait = self._take(keys=[self.prefix + key], args=[rate.per_second, rate.burst, book_within])
         return float(wait)
 
 

@@ -23,12 +23,14 @@ REFRESH_RETRIES = 5  # an update is a nicety: the case page stays the truth if S
 
 
 @shared_task(name=task_names.DELIVER, bind=True, max_retries=None)
-def deliver(self: Task, delivery_id: int) -> str:
+def deliver(self: Task, delivery_id: int, booked: bool = False) -> str:
     """Send one delivery; retry transient failures later, never send a sent one again.
 
     A retry within `retry_countdown_max_s` is a countdown message. A longer one is left to
     `notifier.sweep_pending` (the delivery is pending with its due_at): Redis hands a countdown
     message out again after its visibility timeout, so long countdowns would run twice.
+    `booked` says the rate limit gave this retry its send slot (lost if the sweep re-sends it:
+    then it asks again, which can only send less, never more, than the limit).
     """
     settings = settings_of(self.app)
     outcome = flows.deliver(
@@ -36,6 +38,7 @@ def deliver(self: Task, delivery_id: int) -> str:
         settings,
         delivery_id,
         limiter=limiter_for(settings.effective_redis_url),
+        booked=booked,
         breaker=breaker_for(
             settings.effective_redis_url,
             threshold=settings.breaker_threshold,
@@ -45,7 +48,8 @@ def deliver(self: Task, delivery_id: int) -> str:
     if outcome.released:  # the channel is back: what waited for it goes now, not at its due_at
         _enqueue(self, outcome.released)
     if outcome.retry_in is not None and outcome.retry_in <= settings.retry_countdown_max_s:
-        raise self.retry(countdown=outcome.retry_in)
+        kwargs = {"booked": True} if outcome.booked else {}
+        raise self.retry(args=[delivery_id], kwargs=kwargs, countdown=outcome.retry_in)
     return outcome.status
 
 

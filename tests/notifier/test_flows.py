@@ -178,15 +178,52 @@ def test_rate_limited_target_waits_without_counting_an_attempt(
     assert smtp.messages == []
 
 
-def test_token_bucket_is_shared_per_target_and_refills(redis_url: str) -> None:
+def test_rate_limit_is_shared_per_target_and_books_slots_first_come_first_served(
+    redis_url: str,
+) -> None:
     a = RateLimiter(redis.Redis.from_url(redis_url))
     b = RateLimiter(redis.Redis.from_url(redis_url))
     rate = Rate(per_second=1.0, burst=2)
     assert a.take("slack:channel:#x", rate) == 0
     assert b.take("slack:channel:#x", rate) == 0
-    wait = a.take("slack:channel:#x", rate)
-    assert 0.9 < wait <= 1.0
+    # Refused callers get distinct slots one interval apart, so they do not come back together
+    # and race for the same refill (where the same few won every time and the rest starved).
+    waits = [limiter.take("slack:channel:#x", rate) for limiter in (a, b, a)]
+    assert 0.9 < waits[0] <= 1.0
+    assert 0.9 < waits[1] - waits[0] <= 1.0 and 0.9 < waits[2] - waits[1] <= 1.0
     assert b.take("slack:channel:#other", rate) == 0
+
+
+def test_a_slot_beyond_the_booking_horizon_is_not_booked(redis_url: str) -> None:
+    limiter = RateLimiter(redis.Redis.from_url(redis_url))
+    rate = Rate(per_second=1.0, burst=1)
+    assert limiter.take("slack:channel:#y", rate) == 0
+    far = limiter.take("slack:channel:#y", rate, book_within=0.5)
+    assert 0.9 < far <= 1.0
+    # Not booked: the next caller is offered the same slot, not one after it.
+    assert abs(limiter.take("slack:channel:#y", rate) - far) < 0.1
+
+
+def test_a_booked_delivery_sends_in_its_slot_without_asking_again(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    redis_url: str,
+    smtp: SMTPRecorder,
+) -> None:
+    limiter = RateLimiter(redis.Redis.from_url(redis_url))
+    rate = Rate(per_second=2.0, burst=10)
+    for _ in range(rate.burst):
+        limiter.take("email:delivery-lead@example.com", rate)
+    delivery_id = create_delivery(sessions)
+    refused = flows.deliver(sessions, notifier_settings, delivery_id, limiter=limiter)
+    assert (refused.status, refused.booked) == ("rate_limited", True)
+    assert refused.retry_in is not None
+    later = utcnow() + timedelta(seconds=refused.retry_in)
+    sent = flows.deliver(
+        sessions, notifier_settings, delivery_id, limiter=limiter, booked=True, now=lambda: later
+    )
+    assert sent.status == "sent"
+    assert len(smtp.messages) == 1
 
 
 @pytest.mark.parametrize(
