@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import incidents, service
+from services.notifier import alert_content, incidents, service
 from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
     AmbiguousError,
@@ -103,11 +103,11 @@ def deliver(
         )
         if delivery is None:  # a booked slot stays booked while the delivery is not due yet
             return replace(_not_claimed(session, delivery_id, started), booked=booked)
-        alert = service.build_alert(
+        alert = alert_content.build_alert(
             delivery,
             public_url=settings.public_url,
-            move=service.move_of(session, delivery),
-            assignment=service.assignment_of(session, delivery),
+            move=alert_content.move_of(session, delivery),
+            assignment=alert_content.assignment_of(session, delivery),
             touchpoints=_touchpoints(settings),
             link_secret=_link_secret(settings),
             incident=incidents.note_of(session, delivery),

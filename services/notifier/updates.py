@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from services.notifier import service
+from services.notifier import alert_content
 from services.notifier.channels import PermanentError, TransientError
 from services.notifier.channels.slack import SlackChannel
 from services.notifier.formatting import slack_message
@@ -73,10 +73,13 @@ def pending_updates(session: Session, settings: Settings, *, case_id: int) -> li
     lines = aa.story_lines(session, deliveries[0].case)
     updates = []
     for delivery in deliveries:
-        alert = service.build_alert(
-            delivery, public_url=settings.public_url, move=service.move_of(session, delivery),
-            assignment=service.assignment_of(session, delivery), touchpoints=touchpoints,
-        )  # fmt: skip
+        alert = alert_content.build_alert(
+            delivery,
+            public_url=settings.public_url,
+            move=alert_content.move_of(session, delivery),
+            assignment=alert_content.assignment_of(session, delivery),
+            touchpoints=touchpoints,
+        )
         payload = slack_message(alert)
         blocks = payload["blocks"]
         payload["blocks"] = aa.updated_blocks(blocks[:-1], lines, blocks[-1])

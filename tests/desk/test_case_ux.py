@@ -11,7 +11,7 @@ from services.desk import narrative
 from services.desk.config import desk_config
 from services.desk.flows import snooze_until
 from services.desk.models import Note, User
-from services.notifier import service as notifier
+from services.notifier import alert_content
 from services.notifier.formatting import render_email
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
@@ -65,8 +65,8 @@ def test_assigning_a_person_sends_an_assigned_alert_naming_who_assigned(
     with transaction(sessions) as s:
         delivery = s.get(Delivery, sent["id"])
         assert delivery is not None
-        who = notifier.assignment_of(s, delivery)
-        alert = notifier.build_alert(delivery, public_url="https://cx.test", assignment=who)
+        who = alert_content.assignment_of(s, delivery)
+        alert = alert_content.build_alert(delivery, public_url="https://cx.test", assignment=who)
     assert who == ("Champ", "")
     email = render_email(alert)
     assert email.subject == f"[P2] Champ assigned case #{world.delivery_case} to you (delivery)"
@@ -85,8 +85,9 @@ def test_a_case_given_to_a_team_alone_alerts_its_lead(
     with transaction(sessions) as s:
         delivery = s.get(Delivery, sent["id"])
         assert delivery is not None
-        alert = notifier.build_alert(
-            delivery, public_url="https://cx.test", assignment=notifier.assignment_of(s, delivery)
+        assignment = alert_content.assignment_of(s, delivery)
+        alert = alert_content.build_alert(
+            delivery, public_url="https://cx.test", assignment=assignment
         )
     assert (
         alert.headline

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import incidents, service
+from services.notifier import alert_content, incidents, service
 from services.notifier.formatting import render_email, slack_message
 from services.notifier.message import Alert
 from services.router.config import parse_config
@@ -31,7 +31,7 @@ def alerts(sessions: sessionmaker[Session], routes: str = ROUTES) -> list[Alert]
                 lease=timedelta(seconds=30),
             )  # fmt: skip
             assert delivery is not None
-            built.append(service.build_alert(
+            built.append(alert_content.build_alert(
                 delivery, public_url="https://desk.example.com",
                 incident=incidents.note_of(session, delivery), link_secret="secret",
             ))  # fmt: skip

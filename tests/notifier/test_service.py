@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import service
+from services.notifier import alert_content, service
 from services.notifier.formatting import render_email, slack_message
 from shared.enums import DeliveryStatus
 from shared.models import CaseEvent, Delivery
@@ -168,7 +168,7 @@ def test_alert_is_built_from_the_case_and_response(sessions: sessionmaker[Sessio
     with sessions() as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
-        alert = service.build_alert(delivery, public_url="https://cx.example.com/")
+        alert = alert_content.build_alert(delivery, public_url="https://cx.example.com/")
     assert alert.case_url == f"https://cx.example.com/cases/{alert.case_id}"
     assert alert.comment == HOSTILE_COMMENT
     assert alert.scores_text == "NPS 2/10, CSAT 1/5, CES 6/7"
@@ -178,10 +178,10 @@ def test_alert_is_built_from_the_case_and_response(sessions: sessionmaker[Sessio
 
 
 def test_reasons_are_read_from_a_list_or_a_mapping() -> None:
-    assert service.reasons_of(["a", "b"]) == ("a", "b")
-    assert service.reasons_of({"reasons": ["a"]}) == ("a",)
-    assert service.reasons_of({"reasons": [{"text": "a", "code": "nps"}]}) == ("a",)
-    assert service.reasons_of(None) == ()
+    assert alert_content.reasons_of(["a", "b"]) == ("a", "b")
+    assert alert_content.reasons_of({"reasons": ["a"]}) == ("a",)
+    assert alert_content.reasons_of({"reasons": [{"text": "a", "code": "nps"}]}) == ("a",)
+    assert alert_content.reasons_of(None) == ()
 
 
 def test_the_alert_carries_the_deadlines_survey_date_and_the_attributes_the_routes_name(
@@ -201,7 +201,7 @@ def test_the_alert_carries_the_deadlines_survey_date_and_the_attributes_the_rout
     with sessions() as session:
         delivery = session.get(Delivery, delivery_id)
         assert delivery is not None
-        alert = service.build_alert(delivery, public_url="https://cx.example.com/")
+        alert = alert_content.build_alert(delivery, public_url="https://cx.example.com/")
     assert (alert.ack_due_at, alert.resolve_due_at) == (due, due + timedelta(days=2))
     assert alert.submitted_at == datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
     assert alert.customer == (("customer id", "c-77"), ("plan", "gold"), ("region", "eu"))
@@ -220,7 +220,7 @@ def test_a_receiver_without_personal_data_gets_the_case_link_only(
     )  # fmt: skip
     with sessions() as session:
         delivery = session.get_one(Delivery, delivery_id)
-        alert = service.build_alert(delivery, public_url="https://cx.example.com/")
+        alert = alert_content.build_alert(delivery, public_url="https://cx.example.com/")
     email = render_email(alert)
     shown = [email.subject, email.text, email.html, json.dumps(slack_message(alert))]
     for part in shown:
@@ -234,9 +234,10 @@ def test_a_receiver_without_personal_data_gets_the_case_link_only(
 
 def test_personal_data_follows_the_receiver_and_an_owner_escalation_follows_the_owner() -> None:
     analysis = {"private_receivers": ["hr-team"]}
-    assert service.is_private(Delivery(kind="assignment", receiver="hr-team"), "x", analysis)
-    assert not service.is_private(Delivery(kind="assignment", receiver="ops"), "hr-team", analysis)
+    assert alert_content.is_private(Delivery(kind="assignment", receiver="hr-team"), "x", analysis)
+    to_ops = Delivery(kind="assignment", receiver="ops")
+    assert not alert_content.is_private(to_ops, "hr-team", analysis)
     escalation = Delivery(kind="escalation", receiver="owner")
-    assert service.is_private(escalation, "hr-team", analysis)
-    assert not service.is_private(escalation, "ops", analysis)
-    assert not service.is_private(escalation, "ops", None)  # cases from before the setting
+    assert alert_content.is_private(escalation, "hr-team", analysis)
+    assert not alert_content.is_private(escalation, "ops", analysis)
+    assert not alert_content.is_private(escalation, "ops", None)  # cases from before the setting

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.desk.config import load_desk_config
 from services.desk.escalation import targets_for
-from services.notifier import service as notifier
+from services.notifier import alert_content
 from services.router import reroute
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for
@@ -144,13 +144,13 @@ def test_the_alerts_say_where_the_case_came_from_and_where_it_went(
             select(Delivery).where(Delivery.case_id == case_id, Delivery.step > 0)
         ).all()
         alerts = {
-            d.kind: notifier.build_alert(
-                d, public_url="https://cx.example.com", move=notifier.move_of(session, d)
+            d.kind: alert_content.build_alert(
+                d, public_url="https://cx.example.com", move=alert_content.move_of(session, d)
             )
             for d in rows
         }
         first = session.scalars(select(Delivery).where(Delivery.step == 0)).first()
-        assert first is not None and notifier.move_of(session, first) is None
+        assert first is not None and alert_content.move_of(session, first) is None
     assert (
         alerts["assignment"].headline == f"[P1] Case #{case_id} moved to you (delivery → billing)"
     )
