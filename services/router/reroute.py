@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 from services.router.config import RouterConfig
 from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
-from services.router.service import generic_form, one_per_address, pending_deliveries
+from services.router.responses import generic_form
+from services.router.service import one_per_address, pending_deliveries
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 

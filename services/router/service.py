@@ -1,4 +1,4 @@
-"""Router persistence: cases, their deliveries and timeline, and the responses still to route."""
+"""Router persistence for cases: open one from a routed response, with deliveries and timeline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Row, Select, bindparam, func, insert, or_, select, update
+from sqlalchemy import Insert, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,9 +17,16 @@ from services.router.decision import RoutingOutcome, route_response
 from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from services.router.replies import resume_on_reply
+from services.router.responses import (
+    claim_unrouted,
+    generic_form,
+    get_response,
+    recent_cases,
+    record_decision,
+)
 from shared import metrics
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
-from shared.models import Case, CaseEvent, Delivery, JSONType, Response, UTCDateTime
+from shared.models import Case, CaseEvent, Delivery
 from shared.silences import silencing
 from shared.sla import SlaRules, deadlines_for
 
@@ -29,92 +36,9 @@ NO_RULES = SlaRules()  # no desk file: cases get their deadlines from the desk's
 HISTORICAL_NOTE = "Imported history (cxloop import --no-alerts): closed on arrival, nobody alerted."
 
 
-_ROUTING_FIELDS = (
-    Response.id, Response.source, Response.external_id, Response.touchpoint, Response.nps,
-    Response.csat, Response.ces, Response.comment, Response.attributes, Response.respondent_id,
-    Response.respondent_email, Response.submitted_at, Response.received_at,
-    Response.raw["historical"].as_boolean().label("historical"),
-)  # fmt: skip
-
-
-def generic_form(response: Response | Row[Any]) -> dict[str, Any]:
-    """Return a stored response (a row or its routing fields) in the generic form."""
-    return {
-        "source": response.source,
-        "response_id": response.external_id,
-        "touchpoint": response.touchpoint,
-        "scores": {"nps": response.nps, "csat": response.csat, "ces": response.ces},
-        "comment": response.comment or "",
-        "attributes": dict(response.attributes or {}),
-    }
-
-
-def get_response(session: Session, *, response_id: int) -> Response | None:
-    """Return a stored response by row id."""
-    return session.get(Response, response_id)
-
-
 def case_id_for(session: Session, *, response_id: int) -> int | None:
     """Return the id of the case made of a response, if any."""
     return session.scalar(select(Case.id).where(Case.response_id == response_id))
-
-
-def _recent_query(by_id: bool, by_email: bool) -> Select[Any]:
-    same = [Response.respondent_id == bindparam("respondent_id")] if by_id else []
-    same += [Response.respondent_email == bindparam("respondent_email")] if by_email else []
-    return (
-        select(func.count())
-        .select_from(Response)
-        .join(Case, Case.response_id == Response.id)
-        .where(
-            or_(*same),
-            Response.id != bindparam("response_id"),
-            Response.submitted_at.between(bindparam("earliest"), bindparam("latest")),
-        )
-    )
-
-
-# The routing statements are built once: building them cost more CPU than running them.
-_RECENT = {(i, e): _recent_query(i, e) for i, e in ((True, False), (False, True), (True, True))}
-
-
-def recent_cases(
-    session: Session, *, response_id: int, respondent_id: str | None,
-    respondent_email: str | None, submitted_at: datetime, window: timedelta,
-) -> int:  # fmt: skip
-    """Count the other cases of the same respondent (id or email) submitted within the window.
-
-    Either side of submitted_at: responses are not always routed in the order they were given.
-    Anonymous responses and a zero window count nothing, without a query.
-    """
-    if not (respondent_id or respondent_email) or window <= timedelta(0):
-        return 0
-    query = _RECENT[(bool(respondent_id), bool(respondent_email))]
-    params = {
-        "respondent_id": respondent_id, "respondent_email": respondent_email,
-        "response_id": response_id, "earliest": submitted_at - window,
-        "latest": submitted_at + window,
-    }  # fmt: skip
-    return int(session.connection().execute(query, params).scalar() or 0)
-
-
-def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[Any] | None:
-    """Mark a never-routed response routed and return its routing fields; None if there is none.
-
-    Called first in the routing transaction: the UPDATE takes the row lock (the write lock on
-    SQLite), so two workers handed the same response run one after the other, and the second
-    finds it routed already. One statement instead of a read and a write.
-    """
-    params = {"claimed_id": response_id, "claimed_at": now}
-    return session.connection().execute(_CLAIM, params).one_or_none()
-
-
-_CLAIM = (
-    update(Response)
-    .where(Response.id == bindparam("claimed_id"), Response.routed_at.is_(None))
-    .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
-    .returning(*_ROUTING_FIELDS)
-)
 
 
 def _insert_case(dialect_name: str) -> Insert:
@@ -283,43 +207,6 @@ def pending_deliveries(session: Session, *, case_id: int) -> list[int]:
     )
 
 
-def unrouted_responses(
-    session: Session, *, now: datetime, grace: timedelta, limit: int, overdue_limit: int
-) -> list[int]:
-    """Claim responses never routed whose task was never sent or is overdue; return their ids.
-
-    Never-sent ones come first. Overdue ones (sent longer than grace ago), oldest first, are
-    capped by overdue_limit: while the router's queue has a backlog most of them are only
-    waiting in it, and re-sending them all would add duplicate work exactly under overload.
-    Their enqueued_at is set to now, so the next sweep waits another grace period for them.
-    """
-    unrouted = Response.routed_at.is_(None)
-    ids = list(
-        session.scalars(
-            select(Response.id)
-            .where(unrouted, Response.enqueued_at.is_(None))
-            .order_by(Response.id)
-            .limit(limit)
-        )
-    )
-    room = min(limit - len(ids), overdue_limit)
-    if room > 0:
-        ids += session.scalars(
-            select(Response.id)
-            .where(unrouted, Response.enqueued_at < now - grace)
-            .order_by(Response.enqueued_at, Response.id)
-            .limit(room)
-        )
-    if ids:
-        session.execute(
-            update(Response)
-            .where(Response.id.in_(ids))
-            .values(enqueued_at=now)
-            .execution_options(synchronize_session=False)
-        )
-    return ids
-
-
 def route_stored(
     session: Session, *, response_id: int, config: RouterConfig, detector: Detector,
     now: datetime, sla: SlaRules = NO_RULES, flushes: list[FlushDue] | None = None,
@@ -365,36 +252,6 @@ def route_stored(
     if new_deliveries is None:
         return _routed_before(session, response_id=response_id, flushes=flushes)
     return new_deliveries
-
-
-def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
-    """The part of an outcome kept on the response: what was decided, and why in words."""
-    return {
-        "dissatisfied": outcome.dissatisfied,
-        "reasons": list(outcome.reasons),
-        "priority": outcome.priority,
-        "touchpoint": outcome.touchpoint,
-        "touchpoint_source": outcome.touchpoint_source,
-        "polarity": round(outcome.polarity, 4),
-        "language": outcome.language,
-        "analysed": outcome.analysed,
-        "receivers": list(outcome.receivers),
-        "explanation": outcome.explanation,
-        "disagreement": outcome.disagreement,
-    }
-
-
-def record_decision(session: Session, *, response_id: int, outcome: RoutingOutcome) -> None:
-    """Store the decision on the response, whether or not it became a case."""
-    params = {"decided_id": response_id, "decided": decision_of(outcome)}
-    session.connection().execute(_RECORD_DECISION, params)
-
-
-_RECORD_DECISION = (
-    update(Response)
-    .where(Response.id == bindparam("decided_id"))
-    .values(decision=bindparam("decided", type_=JSONType))
-)
 
 
 def _routed_before(

@@ -11,7 +11,7 @@ from pathlib import Path
 from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.router import model_service, reroute, service
+from services.router import model_service, reroute, responses, service
 from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
 from services.router.incidents import FlushDue
@@ -142,7 +142,7 @@ def sweep_unrouted(self: Task) -> int:
     settings = settings_of(self.app)
     backlog = queue_depth(self.app, task_names.ROUTER_QUEUE)
     with transaction(runtime(settings).sessions) as session:
-        ids = service.unrouted_responses(
+        ids = responses.unrouted_responses(
             session, now=utcnow(), grace=timedelta(seconds=settings.sweep_grace_s),
             limit=SWEEP_BATCH, overdue_limit=SWEEP_TRICKLE if backlog else SWEEP_BATCH,
         )  # fmt: skip

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.router import service
+from services.router import responses, service
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for, route_response
 from services.router.policy import OnDisagreement
@@ -108,7 +108,7 @@ def test_open_case_returns_the_existing_case(
     with sessions() as session, session.begin():
         response = session.get(Response, response_id)
         assert response is not None
-        outcome = route_response(config, detector_for(config), service.generic_form(response))
+        outcome = route_response(config, detector_for(config), responses.generic_form(response))
         first, created = service.open_case(
             session, response_id=response_id, outcome=outcome, config=config, now=NOW
         )
@@ -143,7 +143,7 @@ def test_a_concurrent_insert_of_the_same_case_is_absorbed(
     def open_case(session: Session) -> None:
         response = session.get(Response, response_id)
         assert response is not None
-        outcome = route_response(config, detector_for(config), service.generic_form(response))
+        outcome = route_response(config, detector_for(config), responses.generic_form(response))
         case_id, created = service.open_case(
             session, response_id=response_id, outcome=outcome, config=config, now=NOW
         )
@@ -284,7 +284,7 @@ def test_recent_cases_counts_the_respondents_other_cases_in_the_window(
     this = store(sessions, submitted_at=NOW + timedelta(days=days_apart), **who)
     route(sessions, config, this)  # its own case is never counted
     with sessions() as session:
-        counted = service.recent_cases(
+        counted = responses.recent_cases(
             session, response_id=this, respondent_id=who.get("respondent_id"),
             respondent_email=who.get("respondent_email"),
             submitted_at=NOW + timedelta(days=days_apart), window=timedelta(days=window_days),
@@ -295,7 +295,7 @@ def test_recent_cases_counts_the_respondents_other_cases_in_the_window(
 def sweep(
     session: Session, *, now: datetime, limit: int = 10, overdue_limit: int = 10
 ) -> list[int]:
-    return service.unrouted_responses(
+    return responses.unrouted_responses(
         session, now=now, grace=timedelta(seconds=40), limit=limit, overdue_limit=overdue_limit
     )
 
