@@ -9,6 +9,7 @@ from services.desk.config import load_desk_config
 from services.ingest.sources.config import ConfigError as SourcesError
 from services.ingest.sources.config import load_sources
 from services.router.config import ConfigError, load_config
+from services.router.decision import warm_up
 from shared.celery_app import create_celery
 from shared.settings import Settings
 from shared.sla import DeskConfigError
@@ -23,7 +24,7 @@ def create_worker_app(settings: Settings) -> Celery:
     traceback).
     """
     try:
-        load_config(settings.routes_file)
+        config = load_config(settings.routes_file)
     except ConfigError as exc:
         raise click.ClickException(f"invalid routing file:\n{exc}") from exc
     try:
@@ -31,6 +32,7 @@ def create_worker_app(settings: Settings) -> Celery:
         load_sources(settings.sources_file, os.environ)
     except (DeskConfigError, SourcesError) as exc:
         raise click.ClickException(f"invalid config file:\n{exc}") from exc
+    warm_up(config)
     return create_celery(
         settings,
         include=[
