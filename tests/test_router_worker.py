@@ -8,7 +8,8 @@ import click
 import pytest
 
 from cxloop.router_worker import create_worker_app
-from shared.settings import EXAMPLE_DESK, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
 
 
 def test_a_bad_digests_section_stops_the_worker_that_plans_digests(
