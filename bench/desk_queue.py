@@ -32,7 +32,7 @@ from services.desk.digest_schedule import latest
 from services.desk.models import User
 from services.desk.queue import QueueFilter, facet_counts, page
 from shared.db import make_engine, migrate
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 
 END = datetime(2026, 3, 1, tzinfo=UTC)
 SEED = """

@@ -39,7 +39,8 @@ import psycopg
 from bench import fault_load
 from bench.fault_env import PgCluster, RedisServer, SMTPSink, StormyStandin, pause, stormy_standin
 from shared.db import migrate
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.e2e.harness import System, free_port
 
 KEY = "faults-ingest-key-0123456789abcdef0123456789"

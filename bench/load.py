@@ -33,7 +33,8 @@ import redis
 
 from bench import load_gen, load_loop, load_report
 from shared.db import migrate
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.e2e.harness import answers, free_port, wait_until
 from tests.support.processes import Process
 from tests.support.services import postgres_server, rabbitmq_vhost, redis_server

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from services.notifier import flows
 from shared.db import make_engine, make_session_factory, migrate
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.notifier.factories import create_delivery
 from tests.support.slack_standin import slack_standin
 

@@ -14,7 +14,7 @@ from services.notifier.cli import deliveries
 from services.router import eval_report
 from services.router.cli import routes
 from services.router.model_cli import model
-from shared.settings import SettingsError
+from shared.settings.environment import SettingsError
 
 
 class _Main(click.Group):

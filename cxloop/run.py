@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import click
 
-from shared import metrics, task_names
+from shared import metrics, metrics_export, task_names
 from shared.db import migrate as apply_migrations
 from shared.embedded import EmbeddedRedisMissing, start_redis
 from shared.logs import configure_logging
@@ -128,10 +128,10 @@ def beat() -> None:
 
 def _export_metrics(settings: Settings, service: str) -> None:
     """Count in every pool process and serve the sums on CXLOOP_METRICS_BIND from this one."""
-    metrics.use_multiprocess_dir(metrics.multiprocess_dir(settings, service))
+    metrics_export.use_multiprocess_dir(metrics_export.multiprocess_dir(settings, service))
     metrics.instrument_celery()
     try:
-        metrics.serve_worker_metrics(settings, settings.metrics_bind)
+        metrics_export.serve_worker_metrics(settings, settings.metrics_bind)
     except (OSError, ValueError) as exc:
         message = f"cannot serve metrics on {settings.metrics_bind}: {exc}"
         raise click.ClickException(message) from exc
@@ -226,7 +226,7 @@ def _child_env(name: str, env: dict[str, str], settings: Settings) -> dict[str, 
     if name != "notifier" or not settings.metrics_bind:
         return env
     try:
-        host, port = metrics.parse_bind(settings.metrics_bind)
+        host, port = metrics_export.parse_bind(settings.metrics_bind)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     return env | {"CXLOOP_METRICS_BIND": f"{host}:{port + 1}"}

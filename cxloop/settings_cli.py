@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from shared.settings import Settings, reference
+from shared.settings import Settings
+from shared.settings.reference import reference
 
 
 @click.command()

@@ -10,7 +10,7 @@ import yaml
 
 from services.desk.config import load_desk_config
 from shared.followups.config import FollowUpConfig, load_follow_up, parse_follow_up
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from shared.sla import DeskConfigError
 
 EXAMPLES = EXAMPLE_DESK.parent.parent

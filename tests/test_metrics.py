@@ -1,5 +1,5 @@
-"""shared.metrics: queue depths from a real Redis, bounded labels, counts only of committed work,
-and the multiprocess directory every process tree starts empty."""
+"""shared.metrics and metrics_export: queue depths from a real Redis, bounded labels, counts only
+of committed work, and the multiprocess directory every process tree starts empty."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from shared import metrics, task_names
+from shared import metrics, metrics_export, task_names
 from shared.celery_app import create_celery
 from shared.db import transaction
 from shared.settings import Settings
@@ -23,7 +23,7 @@ from shared.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def collected(collector: metrics.BrokerQueues) -> dict[tuple[str, tuple[str, ...]], float]:
+def collected(collector: metrics_export.BrokerQueues) -> dict[tuple[str, tuple[str, ...]], float]:
     return {
         (sample.name, tuple(sample.labels.values())): sample.value
         for family in collector.collect()
@@ -41,7 +41,7 @@ def test_queue_depths_are_read_from_the_broker(tmp_path: Path, redis_url: str) -
     finally:
         celery.close()
 
-    samples = collected(metrics.BrokerQueues(redis_url))
+    samples = collected(metrics_export.BrokerQueues(redis_url))
 
     assert samples[("cxloop_broker_up", ())] == 1
     assert samples[("cxloop_queue_depth", ("router",))] == 4
@@ -50,7 +50,7 @@ def test_queue_depths_are_read_from_the_broker(tmp_path: Path, redis_url: str) -
 
 
 def test_an_unreachable_broker_is_reported_rather_than_failing_the_scrape() -> None:
-    samples = collected(metrics.BrokerQueues("redis://127.0.0.1:1/0"))
+    samples = collected(metrics_export.BrokerQueues("redis://127.0.0.1:1/0"))
     assert samples == {("cxloop_broker_up", ()): 0}
 
 
@@ -105,8 +105,8 @@ def test_metrics_refuse_a_multiprocess_dir_set_after_prometheus_client_was_impor
 ) -> None:
     assert prometheus_client  # imported by this test module, in single-process mode
     with pytest.raises(RuntimeError, match="imported before PROMETHEUS_MULTIPROC_DIR"):
-        metrics.use_multiprocess_dir(tmp_path / "metrics")
-    assert metrics.MULTIPROC_ENV not in os.environ
+        metrics_export.use_multiprocess_dir(tmp_path / "metrics")
+    assert metrics_export.MULTIPROC_ENV not in os.environ
 
 
 def test_a_process_tree_starts_with_an_empty_private_directory_and_sums_its_processes(
@@ -118,8 +118,8 @@ def test_a_process_tree_starts_with_an_empty_private_directory_and_sums_its_proc
     script = f"""
 import os
 from pathlib import Path
-from shared import metrics
-metrics.use_multiprocess_dir(Path({str(folder)!r}))
+from shared import metrics, metrics_export
+metrics_export.use_multiprocess_dir(Path({str(folder)!r}))
 for _ in range(2):
     pid = os.fork()
     if pid == 0:
@@ -127,10 +127,11 @@ for _ in range(2):
         os._exit(0)
     os.waitpid(pid, 0)
 from prometheus_client import generate_latest
-print(generate_latest(metrics.registry(metrics.Settings(redis_url="redis://127.0.0.1:1/0"))).decode())
+from shared.settings import Settings
+print(generate_latest(metrics_export.registry(Settings(redis_url="redis://127.0.0.1:1/0"))).decode())
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop(metrics.MULTIPROC_ENV, None)
+    env.pop(metrics_export.MULTIPROC_ENV, None)
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
@@ -146,8 +147,8 @@ def test_pool_threads_counting_at_the_same_moment_define_the_metrics_once(
     script = f"""
 import threading
 from pathlib import Path
-from shared import metrics
-metrics.use_multiprocess_dir(Path({str(tmp_path / "metrics")!r}))
+from shared import metrics, metrics_export
+metrics_export.use_multiprocess_dir(Path({str(tmp_path / "metrics")!r}))
 start, failed = threading.Barrier(16), []
 def count():
     start.wait()
@@ -161,7 +162,7 @@ for t in threads: t.join()
 print(failed)
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop(metrics.MULTIPROC_ENV, None)
+    env.pop(metrics_export.MULTIPROC_ENV, None)
     for _ in range(3):  # the race is a matter of timing: a few fresh processes
         done = subprocess.run(
             [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
@@ -171,12 +172,12 @@ print(failed)
 
 
 def test_a_worker_metrics_address_is_checked() -> None:
-    assert metrics.parse_bind("127.0.0.1:9100") == ("127.0.0.1", 9100)
-    assert metrics.parse_bind(":9100") == ("0.0.0.0", 9100)
-    assert metrics.parse_bind("[::1]:9100") == ("::1", 9100)
+    assert metrics_export.parse_bind("127.0.0.1:9100") == ("127.0.0.1", 9100)
+    assert metrics_export.parse_bind(":9100") == ("0.0.0.0", 9100)
+    assert metrics_export.parse_bind("[::1]:9100") == ("::1", 9100)
     for bad in ("9100", "host:", "host:http", "host:70000"):
         with pytest.raises(ValueError, match="CXLOOP_METRICS_BIND must be host:port"):
-            metrics.parse_bind(bad)
+            metrics_export.parse_bind(bad)
 
 
 def test_cxloop_up_gives_the_notifier_the_port_after_the_routers() -> None:

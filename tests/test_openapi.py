@@ -34,7 +34,9 @@ from services.desk.users import issue_token
 from shared.db import make_engine, make_session_factory, migrate, transaction
 from shared.models import Delivery
 from shared.openapi import FORM, api_rules, methods, spec_path, undocumented
-from shared.settings import EXAMPLE_DESK, Secret, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
+from shared.settings.secret import Secret
 from tests.conftest import EXAMPLES
 from tests.desk.factories import PASSWORD, add_assignment, make_case, make_user
 from tests.sources import vendors

@@ -10,7 +10,8 @@ import click
 import pytest
 
 from cxloop.router_worker import create_worker_app
-from shared.settings import EXAMPLE_DESK, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ROUTES = ROOT / "examples" / "retailer" / "routes.yml"

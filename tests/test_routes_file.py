@@ -9,7 +9,7 @@ import pytest
 
 from services.router.config import load_config
 from shared.routes_file import RoutesFileError, parse_touchpoint_names, touchpoint_names
-from shared.settings import EXAMPLE_ROUTES
+from shared.settings.files import EXAMPLE_ROUTES
 
 
 def test_the_names_are_the_routers_touchpoints_then_its_default() -> None:

@@ -9,7 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from cxloop.cli import main
-from shared.settings import Secret, Settings, SettingsError, reference
+from shared.settings import Settings
+from shared.settings.environment import SettingsError
+from shared.settings.reference import reference
+from shared.settings.secret import Secret
 
 OPERATIONS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
 

@@ -20,16 +20,21 @@ def init_app(app: Flask) -> None:
     import redis
     from celery import Celery
 
-    # incident_*, people_api and people_pages add their routes to the views and pages blueprints.
+    # incident_api and people_api add their routes to the views blueprint, the *_pages modules
+    # theirs to the pages blueprint.
     from services.desk import (  # noqa: F401
         answers,
+        case_pages,
         context,
+        dashboard_pages,
         incident_api,
         incident_pages,
         links,
         pages,
         people_api,
         people_pages,
+        queue_pages,
+        silence_pages,
         slack,
         views,
     )  # fmt: skip

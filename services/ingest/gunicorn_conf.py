@@ -7,7 +7,7 @@ count into one Prometheus multiprocess directory, emptied when the master starts
 
 from typing import Any
 
-from shared import metrics
+from shared import metrics_export
 from shared.settings import Settings
 
 _settings = Settings.from_env()
@@ -29,9 +29,9 @@ def on_starting(server: Any) -> None:
     """Before any worker exists: point every worker's metrics at a fresh private directory."""
     port = _settings.bind.rpartition(":")[2]
     name = f"ingest-{port}" if port.isdigit() else "ingest"  # a unix socket has no port
-    metrics.use_multiprocess_dir(metrics.multiprocess_dir(_settings, name))
+    metrics_export.use_multiprocess_dir(metrics_export.multiprocess_dir(_settings, name))
 
 
 def child_exit(server: Any, worker: Any) -> None:
     """A worker ended: its live values no longer count (its counters do)."""
-    metrics.mark_dead(worker.pid)
+    metrics_export.mark_dead(worker.pid)

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app
 from flask.blueprints import BlueprintSetupState
 
 from services.ingest.auth import Scope, protect
-from shared import metrics
+from shared import metrics, metrics_export
 from shared.openapi import documented
 
 bp = protect(Blueprint("metrics", __name__), Scope.METRICS_READ)
@@ -22,7 +22,9 @@ API_SOURCE = "api"  # the generic API's `source` is the caller's free text: neve
 
 @bp.record_once
 def _registry(state: BlueprintSetupState) -> None:
-    state.app.extensions["cxloop.metrics"] = metrics.registry(state.app.config["CXLOOP_SETTINGS"])
+    state.app.extensions["cxloop.metrics"] = metrics_export.registry(
+        state.app.config["CXLOOP_SETTINGS"]
+    )
     metrics.expect_responses((API_SOURCE,))
 
 
@@ -34,7 +36,7 @@ def _registry(state: BlueprintSetupState) -> None:
 )  # fmt: skip
 def scrape() -> Response:
     """Every process's counters and histograms, and the broker's queue depths."""
-    body, content_type = metrics.exposition(current_app.extensions["cxloop.metrics"])
+    body, content_type = metrics_export.exposition(current_app.extensions["cxloop.metrics"])
     return Response(body, content_type=content_type)
 
 

@@ -7,7 +7,8 @@ from celery import Celery
 from services.notifier.channels.email import plain_login
 from shared.celery_app import create_celery
 from shared.followups.config import load_follow_up
-from shared.settings import ConfigFileError, Settings, webhook_references
+from shared.settings import Settings
+from shared.settings.webhooks import ConfigFileError, webhook_references
 from shared.sla import DeskConfigError
 
 

@@ -16,7 +16,9 @@ from services.desk.users import issue_token
 from shared.db import transaction
 from shared.errors import register_error_handlers
 from shared.runtime import runtime
-from shared.settings import EXAMPLE_DESK, Secret, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
+from shared.settings.secret import Secret
 from tests.desk.factories import T0, add_assignment, make_case, make_user
 
 NOW = T0 + timedelta(hours=30)

@@ -18,7 +18,7 @@ from shared.followups import service as followups
 from shared.followups.config import FollowUpConfig
 from shared.followups.models import FollowUp
 from shared.models import Case, Delivery, Response
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday morning
 PASSWORD = "correct horse battery"

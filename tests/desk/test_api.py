@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.desk.config import load_desk_config
 from services.desk.escalation import stamp_batch
 from shared.db import transaction
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.conftest import World, auth
 
 

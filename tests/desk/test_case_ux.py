@@ -15,7 +15,7 @@ from services.notifier import alert_content
 from services.notifier.formatting import render_email
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.conftest import NOW, World, auth
 from tests.desk.factories import make_case, make_user
 from tests.desk.test_pages import csrf, log_in

@@ -12,7 +12,7 @@ import yaml
 
 from services.desk.config import DeskConfigError, load_desk_config, parse_desk_config
 from services.desk.digest_config import DigestConfig, Schedule
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 
 BASE: dict[str, Any] = {
     "sla": [{"acknowledge": "1h", "resolve": "1d"}],

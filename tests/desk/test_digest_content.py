@@ -23,7 +23,7 @@ from services.desk.digest_figures import (
 from services.desk.models import Contact, User
 from shared.db import transaction
 from shared.models import Case
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.factories import make_case, make_user
 
 H = timedelta(hours=1)

@@ -12,7 +12,7 @@ from services.desk.config import load_desk_config
 from services.desk.queue import QueueFilter, facet_counts, page
 from services.desk.sla import sla_state
 from shared.db import transaction
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.factories import T0, make_case
 
 NOW = T0 + timedelta(days=1)

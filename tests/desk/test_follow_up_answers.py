@@ -19,7 +19,7 @@ from shared.db import transaction
 from shared.followups import links
 from shared.followups.models import FollowUp, FollowUpCustomer
 from shared.models import CaseEvent
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.conftest import NOW, World, auth
 from tests.desk.factories import T0, resolved_case
 from tests.desk.test_pages import log_in

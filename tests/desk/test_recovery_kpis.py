@@ -11,7 +11,7 @@ from services.desk import recovery
 from services.desk.config import load_desk_config
 from services.desk.kpis import Period
 from shared.db import transaction
-from shared.settings import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_DESK
 from tests.desk.conftest import World, auth
 from tests.desk.factories import T0, resolved_case
 from tests.desk.test_pages import log_in

@@ -109,7 +109,7 @@ def test_bad_desk_files_fail_naming_the_key(document: dict[str, object], message
 
 def test_the_shipped_example_is_valid() -> None:
     from services.desk.config import load_desk_config
-    from shared.settings import EXAMPLE_DESK
+    from shared.settings.files import EXAMPLE_DESK
 
     config = load_desk_config(EXAMPLE_DESK)
     assert config.policy_for(priority="p1", touchpoint="store").business_hours is None
@@ -118,7 +118,7 @@ def test_the_shipped_example_is_valid() -> None:
 
 def test_a_bad_team_holiday_fails_at_start_naming_file_key_and_reason(tmp_path: Path) -> None:
     from services.desk.config import load_desk_config
-    from shared.settings import EXAMPLE_DESK
+    from shared.settings.files import EXAMPLE_DESK
 
     text = EXAMPLE_DESK.read_text(encoding="utf-8").replace(
         "  delivery:\n", "  delivery:\n    holidays: [2026-12-25, 2026-02-30]\n", 1
@@ -134,7 +134,7 @@ def test_a_bad_team_holiday_fails_at_start_naming_file_key_and_reason(tmp_path: 
 
 def test_the_shipped_example_names_holidays() -> None:
     from services.desk.config import load_desk_config
-    from shared.settings import EXAMPLE_DESK
+    from shared.settings.files import EXAMPLE_DESK
 
     config = load_desk_config(EXAMPLE_DESK)
     hours = config.hours_for(priority="p3", touchpoint="store", team=None)

@@ -29,7 +29,9 @@ from services.notifier.formatting import slack_message
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 from shared.routes_file import touchpoint_names
-from shared.settings import EXAMPLE_DESK, EXAMPLE_ROUTES, Secret, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK, EXAMPLE_ROUTES
+from shared.settings.secret import Secret
 from tests.desk.conftest import NOW, World
 from tests.desk.factories import T0
 from tests.notifier.alerts import alert

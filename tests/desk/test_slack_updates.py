@@ -22,7 +22,8 @@ from shared import alert_actions as aa
 from shared import task_names
 from shared.db import transaction
 from shared.models import Delivery
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.desk.conftest import World, auth
 from tests.desk.test_alert_links import confirm
 from tests.desk.test_alert_links import link as link_path

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.e2e.harness import free_port
 from tests.support.services import rabbitmq_vhost
 from tests.support.slack_standin import SlackStandin, slack_standin

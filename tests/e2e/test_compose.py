@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from shared.settings import PREFIX, Settings
+from shared.settings import Settings
+from shared.settings.environment import PREFIX
 from tests.e2e.harness import PROCESS_ARGS, container_command
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.support.slack_standin import SlackStandin, slack_standin
 from tests.support.smtp import SMTPRecorder, smtp_server
 

@@ -12,7 +12,8 @@ from services.notifier.channels import CHANNELS, PermanentError, TransientError,
 from services.notifier.channels.email import EmailChannel
 from services.notifier.channels.outbox import OutboxChannel
 from services.notifier.channels.slack import SlackChannel, slack_session
-from shared.settings import NO_SECRET, Settings
+from shared.settings import Settings
+from shared.settings.secret import NO_SECRET
 from tests.notifier.alerts import HEADLINE, alert
 from tests.support.slack_standin import POST_MESSAGE, Answer, SlackStandin
 from tests.support.smtp import SMTPRecorder, free_port

@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 
 from services.notifier.worker import NotifierConfigError, configured_channels, preflight
-from shared.settings import EXAMPLE_DESK, Secret, Settings, SettingsError
-from shared.settings import EXAMPLE_ROUTES as RETAILER
+from shared.settings import Settings
+from shared.settings.environment import SettingsError
+from shared.settings.files import EXAMPLE_DESK
+from shared.settings.files import EXAMPLE_ROUTES as RETAILER
+from shared.settings.secret import Secret
 
 PRODUCTION = Settings(database_url="postgresql://cx@db/cx", redis_url="redis://redis:6379/0")
 HOOK = Secret("https://hooks.slack.com/services/T0/B0/x")

@@ -11,7 +11,8 @@ import trustme
 
 from services.notifier.channels import PermanentError
 from services.notifier.channels.email import EmailChannel
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.notifier.alerts import alert
 from tests.support.smtp import smtp_server
 

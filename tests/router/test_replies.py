@@ -13,7 +13,8 @@ from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for
 from shared.db import transaction
 from shared.models import Case, CaseEvent
-from shared.settings import EXAMPLE_DESK, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
 from shared.sla import sla_rules
 from tests.desk.factories import make_case
 from tests.router.test_service import NOW, store

@@ -15,7 +15,8 @@ from services.router import reroute
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
-from shared.settings import EXAMPLE_DESK, Settings
+from shared.settings import Settings
+from shared.settings.files import EXAMPLE_DESK
 from tests.router.test_service import NOW, route, store
 
 LATER = NOW + timedelta(minutes=5)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.models import Response
-from shared.settings import Secret, Settings
+from shared.settings import Settings
+from shared.settings.secret import Secret
 from tests.sources.standin import VendorStandIn, running
 from tests.sources.vendors import OLD_SECRETS, SECRETS, SM_CLIENT_ID
 

@@ -11,7 +11,7 @@ import yaml
 from services.ingest.sources.base import Answer, Kind, Submission
 from services.ingest.sources.config import ConfigError, SourceConfig, load_sources, parse_sources
 from services.ingest.sources.mapping import to_generic
-from shared.settings import EXAMPLE_SOURCES
+from shared.settings.files import EXAMPLE_SOURCES
 
 WHEN = datetime(2024, 5, 2, 9, 30, tzinfo=UTC)
 

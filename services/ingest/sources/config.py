@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from shared.settings import NO_SECRET, Secret
+from shared.settings.secret import NO_SECRET, Secret
 
 log = logging.getLogger(__name__)
 
