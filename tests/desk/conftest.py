@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -11,7 +10,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from services.desk import init_app
 from services.desk.users import issue_token
@@ -20,6 +18,7 @@ from shared.errors import register_error_handlers
 from shared.runtime import runtime
 from shared.settings import EXAMPLE_DESK, Secret, Settings
 from tests.desk.factories import T0, add_assignment, make_case, make_user
+from tests.support.serving import serve
 
 NOW = T0 + timedelta(hours=30)
 
@@ -54,12 +53,8 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
     """The desk served over real HTTP on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as url:
+        yield url
 
 
 @dataclass
