@@ -20,6 +20,7 @@ from shared.settings import Settings
 from shared.settings.files import EXAMPLE_DESK
 from shared.settings.secret import Secret
 from tests.desk.factories import T0, add_assignment, make_case, make_user
+from tests.support.serving import serve
 
 NOW = T0 + timedelta(hours=30)
 
@@ -49,6 +50,13 @@ def app(desk_settings: Settings) -> Iterator[Flask]:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
+    """The desk served over real HTTP on a free port."""
+    with serve(app) as url:
+        yield url
 
 
 @dataclass

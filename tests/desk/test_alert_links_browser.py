@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from shared import alert_actions as aa
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
 from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.support.browser import browser_log_in
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
 ]
-
-
-@pytest.fixture
-def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 def link(base_url: str, case_id: int, action: str) -> str:
@@ -64,9 +50,7 @@ def test_an_owner_acts_from_email_links_in_the_browser(base_url: str, world: Wor
         expect(page.locator(".flash.ok")).to_contain_text("being moved to touchpoint billing")
 
         page.get_by_role("link", name=f"Open case #{case} on the desk").click()
-        page.get_by_label("Email").fill("dora@example.com")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        browser_log_in(page, "dora@example.com", PASSWORD)
         expect(page.locator("dd.snoozed")).to_contain_text("2026-03-04 09:00 UTC")
         timeline = page.locator("ol.timeline")
         expect(timeline).to_contain_text(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
+from tests.support.browser import browser_log_in
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,27 +20,13 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
-    """The desk served over real HTTP on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_a_champion_works_a_case_in_the_browser(base_url: str, world: World) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page()
-        page.goto(f"{base_url}/queue")
-        page.get_by_label("Email").fill("champ@example.com")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        browser_log_in(page, "champ@example.com", PASSWORD, at=f"{base_url}/queue")
         sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
         page.get_by_label("Touchpoint").select_option("delivery")

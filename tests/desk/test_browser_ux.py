@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,7 +13,8 @@ from shared.db import transaction
 from shared.models import Case, Delivery
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (the served desk)
+from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.support.browser import browser_log_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -44,17 +44,9 @@ def _shots() -> Path:
     return path
 
 
-def _log_in(sync_api: Any, page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
-
-
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -72,7 +64,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         for width in WIDTHS:
             page = browser.new_page(viewport={"width": width, "height": 900})
-            _log_in(sync_api, page, base_url, "champ@example.com")
+            browser_log_in(page, "champ@example.com", PASSWORD, at=f"{base_url}/login")
             page.get_by_label("Touchpoint").select_option("delivery")
             page.get_by_role("button", name="Apply").click()
             sync_api.expect(page.locator("table.queue tbody tr")).to_have_count(1)
@@ -102,7 +94,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -114,7 +106,7 @@ def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 900})
-        _log_in(sync_api, page, base_url, "champ@example.com")
+        browser_log_in(page, "champ@example.com", PASSWORD, at=f"{base_url}/login")
         page.goto(f"{base_url}/cases/{world.store_case}")
         buttons = page.locator("section.actions button")
         sync_api.expect(buttons).to_have_text(["Reopen"])
@@ -130,7 +122,7 @@ def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
         page.close()
 
         owner = browser.new_page(viewport={"width": 1366, "height": 900})
-        _log_in(sync_api, owner, base_url, "dora@example.com")
+        browser_log_in(owner, "dora@example.com", PASSWORD, at=f"{base_url}/login")
         owner.goto(f"{base_url}/cases/{world.delivery_case}")
         owner.get_by_label("Team", exact=True).select_option("stores")
         owner.get_by_role("button", name="Assign").click()
@@ -141,7 +133,7 @@ def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_an_owner_takes_and_snoozes_a_case_from_its_page(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -149,7 +141,7 @@ def test_an_owner_takes_and_snoozes_a_case_from_its_page(
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 900})
-        _log_in(sync_api, page, base_url, "dora@example.com")
+        browser_log_in(page, "dora@example.com", PASSWORD, at=f"{base_url}/login")
         page.goto(f"{base_url}/cases/{world.delivery_case}")
         buttons = page.locator("section.actions .buttons button")
         sync_api.expect(buttons).to_have_text(

@@ -19,9 +19,10 @@ from shared.db import transaction
 from shared.followups.models import FollowUp
 from shared.models import Case
 from tests.desk.conftest import NOW, World
-from tests.desk.factories import make_case, make_response
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (the served desk)
-from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _log_in, _shots
+from tests.desk.factories import PASSWORD, make_case, make_response
+from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _shots
+from tests.support.browser import browser_log_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -94,7 +95,7 @@ def _answered(session: Session, case: Case, rng: random.Random) -> None:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_dashboard_reads_at_1366_and_390(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
     sessions: sessionmaker[Session],
 ) -> None:
@@ -104,7 +105,7 @@ def test_the_dashboard_reads_at_1366_and_390(
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         for width in WIDTHS:
             page = browser.new_page(viewport={"width": width, "height": 900})
-            _log_in(sync_api, page, base_url, "champ@example.com")
+            browser_log_in(page, "champ@example.com", PASSWORD, at=f"{base_url}/login")
             page.get_by_role("link", name="Dashboard").click()
             tiles = page.locator("li.tile")
             sync_api.expect(tiles).to_have_count(8)

@@ -5,13 +5,8 @@ The page as a phone shows it lands in CXLOOP_SCREENSHOTS (docs/images uses it).
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
 import pytest
-from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from shared.followups import links
 from shared.followups.models import FollowUp, FollowUpCustomer
@@ -24,16 +19,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
 ]
-
-
-@pytest.fixture
-def base_url(app: Flask, sqlite_url: str) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

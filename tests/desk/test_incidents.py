@@ -16,8 +16,9 @@ from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Incident, IncidentCase
 from tests.desk.conftest import World, auth
 from tests.desk.factories import PASSWORD, T0, make_case
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401
+from tests.desk.test_browser import ARGS, CHROMIUM
 from tests.desk.test_pages import csrf, log_in
+from tests.support.browser import browser_log_in
 
 RESOLVE = {"root_cause": "carrier_delay", "resolution_note": "Courier depot back online"}
 
@@ -148,16 +149,15 @@ def test_the_page_escapes_comments_and_resolves_all_with_csrf(
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)")
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_an_owner_resolves_an_incident_in_the_browser(
-    app: Flask, base_url: str, seeded: Seeded, sessions: sessionmaker[Session],  # noqa: F811
+    app: Flask, base_url: str, seeded: Seeded, sessions: sessionmaker[Session],
 ) -> None:  # fmt: skip
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page()
-        page.goto(f"{base_url}/queue?touchpoint=delivery")
-        page.get_by_label("Email").fill("dora@example.com")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        browser_log_in(
+            page, "dora@example.com", PASSWORD, at=f"{base_url}/queue?touchpoint=delivery"
+        )
         page.get_by_role("link", name=f"incident #{seeded.incident_id} (3)").first.click()
         sync_api.expect(page.locator("h1")).to_contain_text(f"Incident #{seeded.incident_id}")
         sync_api.expect(page.locator("table.queue tbody tr")).to_have_count(3)

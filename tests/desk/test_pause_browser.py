@@ -10,9 +10,9 @@ from flask import Flask
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url
+from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.support.browser import browser_log_in
 
-__all__ = ["base_url"]  # the desk served over real HTTP
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
@@ -29,10 +29,9 @@ def test_an_owner_waits_on_the_customer_and_resumes(
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page()
-        page.goto(f"{base_url}/cases/{world.delivery_case}")
-        page.get_by_label("Email").fill("dora@example.com")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        browser_log_in(
+            page, "dora@example.com", PASSWORD, at=f"{base_url}/cases/{world.delivery_case}"
+        )
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_role("button", name="Resume (stop waiting)")).to_have_count(0)
 

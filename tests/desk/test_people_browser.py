@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.desk.conftest import World
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401  (the served desk)
-from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _log_in, _shots
+from tests.desk.factories import PASSWORD
+from tests.desk.test_browser import ARGS, CHROMIUM
+from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _shots
+from tests.support.browser import browser_log_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -17,7 +19,7 @@ pytestmark = [
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
 ) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -25,12 +27,12 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         viewer = browser.new_context().new_page()
-        _log_in(sync_api, viewer, base_url, "vic@example.com")
+        browser_log_in(viewer, "vic@example.com", PASSWORD, at=f"{base_url}/login")
         expect(viewer.get_by_role("link", name="Users")).to_have_count(0)
 
         for width in WIDTHS:
             page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
-            _log_in(sync_api, page, base_url, "admin@example.com")
+            browser_log_in(page, "admin@example.com", PASSWORD, at=f"{base_url}/login")
             page.get_by_role("link", name="Users").click()
             expect(page.get_by_role("heading", name="Users")).to_be_visible()
             expect(page.locator("table.people tbody tr")).to_have_count(5 + WIDTHS.index(width))
@@ -55,7 +57,7 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
             page.close()
 
         page = browser.new_page(viewport={"width": 1366, "height": 900})
-        _log_in(sync_api, page, base_url, "admin@example.com")
+        browser_log_in(page, "admin@example.com", PASSWORD, at=f"{base_url}/login")
         page.goto(f"{base_url}/admin/users")
         page.get_by_role("link", name="vic@example.com").click()
         page.get_by_role("button", name="Disable").click()

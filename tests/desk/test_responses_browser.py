@@ -7,9 +7,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM, base_url  # noqa: F401 (the fixture)
+from tests.desk.test_browser import ARGS, CHROMIUM
 from tests.desk.test_browser_ux import OVERFLOW
 from tests.desk.test_responses_page import add_decided
+from tests.support.browser import browser_log_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,7 +21,7 @@ pytestmark = [
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 @pytest.mark.parametrize("width", [1366, 390])
 def test_a_champion_sees_why_a_response_was_not_a_case(
-    base_url: str,  # noqa: F811
+    base_url: str,
     world: World,
     sessions: sessionmaker[Session],
     width: int,
@@ -30,10 +31,7 @@ def test_a_champion_sees_why_a_response_was_not_a_case(
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": width, "height": 900})
-        page.goto(f"{base_url}/queue")
-        page.get_by_label("Email").fill("champ@example.com")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
+        browser_log_in(page, "champ@example.com", PASSWORD, at=f"{base_url}/queue")
         page.get_by_role("link", name="Responses").click()
         sync_api.expect(page.get_by_role("heading", name="Responses")).to_be_visible()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -17,7 +16,6 @@ from click.testing import CliRunner
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.serving import make_server
 
 from services.desk.cli import user as user_cli
 from services.desk.config import desk_config
@@ -35,6 +33,7 @@ from shared.settings.secret import Secret
 from tests.desk.conftest import NOW, World
 from tests.desk.factories import T0
 from tests.notifier.alerts import alert
+from tests.support.serving import serve
 from tests.support.slack_standin import SlackStandin, slack_standin
 
 DORA, VIC, STRANGER = "U0DORA", "U0VIC", "U0NOBODY"
@@ -58,12 +57,8 @@ def desk_settings(desk_settings: Settings, slack: SlackStandin) -> Settings:
 @pytest.fixture
 def url(app: Flask) -> Iterator[str]:
     """The desk's interactivity endpoint served over real HTTP."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/v1/slack/interactions"
-    server.shutdown()
-    thread.join(timeout=10)
+    with serve(app) as base:
+        yield f"{base}/v1/slack/interactions"
 
 
 def blocks(case_id: int, status: str = "new", touchpoint: str = "delivery") -> list[Any]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, jsonify, request
-from werkzeug.serving import make_server
+
+from tests.support.serving import serve
 
 SM_SURVEY = {
     "id": "105724755",
@@ -123,12 +123,5 @@ class VendorStandIn:
 def running() -> Iterator[VendorStandIn]:
     """Serve a stand-in on a free port; its base URL is `url`."""
     vendor = VendorStandIn()
-    server = make_server("127.0.0.1", 0, vendor.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    vendor.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve(vendor.app) as vendor.url:
         yield vendor
-    finally:
-        server.shutdown()
-        thread.join()
