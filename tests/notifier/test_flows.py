@@ -159,16 +159,22 @@ def test_unexpected_error_counts_an_attempt_and_propagates(
     )
 
 
+def _burst_used(redis_url: str) -> RateLimiter:
+    """A limiter whose email bucket for the factories' default target has no burst left."""
+    limiter = RateLimiter(redis.Redis.from_url(redis_url))
+    rate = Rate(per_second=2.0, burst=10)
+    for _ in range(rate.burst):
+        assert limiter.take("email:delivery-lead@example.com", rate) == 0
+    return limiter
+
+
 def test_rate_limited_target_waits_without_counting_an_attempt(
     sessions: sessionmaker[Session],
     notifier_settings: Settings,
     redis_url: str,
     smtp: SMTPRecorder,
 ) -> None:
-    limiter = RateLimiter(redis.Redis.from_url(redis_url))
-    rate = Rate(per_second=2.0, burst=10)
-    for _ in range(rate.burst):
-        assert limiter.take("email:delivery-lead@example.com", rate) == 0
+    limiter = _burst_used(redis_url)
     delivery_id = create_delivery(sessions)
     outcome = flows.deliver(sessions, notifier_settings, delivery_id, limiter=limiter)
     assert outcome.status == "rate_limited"
@@ -188,9 +194,10 @@ def test_rate_limit_is_shared_per_target_and_books_slots_first_come_first_served
     assert b.take("slack:channel:#x", rate) == 0
     # Refused callers get distinct slots one interval apart, so they do not come back together
     # and race for the same refill (where the same few won every time and the rest starved).
+    # Each wait is counted from its own call: a slow machine shortens them, never lengthens.
     waits = [limiter.take("slack:channel:#x", rate) for limiter in (a, b, a)]
-    assert 0.9 < waits[0] <= 1.0
-    assert 0.9 < waits[1] - waits[0] <= 1.0 and 0.9 < waits[2] - waits[1] <= 1.0
+    assert 0.5 < waits[0] <= 1.0
+    assert 0.5 < waits[1] - waits[0] <= 1.0 and 0.5 < waits[2] - waits[1] <= 1.0
     assert b.take("slack:channel:#other", rate) == 0
 
 
@@ -199,9 +206,9 @@ def test_a_slot_beyond_the_booking_horizon_is_not_booked(redis_url: str) -> None
     rate = Rate(per_second=1.0, burst=1)
     assert limiter.take("slack:channel:#y", rate) == 0
     far = limiter.take("slack:channel:#y", rate, book_within=0.5)
-    assert 0.9 < far <= 1.0
+    assert 0.5 < far <= 1.0
     # Not booked: the next caller is offered the same slot, not one after it.
-    assert abs(limiter.take("slack:channel:#y", rate) - far) < 0.1
+    assert limiter.take("slack:channel:#y", rate) <= far
 
 
 def test_a_booked_delivery_sends_in_its_slot_without_asking_again(
@@ -210,10 +217,7 @@ def test_a_booked_delivery_sends_in_its_slot_without_asking_again(
     redis_url: str,
     smtp: SMTPRecorder,
 ) -> None:
-    limiter = RateLimiter(redis.Redis.from_url(redis_url))
-    rate = Rate(per_second=2.0, burst=10)
-    for _ in range(rate.burst):
-        limiter.take("email:delivery-lead@example.com", rate)
+    limiter = _burst_used(redis_url)
     delivery_id = create_delivery(sessions)
     refused = flows.deliver(sessions, notifier_settings, delivery_id, limiter=limiter)
     assert (refused.status, refused.booked) == ("rate_limited", True)
