@@ -168,7 +168,7 @@ def _burst_used(redis_url: str) -> RateLimiter:
     return limiter
 
 
-def test_rate_limited_target_waits_without_counting_an_attempt(
+def test_rate_limited_target_waits_without_counting_an_attempt_then_sends_in_its_slot(
     sessions: sessionmaker[Session],
     notifier_settings: Settings,
     redis_url: str,
@@ -182,6 +182,13 @@ def test_rate_limited_target_waits_without_counting_an_attempt(
     delivery = _get(sessions, delivery_id)
     assert (delivery.status, delivery.attempts) == ("pending", 0)
     assert smtp.messages == []
+    assert outcome.booked
+    later = utcnow() + timedelta(seconds=outcome.retry_in)
+    sent = flows.deliver(
+        sessions, notifier_settings, delivery_id, limiter=limiter, booked=True, now=lambda: later
+    )
+    assert sent.status == "sent"  # its booked slot: the limit is not asked again
+    assert len(smtp.messages) == 1
 
 
 def test_rate_limit_is_shared_per_target_and_books_slots_first_come_first_served(
@@ -209,25 +216,6 @@ def test_a_slot_beyond_the_booking_horizon_is_not_booked(redis_url: str) -> None
     assert 0.5 < far <= 1.0
     # Not booked: the next caller is offered the same slot, not one after it.
     assert limiter.take("slack:channel:#y", rate) <= far
-
-
-def test_a_booked_delivery_sends_in_its_slot_without_asking_again(
-    sessions: sessionmaker[Session],
-    notifier_settings: Settings,
-    redis_url: str,
-    smtp: SMTPRecorder,
-) -> None:
-    limiter = _burst_used(redis_url)
-    delivery_id = create_delivery(sessions)
-    refused = flows.deliver(sessions, notifier_settings, delivery_id, limiter=limiter)
-    assert (refused.status, refused.booked) == ("rate_limited", True)
-    assert refused.retry_in is not None
-    later = utcnow() + timedelta(seconds=refused.retry_in)
-    sent = flows.deliver(
-        sessions, notifier_settings, delivery_id, limiter=limiter, booked=True, now=lambda: later
-    )
-    assert sent.status == "sent"
-    assert len(smtp.messages) == 1
 
 
 @pytest.mark.parametrize(
