@@ -26,11 +26,10 @@ from pathlib import Path
 import psutil
 import psycopg
 import redis
-from aiosmtpd.controller import Controller
 
 from tests.e2e.harness import free_port
 from tests.support.slack_standin import Answer, SlackStandin, serving
-from tests.support.smtp import SMTPRecorder
+from tests.support.smtp import ClosingController, SMTPRecorder
 from tests.support.waiting import wait_until
 
 POSTGRES_USER = "postgres"
@@ -170,11 +169,13 @@ class SMTPSink:
 
     def __init__(self, delay: float = 0.0) -> None:
         self.recorder = SMTPRecorder(port=free_port(), delay=delay)
-        self._controller: Controller | None = None
+        self._controller: ClosingController | None = None
 
     def start(self) -> None:
         """Listen again on the same port, keeping what was received."""
-        controller = Controller(self.recorder, hostname=self.recorder.host, port=self.recorder.port)
+        controller = ClosingController(
+            self.recorder, hostname=self.recorder.host, port=self.recorder.port
+        )
         controller.start()
         self._controller = controller
 

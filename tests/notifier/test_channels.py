@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
+import socket
+import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,7 +21,8 @@ from shared.settings import Settings
 from shared.settings.secret import NO_SECRET
 from tests.notifier.alerts import HEADLINE, alert
 from tests.support.slack_standin import POST_MESSAGE, Answer, SlackStandin
-from tests.support.smtp import SMTPRecorder, free_port
+from tests.support.smtp import SMTPRecorder, free_port, smtp_server
+from tests.support.waiting import wait_until
 
 WEBHOOK_VAR = "CXLOOP_SLACK_WEBHOOK_TEST"
 
@@ -56,6 +62,16 @@ def test_smtp_4xx_is_transient_and_5xx_permanent(
     with pytest.raises(error, match=reply[:3]):
         EmailChannel(channel_settings).send(alert(), "lead@example.com")
     assert smtp.messages == []
+
+
+def test_an_email_the_server_accepted_is_sent_whatever_quit_answers(
+    channel_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    """The server owns a message once it accepts the final dot; failing the send after that would
+    make the worker send the alert a second time."""
+    smtp.quit_reply = "421 4.3.2 Shutting down"
+    EmailChannel(channel_settings).send(alert(), "lead@example.com")
+    assert len(smtp.messages) == 1
 
 
 def test_smtp_server_down_is_transient(channel_settings: Settings) -> None:
@@ -246,3 +262,32 @@ def test_slack_session_reads_proxies_from_the_environment_once_per_host(
     assert ours.merge_environment_settings(urls[0] + "?b", {}, None, None, None)["proxies"][
         "https"
     ] == ("http://proxy.internal:3128")
+
+
+def test_the_smtp_stand_in_stops_cleanly_while_clients_keep_connecting() -> None:
+    """The fault harness stops it under traffic. A socket it leaves to the garbage collector
+    warns, and the suite makes that an error in whichever test happens to collect it."""
+    for _ in range(5):
+        clients: list[socket.socket] = []
+        done = threading.Event()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with smtp_server() as recorder:
+                address = (recorder.host, recorder.port)
+                thread = threading.Thread(target=_keep_connecting, args=(address, clients, done))
+                thread.start()
+                wait_until(lambda: len(clients) >= 50, timeout=30)  # noqa: B023 (waited here)
+            done.set()
+            thread.join()
+            for client in clients:
+                client.close()
+            gc.collect()
+        assert not [str(w.message) for w in caught if "unclosed" in str(w.message)]
+
+
+def _keep_connecting(
+    address: tuple[str, int], clients: list[socket.socket], done: threading.Event
+) -> None:
+    while not done.is_set():
+        with contextlib.suppress(OSError):
+            clients.append(socket.create_connection(address, timeout=5))

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -45,6 +48,8 @@ class SMTPRecorder:
     # Seconds spent on each message before answering, blocking the server's event loop: other
     # clients get no reply meanwhile, as from an overloaded server that is still alive.
     delay: float = 0.0
+    # What QUIT is answered, if not "221 Bye" (e.g. "421 4.3.2 Shutting down").
+    quit_reply: str | None = None
 
     def fail_next(self, count: int, reply: str) -> None:
         """Answer the next `count` DATA commands with `reply` (e.g. '451 4.3.0 Try again later')."""
@@ -62,6 +67,47 @@ class SMTPRecorder:
             assert isinstance(parsed, EmailMessage)
             self.messages.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return self.quit_reply or "221 Bye"
+
+
+class ClosingController(Controller):
+    """An aiosmtpd Controller that, when stopped, stops listening and drops its open connections
+    before its tasks are cancelled, as a server going down does. Plain aiosmtpd cancels a
+    connection accepted in its last moments before the connection's task runs, leaving an
+    unclosed transport to the garbage collector, which warns (an error in this suite)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._accepted: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    def factory(self) -> SMTP:
+        connection = super().factory()
+        self._accepted.add(connection)
+        return connection
+
+    def stop(self, no_assert: bool = False) -> None:
+        if self._thread is not None:
+            asyncio.run_coroutine_threadsafe(self._go_down(), self.loop).result(timeout=30)
+        super().stop(no_assert)
+
+    async def _go_down(self) -> None:
+        # Stop accepting without closing the server: asyncio cannot finish an accept that was
+        # under way when its server closed, and leaves that socket to the garbage collector.
+        if isinstance(self.server, asyncio.Server):
+            for sock in self.server.sockets:
+                self.loop.remove_reader(sock.fileno())
+        opening, rounds = True, 0
+        while opening and rounds < 100:  # until each accepted connection is made, then dropped
+            opening, rounds = False, rounds + 1
+            for connection in list(self._accepted):
+                if connection.transport is not None:
+                    connection.transport.close()
+                    self._accepted.discard(connection)
+                elif connection.session is None:  # accepted, connection_made still to run
+                    opening = True
+            await asyncio.sleep(0)  # connection_made and connection_lost run in between
 
 
 def _authenticator(recorder: SMTPRecorder, username: str, password: str) -> object:
@@ -101,7 +147,7 @@ def smtp_server(
         options["authenticator"] = _authenticator(recorder, *credentials)
         # (Under implicit TLS aiosmtpd warns that required AUTH lacks TLS; it does not.)
         options["auth_required"] = not implicit_tls
-    controller = Controller(recorder, hostname=recorder.host, port=recorder.port, **options)
+    controller = ClosingController(recorder, hostname=recorder.host, port=recorder.port, **options)
     controller.start()
     try:
         yield recorder

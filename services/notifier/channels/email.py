@@ -49,7 +49,8 @@ class EmailChannel(Channel):
                 "CXLOOP_SMTP_ALLOW_PLAIN_LOGIN=1 for a trusted link)"
             )
         try:
-            with self._connect() as smtp:
+            smtp = self._connect()
+            try:
                 if self.settings.smtp_username:
                     smtp.login(self.settings.smtp_username, str(self.settings.smtp_password))
                 try:
@@ -57,6 +58,8 @@ class EmailChannel(Channel):
                 except (smtplib.SMTPServerDisconnected, TimeoutError, ConnectionError) as exc:
                     # Lost mid-transaction: the server may have queued it after the final dot.
                     raise AmbiguousError(f"SMTP lost while sending: {type(exc).__name__}") from None
+            finally:
+                _quit(smtp)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise _by_code(min(codes), f"recipient refused: {codes}") from None
@@ -94,6 +97,16 @@ class EmailChannel(Channel):
                 smtp.close()
                 raise
         return smtp
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    """Say goodbye, and close the connection whatever the answer. A message is the server's once
+    it has accepted the final dot: a QUIT refused or unanswered after that must not make the
+    alert count as failed, and be sent again."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 def plain_login(settings: Settings) -> bool:
