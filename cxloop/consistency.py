@@ -19,6 +19,7 @@ import click
 from services.desk.config import DeskConfig, DeskConfigError, load_desk_config
 from services.ingest.sources.config import ConfigError as SourcesConfigError
 from services.ingest.sources.config import Sources, load_sources
+from services.router.cli import routes
 from services.router.config import ConfigError, RouterConfig, load_config
 from shared.settings import Settings
 
@@ -158,3 +159,7 @@ def check(config_path: Path | None, desk_path: Path | None, sources_path: Path |
         f"{desk_file}: OK ({len(set(desk.receiver_teams.values()))} teams); "
         f"{sources_file}: OK ({len(sources.by_name)} sources)"
     )
+
+
+# `cxloop routes check` lives here, not with the router's commands: it reads every config file.
+routes.add_command(check)

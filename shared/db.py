@@ -6,13 +6,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.private import private_file
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -100,7 +102,12 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Config:
-    """Alembic config pointing at the shipped migrations and the given database."""
+    """Alembic config pointing at the shipped migrations and the given database.
+
+    Alembic is imported here, not with the module: it brings Mako and Pygments, which only the
+    processes that migrate need (every worker imports this module)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -111,6 +118,8 @@ def migrate(url: str) -> None:
     """Apply every migration up to head (safe to run on each start)."""
     if url.startswith("sqlite:///"):
         _enable_wal(url)
+    from alembic import command
+
     command.upgrade(alembic_config(url), "head")
 
 
