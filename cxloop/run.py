@@ -71,6 +71,8 @@ def worker(service: str) -> None:
     """Run a Celery worker consuming SERVICE's queue."""
     from importlib import import_module
 
+    from celery.utils.nodenames import default_nodename, host_format
+
     settings = Settings.from_env()
     configure_logging(settings, process=f"{service}-worker")
     module = import_module(WORKER_MODULES[service])
@@ -80,13 +82,16 @@ def worker(service: str) -> None:
         _export_metrics(settings, service)
     pool, concurrency = worker_pool(service, settings)
     # The pid in the node name: several workers of one service may share a host, and RabbitMQ
-    # refuses a second worker of the same name (its control queue is exclusive).
-    queues = ",".join(task_names.WORKER_QUEUES[service])
-    app.worker_main(
-        ["worker", "-Q", queues, "-n", f"{service}-{os.getpid()}@%h",
-         "--loglevel", settings.log_level, "--pool", pool, "--concurrency", str(concurrency),
-         "--without-gossip", "--without-mingle"]
+    # refuses a second worker of the same name (its control queue is exclusive). The worker is
+    # built as `celery worker` builds it, without going through Celery's command line, whose
+    # imports (its shell among them) cost each worker about 10 MB.
+    node = host_format(default_nodename(f"{service}-{os.getpid()}@%h"))
+    celery_worker = app.Worker(
+        hostname=node, pool_cls=pool, concurrency=concurrency, loglevel=settings.log_level,
+        queues=list(task_names.WORKER_QUEUES[service]), without_gossip=True, without_mingle=True,
     )  # fmt: skip
+    celery_worker.start()
+    sys.exit(celery_worker.exitcode)
 
 
 def worker_pool(service: str, settings: Settings) -> tuple[str, int]:
