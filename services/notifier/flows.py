@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import alert_content, incidents, service
@@ -24,7 +26,7 @@ from services.notifier.concurrency import endpoint_slot
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
 from shared.backoff import backoff as shared_backoff
-from shared.db import transaction
+from shared.db import transaction, unavailable_reason
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
@@ -94,6 +96,7 @@ def deliver(
     `booked`: an earlier attempt was given this moment's send slot by the rate limit.
     """
     started = now()
+    claimed = time.monotonic()
     with transaction(sessions) as session:
         delivery = service.claim_delivery(
             session,
@@ -162,16 +165,21 @@ def deliver(
         _transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
         raise
     sent_at = now()
-    with transaction(sessions) as session:
-        recorded = service.mark_sent(
-            session,
-            delivery=delivery,
-            now=sent_at,
-            via=route.channel.type,
-            fallback=route.fallback,
-            found=found,
-            message_ref=ref,
-        )
+    record_until = claimed + _record_budget(settings)
+
+    def record() -> bool:
+        with transaction(sessions) as session:
+            return service.mark_sent(
+                session,
+                delivery=delivery,
+                now=sent_at,
+                via=route.channel.type,
+                fallback=route.fallback,
+                found=found,
+                message_ref=ref,
+            )
+
+    recorded = _until_recorded(record, until=record_until, ids=ids)
     metrics.delivery(delivery.channel, "sent")
     if recorded and delivery.kind == DeliveryKind.ASSIGNMENT and not delivery.step:
         waited = (sent_at - delivery.case.created_at).total_seconds()
@@ -187,6 +195,38 @@ def deliver(
     how = "found already posted" if found else f"delivered via {route.channel.type}"
     log.info(how, extra=ids | {"recorded": recorded})
     return Outcome("sent", released=released)
+
+
+def _record_budget(settings: Settings) -> float:
+    """How long after its claim a sent alert may wait for the database to record it: inside the
+    lease (after it another worker may take the delivery) and the task's soft time limit."""
+    return 0.9 * min(settings.delivery_lease_s, settings.task_time_limit_s - 10)
+
+
+def _until_recorded(
+    record: Callable[[], bool],
+    *,
+    until: float,
+    ids: dict[str, int],
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
+    """Record a sent alert, trying again while the database is unavailable, until `until`
+    (time.monotonic). The alert has gone out: a lost record means the lease runs out and it is
+    sent again, and email cannot be looked up first. An outage shorter than the lease costs a
+    wait instead of a duplicate; a longer one raises, and the sweep's ambiguous resend follows."""
+    attempt = 0
+    while True:
+        try:
+            return record()
+        except OperationalError as error:
+            attempt += 1
+            wait = min(0.25 * 2**attempt, 5.0)
+            if time.monotonic() + wait > until:
+                raise
+            reason = unavailable_reason(error)
+            log.warning("sent, but the database is %s; recording it again in %.1fs",
+                        reason, wait, extra=ids)  # fmt: skip
+            sleep(wait)
 
 
 def _wait(

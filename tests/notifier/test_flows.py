@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import time
 from datetime import timedelta
+from typing import cast
 
 import pytest
 import redis
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import flows
@@ -43,6 +47,39 @@ def test_email_is_sent_and_recorded(
     assert _get(sessions, delivery_id).status == DeliveryStatus.SENT
     assert flows.deliver(sessions, notifier_settings, delivery_id, limiter=None).status == "skipped"
     assert len(smtp.messages) == 1
+
+
+def _down() -> OperationalError:
+    return OperationalError("UPDATE deliveries", {}, Exception("server closed the connection"))
+
+
+def test_a_sent_alert_waits_for_the_database_to_record_it_instead_of_going_twice(
+    sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    delivery_id = create_delivery(sessions)
+    opened = itertools.count()
+
+    def restarting_database() -> Session:
+        # The claim is the first transaction; the record of the send meets the database down twice.
+        if next(opened) in (1, 2):
+            raise _down()
+        return sessions()
+
+    flaky = cast("sessionmaker[Session]", restarting_database)
+    outcome = flows.deliver(flaky, notifier_settings, delivery_id, limiter=None)
+    assert outcome.status == "sent"
+    assert _get(sessions, delivery_id).status == DeliveryStatus.SENT  # no lease left to run out
+    assert len(smtp.messages) == 1
+
+
+def test_a_database_down_longer_than_the_lease_allows_leaves_the_send_unrecorded() -> None:
+    def record() -> bool:
+        raise _down()
+
+    waits: list[float] = []
+    with pytest.raises(OperationalError):  # the sweep's ambiguous resend takes it from there
+        flows._until_recorded(record, until=time.monotonic() + 1.0, ids={}, sleep=waits.append)
+    assert waits == [0.5]
 
 
 def test_a_503_schedules_a_retry_that_honours_retry_after_and_then_succeeds(
