@@ -36,7 +36,7 @@ def create_celery(
         worker_prefetch_multiplier=1,
         worker_cancel_long_running_tasks_on_connection_loss=True,
         task_time_limit=settings.task_time_limit_s,
-        task_soft_time_limit=settings.task_time_limit_s - min(10, settings.task_time_limit_s // 5),
+        task_soft_time_limit=settings.task_soft_time_limit_s,
         task_ignore_result=True,
         task_serializer="json",
         accept_content=["json"],

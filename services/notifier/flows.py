@@ -200,7 +200,7 @@ def deliver(
 def _record_budget(settings: Settings) -> float:
     """How long after its claim a sent alert may wait for the database to record it: inside the
     lease (after it another worker may take the delivery) and the task's soft time limit."""
-    return 0.9 * min(settings.delivery_lease_s, settings.task_time_limit_s - 10)
+    return 0.9 * min(settings.delivery_lease_s, settings.task_soft_time_limit_s)
 
 
 def _until_recorded(
@@ -220,7 +220,7 @@ def _until_recorded(
             return record()
         except OperationalError as error:
             attempt += 1
-            wait = min(0.25 * 2**attempt, 5.0)
+            wait = shared_backoff(attempt - 1, base=0.5, cap=5.0)
             if time.monotonic() + wait > until:
                 raise
             reason = unavailable_reason(error)

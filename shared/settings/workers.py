@@ -89,6 +89,11 @@ class TimingSettings(BaseModel):
         description="Hard limit on one task (the soft limit is 10 s less).",
     )
 
+    @property
+    def task_soft_time_limit_s(self) -> int:
+        """When a task is asked to stop: 10 s before the hard limit (a fifth of it if shorter)."""
+        return self.task_time_limit_s - min(10, self.task_time_limit_s // 5)
+
 
 class LearningSettings(BaseModel):
     """When the router trains and reloads touchpoint models."""
