@@ -131,7 +131,6 @@ def main() -> None:
                     )  # fmt: skip
                     ids.append(stored.id)
             app = router_app(settings)
-            app.loader.import_default_modules()
             import services.notifier.tasks  # noqa: F401  (its shared tasks join the app)
 
             app.set_current()

@@ -10,6 +10,7 @@ from services.ingest.sources.config import ConfigError as SourcesError
 from services.ingest.sources.config import load_sources
 from services.router.config import ConfigError, load_config
 from services.router.decision import warm_up
+from shared import task_names
 from shared.celery_app import create_celery
 from shared.settings import Settings
 from shared.sla import DeskConfigError
@@ -33,7 +34,7 @@ def create_worker_app(settings: Settings) -> Celery:
     except (DeskConfigError, SourcesError) as exc:
         raise click.ClickException(f"invalid config file:\n{exc}") from exc
     warm_up(config)
-    return create_celery(
+    app = create_celery(
         settings,
         include=[
             "services.router.tasks",
@@ -41,3 +42,17 @@ def create_worker_app(settings: Settings) -> Celery:
             "services.ingest.tasks",  # thin-webhook fetches: ingest's rows, on the router queue
         ],
     )
+    batch_responses(app, size=settings.router_batch_size, wait_s=settings.router_batch_wait_s)
+    return app
+
+
+def batch_responses(app: Celery, *, size: int, wait_s: float) -> None:
+    """Route responses in batches of up to `size`, waiting at most `wait_s` for one to fill.
+
+    A pool process takes a batch, so each may hold `size` messages unacknowledged: less prefetch
+    and every batch would wait out `wait_s` half empty.
+    """
+    app.conf.worker_prefetch_multiplier = size
+    app.loader.import_default_modules()  # the worker would at start; the task is needed now
+    task = app.tasks[task_names.PROCESS_RESPONSE]
+    task.flush_every, task.flush_interval = size, wait_s

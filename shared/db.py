@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.backoff import backoff
 from shared.private import private_file
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # Errors that mean "the database cannot serve us now", not "this request is wrong".
@@ -48,6 +53,31 @@ def unavailable_reason(error: BaseException) -> str:
         if needle in text:
             return reason
     return f"unreachable ({type(error).__name__})"
+
+
+def while_unavailable(
+    work: Callable[[], T],
+    *,
+    until: float,
+    doing: str,
+    extra: Mapping[str, object],
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run `work` (one whole transaction), again while the database is unavailable, until
+    `until` (time.monotonic): waits of 0.5, 1, 2 s, then every 5 s, each logged with why and
+    what was being done. Past `until` the error is raised, for the caller's fallback."""
+    attempt = 0
+    while True:
+        try:
+            return work()
+        except UNAVAILABLE as error:
+            wait = backoff(attempt, base=0.5, cap=5.0)
+            attempt += 1
+            if time.monotonic() + wait > until:
+                raise
+            log.warning("%s: the database is %s; trying again in %.1fs",
+                        doing, unavailable_reason(error), wait, extra=dict(extra))  # fmt: skip
+            sleep(wait)
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:

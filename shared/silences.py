@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Row, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from shared.matchers import Matcher, parse_matcher
@@ -113,10 +114,10 @@ def listed(session: Session, *, now: datetime, include_expired: bool = False) ->
     return list(session.scalars(query.limit(1000)))
 
 
-def silencing(session: Session, labels: Mapping[str, str], *, now: datetime) -> Silence | None:
-    """Return the oldest active silence whose matchers all hold for these labels, if any."""
-    active = session.scalars(_ACTIVE, {"at": now})
-    for silence in active:
+def silencing(session: Session, labels: Mapping[str, str], *, now: datetime) -> Row[Any] | None:
+    """Return the oldest active silence whose matchers all hold for these labels, if any: its
+    id, matchers, comment, creator and end (Core, not the ORM: the router asks for every case)."""
+    for silence in session.connection().execute(_ACTIVE, {"at": now}):
         if all(parse_matcher(m).matches(labels) for m in silence.matchers["matchers"]):
             return silence
     return None
@@ -125,7 +126,7 @@ def silencing(session: Session, labels: Mapping[str, str], *, now: datetime) -> 
 _AT = bindparam("at", type_=UTCDateTime())
 # Built once: the router asks for every case it opens.
 _ACTIVE = (
-    select(Silence)
+    select(Silence.id, Silence.matchers, Silence.comment, Silence.created_by, Silence.ends_at)
     .where(Silence.starts_at <= _AT, Silence.ends_at > _AT)
     .where(or_(Silence.expired_at.is_(None), Silence.expired_at > _AT))
     .order_by(Silence.id)

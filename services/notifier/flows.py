@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import alert_content, incidents, service
@@ -26,7 +25,7 @@ from services.notifier.concurrency import endpoint_slot
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
 from shared.backoff import backoff as shared_backoff
-from shared.db import transaction, unavailable_reason
+from shared.db import transaction, while_unavailable
 from shared.enums import DeliveryKind, DeliveryStatus
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
@@ -179,7 +178,10 @@ def deliver(
                 message_ref=ref,
             )
 
-    recorded = _until_recorded(record, until=record_until, ids=ids)
+    # The alert has gone out: a lost record means the lease runs out and it is sent again, and
+    # email cannot be looked up first. An outage shorter than the lease costs a wait instead of
+    # a duplicate; a longer one raises, and the sweep's ambiguous resend follows.
+    recorded = while_unavailable(record, until=record_until, doing="sent; recording it", extra=ids)
     metrics.delivery(delivery.channel, "sent")
     if recorded and delivery.kind == DeliveryKind.ASSIGNMENT and not delivery.step:
         waited = (sent_at - delivery.case.created_at).total_seconds()
@@ -201,32 +203,6 @@ def _record_budget(settings: Settings) -> float:
     """How long after its claim a sent alert may wait for the database to record it: inside the
     lease (after it another worker may take the delivery) and the task's soft time limit."""
     return 0.9 * min(settings.delivery_lease_s, settings.task_soft_time_limit_s)
-
-
-def _until_recorded(
-    record: Callable[[], bool],
-    *,
-    until: float,
-    ids: dict[str, int],
-    sleep: Callable[[float], None] = time.sleep,
-) -> bool:
-    """Record a sent alert, trying again while the database is unavailable, until `until`
-    (time.monotonic). The alert has gone out: a lost record means the lease runs out and it is
-    sent again, and email cannot be looked up first. An outage shorter than the lease costs a
-    wait instead of a duplicate; a longer one raises, and the sweep's ambiguous resend follows."""
-    attempt = 0
-    while True:
-        try:
-            return record()
-        except OperationalError as error:
-            attempt += 1
-            wait = shared_backoff(attempt - 1, base=0.5, cap=5.0)
-            if time.monotonic() + wait > until:
-                raise
-            reason = unavailable_reason(error)
-            log.warning("sent, but the database is %s; recording it again in %.1fs",
-                        reason, wait, extra=ids)  # fmt: skip
-            sleep(wait)
 
 
 def _wait(

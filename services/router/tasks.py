@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -11,12 +12,13 @@ from pathlib import Path
 from celery import Celery, Task, shared_task
 from sqlalchemy.exc import OperationalError
 
-from services.router import model_service, reroute, responses, service
+from services.router import batch, model_service, reroute, responses
 from services.router.config import ConfigError, RouterConfig, load_config
 from services.router.decision import detector_for
 from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from shared import task_names
+from shared.batches import BatchTask, SimpleRequest
 from shared.broker import BROKER_ERRORS, send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
@@ -60,24 +62,24 @@ def _active_model(refresh_s: float) -> model_service.ActiveModel:
     return model_service.ActiveModel(refresh_s)
 
 
-@shared_task(
-    name=task_names.PROCESS_RESPONSE, bind=True, autoretry_for=(OperationalError,),
-    retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=10,
-)  # fmt: skip
-def process_response(self: Task, response_id: int) -> int:
-    """Route one stored response into a case, then ask the notifier to alert its owners."""
+@shared_task(name=task_names.PROCESS_RESPONSE, base=BatchTask, bind=True)
+def process_response(self: Task, requests: Sequence[SimpleRequest]) -> int:
+    """Route a batch of stored responses (one message names one), then ask the notifier to
+    alert their cases' owners over one producer. `batch.route_batch` says how a failure is
+    contained; a response it could not route is left to `router.sweep_unrouted`."""
     settings = settings_of(self.app)
     config, detector = current_config(settings.routes_file)
     sessions = runtime(settings).sessions
     detector = _active_model(settings.learn_refresh_s).detector(sessions, config, detector)
-    flushes: list[FlushDue] = []
-    with transaction(sessions) as session:
-        delivery_ids = service.route_stored(
-            session, response_id=response_id, config=config, detector=detector, now=utcnow(),
-            sla=current_sla(settings.desk_file), flushes=flushes,
-        )  # fmt: skip
-    _schedule_flushes(self.app, flushes, limit=settings.retry_countdown_max_s)
-    return len(send_ids(self.app, task_names.DELIVER, delivery_ids))
+    routed = batch.route_batch(
+        sessions, [request.args[0] for request in requests], config=config, detector=detector,
+        sla=current_sla(settings.desk_file),
+        until=time.monotonic() + 0.9 * settings.task_soft_time_limit_s,
+    )  # fmt: skip
+    _schedule_flushes(self.app, routed.flushes, limit=settings.retry_countdown_max_s)
+    sent = len(send_ids(self.app, task_names.DELIVER, routed.delivery_ids))
+    log.info("routed a batch of %d responses; %d alerts sent", len(requests), sent)
+    return sent
 
 
 def _schedule_flushes(app: Celery, flushes: Sequence[FlushDue], *, limit: float) -> None:

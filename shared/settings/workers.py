@@ -19,6 +19,19 @@ class WorkerSettings(BaseModel):
         "prefork",
         description="The router's Celery pool: prefork (routing is CPU work) or threads.",
     )
+    router_batch_size: int = Field(
+        20,
+        ge=1,
+        description=(
+            "Responses a router pool process routes per batch (1: one at a time). Batches cost "
+            "the worker one hand-over instead of one per response."
+        ),
+    )
+    router_batch_wait_s: float = Field(
+        0.05,
+        gt=0,
+        description="How long a router worker waits for a batch to fill before routing it.",
+    )
     notifier_pool: Literal["prefork", "threads"] = Field(
         "threads",
         description="The notifier's Celery pool: threads (sends wait on the network) or prefork.",

@@ -1,0 +1,98 @@
+"""The router takes its messages in batches: each response still routed once, on its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from celery import Task
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cxloop.router_worker import create_worker_app
+from services.router import service
+from shared import task_names
+from shared.batches import SimpleRequest
+from shared.celery_app import create_celery
+from shared.models import Case, Response
+from shared.settings import Settings
+from tests.conftest import EXAMPLES
+from tests.router.test_worker import batch_sizes, store
+from tests.support.processes import start_worker
+from tests.support.waiting import wait_until
+
+
+def request(response_id: int) -> SimpleRequest:
+    """One message of the batch, as the worker hands it to the task."""
+    return SimpleRequest(
+        id=f"task-{response_id}", name=task_names.PROCESS_RESPONSE, args=(response_id,),
+        kwargs={}, delivery_info={}, hostname="test", ignore_result=True, reply_to=None,
+        correlation_id=None, request_dict={},
+    )  # fmt: skip
+
+
+def routed(sessions: sessionmaker[Session]) -> set[int]:
+    with sessions() as session:
+        return set(session.scalars(select(Response.id).where(Response.routed_at.is_not(None))))
+
+
+def cases_per_response(sessions: sessionmaker[Session]) -> list[int]:
+    with sessions() as session:
+        counts = select(func.count()).select_from(Case).group_by(Case.response_id)
+        return list(session.scalars(counts))
+
+
+@pytest.fixture
+def batch_settings(settings: Settings, redis_url: str) -> Settings:
+    return settings.with_(
+        redis_url=redis_url, routes_file=EXAMPLES / "retailer" / "routes.yml",
+        worker_concurrency=1, log_format="text",
+    )  # fmt: skip
+
+
+def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
+    batch_settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = [store(sessions, f"b-{n}") for n in range(3)]
+    broken = ids[1]
+    route_stored = service.route_stored
+
+    def route_or_break(session: Session, *, response_id: int, **kw: object) -> list[int]:
+        if response_id == broken:
+            raise ValueError("a bug in one response's routing")
+        return route_stored(session, response_id=response_id, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "route_stored", route_or_break)
+    app = create_worker_app(batch_settings)
+    task: Task = app.tasks[task_names.PROCESS_RESPONSE]
+    try:
+        sent = task([request(n) for n in ids])
+    finally:
+        app.close()
+
+    assert routed(sessions) == {ids[0], ids[2]}  # the broken one waits for the sweep
+    assert sent > 0  # the routed ones' alerts went to the notifier's queue
+
+
+@pytest.mark.slow
+def test_a_burst_is_routed_in_batches_and_each_response_once(
+    batch_settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ids = [store(sessions, f"burst-{n}") for n in range(12)]
+    celery = create_celery(batch_settings)
+    for response_id in ids + ids:  # every message twice, as a redelivery would
+        celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
+    celery.close()
+
+    worker = start_worker(
+        "router", batch_settings.with_(router_batch_size=8, router_batch_wait_s=0.5), tmp_path
+    )
+    try:
+        wait_until(lambda: routed(sessions) == set(ids))
+        wait_until(lambda: sum(batch_sizes(worker)) == 2 * len(ids))
+        sizes = batch_sizes(worker)
+    finally:
+        worker.stop()
+
+    assert cases_per_response(sessions) == [1] * len(ids)
+    assert max(sizes) == 8, sizes  # a batch fills up to its size instead of one per message
