@@ -10,7 +10,8 @@ nothing. `BatchTask` keeps what this app's one-message tasks have:
 - when the pool child running a batch dies, its messages are put back at once
   (`reject_on_worker_lost`), not after the broker's visibility timeout;
 - the batch runs under the task time limits;
-- each message logs "Task <name>[<id>] received", as Celery's own strategy does.
+- each message logs "Task <name>[<id>] received", as Celery's own strategy does;
+- a batch still flushes on time after the worker reconnected to the broker.
 
 A batch is sent to the pool when `flush_every` messages are buffered or `flush_interval`
 seconds after the first, whichever comes first. The worker's prefetch must let `flush_every`
@@ -39,6 +40,12 @@ class BatchTask(Batches):
     """A celery-batches task with the acknowledgement, requeue and time limits of the others."""
 
     def Strategy(self, task: Batches, app: Celery, consumer: Any) -> Callable[..., None]:
+        # The consumer builds its strategies again when it reconnects to the broker, after
+        # clearing its timers (Celery 5.6): forget the cleared flush timer, or no new one starts
+        # and a batch short of `flush_every` waits until more messages come.
+        if self._tref is not None:
+            self._tref.cancel()
+            self._tref = None
         buffer = super().Strategy(task, app, consumer)
 
         def received(message: Any, *args: Any, **kwargs: Any) -> None:

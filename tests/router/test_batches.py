@@ -14,6 +14,7 @@ from services.router import service
 from shared import task_names
 from shared.batches import SimpleRequest
 from shared.celery_app import create_celery
+from shared.embedded import start_redis
 from shared.models import Case, Response
 from shared.settings import Settings
 from tests.conftest import EXAMPLES
@@ -96,3 +97,39 @@ def test_a_burst_is_routed_in_batches_and_each_response_once(
 
     assert cases_per_response(sessions) == [1] * len(ids)
     assert max(sizes) == 8, sizes  # a batch fills up to its size instead of one per message
+
+
+@pytest.mark.slow
+def test_a_batch_waiting_when_the_broker_restarts_is_still_routed_on_time(
+    batch_settings: Settings, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # The broker goes while a half-full batch waits for its flush timer, which the reconnecting
+    # consumer clears. Without a new timer, neither it nor a lone later response were ever routed.
+    sock = tmp_path / "broker" / "redis.sock"
+    broker = start_redis(sock)
+    settings = batch_settings.with_(
+        redis_url=f"unix://{sock}", router_batch_size=20, router_batch_wait_s=5.0
+    )
+    worker = start_worker("router", settings, tmp_path)
+    try:
+        before = store(sessions, "before")
+        send(settings, before)
+        wait_until(lambda: "received" in worker.output(), 10, "the first message")
+        broker.kill()
+        broker.wait(timeout=10)
+        broker = start_redis(sock)
+        wait_until(lambda: worker.output().count("Connected to") == 2, 60, "the reconnect")
+
+        after = store(sessions, "after")
+        send(settings, after)
+        wait_until(lambda: routed(sessions) == {before, after}, 30, "both to be routed")
+    finally:
+        worker.stop()
+        broker.kill()
+        broker.wait(timeout=10)
+
+
+def send(settings: Settings, response_id: int) -> None:
+    celery = create_celery(settings)
+    celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
+    celery.close()
