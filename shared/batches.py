@@ -39,6 +39,8 @@ __all__ = ["BatchTask", "SimpleRequest"]
 class BatchTask(Batches):
     """A celery-batches task with the acknowledgement, requeue and time limits of the others."""
 
+    _tref: Any  # celery-batches' repeating flush timer, while messages wait
+
     def Strategy(self, task: Batches, app: Celery, consumer: Any) -> Callable[..., None]:
         # The consumer builds its strategies again when it reconnects to the broker, after
         # clearing its timers (Celery 5.6): forget the cleared flush timer, or no new one starts

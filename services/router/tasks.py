@@ -78,7 +78,8 @@ def process_response(self: Task, requests: Sequence[SimpleRequest]) -> int:
     )  # fmt: skip
     _schedule_flushes(self.app, routed.flushes, limit=settings.retry_countdown_max_s)
     sent = len(send_ids(self.app, task_names.DELIVER, routed.delivery_ids))
-    log.info("routed a batch of %d responses; %d alerts sent", len(requests), sent)
+    log.info("routed a batch of %d responses (%d left to the sweep); %d alerts sent",
+             len(requests), len(routed.failed), sent)  # fmt: skip
     return sent
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,10 @@ def batch_settings(settings: Settings, redis_url: str) -> Settings:
 
 
 def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
-    batch_settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
-) -> None:
+    batch_settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    caplog.set_level(logging.INFO, logger="services.router.tasks")
     ids = [store(sessions, f"b-{n}") for n in range(3)]
     broken = ids[1]
     route_stored = service.route_stored
@@ -73,6 +76,7 @@ def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
 
     assert routed(sessions) == {ids[0], ids[2]}  # the broken one waits for the sweep
     assert sent > 0  # the routed ones' alerts went to the notifier's queue
+    assert "routed a batch of 3 responses (1 left to the sweep)" in caplog.text
 
 
 @pytest.mark.slow
