@@ -1,7 +1,7 @@
 """Tasks that take their queue's messages in batches, so Celery's costs are paid once per batch.
 
-A one-message task costs the worker about as much CPU as routing the response it carries: the
-hand-over to a pool child, the trace around the call, the result's way back. celery-batches
+A one-message task makes the worker pay, for every message, the hand-over to a pool child, the
+trace around the call and the result's way back, and the task a transaction. celery-batches
 buffers a batch task's messages in the worker and hands them to one call as a list; each message
 still names one item, which the task claims on its own, so a batch redone after a crash doubles
 nothing. `BatchTask` keeps what this app's one-message tasks have:
