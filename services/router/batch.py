@@ -77,17 +77,15 @@ def _route_alone(
     sessions: sessionmaker[Session], response_id: int, routed: Routed, *, config: RouterConfig,
     detector: Detector, sla: SlaRules, until: float,
 ) -> None:  # fmt: skip
-    alone = Routed()
-
-    def attempt() -> None:
-        alone.delivery_ids.clear()
-        alone.flushes.clear()
+    def attempt() -> Routed:
+        alone = Routed()
         with transaction(sessions) as session:
             _route(session, response_id, alone, config=config, detector=detector, sla=sla)
+        return alone
 
     extra = {"response_id": response_id}
     try:
-        while_unavailable(attempt, until=until, doing="routing", extra=extra)
+        alone = while_unavailable(attempt, until=until, doing="routing", extra=extra)
     except UNAVAILABLE as exc:
         log.error("database %s; the sweep will route it", unavailable_reason(exc), extra=extra)
         routed.failed.append(response_id)
