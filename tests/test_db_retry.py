@@ -1,13 +1,15 @@
-"""`while_unavailable`: a transaction tried again while the database is down, within a deadline."""
+"""The database connection: work tried again while it is down, idle connections tested first."""
 
 from __future__ import annotations
 
 import time
 
 import pytest
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
-from shared.db import while_unavailable
+from shared import db
+from shared.db import make_engine, while_unavailable
 
 
 def _down() -> OperationalError:
@@ -51,3 +53,51 @@ def test_an_error_that_is_not_an_outage_is_raised_at_once() -> None:
             work, until=time.monotonic() + 60, doing="x", extra={}, sleep=waits.append
         )
     assert waits == []
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(url: str, pid: int) -> None:
+    other = make_engine(url, pool_size=1)
+    with other.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    other.dispose()
+
+
+@pytest.mark.postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database restart kills idle pooled connections; the next user must not get the error."""
+    engine = make_engine(postgres_url, pool_size=1)
+    dead = _backend_pid(engine)
+    _terminate(postgres_url, dead)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)  # it has been idle "long enough"
+    assert _backend_pid(engine) != dead
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_connection_in_use_a_moment_ago_is_not_pinged_again(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load every checkout used to cost a round trip; a busy pool now pays none."""
+    engine = make_engine(postgres_url, pool_size=1)
+    pings: list[object] = []
+    ping = engine.dialect.do_ping
+
+    def counted(conn: object) -> bool:
+        pings.append(conn)
+        return ping(conn)
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    for _ in range(5):
+        _backend_pid(engine)
+    assert pings == []
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)
+    _backend_pid(engine)
+    assert len(pings) == 1
+    engine.dispose()
