@@ -31,6 +31,8 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     exc.TimeoutError,  # the connection pool stayed exhausted
 )
 _REASONS = (
+    ("terminating connection", "the server ended the connection"),
+    ("server closed the connection", "the server ended the connection"),
     ("connection refused", "connection refused"),
     ("timeout", "timed out"),
     ("timed out", "timed out"),
