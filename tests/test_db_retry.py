@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
@@ -67,25 +68,31 @@ def _terminate(url: str, pid: int) -> None:
     other.dispose()
 
 
-@pytest.mark.postgres
-def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A database restart kills idle pooled connections; the next user must not get the error."""
+@pytest.fixture
+def one_connection(postgres_url: str) -> Iterator[Engine]:
+    """An engine whose pool holds a single PostgreSQL connection, so every use reuses it."""
     engine = make_engine(postgres_url, pool_size=1)
-    dead = _backend_pid(engine)
-    _terminate(postgres_url, dead)
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)  # it has been idle "long enough"
-    assert _backend_pid(engine) != dead
+    yield engine
     engine.dispose()
 
 
 @pytest.mark.postgres
+def test_a_pooled_connection_that_died_while_idle_is_replaced_before_use(
+    one_connection: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database restart kills idle pooled connections; the next user must not get the error."""
+    dead = _backend_pid(one_connection)
+    _terminate(postgres_url, dead)
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)  # it has been idle "long enough"
+    assert _backend_pid(one_connection) != dead
+
+
+@pytest.mark.postgres
 def test_a_connection_in_use_a_moment_ago_is_not_pinged_again(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    one_connection: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under load every checkout used to cost a round trip; a busy pool now pays none."""
-    engine = make_engine(postgres_url, pool_size=1)
+    engine = one_connection
     pings: list[object] = []
     ping = engine.dialect.do_ping
 
@@ -101,4 +108,3 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged_again(
     monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)
     _backend_pid(engine)
     assert len(pings) == 1
-    engine.dispose()
