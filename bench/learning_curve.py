@@ -1,6 +1,7 @@
 """Learning curves of the touchpoint model on labelled sets, for each descriptions file.
 
     PYTHONPATH=. python bench/learning_curve.py            # the sets of docs/quality.md
+    PYTHONPATH=. python bench/learning_curve.py --corrections-only   # without confirmations
 
 Each descriptions file is a routing file or a descriptions-only file (default_touchpoint and
 touchpoints); the data is read from ../shared/data at run time only.
@@ -49,6 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--corrections", type=int, default=1000)
+    parser.add_argument(
+        "--corrections-only", action="store_true", help="drop the cases closed as routed"
+    )
     args = parser.parse_args()
     for data, files in SETS.items():
         rows = load(args.data / data)
@@ -56,7 +60,10 @@ def main() -> None:
             specs, default = descriptions(ROOT / name)
             classes = classes_of([s.name for s in specs], default)
             start = time.process_time()
-            points = simulate(rows, TouchpointDetector(specs), classes, default, args.corrections)
+            points = simulate(
+                rows, TouchpointDetector(specs), classes, default, args.corrections,
+                confirmations=not args.corrections_only,
+            )  # fmt: skip
             title = f"{data} with {Path(name).name}"
             print(format_curve(title, points, tested_rows(rows, classes)))
             print(f"  ({time.process_time() - start:.0f} s CPU)\n", file=sys.stderr)

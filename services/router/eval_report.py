@@ -276,7 +276,10 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
     "--simulate-corrections",
     "corrections",
     type=click.IntRange(min=0),
-    help="Replay N development rows as corrections; print the learning curves instead.",
+    help=(
+        "Replay development rows as cases (misrouted ones corrected, the others closed as "
+        "routed) up to N corrections; print the learning curves instead."
+    ),
 )
 def command(
     data: tuple[Path, ...],

@@ -1,4 +1,5 @@
-"""`cxloop model`: the touchpoint models learnt from corrections, listed, trained, rolled back."""
+"""`cxloop model`: the touchpoint models learnt from corrections and confirmations, listed,
+trained, rolled back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from shared.settings import Settings
 
 @click.group(name="model")
 def model() -> None:
-    """List, train and roll back the touchpoint models learnt from corrections."""
+    """List, train and roll back the touchpoint models learnt from corrections and from cases
+    closed as routed."""
 
 
 def _line(row: TouchpointModel) -> str:
@@ -26,7 +28,8 @@ def _line(row: TouchpointModel) -> str:
     )
     return (
         f"v{row.id:<4} {row.status:<9} {row.created_at:%Y-%m-%d %H:%M}  "
-        f"{row.examples} examples  {figures}  ({m.get('reason', '')})"
+        f"{row.examples} examples ({m.get('corrections', row.examples)} corrected, "
+        f"{m.get('confirmations', 0)} closed as routed)  {figures}  ({m.get('reason', '')})"
     )
 
 
@@ -44,7 +47,8 @@ def list_() -> None:
 
 @model.command("train")
 def train() -> None:
-    """Train a version now from every correction, whatever their number since the last one."""
+    """Train a version now from every correction and confirmation, however few corrections
+    arrived since the last one."""
     settings = Settings.from_env()
     try:
         config = load_config(settings.routes_file)

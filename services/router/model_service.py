@@ -1,6 +1,10 @@
-"""Touchpoint model persistence: corrections as training data, versions, activation, rollback.
+"""Touchpoint model persistence: corrections and confirmations as training data, versions,
+activation, rollback.
 
-Training reads the corrections in one short transaction, fits outside any transaction (it takes
+A confirmation is a case the router routed (its touchpoint detected, or the default) that was
+resolved or closed and never corrected: its owner dealt with it where the router sent it.
+Imported history (closed on arrival, nobody looked at it) is not one.
+Training reads the examples in one short transaction, fits outside any transaction (it takes
 seconds, and SQLite would hold its write lock all that time), and records the version in a
 second one that first checks nobody recorded one from the same corrections meanwhile.
 """
@@ -13,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.router.config import RouterConfig
@@ -26,11 +30,16 @@ from services.router.learning import (
     classes_of,
     train_and_judge,
 )
+from services.router.service import HISTORICAL_NOTE
 from shared.db import transaction
-from shared.enums import ModelStatus
-from shared.models import TouchpointCorrection, TouchpointModel
+from shared.enums import CaseStatus, ModelStatus
+from shared.models import Case, Response, TouchpointCorrection, TouchpointModel
 
 log = logging.getLogger(__name__)
+
+MAX_CONFIRMATIONS = 5_000  # the newest; keeps a retraining to seconds on a long-lived deployment
+CONFIRMING_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
+ROUTED_SOURCES = ("detected", "default")  # not "explicit" (the survey said), nor "corrected"
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,27 @@ def training_set(session: Session) -> TrainingSet:
     seen = session.scalar(select(func.max(TouchpointModel.last_correction_id))) or 0
     new = sum(1 for row in rows if row.id > seen)
     return TrainingSet([e for e in latest.values() if e.text.strip()], last_id, new)
+
+
+def confirmations(session: Session, *, limit: int = MAX_CONFIRMATIONS) -> list[Example]:
+    """Return the newest resolved or closed cases the router routed and nobody corrected, each
+    labelled with the touchpoint it was routed to."""
+    corrected = exists().where(TouchpointCorrection.case_id == Case.id)
+    rows = session.execute(
+        select(Response.comment, Case.touchpoint)
+        .join(Response, Response.id == Case.response_id)
+        .where(
+            Case.status.in_(CONFIRMING_STATUSES),
+            Case.touchpoints["source"].as_string().in_(ROUTED_SOURCES),
+            func.trim(Response.comment) != "",
+            Case.resolution_note.is_distinct_from(HISTORICAL_NOTE),
+            ~corrected,
+        )
+        .order_by(Case.id.desc())
+        .limit(limit)
+    ).all()  # fmt: skip
+    found = (Example(comment or "", touchpoint, confirmed=True) for comment, touchpoint in rows)
+    return [example for example in found if example.text.strip()]
 
 
 def record(
@@ -96,14 +126,16 @@ def retrain(
     sessions: sessionmaker[Session], *, config: RouterConfig, detector: Detector, min_new: int,
     now: datetime,
 ) -> TouchpointModel | None:  # fmt: skip
-    """Train a version when at least `min_new` corrections arrived since the newest one."""
+    """Train a version when at least `min_new` corrections arrived since the newest one; it
+    learns from the corrections and the confirmations."""
     with transaction(sessions) as session:
         found = training_set(session)
-    if found.new == 0 or found.new < min_new:
-        return None
+        if found.new == 0 or found.new < min_new:
+            return None
+        examples = found.examples + confirmations(session)
     classes = classes_of([t.name for t in config.touchpoints], config.default_touchpoint)
     started = time.perf_counter()
-    verdict = train_and_judge(found.examples, detector, classes, config.default_touchpoint)
+    verdict = train_and_judge(examples, detector, classes, config.default_touchpoint)
     verdict.metrics["seconds"] = round(time.perf_counter() - started, 2)
     with transaction(sessions) as session:
         row = record(session, verdict=verdict, last_correction_id=found.last_correction_id, now=now)

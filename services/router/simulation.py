@@ -1,9 +1,12 @@
-"""Replay labelled rows as a deployment's corrections and measure what the router learns.
+"""Replay labelled rows as a deployment's cases and measure what the router learns.
 
 The development rows (those `cxloop eval` does not hold out) that carry a touchpoint label, in
-an order fixed by a hash of their text, are the corrections arriving one after another. At each
-checkpoint the same training and gate as the background task run on the corrections so far, and
-touchpoint accuracy is measured on the held-out rows, which no correction ever comes from.
+an order fixed by a hash of their text, are cases arriving one after another, routed by the
+descriptions. As in a deployment, a case the descriptions misrouted is corrected, and one they
+routed right is closed as routed (a confirmation). At each checkpoint (a number of corrections)
+the same training and gate as the background task run on the cases so far, and touchpoint
+accuracy is measured on the held-out rows, which no example ever comes from. The cases keep
+being routed by descriptions alone after a model is switched on: a simplification.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class CurvePoint:
     """Accuracy on the held-out rows after `corrections` corrections, and the gate's verdict."""
 
     corrections: int
+    confirmations: int
     trained_on: int
     held_back: int
     gate_descriptions: float | None
@@ -58,27 +62,37 @@ def _stream_order(text: str) -> str:
 
 def simulate(
     rows: Sequence[Labelled], detector: Detector, classes: Sequence[str], default: str,
-    corrections: int, checkpoints: Sequence[int] = CHECKPOINTS,
+    corrections: int, checkpoints: Sequence[int] = CHECKPOINTS, confirmations: bool = True,
 ) -> list[CurvePoint]:  # fmt: skip
-    """Return the learning curve at each checkpoint up to `corrections` (and at it)."""
+    """Return the learning curve at each checkpoint up to `corrections` (and at it).
+
+    Without `confirmations` the cases closed as routed are dropped: what a deployment that
+    learnt from its corrections alone would see.
+    """
     known = set(classes)
     labelled = [r for r in rows if r.touchpoint in known]
-    stream = sorted(
-        (Example(r.text, str(r.touchpoint)) for r in labelled if not held_out(r.text)),
-        key=lambda e: _stream_order(e.text),
-    )
-    tests = [Example(r.text, str(r.touchpoint)) for r in labelled if held_out(r.text)]
     remembered = _Remembered(detector)
 
     def alone(text: str) -> str:
         found: list[TouchpointMatch] = remembered.detect(text)
         return found[0].name if found else default
 
+    stream = [
+        Example(r.text, str(r.touchpoint), confirmed=alone(r.text) == r.touchpoint)
+        for r in sorted(labelled, key=lambda r: _stream_order(r.text))
+        if not held_out(r.text)
+    ]
+    if not confirmations:
+        stream = [e for e in stream if not e.confirmed]
+    tests = [Example(r.text, str(r.touchpoint)) for r in labelled if held_out(r.text)]
     descriptions = accuracy(tests, alone)
-    points = [CurvePoint(0, 0, 0, None, None, False, descriptions, descriptions, descriptions)]
+    points = [CurvePoint(0, 0, 0, 0, None, None, False, descriptions, descriptions, descriptions)]
+    # Where the stream holds its nth correction: each checkpoint's cases end there.
+    ends = [i + 1 for i, e in enumerate(stream) if not e.confirmed]
     wanted = sorted({n for n in (*checkpoints, corrections) if 0 < n <= corrections})
     for n in wanted:
-        verdict = train_and_judge(stream[:n], remembered, classes, default)
+        cases = stream[: ends[n - 1]] if n <= len(ends) else stream
+        verdict = train_and_judge(cases, remembered, classes, default)
 
         def blended(text: str, model=verdict.model) -> str:  # type: ignore[no-untyped-def]
             return blend(model, text, remembered.detect(text), default)[0].name
@@ -87,7 +101,7 @@ def simulate(
         m = verdict.metrics
         points.append(
             CurvePoint(
-                min(n, len(stream)), m["trained_on"], m["held_back"],
+                m["corrections"], m["confirmations"], m["trained_on"], m["held_back"],
                 m["descriptions_accuracy"], m["blend_accuracy"], verdict.activate,
                 descriptions, learnt, learnt if verdict.activate else descriptions,
             )
@@ -99,7 +113,7 @@ def format_curve(title: str, points: Sequence[CurvePoint], tested: int) -> str:
     """Render the learning curve as the table `cxloop eval --simulate-corrections` prints."""
     lines = [
         f"== learning curve: {title} (accuracy on {tested} held-out rows)",
-        f"  {'corrections':>11} {'trained':>7} {'judged':>6}  {'gate: descr':>11} "
+        f"  {'corrections':>11} {'confirmed':>9} {'trained':>7} {'judged':>6}  {'gate: descr':>11} "
         f"{'blend':>6} {'on?':>4}  {'descriptions':>12} {'blend':>6} {'gain':>6} {'in use':>6}",
     ]
     for p in points:
@@ -110,7 +124,8 @@ def format_curve(title: str, points: Sequence[CurvePoint], tested: int) -> str:
             else f"{'-':>11} {'-':>6} {'-':>4}"
         )
         lines.append(
-            f"  {p.corrections:>11} {p.trained_on:>7} {p.held_back:>6}  {gate}  "
+            f"  {p.corrections:>11} {p.confirmations:>9} {p.trained_on:>7} {p.held_back:>6}  "
+            f"{gate}  "
             f"{p.descriptions:>12.3f} {p.blend:>6.3f} {p.blend - p.descriptions:>+6.3f} "
             f"{p.in_use:>6.3f}"
         )

@@ -42,14 +42,16 @@ def skycart_corrections(n: int) -> list[Example]:
     ]
 
 
-def described_corrections(n: int) -> list[Example]:
-    """Comments the descriptions already route right."""
+def confirmed_cases(n: int) -> list[Example]:
+    """Cases the descriptions routed right, closed as routed."""
     kinds = [
         ("My checked bag is lost", "baggage"),
         ("The security line was endless", "airport"),
         ("The flight attendant was rude to passengers", "cabin_crew"),
     ]
-    return [Example(f"{kinds[i % 3][0]} (trip {i})", kinds[i % 3][1]) for i in range(n)]
+    return [
+        Example(f"{kinds[i % 3][0]} (trip {i})", kinds[i % 3][1], confirmed=True) for i in range(n)
+    ]
 
 
 def first(detector: TouchpointDetector, text: str) -> str:
@@ -61,7 +63,7 @@ def test_learns_a_word_that_no_description_has(detector: TouchpointDetector) -> 
     text = "Another hour waiting for SkyCart tonight"
     assert first(detector, text) != "baggage"
     model = train(
-        skycart_corrections(30) + described_corrections(30), detector, CLASSES, DEFAULT,
+        skycart_corrections(30) + confirmed_cases(30), detector, CLASSES, DEFAULT,
         version=3,
     )  # fmt: skip
     ranked = Blended(detector, model, DEFAULT).detect(text)
@@ -72,7 +74,7 @@ def test_learns_a_word_that_no_description_has(detector: TouchpointDetector) -> 
 
 
 def test_what_the_descriptions_route_right_stays_right(detector: TouchpointDetector) -> None:
-    model = train(skycart_corrections(30) + described_corrections(30), detector, CLASSES, DEFAULT)
+    model = train(skycart_corrections(30) + confirmed_cases(30), detector, CLASSES, DEFAULT)
     for text, touchpoint in [
         ("They lost my checked bag", "baggage"),
         ("Security line took ages", "airport"),
@@ -84,7 +86,7 @@ def test_what_the_descriptions_route_right_stays_right(detector: TouchpointDetec
 def test_the_gate_refuses_a_model_that_does_not_beat_descriptions(
     detector: TouchpointDetector,
 ) -> None:
-    examples = described_corrections(90)
+    examples = confirmed_cases(90)
     assert sum(held_back(e.text) for e in examples) >= 10
     verdict = train_and_judge(examples, detector, CLASSES, DEFAULT)
     assert verdict.metrics["descriptions_accuracy"] == 1.0
@@ -96,7 +98,7 @@ def test_the_gate_accepts_a_model_that_beats_descriptions_on_unseen_corrections(
     detector: TouchpointDetector,
 ) -> None:
     verdict = train_and_judge(
-        skycart_corrections(60) + described_corrections(60), detector, CLASSES, DEFAULT
+        skycart_corrections(60) + confirmed_cases(60), detector, CLASSES, DEFAULT
     )
     m = verdict.metrics
     assert verdict.activate
@@ -105,10 +107,24 @@ def test_the_gate_accepts_a_model_that_beats_descriptions_on_unseen_corrections(
     assert verdict.model.examples == m["refitted_on"] == 120  # the winner is refitted on all
 
 
-def test_the_gate_refuses_to_judge_on_too_few_corrections(detector: TouchpointDetector) -> None:
+def test_the_gate_refuses_to_judge_on_too_few_examples(detector: TouchpointDetector) -> None:
     verdict = train_and_judge(skycart_corrections(8), detector, CLASSES, DEFAULT)
     assert not verdict.activate
-    assert "held-back corrections" in verdict.metrics["reason"]
+    assert "held-back examples" in verdict.metrics["reason"]
+
+
+def test_corrections_alone_never_switch_a_model_on(detector: TouchpointDetector) -> None:
+    """People correct mistakes: on held-back corrections descriptions always score 0, so any
+    model would pass; without confirmations the gate cannot tell what a model would break."""
+    corrected_only = train_and_judge(skycart_corrections(120), detector, CLASSES, DEFAULT)
+    m = corrected_only.metrics
+    assert m["descriptions_accuracy"] == 0.0 < m["blend_accuracy"]
+    assert not corrected_only.activate
+    assert "confirmations" in m["reason"]
+    assert (m["corrections"], m["confirmations"], m["held_back_confirmations"]) == (120, 0, 0)
+    assert train_and_judge(
+        skycart_corrections(60) + confirmed_cases(60), detector, CLASSES, DEFAULT
+    ).activate
 
 
 def test_corrections_to_unknown_touchpoints_are_left_out(detector: TouchpointDetector) -> None:
@@ -119,7 +135,7 @@ def test_corrections_to_unknown_touchpoints_are_left_out(detector: TouchpointDet
 
 
 def test_a_model_survives_a_json_round_trip(detector: TouchpointDetector) -> None:
-    model = train(skycart_corrections(20) + described_corrections(20), detector, CLASSES, DEFAULT)
+    model = train(skycart_corrections(20) + confirmed_cases(20), detector, CLASSES, DEFAULT)
     stored = json.loads(json.dumps(model.to_payload()))
     again = LearntModel.from_payload(7, stored)
     for text in ["Another hour waiting for skycart", "Rude flight attendant", "nothing to see"]:
@@ -152,7 +168,7 @@ def undescribed_corrections(n: int) -> list[Example]:
 def test_a_word_no_correction_contained_is_routed_by_its_meaning(
     detector: TouchpointDetector,
 ) -> None:
-    examples = meal_corrections(30) + undescribed_corrections(30) + described_corrections(60)
+    examples = meal_corrections(30) + undescribed_corrections(30) + confirmed_cases(60)
     model = train(examples, detector, CLASSES, DEFAULT)
     text = "That sandwich tasted revolting"
     assert not {"sandwich", "tast", "revolt"} & set(model.vocabulary)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import make_engine, make_session_factory
 from tests.router.test_cli import RETAILER, cxloop
-from tests.router.test_model_service import correct, described, zipbox
+from tests.router.test_model_service import confirm, correct, described, zipbox
 
 
 @pytest.fixture
@@ -26,10 +26,12 @@ def test_train_list_and_roll_back_from_the_command_line(
     untrained = cxloop("model", "train", env=env)
     assert untrained.returncode == 1 and "nothing to train" in untrained.stderr
 
-    correct(sqlite_sessions, zipbox(0, 60) + described(60))
+    correct(sqlite_sessions, zipbox(0, 60))
+    confirm(sqlite_sessions, described(60))
     trained = cxloop("model", "train", env=env)
     assert trained.returncode == 0, trained.stderr
     assert trained.stdout.split()[:2] == ["v1", "active"]
+    assert "120 examples (60 corrected, 60 closed as routed)" in trained.stdout
     assert "beats descriptions alone" in cxloop("model", "list", env=env).stdout
 
     rolled = cxloop("model", "rollback", env=env)

@@ -36,7 +36,7 @@ def zipbox(start: int, n: int) -> list[Example]:
 
 
 def described(n: int) -> list[Example]:
-    """Complaints the descriptions already route right."""
+    """Complaints the descriptions route right."""
     kinds = [
         ("My card was declined at checkout", "checkout"),
         ("I was double charged on the invoice", "billing"),
@@ -57,6 +57,19 @@ def correct(sessions: sessionmaker[Session], examples: Sequence[Example]) -> Non
             )  # fmt: skip
 
 
+def confirm(
+    sessions: sessionmaker[Session], examples: Sequence[Example], *, status: str = "closed",
+    source: str = "detected",
+) -> None:  # fmt: skip
+    """Store one case per example, routed to its touchpoint and then closed as routed."""
+    with sessions() as session, session.begin():
+        for example in examples:
+            make_case(
+                session, comment=example.text, touchpoint=example.touchpoint, status=status,
+                touchpoints={"chosen": example.touchpoint, "source": source},
+            )  # fmt: skip
+
+
 def retrain(sessions: sessionmaker[Session], config: RouterConfig, min_new: int = 20):  # type: ignore[no-untyped-def]
     return model_service.retrain(
         sessions, config=config, detector=detector_for(config), min_new=min_new, now=NOW
@@ -71,7 +84,8 @@ def statuses(sessions: sessionmaker[Session]) -> dict[int, str]:
 def test_versions_train_when_due_and_roll_back_to_the_previous_active(
     sessions: sessionmaker[Session], config: RouterConfig
 ) -> None:
-    correct(sessions, zipbox(0, 60) + described(60))
+    correct(sessions, zipbox(0, 60))
+    confirm(sessions, described(60))
     first = retrain(sessions, config)
     assert first is not None and first.status == ModelStatus.ACTIVE
     assert first.metrics["blend_accuracy"] > first.metrics["descriptions_accuracy"]
@@ -99,7 +113,8 @@ def test_versions_train_when_due_and_roll_back_to_the_previous_active(
 def test_a_version_that_does_not_beat_descriptions_is_rejected(
     sessions: sessionmaker[Session], config: RouterConfig
 ) -> None:
-    correct(sessions, described(80))
+    correct(sessions, described(20))  # moved back to where the descriptions had routed them
+    confirm(sessions, described(80))
     row = retrain(sessions, config)
     assert row is not None and row.status == ModelStatus.REJECTED
     assert "does not beat descriptions alone" in row.metrics["reason"]
@@ -125,6 +140,43 @@ def test_a_case_corrected_twice_is_one_example_with_its_last_label(
     assert found.new == 2
 
 
+def test_cases_closed_as_routed_are_confirmations(sessions: sessionmaker[Session]) -> None:
+    confirm(sessions, [Example("Card declined at checkout", "checkout")])
+    confirm(sessions, [Example("Parcel left in the rain", "general")], source="default")
+    confirm(sessions, [Example("Double charged", "billing")], status="resolved")
+    confirm(sessions, [Example("Still waiting for a reply", "support")], status="in_progress")
+    confirm(sessions, [Example("Said so in the survey", "billing")], source="explicit")
+    confirm(sessions, [Example("   ", "billing")])
+    confirm(sessions, [Example("Imported, closed on arrival", "billing")])
+    with sessions() as session, session.begin():
+        session.scalars(select(Case)).all()[-1].resolution_note = service.HISTORICAL_NOTE
+    correct(sessions, [Example("Zipbox was empty", "delivery")])
+    with sessions() as session, session.begin():  # a corrected case closed later: a correction
+        session.scalars(select(Case)).all()[-1].status = "closed"
+    with sessions() as session:
+        found = model_service.confirmations(session)
+        newest_two = model_service.confirmations(session, limit=2)
+    assert found == [
+        Example("Double charged", "billing", confirmed=True),
+        Example("Parcel left in the rain", "general", confirmed=True),
+        Example("Card declined at checkout", "checkout", confirmed=True),
+    ]
+    assert newest_two == found[:2]
+
+
+def test_corrections_without_confirmations_switch_no_model_on(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    correct(sessions, zipbox(0, 120))
+    row = retrain(sessions, config)
+    assert row is not None and row.status == ModelStatus.REJECTED
+    assert row.metrics["descriptions_accuracy"] == 0.0
+    assert "confirmations" in row.metrics["reason"]
+    confirm(sessions, described(60))
+    correct(sessions, zipbox(120, 20))
+    assert retrain(sessions, config).status == ModelStatus.ACTIVE
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 0.0
@@ -136,7 +188,8 @@ class Clock:
 def test_the_router_routes_with_the_active_version_until_it_is_rolled_back(
     sessions: sessionmaker[Session], config: RouterConfig
 ) -> None:
-    correct(sessions, zipbox(0, 60) + described(60))
+    correct(sessions, zipbox(0, 60))
+    confirm(sessions, described(60))
     version = retrain(sessions, config)
     assert version is not None and version.status == ModelStatus.ACTIVE
     plain, clock = detector_for(config), Clock()
