@@ -155,6 +155,14 @@ def test_the_case_page_offers_the_correction_to_those_allowed_and_shows_the_move
     log_in(client, "champ@example.com")
     html = client.get(page).text
     assert "Wrong touchpoint?" in html
+    assert "confirms-touchpoint" not in html  # no routing decision recorded for this case
+    with transaction(sessions) as session:
+        routed = session.get(Case, world.delivery_case)
+        assert routed is not None
+        routed.touchpoints = {"chosen": "delivery", "source": "detected"}
+        routed.status = "acknowledged"  # resolvable
+    resolve_form = client.get(page).text.split("<h3>Resolve</h3>")[1].split("</form>")[0]
+    assert "Resolving confirms delivery as this case's touchpoint" in resolve_form
     form = html.split('class="correct-touchpoint"')[1].split("</form>")[0]
     assert '<option value="billing">billing</option>' in form
     assert '<option value="delivery">' not in form  # not the touchpoint it already has
@@ -179,6 +187,7 @@ def test_the_case_page_offers_the_correction_to_those_allowed_and_shows_the_move
         )  # fmt: skip
     html = client.get(page).text
     assert "corrected from delivery by champ@example.com" in html
+    assert "confirms-touchpoint" not in html  # a corrected case is a correction already
     assert "owner: delivery-team → billing-team" in html
     assert "Told it moved: delivery-team" in html
     assert "Wrong touchpoint?" in html  # the next correction may start from billing
