@@ -116,8 +116,8 @@ class LearningSettings(BaseModel):
         ge=1,
         description=(
             "Corrections of touchpoints needed since the newest touchpoint model before "
-            '`router.retrain_touchpoints` trains another (see "Learning from corrections" in '
-            "docs/quality.md)."
+            "`router.retrain_touchpoints` trains another, from the corrections and the newest "
+            '5,000 cases closed as routed (see "Learning from corrections" in docs/quality.md).'
         ),
     )
     learn_interval_s: float = Field(
