@@ -5,7 +5,7 @@ touchpoint) and confirmations (a case the router routed was resolved or closed w
 People correct the router's mistakes, so corrections alone say "the descriptions were wrong" every
 time: a model fitted on them learns to overrule the descriptions, and descriptions alone score
 0 on held-back corrections, so no gate on them can see it (replayed on the airline tweets, such a
-model routed 0.19-0.29 where descriptions alone routed 0.52-0.62). Confirmations are what the
+model routed 0.16-0.29 where descriptions alone routed 0.52-0.62). Confirmations are what the
 descriptions get right; with them, training and judging see the deployment as it is.
 
 The model is a multinomial logistic regression whose inputs are the description detector's own
