@@ -24,7 +24,7 @@ import numpy as np
 
 from services.router import reading
 from services.router.evaluation import BASELINE_THRESHOLDS, Binary, held_out, load
-from services.router.scoring import _vader, measure, normalise, textblob_sentiment
+from services.router.scoring import _vader, measure_sentence, normalise, textblob_sentiment
 
 OUT = Path(__file__).resolve().parents[1] / "services/router/data/sentiment.json"
 # One file per domain: airline tweets, restaurant and hotel review sentences, long hotel reviews,
@@ -39,7 +39,7 @@ POLARITY_BELOW = -0.05  # the policy's default threshold
 def summaries(text: str) -> list[float]:
     """The model's inputs for one comment, in `reading.SUMMARIES` order (as the router reads)."""
     sentences = reading.split_sentences(normalise(text))
-    found = reading.read(sentences, measure).summaries
+    found = reading.read(sentences, measure_sentence).summaries
     return [found[name] for name in reading.SUMMARIES]
 
 
