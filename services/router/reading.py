@@ -1,13 +1,13 @@
 """Read a comment as a person does: sentence by sentence, then decide for the whole response.
 
-Each sentence gets the interpretable signals of `scoring.features` (TextBlob at the core, complaint
-and praise cues, VADER, emoji...). The response is then described by length-invariant summaries:
-the signals averaged over sentences (weighted by length), the share of negative and of positive
-sentences, the last sentence (where reviewers conclude), and the whole text's VADER and TextBlob
-polarity. A logistic model without intercept (`data/sentiment.json`, fitted on a mix of domains
-by bench/train_sentiment.py) turns them into the log-odds of dissatisfaction. Because the
-summaries do not grow with length, one gripe in a long, happy review weighs what it weighs for a
-reader: little.
+Each sentence gets the interpretable signals of `scoring.measure_sentence` (TextBlob at the
+core, complaint and praise cues, VADER, emoji...). The response is then described by
+length-invariant summaries: the signals averaged over sentences (weighted by length), the share
+of negative and of positive sentences, the last sentence (where reviewers conclude), and the whole
+text's VADER and TextBlob polarity. A logistic model without intercept (`data/sentiment.json`,
+fitted on a mix of domains by bench/train_sentiment.py) turns them into the log-odds of
+dissatisfaction. Because the summaries do not grow with length, one gripe in a long, happy review
+weighs what it weighs for a reader: little.
 """
 
 from __future__ import annotations

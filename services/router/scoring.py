@@ -160,11 +160,6 @@ def _textblob(
     return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
-def features(text: str) -> tuple[dict[str, float], list[str]]:
-    """Measure the interpretable signals of an English sentence or comment."""
-    return measure(normalise(text))
-
-
 def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
     tokens = _tokens(clean)
