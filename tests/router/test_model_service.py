@@ -140,6 +140,12 @@ def test_a_case_corrected_twice_is_one_example_with_its_last_label(
     assert found.new == 2
 
 
+def newest(session: Session) -> Case:
+    case = session.scalar(select(Case).order_by(Case.id.desc()).limit(1))
+    assert case is not None
+    return case
+
+
 def test_cases_closed_as_routed_are_confirmations(sessions: sessionmaker[Session]) -> None:
     confirm(sessions, [Example("Card declined at checkout", "checkout")])
     confirm(sessions, [Example("Parcel left in the rain", "general")], source="default")
@@ -149,10 +155,10 @@ def test_cases_closed_as_routed_are_confirmations(sessions: sessionmaker[Session
     confirm(sessions, [Example("   ", "billing")])
     confirm(sessions, [Example("Imported, closed on arrival", "billing")])
     with sessions() as session, session.begin():
-        session.scalars(select(Case)).all()[-1].resolution_note = service.HISTORICAL_NOTE
+        newest(session).resolution_note = service.HISTORICAL_NOTE
     correct(sessions, [Example("Zipbox was empty", "delivery")])
     with sessions() as session, session.begin():  # a corrected case closed later: a correction
-        session.scalars(select(Case)).all()[-1].status = "closed"
+        newest(session).status = "closed"
     with sessions() as session:
         found = model_service.confirmations(session)
         newest_two = model_service.confirmations(session, limit=2)
