@@ -21,15 +21,8 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.router.config import RouterConfig
-from services.router.learning import (
-    Blended,
-    Detector,
-    Example,
-    LearntModel,
-    Verdict,
-    classes_of,
-    train_and_judge,
-)
+from services.router.gate import Verdict, train_and_judge
+from services.router.learning import Blended, Detector, Example, LearntModel, classes_of
 from services.router.service import HISTORICAL_NOTE
 from shared.db import transaction
 from shared.enums import CaseStatus, ModelStatus

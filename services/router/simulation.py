@@ -20,14 +20,8 @@ from pathlib import Path
 from services.router.config import RouterConfig
 from services.router.decision import detector_for
 from services.router.evaluation import Labelled, held_out, load
-from services.router.learning import (
-    Detector,
-    Example,
-    accuracy,
-    blend,
-    classes_of,
-    train_and_judge,
-)
+from services.router.gate import accuracy, train_and_judge
+from services.router.learning import Detector, Example, blend, classes_of
 from services.router.touchpoints import TouchpointMatch
 
 CHECKPOINTS = (0, 50, 200, 1000)

@@ -6,16 +6,8 @@ import json
 
 import pytest
 
-from services.router.learning import (
-    Blended,
-    Example,
-    LearntModel,
-    blend,
-    classes_of,
-    held_back,
-    train,
-    train_and_judge,
-)
+from services.router.gate import held_back, train_and_judge
+from services.router.learning import Blended, Example, LearntModel, blend, classes_of, train
 from services.router.touchpoints import TouchpointDetector, TouchpointSpec
 
 SPECS = [
