@@ -52,6 +52,20 @@ class FlushKind(StrEnum):
     REPEAT = "repeat"
 
 
+class TouchpointSource(StrEnum):
+    """Where a case's touchpoint came from (stored as `Case.touchpoints["source"]`)."""
+
+    EXPLICIT = "explicit"  # the respondent or the survey named it
+    DETECTED = "detected"  # the router read it in the comment
+    DEFAULT = "default"  # nothing pointed anywhere, or the survey named an unknown touchpoint
+    CORRECTED = "corrected"  # a person moved the case
+
+
+# The router chose these touchpoints itself: closing such a case uncorrected confirms the choice,
+# and the router learns from it.
+ROUTED_TOUCHPOINT_SOURCES = (TouchpointSource.DETECTED, TouchpointSource.DEFAULT)
+
+
 class ModelStatus(StrEnum):
     """Lifecycle of a touchpoint model learnt from a deployment's own corrections."""
 

@@ -11,12 +11,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.enums import TouchpointSource
+
 Namer = Callable[[str], str]
 _CODE = re.compile(r"[a-z]+(?:_[a-z]+)+")  # a stored code such as in_progress or carrier_delay
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?")
-SOURCES = {
-    "explicit": "The respondent (or the survey) named this touchpoint.",
-    "default": "Nothing in the response pointed to a touchpoint, so the default one applies.",
+SOURCES: dict[str, str] = {
+    TouchpointSource.EXPLICIT: "The respondent (or the survey) named this touchpoint.",
+    TouchpointSource.DEFAULT: "Nothing in the response pointed to a touchpoint, so the default"
+    " one applies.",
 }
 # What a person did, by the event's action; "{who}" is the actor's name.
 DID = {

@@ -17,6 +17,7 @@ from services.desk.lifecycle import ALLOWED_FROM, available
 from services.desk.models import User
 from services.desk.queue import QueueRow
 from services.desk.sla import sla_state
+from shared.enums import ROUTED_TOUCHPOINT_SOURCES
 from shared.followups import service as followups
 from shared.logs import redact
 from shared.models import Case, Response
@@ -136,6 +137,7 @@ def detail(
             for c in corrections
         ],
         touchpoint_choices=[t for t in touchpoints if t != case.touchpoint] if correctable else [],
+        resolving_confirms_touchpoint=_resolving_confirms(case, response),
         follow_up=_follow_up(session, case.id),
     )  # fmt: skip
     out["why"] = narrative.why(
@@ -144,6 +146,13 @@ def detail(
         explanation=_routing_explanation(out["timeline"]),
     )  # fmt: skip
     return out
+
+
+def _resolving_confirms(case: Case, response: Response) -> bool:
+    """Whether resolving the case as it stands teaches the router that its touchpoint was right
+    (the router chose it, and there is a comment to learn from)."""
+    has_comment = bool((response.comment or "").strip())
+    return has_comment and case.touchpoints.get("source") in ROUTED_TOUCHPOINT_SOURCES
 
 
 def _timeline(session: Session, case: Case) -> list[dict[str, Any]]:

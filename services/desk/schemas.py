@@ -256,6 +256,12 @@ class CaseDetail(CaseSummary):
     touchpoint_choices = fields.List(
         fields.String(), metadata={"description": "touchpoints the case may be corrected to"}
     )
+    resolving_confirms_touchpoint = fields.Boolean(
+        metadata={
+            "description": "resolving the case uncorrected confirms its touchpoint to the router,"
+            " which learns from it"
+        }
+    )
     actions = fields.List(
         fields.String(), metadata={"description": "actions the case's status allows now"}
     )

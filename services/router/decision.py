@@ -15,7 +15,7 @@ from services.router.routing import Route, labels_for, matching_routes, owner_of
 from services.router.scoring import analyse
 from services.router.severity import Customer
 from services.router.touchpoints import TouchpointDetector, TouchpointMatch
-from shared.enums import Priority
+from shared.enums import Priority, TouchpointSource
 
 _SEPARATORS = re.compile(r"[\s\-]+")
 
@@ -34,7 +34,7 @@ class RoutingOutcome:
     analysed: bool
     evidence: tuple[str, ...]
     touchpoint: str
-    touchpoint_source: str  # explicit | detected | default
+    touchpoint_source: TouchpointSource
     touchpoints: tuple[TouchpointMatch, ...]
     owner: str | None
     receivers: tuple[str, ...]
@@ -163,7 +163,7 @@ def route_response(
 
 def _choose_touchpoint(
     config: RouterConfig, explicit: str | None, detected: tuple[TouchpointMatch, ...]
-) -> tuple[str, str]:
+) -> tuple[str, TouchpointSource]:
     """A configured explicit field wins (lower-cased, _-joined); else detected; else default.
 
     A touchpoint the customer sent that the routing file does not configure is not taken as is
@@ -172,17 +172,17 @@ def _choose_touchpoint(
     if explicit and explicit.strip():
         wanted = _SEPARATORS.sub("_", explicit.strip().lower())
         if wanted in config.touchpoint_names:
-            return wanted, "explicit"
-        return config.default_touchpoint, "default"
+            return wanted, TouchpointSource.EXPLICIT
+        return config.default_touchpoint, TouchpointSource.DEFAULT
     if detected:
-        return detected[0].name, "detected"
-    return config.default_touchpoint, "default"
+        return detected[0].name, TouchpointSource.DETECTED
+    return config.default_touchpoint, TouchpointSource.DEFAULT
 
 
 def _explain(
     decision: Decision,
     touchpoint: str,
-    source: str,
+    source: TouchpointSource,
     detected: tuple[TouchpointMatch, ...],
     nodes: list[Route],
     language: str,
@@ -194,14 +194,14 @@ def _explain(
         if decision.dissatisfied
         else f"not dissatisfied: {'; '.join(decision.reasons)}"
     )
-    if source == "detected":
+    if source == TouchpointSource.DETECTED:
         words = ", ".join(detected[0].evidence)
         where = f"touchpoint {touchpoint} detected from {words!r}" if words else touchpoint
     else:
         where = f"touchpoint {touchpoint} ({source})"
-    if source == "default" and sent and sent.strip():
+    if source == TouchpointSource.DEFAULT and sent and sent.strip():
         where += f" (the touchpoint sent, {sent.strip()[:100]!r}, is not configured)"
-    if source != "explicit" and language not in ("en", "und"):
+    if source != TouchpointSource.EXPLICIT and language not in ("en", "und"):
         where += f" (touchpoint matching reads English only; the comment is {language!r})"
     if not decision.dissatisfied:
         return f"{verdict}. {where}; no case, nobody alerted."

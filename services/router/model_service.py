@@ -25,14 +25,13 @@ from services.router.gate import Verdict, train_and_judge
 from services.router.learning import Blended, Detector, Example, LearntModel, classes_of
 from services.router.service import HISTORICAL_NOTE
 from shared.db import transaction
-from shared.enums import CaseStatus, ModelStatus
+from shared.enums import ROUTED_TOUCHPOINT_SOURCES, CaseStatus, ModelStatus
 from shared.models import Case, Response, TouchpointCorrection, TouchpointModel
 
 log = logging.getLogger(__name__)
 
 MAX_CONFIRMATIONS = 5_000  # the newest; keeps a retraining to seconds on a long-lived deployment
 CONFIRMING_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-ROUTED_SOURCES = ("detected", "default")  # not "explicit" (the survey said), nor "corrected"
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ def confirmations(session: Session, *, limit: int = MAX_CONFIRMATIONS) -> list[E
         .join(Response, Response.id == Case.response_id)
         .where(
             Case.status.in_(CONFIRMING_STATUSES),
-            Case.touchpoints["source"].as_string().in_(ROUTED_SOURCES),
+            Case.touchpoints["source"].as_string().in_(ROUTED_TOUCHPOINT_SOURCES),
             func.trim(Response.comment) != "",
             Case.resolution_note.is_distinct_from(HISTORICAL_NOTE),
             ~corrected,

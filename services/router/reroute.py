@@ -23,7 +23,7 @@ from services.router.decision import RoutingOutcome, route_response
 from services.router.learning import Detector
 from services.router.responses import generic_form
 from services.router.service import one_per_address, pending_deliveries
-from shared.enums import DeliveryKind, DeliveryStatus
+from shared.enums import DeliveryKind, DeliveryStatus, TouchpointSource
 from shared.models import Case, CaseEvent, Delivery, TouchpointCorrection
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,7 @@ def _move_case(
     case.touchpoint = correction.to_touchpoint
     case.touchpoints = {
         "chosen": correction.to_touchpoint,
-        "source": "corrected",
+        "source": TouchpointSource.CORRECTED,
         "detected": outcome.to_dict()["touchpoints"],
         "corrected": {"from": correction.from_touchpoint, "by": correction.actor,
                       "correction_id": correction.id},

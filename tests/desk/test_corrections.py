@@ -193,6 +193,30 @@ def test_the_case_page_offers_the_correction_to_those_allowed_and_shows_the_move
     assert "Wrong touchpoint?" in html  # the next correction may start from billing
 
 
+@pytest.mark.parametrize(
+    ("source", "comment", "confirms"),
+    [
+        ("detected", "the parcel came late", True),
+        ("default", "meh", True),
+        ("explicit", "the parcel came late", False),  # the survey chose it, not the router
+        ("corrected", "the parcel came late", False),  # a correction is an example already
+        ("detected", "  ", False),  # nothing to learn from
+    ],
+)
+def test_the_case_api_says_whether_resolving_confirms_the_touchpoint(
+    client: FlaskClient, world: World, sessions: sessionmaker[Session],
+    source: str, comment: str, confirms: bool,
+) -> None:  # fmt: skip
+    with transaction(sessions) as session:
+        case = session.get(Case, world.delivery_case)
+        assert case is not None
+        case.touchpoints = {"chosen": "delivery", "source": source}
+        case.response.comment = comment
+    got = client.get(f"/v1/desk/cases/{world.delivery_case}", headers=auth(world, "champion"))
+    assert got.status_code == 200
+    assert got.json["resolving_confirms_touchpoint"] is confirms
+
+
 def test_a_closed_case_has_no_correction_form(
     client: FlaskClient, world: World, sessions: sessionmaker[Session]
 ) -> None:
