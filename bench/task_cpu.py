@@ -1,13 +1,15 @@
 """CPU per routed response and per delivery, measured in process: a figure that load elsewhere on
 the machine barely moves, unlike the latencies of bench/load.py.
 
-    .venv/bin/python -m bench.task_cpu [--responses 300] [--profile router|notifier]
+    .venv/bin/python -m bench.task_cpu [--responses 300] [--batch 20] [--profile router|notifier]
 
 Stores dissatisfied responses like ingest does, runs the router's task on each in this process
 (`Task.apply`: the task body, its transaction and the publish of its notifier tasks, not the
 worker's receive and acknowledgement), then the notifier's task on each delivery against a Slack
-stand-in. Prints CPU ms per item (time.process_time, so PostgreSQL's own CPU is not in it) and,
-with --profile, the top of a cProfile of one stage. Fresh PostgreSQL database and private Redis.
+stand-in. `--batch N` hands the router N responses per run, as its worker does when messages
+wait (`router_batch_size`). Prints CPU ms per item (time.process_time, so PostgreSQL's own CPU is
+not in it) and, with --profile, the top of a cProfile of one stage. Fresh PostgreSQL database
+and private Redis.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine, event, select
 
@@ -31,6 +34,7 @@ from bench.load import WEBHOOK_ENV, routes_yaml
 from cxloop.router_worker import create_worker_app as router_app
 from services.ingest.service import insert_response, load_storable
 from shared import task_names
+from shared.batches import SimpleRequest
 from shared.db import migrate
 from shared.models import Delivery
 from shared.runtime import runtime
@@ -38,6 +42,7 @@ from shared.settings import Settings
 from tests.support.services import postgres_server, redis_server
 
 TARGETS = 50
+T = TypeVar("T")
 
 
 def response(n: int) -> dict[str, object]:
@@ -63,10 +68,20 @@ class Cost:
     def __str__(self) -> str:
         return f"{self.cpu_ms:.2f} CPU ms, {self.calls:,.0f} calls, {self.statements:.1f} SQL"
 
+    def per(self, size: int) -> Cost:
+        """The cost of one of `size` items run together."""
+        return Cost(self.cpu_ms / size, self.calls / size, self.statements / size)
 
-def cost_per_item(
-    run: Callable[[int], object], items: list[int], engine: Engine, show: bool
-) -> Cost:
+
+def batch_of(ids: list[int]) -> list[SimpleRequest]:
+    """The router task's argument when its worker hands it these responses together."""
+    fields = {"name": task_names.PROCESS_RESPONSE, "kwargs": {}, "delivery_info": {},
+              "hostname": "bench", "ignore_result": True, "reply_to": None,
+              "correlation_id": None, "request_dict": {}}  # fmt: skip
+    return [SimpleRequest(id=f"bench-{i}", args=(i,), **fields) for i in ids]
+
+
+def cost_per_item(run: Callable[[T], object], items: list[T], engine: Engine, show: bool) -> Cost:
     """Run the items once each (two warm-ups first): the first half timed, the second profiled."""
     for item in items[:2]:
         run(item)
@@ -100,6 +115,7 @@ def main() -> None:
     """Store, route, deliver; print CPU ms per item for each stage."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=300)
+    parser.add_argument("--batch", type=int, default=1, help="responses per router run")
     parser.add_argument("--profile", choices=("router", "notifier"), default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cxloop-cpu-") as tmp:
@@ -136,9 +152,11 @@ def main() -> None:
             app.set_current()
             router = app.tasks[task_names.PROCESS_RESPONSE]
             engine = runtime(settings).engine
+            size = max(1, args.batch)
+            batches = [ids[i : i + size] for i in range(0, len(ids), size)]
             routed = cost_per_item(
-                lambda i: router.apply(args=[i]), ids, engine, args.profile == "router"
-            )
+                lambda batch: router(batch_of(batch)), batches, engine, args.profile == "router"
+            ).per(size)
             with sessions() as session:
                 deliveries = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
             notifier = app.tasks[task_names.DELIVER]
@@ -147,7 +165,7 @@ def main() -> None:
             )
             arrived = len(clock.arrived)
             runtime(settings).engine.dispose()
-    print(f"router, per response ({len(ids)}): {routed}")
+    print(f"router, per response ({len(ids)}, {size} per run): {routed}")
     print(f"notifier, per delivery ({len(deliveries)}, {arrived} alerts received): {delivered}")
 
 
