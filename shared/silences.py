@@ -117,7 +117,17 @@ def listed(session: Session, *, now: datetime, include_expired: bool = False) ->
 def silencing(session: Session, labels: Mapping[str, str], *, now: datetime) -> Row[Any] | None:
     """Return the oldest active silence whose matchers all hold for these labels, if any: its
     id, matchers, comment, creator and end (Core, not the ORM: the router asks for every case)."""
-    for silence in session.connection().execute(_ACTIVE, {"at": now}):
+    return first_matching(active(session, now=now), labels)
+
+
+def active(session: Session, *, now: datetime) -> list[Row[Any]]:
+    """The silences in force at `now`, oldest first (read once for a batch of cases)."""
+    return list(session.connection().execute(_ACTIVE, {"at": now}))
+
+
+def first_matching(silences: Sequence[Row[Any]], labels: Mapping[str, str]) -> Row[Any] | None:
+    """The first of these silences whose matchers all hold for these labels, if any."""
+    for silence in silences:
         if all(parse_matcher(m).matches(labels) for m in silence.matchers["matchers"]):
             return silence
     return None

@@ -2,8 +2,10 @@
 
 Per response, routing is a handful of short statements; a transaction of its own adds a pool
 checkout with its ping, and a commit that waits for the write-ahead log to reach the disk. A
-batch routed in one transaction pays those once. Every response is still claimed on its own
-(`claim_unrouted`), so a batch redone after a crash routes nothing twice.
+batch routed in one transaction pays those once, and writes the decisions, deliveries and case
+events of all its responses in one statement each (`service.Batch`). One statement claims them
+all, and it takes only rows never routed (`claim_all_unrouted`), so a batch redone after a crash
+routes nothing twice.
 
 If the batch's transaction fails for any reason (one response whose routing raises, a deadlock
 between two workers handed the same responses, the database going away), it is rolled back
@@ -22,7 +24,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.router import service
 from services.router.config import RouterConfig
-from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from shared.db import UNAVAILABLE, transaction, unavailable_reason, while_unavailable
 from shared.models import utcnow
@@ -32,11 +33,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class Routed:
+class Routed(service.Batch):
     """What a batch left for the notifier: deliveries to send, incident alerts to schedule."""
 
-    delivery_ids: list[int] = field(default_factory=list)
-    flushes: list[FlushDue] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)  # left to the sweep
 
 
@@ -49,8 +48,10 @@ def route_batch(
     routed = Routed()
     try:
         with transaction(sessions) as session:
+            routed.claim(session, ordered, utcnow())
             for response_id in ordered:
                 _route(session, response_id, routed, config=config, detector=detector, sla=sla)
+            routed.finish(session)
     except Exception as exc:  # noqa: BLE001 (any failure: each response alone, below)
         log.warning(
             "batch routing failed; routing its %d responses one by one", len(ordered),
@@ -67,9 +68,9 @@ def _route(
     session: Session, response_id: int, routed: Routed, *, config: RouterConfig,
     detector: Detector, sla: SlaRules,
 ) -> None:  # fmt: skip
-    routed.delivery_ids += service.route_stored(
-        session, response_id=response_id, config=config, detector=detector, now=utcnow(),
-        sla=sla, flushes=routed.flushes,
+    service.route_into(
+        routed, session, response_id=response_id, config=config, detector=detector,
+        now=utcnow(), sla=sla,
     )  # fmt: skip
 
 
@@ -81,6 +82,7 @@ def _route_alone(
         alone = Routed()
         with transaction(sessions) as session:
             _route(session, response_id, alone, config=config, detector=detector, sla=sla)
+            alone.finish(session)
         return alone
 
     extra = {"response_id": response_id}

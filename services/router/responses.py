@@ -3,6 +3,7 @@ record the decision, and find the responses whose routing task was lost."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -87,12 +88,26 @@ def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[
     return session.connection().execute(_CLAIM, params).one_or_none()
 
 
-_CLAIM = (
-    update(Response)
-    .where(Response.id == bindparam("claimed_id"), Response.routed_at.is_(None))
-    .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
-    .returning(*_ROUTING_FIELDS)
-)
+def claim_all_unrouted(
+    session: Session, *, response_ids: Sequence[int], now: datetime
+) -> list[Row[Any]]:
+    """`claim_unrouted` for several responses in one statement; the ones not returned were routed
+    before (or do not exist)."""
+    params = {"claimed_ids": list(response_ids), "claimed_at": now}
+    return list(session.connection().execute(_CLAIM_ALL, params))
+
+
+def _claim(which: Any) -> Any:
+    return (
+        update(Response)
+        .where(which, Response.routed_at.is_(None))
+        .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
+        .returning(*_ROUTING_FIELDS)
+    )
+
+
+_CLAIM = _claim(Response.id == bindparam("claimed_id"))
+_CLAIM_ALL = _claim(Response.id.in_(bindparam("claimed_ids", expanding=True)))
 
 
 def unrouted_responses(
@@ -149,10 +164,15 @@ def decision_of(outcome: RoutingOutcome) -> dict[str, Any]:
     }
 
 
-def record_decision(session: Session, *, response_id: int, outcome: RoutingOutcome) -> None:
-    """Store the decision on the response, whether or not it became a case."""
-    params = {"decided_id": response_id, "decided": decision_of(outcome)}
-    session.connection().execute(_RECORD_DECISION, params)
+def decision_params(response_id: int, outcome: RoutingOutcome) -> dict[str, Any]:
+    """What `record_decisions` stores for one response, whether or not it became a case."""
+    return {"decided_id": response_id, "decided": decision_of(outcome)}
+
+
+def record_decisions(session: Session, params: Sequence[dict[str, Any]]) -> None:
+    """Store decisions on their responses: one statement for a whole batch."""
+    if params:
+        session.connection().execute(_RECORD_DECISION, list(params))
 
 
 _RECORD_DECISION = (

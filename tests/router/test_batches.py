@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cxloop.router_worker import create_worker_app
-from services.router import service
+from services.router import batch, service
+from services.router.config import load_config
+from services.router.decision import detector_for
 from shared import task_names
 from shared.batches import SimpleRequest
 from shared.celery_app import create_celery
 from shared.embedded import start_redis
-from shared.models import Case, Response
+from shared.models import Case, Delivery, Response
 from shared.settings import Settings
+from shared.sla import SlaRules
 from tests.conftest import EXAMPLES
 from tests.router.test_worker import batch_sizes, store
 from tests.support.processes import start_worker
@@ -59,14 +63,15 @@ def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
     caplog.set_level(logging.INFO, logger="services.router.tasks")
     ids = [store(sessions, f"b-{n}") for n in range(3)]
     broken = ids[1]
-    route_stored = service.route_stored
+    route_into = service.route_into
 
-    def route_or_break(session: Session, *, response_id: int, **kw: object) -> list[int]:
+    def route_or_break(batch: service.Batch, session: Session, *, response_id: int,
+                       **kw: object) -> None:  # fmt: skip
         if response_id == broken:
             raise ValueError("a bug in one response's routing")
-        return route_stored(session, response_id=response_id, **kw)  # type: ignore[arg-type]
+        route_into(batch, session, response_id=response_id, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(service, "route_stored", route_or_break)
+    monkeypatch.setattr(service, "route_into", route_or_break)
     app = create_worker_app(batch_settings)
     task: Task = app.tasks[task_names.PROCESS_RESPONSE]
     try:
@@ -137,3 +142,35 @@ def send(settings: Settings, response_id: int) -> None:
     celery = create_celery(settings)
     celery.send_task(task_names.PROCESS_RESPONSE, args=[response_id])
     celery.close()
+
+
+def test_a_batch_mixing_new_and_routed_responses_routes_each_once(
+    sessions: sessionmaker[Session],
+) -> None:
+    config = load_config(EXAMPLES / "retailer" / "routes.yml")
+    detector, sla = detector_for(config), SlaRules()
+
+    def route(ids: list[int]) -> batch.Routed:
+        return batch.route_batch(sessions, ids, config=config, detector=detector, sla=sla,
+                                 until=time.monotonic() + 5)  # fmt: skip
+
+    earlier = store(sessions, "mix-earlier")
+    first = route([earlier]).delivery_ids
+    assert first
+    new = [store(sessions, f"mix-{n}") for n in range(3)]
+    missing = max(new) + 100
+
+    routed = route([new[0], earlier, missing, *new[1:]])
+    assert not routed.failed
+    assert cases_per_response(sessions) == [1] * 4
+    with sessions() as session:
+        cases = dict(session.execute(select(Case.response_id, Case.id)).all())
+        pending = dict(session.execute(select(Delivery.id, Delivery.case_id)).all())
+        decided = session.scalars(select(Response.id).where(Response.decision.is_not(None)))
+        assert set(decided) == {earlier, *new}
+    # The routed one's pending deliveries are sent again, with the new cases' own.
+    assert sorted(routed.delivery_ids) == sorted(pending)
+    assert {pending[d] for d in routed.delivery_ids} == {cases[r] for r in [earlier, *new]}
+    again = route([*new, earlier])
+    assert cases_per_response(sessions) == [1] * 4
+    assert sorted(again.delivery_ids) == sorted(pending)  # none made twice

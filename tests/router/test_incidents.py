@@ -64,13 +64,14 @@ def store(sessions: sessionmaker[Session], comment: str, region: str = "eu") -> 
 def route(
     sessions: sessionmaker[Session], config: RouterConfig, response_id: int, at: datetime = NOW
 ) -> tuple[list[int], list[FlushDue]]:
-    due: list[FlushDue] = []
+    batch = service.Batch()
     with sessions() as session, session.begin():
-        ids = service.route_stored(
-            session, response_id=response_id, config=config, detector=detector_for(config),
-            now=at, flushes=due,
+        service.route_into(
+            batch, session, response_id=response_id, config=config,
+            detector=detector_for(config), now=at,
         )  # fmt: skip
-    return ids, due
+        batch.finish(session)
+    return batch.delivery_ids, batch.flushes
 
 
 def flush(sessions: sessionmaker[Session], incident_id: int, at: datetime) -> Any:
