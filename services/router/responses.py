@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement
 
 from services.router.decision import RoutingOutcome
 from shared.models import Case, JSONType, Response, UTCDateTime
@@ -92,12 +93,13 @@ def claim_all_unrouted(
     session: Session, *, response_ids: Sequence[int], now: datetime
 ) -> list[Row[Any]]:
     """`claim_unrouted` for several responses in one statement; the ones not returned were routed
-    before (or do not exist)."""
+    before (or do not exist). A deadlock with another worker's claim fails the batch, which is
+    then routed one response at a time (`batch.route_batch`)."""
     params = {"claimed_ids": list(response_ids), "claimed_at": now}
     return list(session.connection().execute(_CLAIM_ALL, params))
 
 
-def _claim(which: Any) -> Any:
+def _claim(which: ColumnElement[bool]) -> Any:
     return (
         update(Response)
         .where(which, Response.routed_at.is_(None))
