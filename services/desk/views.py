@@ -30,11 +30,8 @@ from services.desk.schemas import (
     KpisOut,
     QueuePage,
     QueueQuery,
-    SilenceIn,
-    SilenceList,
-    SilenceOut,
-    SilenceQuery,
 )
+from services.desk.silence_schemas import SilenceIn, SilenceList, SilenceOut, SilenceQuery
 from services.desk.users import user_for_token
 from shared import silences
 from shared.errors import http_error

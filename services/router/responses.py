@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement
 
 from services.router.decision import RoutingOutcome
 from shared.models import Case, JSONType, Response, UTCDateTime
@@ -78,38 +77,28 @@ def recent_cases(
     return int(session.connection().execute(query, params).scalar() or 0)
 
 
-def claim_unrouted(session: Session, *, response_id: int, now: datetime) -> Row[Any] | None:
-    """Mark a never-routed response routed and return its routing fields; None if there is none.
-
-    Called first in the routing transaction: the UPDATE takes the row lock (the write lock on
-    SQLite), so two workers handed the same response run one after the other, and the second
-    finds it routed already. One statement instead of a read and a write.
-    """
-    params = {"claimed_id": response_id, "claimed_at": now}
-    return session.connection().execute(_CLAIM, params).one_or_none()
-
-
 def claim_all_unrouted(
     session: Session, *, response_ids: Sequence[int], now: datetime
 ) -> list[Row[Any]]:
-    """`claim_unrouted` for several responses in one statement; the ones not returned were routed
-    before (or do not exist). A deadlock with another worker's claim fails the batch, which is
-    then routed one response at a time (`batch.route_batch`)."""
+    """Mark the never-routed ones of these responses routed and return their routing fields; the
+    ones not returned were routed before (or do not exist).
+
+    Called first in the routing transaction: the UPDATE takes the row locks (the write lock on
+    SQLite), so two workers handed the same response run one after the other, and the second
+    finds it routed already. One statement for a whole batch, instead of a read and a write per
+    response. A deadlock with another worker's claim fails the batch, which is then routed one
+    response at a time (`batch.route_batch`).
+    """
     params = {"claimed_ids": list(response_ids), "claimed_at": now}
     return list(session.connection().execute(_CLAIM_ALL, params))
 
 
-def _claim(which: ColumnElement[bool]) -> Any:
-    return (
-        update(Response)
-        .where(which, Response.routed_at.is_(None))
-        .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
-        .returning(*_ROUTING_FIELDS)
-    )
-
-
-_CLAIM = _claim(Response.id == bindparam("claimed_id"))
-_CLAIM_ALL = _claim(Response.id.in_(bindparam("claimed_ids", expanding=True)))
+_CLAIM_ALL = (
+    update(Response)
+    .where(Response.id.in_(bindparam("claimed_ids", expanding=True)), Response.routed_at.is_(None))
+    .values(routed_at=bindparam("claimed_at", type_=UTCDateTime()), routing_error=None)
+    .returning(*_ROUTING_FIELDS)
+)
 
 
 def unrouted_responses(

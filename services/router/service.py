@@ -20,7 +20,6 @@ from services.router.learning import Detector
 from services.router.replies import resume_on_reply
 from services.router.responses import (
     claim_all_unrouted,
-    claim_unrouted,
     decision_params,
     generic_form,
     get_response,
@@ -79,13 +78,14 @@ class Batch:
     def claim(self, session: Session, response_ids: Sequence[int], now: datetime) -> None:
         """Claim these responses in one statement, for `route_into` to route one by one."""
         rows = claim_all_unrouted(session, response_ids=response_ids, now=now)
-        self._claimed = dict.fromkeys(response_ids) | {row.id: row for row in rows}
+        self._claimed |= dict.fromkeys(response_ids) | {row.id: row for row in rows}
 
     def claimed(self, session: Session, response_id: int, now: datetime) -> Row[Any] | None:
-        """The response's routing fields if this batch claimed it (None: routed before)."""
-        if response_id in self._claimed:
-            return self._claimed.pop(response_id)
-        return claim_unrouted(session, response_id=response_id, now=now)
+        """The response's routing fields if this batch claimed it (None: routed before); one
+        not claimed with the batch is claimed now."""
+        if response_id not in self._claimed:
+            self.claim(session, [response_id], now)
+        return self._claimed.pop(response_id)
 
     def silences(self, session: Session, now: datetime) -> list[Row[Any]]:
         """The silences in force, read once per transaction (a batch lasts milliseconds)."""
