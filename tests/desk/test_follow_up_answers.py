@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -239,6 +239,7 @@ def test_opting_out_needs_a_press_and_covers_address_and_respondent_id(
     score=st.text(max_size=20) | st.integers().map(str),
     signed=st.booleans(),
 )
+@example(token="\n", score="3", signed=False)  # the URL parser drops it: /follow-up//opt-out
 def test_no_token_or_answer_causes_a_500_or_a_change(
     client: FlaskClient, world: World, sessions: sessionmaker[Session], token: str, score: str,
     signed: bool,
@@ -256,7 +257,8 @@ def test_no_token_or_answer_causes_a_500_or_a_change(
         *(client.post(path, data=form) for form in forms),
         client.post(f"{path}/opt-out", data={"score": score}),
     ):
-        assert response.status_code in (200, 400, 404, 410, 422), response.text[:300]
+        # 308: a path with an empty segment is sent to its merged form, which changes nothing
+        assert response.status_code in (200, 308, 400, 404, 410, 422), response.text[:300]
     valid = score.strip().isascii() and score.strip().isdigit() and int(score) <= 10
     if not (signed and valid):
         assert state(sessions) == before
