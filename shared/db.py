@@ -113,6 +113,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     # bound values, which are customer text.
     engine = create_engine(url, pool_size=pool_size, hide_parameters=True)
     _ping_when_idle(engine)
+    _plan_each_execution(engine)
 
     @event.listens_for(engine, "do_connect")
     def _name_connection(_dialect, _record, _cargs, cparams):  # type: ignore[no-untyped-def]
@@ -120,6 +121,27 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         cparams.setdefault("application_name", f"cxloop[{os.getpid()}]")
 
     return engine
+
+
+def _plan_each_execution(engine: Engine) -> None:
+    """Have PostgreSQL plan every statement for its own parameters and today's statistics.
+
+    psycopg prepares a statement run five times on a connection, and PostgreSQL then keeps a
+    generic plan for it if that looks no dearer: a plan chosen while a table was nearly empty,
+    kept for the life of a pooled connection (days). One such plan for the router's
+    repeat-complainer count joined every case to every response of the last 60 days, 200 ms
+    a response once 4,000 were stored, and a worker that routed 100 responses a second routed
+    6 (docs/benchmarks.md, "a plan made on an empty table"). Planning anew costs PostgreSQL a
+    fraction of a millisecond per statement; the parse is still saved.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _custom_plans(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True  # a session setting, not part of a transaction
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.autocommit = autocommit
 
 
 # A pooled connection that sat unused longer than this is pinged before use; a busy one is not.

@@ -108,3 +108,18 @@ def test_a_connection_in_use_a_moment_ago_is_not_pinged_again(
     monkeypatch.setattr(db, "PING_AFTER_IDLE_S", -1.0)
     _backend_pid(engine)
     assert len(pings) == 1
+
+
+@pytest.mark.postgres
+def test_every_execution_is_planned_for_its_own_parameters(one_connection: Engine) -> None:
+    """A statement run often is prepared by psycopg; PostgreSQL must not fall back to a generic
+    plan, made once and kept for the connection's life however much the tables grow since."""
+    statement = text("SELECT count(*) FROM pg_class WHERE relname = :name AND relpages >= :pages")
+    with one_connection.connect() as conn:
+        for n in range(12):  # psycopg prepares from the 5th; PostgreSQL weighs generic from the 6th
+            conn.execute(statement, {"name": f"t{n}", "pages": n}).scalar_one()
+        plans = conn.execute(
+            text("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                 " WHERE statement LIKE '%relpages >=%'")
+        ).one()  # fmt: skip
+    assert plans.generic_plans == 0 and plans.custom_plans >= 5

@@ -11,6 +11,7 @@ from sqlalchemy import Row, Select, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.router.decision import RoutingOutcome
+from services.router.severity import RECENT_CASES_COUNTED
 from shared.models import Case, JSONType, Response, UTCDateTime
 
 _ROUTING_FIELDS = (
@@ -41,16 +42,19 @@ def get_response(session: Session, *, response_id: int) -> Response | None:
 def _recent_query(by_id: bool, by_email: bool) -> Select[Any]:
     same = [Response.respondent_id == bindparam("respondent_id")] if by_id else []
     same += [Response.respondent_email == bindparam("respondent_email")] if by_email else []
-    return (
-        select(func.count())
-        .select_from(Response)
-        .join(Case, Case.response_id == Response.id)
+    # Counted up to a cap: a shared id or address ("unknown", a team mailbox) may hold thousands
+    # of cases, and every one of its responses would count them all.
+    others = (
+        select(Case.id)
+        .join(Response, Case.response_id == Response.id)
         .where(
             or_(*same),
             Response.id != bindparam("response_id"),
             Response.submitted_at.between(bindparam("earliest"), bindparam("latest")),
         )
+        .limit(RECENT_CASES_COUNTED)
     )
+    return select(func.count()).select_from(others.subquery())
 
 
 # The routing statements are built once: building them cost more CPU than running them.
@@ -61,7 +65,8 @@ def recent_cases(
     session: Session, *, response_id: int, respondent_id: str | None,
     respondent_email: str | None, submitted_at: datetime, window: timedelta,
 ) -> int:  # fmt: skip
-    """Count the other cases of the same respondent (id or email) submitted within the window.
+    """Count the other cases of the same respondent (id or email) submitted within the window,
+    up to RECENT_CASES_COUNTED.
 
     Either side of submitted_at: responses are not always routed in the order they were given.
     Anonymous responses and a zero window count nothing, without a query.

@@ -33,6 +33,7 @@ NPS_EXTREME_MAX = 2
 NPS_LOW_MAX = 4
 CSAT_EXTREME = 1
 CES_EXTREME = 7
+RECENT_CASES_COUNTED = 100  # a respondent's other cases are counted up to this many
 
 # The default points of each factor; routes.yml `priority.points` overrides any of them.
 DEFAULT_POINTS: Mapping[str, int] = MappingProxyType(
@@ -255,7 +256,7 @@ def assess(
     if customer.recent_cases and rules.repeat_window_days:
         parts.append(
             Part(
-                f"repeat complainer: {customer.recent_cases} other case(s) in "
+                f"repeat complainer: {_counted(customer.recent_cases)} other case(s) in "
                 f"{rules.repeat_window_days} days",
                 points["repeat_complainer"],
             )
@@ -266,6 +267,10 @@ def assess(
     parts = [p for p in parts if p.points]
     total = sum(p.points for p in parts)
     return Severity(total, rules.priority_for(total), tuple(parts))
+
+
+def _counted(recent_cases: int) -> str:
+    return f"{recent_cases}+" if recent_cases >= RECENT_CASES_COUNTED else str(recent_cases)
 
 
 def _valued(attributes: Mapping[str, Any], wanted: Mapping[str, tuple[str, ...]]) -> str:

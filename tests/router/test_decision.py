@@ -100,3 +100,5 @@ def test_a_repeat_complainer_passed_in_raises_the_priority(config: RouterConfig)
     assert (once.priority, again.priority) == ("p2", "p1")
     assert "repeat complainer: 1 other case(s) in 30 days (+2)" in again.reasons[-1]
     assert f"dissatisfied (p1): {'; '.join(again.reasons)}" in again.explanation
+    capped = route_response(config, detector_for(config), response, recent_cases=100)
+    assert "repeat complainer: 100+ other case(s) in 30 days (+2)" in capped.reasons[-1]

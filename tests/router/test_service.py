@@ -18,6 +18,7 @@ from services.router import responses, service
 from services.router.config import RouterConfig, load_config
 from services.router.decision import detector_for, route_response
 from services.router.policy import OnDisagreement
+from services.router.severity import RECENT_CASES_COUNTED
 from shared import silences
 from shared.db import make_engine, make_session_factory
 from shared.models import Case, CaseEvent, Delivery, Response
@@ -290,6 +291,20 @@ def test_recent_cases_counts_the_respondents_other_cases_in_the_window(
             submitted_at=NOW + timedelta(days=days_apart), window=timedelta(days=window_days),
         )  # fmt: skip
     assert counted == expected
+
+
+def test_a_shared_respondent_id_is_counted_up_to_the_cap(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    """An id many responses share ("unknown", a team mailbox) costs each of them a bounded count."""
+    for _ in range(RECENT_CASES_COUNTED + 2):
+        route(sessions, config, store(sessions, respondent_id="unknown"))
+    with sessions() as session:
+        counted = responses.recent_cases(
+            session, response_id=-1, respondent_id="unknown", respondent_email=None,
+            submitted_at=NOW, window=timedelta(days=30),
+        )  # fmt: skip
+    assert counted == RECENT_CASES_COUNTED
 
 
 def sweep(
