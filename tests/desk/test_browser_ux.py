@@ -14,26 +14,13 @@ from shared.models import Case, Delivery
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
 from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.support.browser import browser_log_in
+from tests.support.browser import browser_log_in, overflowing
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
 ]
 WIDTHS = (1366, 390)
-# Every table's box, and the page itself, must not be wider than what holds it.
-OVERFLOW = """() => {
-  const out = [];
-  const page = document.documentElement;
-  const wide = (el) => el.scrollWidth > el.clientWidth + 1;
-  if (wide(page)) out.push(`page ${page.scrollWidth}>${page.clientWidth}`);
-  for (const table of document.querySelectorAll('table')) {
-    const box = table.closest('.table-wrap') || table.parentElement;
-    const past = table.getBoundingClientRect().right > page.clientWidth + 1;
-    if (wide(box) || past) out.push(`${table.className} ${box.scrollWidth}>${box.clientWidth}`);
-  }
-  return out;
-}"""
 LONG = "customer-experience-escalations-distribution-list-for-europe@very-long-example.com"
 
 
@@ -69,7 +56,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
             page.get_by_role("button", name="Apply").click()
             sync_api.expect(page.locator("table.queue tbody tr")).to_have_count(1)
             page.screenshot(path=str(_shots() / f"queue-{width}.png"), full_page=True)
-            assert page.evaluate(OVERFLOW) == [], f"queue at {width}px"
+            assert overflowing(page) == [], f"queue at {width}px"
 
             page.get_by_role("link", name=f"#{world.delivery_case}").click()
             page.get_by_role("button", name="Acknowledge").click()
@@ -82,7 +69,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
             sync_api.expect(why.locator("ul.why-alerted")).to_contain_text("delivery-team")
             sync_api.expect(page.locator("table.deliveries")).to_contain_text(LONG)
             page.screenshot(path=str(_shots() / f"case-{width}.png"), full_page=True)
-            assert page.evaluate(OVERFLOW) == [], f"case page at {width}px"
+            assert overflowing(page) == [], f"case page at {width}px"
             assert "\\u0027" not in page.content()
             page.close()
             with transaction(sessions) as s:  # back to new for the next width
@@ -147,7 +134,7 @@ def test_an_owner_takes_and_snoozes_a_case_from_its_page(
         sync_api.expect(buttons).to_have_text(
             ["Acknowledge", "Take it", "Start work", "Snooze 1 hour", "Snooze until tomorrow 09:00"]
         )
-        assert page.evaluate(OVERFLOW) == [], "case page actions at 390px"
+        assert overflowing(page) == [], "case page actions at 390px"
         page.get_by_role("button", name="Take it").click()
         sync_api.expect(page.locator(".flash")).to_contain_text("You took the case")
         sync_api.expect(buttons).to_have_text(

@@ -21,8 +21,8 @@ from shared.models import Case
 from tests.desk.conftest import NOW, World
 from tests.desk.factories import PASSWORD, make_case, make_response
 from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _shots
-from tests.support.browser import browser_log_in
+from tests.desk.test_browser_ux import WIDTHS, _shots
+from tests.support.browser import browser_log_in, overflowing
 
 pytestmark = [
     pytest.mark.slow,
@@ -130,7 +130,7 @@ def test_the_dashboard_reads_at_1366_and_390(
             )
             # Tick labels, legends and axis titles are at least 10 CSS px tall as displayed.
             assert page.evaluate(SMALLEST_TEXT, "svg.chart:not([style*=none]) text") >= 10
-            assert page.evaluate(OVERFLOW) == [], f"dashboard at {width}px"
+            assert overflowing(page) == [], f"dashboard at {width}px"
             page.locator("h1").scroll_into_view_if_needed()
             page.screenshot(path=str(_shots() / f"dashboard-{width}.png"))
             page.locator("div.charts").screenshot(path=str(_shots() / f"charts-{width}.png"))

@@ -8,8 +8,8 @@ import pytest
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
 from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import OVERFLOW, WIDTHS, _shots
-from tests.support.browser import browser_log_in
+from tests.desk.test_browser_ux import WIDTHS, _shots
+from tests.support.browser import browser_log_in, overflowing
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,7 +36,7 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
             page.get_by_role("link", name="Users").click()
             expect(page.get_by_role("heading", name="Users")).to_be_visible()
             expect(page.locator("table.people tbody tr")).to_have_count(5 + WIDTHS.index(width))
-            assert page.evaluate(OVERFLOW) == [], f"users page at {width}px"
+            assert overflowing(page) == [], f"users page at {width}px"
             page.screenshot(path=str(_shots() / f"users-{width}.png"))
 
             email = f"nia{width}@example.com"
@@ -52,7 +52,7 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
             expect(page.locator("section[aria-labelledby=h-history]")).to_contain_text(
                 "admin@example.com: set role (owner → champion)"
             )
-            assert page.evaluate(OVERFLOW) == [], f"user page at {width}px"
+            assert overflowing(page) == [], f"user page at {width}px"
             page.screenshot(path=str(_shots() / f"user-{width}.png"), full_page=True)
             page.close()
 

@@ -8,9 +8,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
 from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import OVERFLOW
 from tests.desk.test_responses_page import add_decided
-from tests.support.browser import browser_log_in
+from tests.support.browser import browser_log_in, overflowing
 
 pytestmark = [
     pytest.mark.slow,
@@ -43,7 +42,7 @@ def test_a_champion_sees_why_a_response_was_not_a_case(
         sync_api.expect(rows.first).to_contain_text("Not a case")
         sync_api.expect(rows.first).to_contain_text("NPS 10 is a promoter (9-10)")
         # Neither the page nor the table is wider than the screen (on a phone rows stack).
-        assert page.evaluate(OVERFLOW) == [], f"responses at {width}px"
+        assert overflowing(page) == [], f"responses at {width}px"
 
         page.get_by_label("Answered from").fill("2026-10-06")
         page.get_by_label("Answered to").fill("2026-10-01")

@@ -1,4 +1,5 @@
-"""Driving the desk in a real browser: the one way a test logs a person in."""
+"""Driving the desk in a real browser: the one way a test logs a person in, and the one way it
+measures what overflows."""
 
 from __future__ import annotations
 
@@ -21,3 +22,29 @@ def browser_log_in(page: Page, email: str, password: str, *, at: str | None = No
     button = page.get_by_role("button", name="Log in")
     button.click()
     button.wait_for(state="detached")
+
+
+# Every table's box, and the page itself, must not be wider than what holds it.
+OVERFLOW = """() => {
+  const out = [];
+  const page = document.documentElement;
+  const wide = (el) => el.scrollWidth > el.clientWidth + 1;
+  if (wide(page)) out.push(`page ${page.scrollWidth}>${page.clientWidth}`);
+  for (const table of document.querySelectorAll('table')) {
+    const box = table.closest('.table-wrap') || table.parentElement;
+    const past = table.getBoundingClientRect().right > page.clientWidth + 1;
+    if (wide(box) || past) out.push(`${table.className} ${box.scrollWidth}>${box.clientWidth}`);
+  }
+  return out;
+}"""
+
+
+def overflowing(page: Page) -> list[str]:
+    """What is wider than its container, measured once the page's stylesheets have loaded.
+
+    A click's navigation is over when the new document commits; layout read before its
+    stylesheet arrives (slow on a busy machine) is the unstyled page's.
+    """
+    page.wait_for_load_state("load")
+    result: list[str] = page.evaluate(OVERFLOW)
+    return result
