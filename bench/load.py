@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench.load [--duration 20] [--e2e-duration 60] [--rate 100] [--no-write]
         [--phases ceiling,ingest,e2e,curve,scale] [--curve-rates 1,50,...] [--workers 1,2,4]
-        [--brokers redis,rabbitmq] [--scale-rate 500] [--scale-duration 20]
+        [--brokers redis,rabbitmq] [--scale-rate 500] [--scale-duration 20] [--broker redis]
 
 Runs everything on this machine in one go, so the ratios compare like with like on a noisy host:
 (a) a bare Flask app under cxloop's gunicorn settings that only pushes the body to Redis;
 (b) cxloop's ingest (authenticated, validated, committed to PostgreSQL, enqueued), saturated with
 wrk and then paced at half that rate for its p99; (c) responses posted at a steady rate until a
 Slack stand-in has every alert, with the resident memory of every web and worker process.
+`--broker rabbitmq` runs (b), (c) and the curve with the machine's RabbitMQ as Celery's broker.
 PostgreSQL and Redis are the machine's (or started like the test suite does); the Redis database
 (CXLOOP_TEST_REDIS_URL, default db 9) is flushed. Results go into docs/benchmarks.md.
 """
@@ -252,6 +253,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale-rate", type=float, default=500, help="offered responses/s")
     parser.add_argument("--scale-duration", type=float, default=20, help="seconds of load")
     parser.add_argument("--brokers", default="redis,rabbitmq", help="brokers for scale-out")
+    parser.add_argument(
+        "--broker", choices=("redis", "rabbitmq"), default="redis",
+        help="Celery's broker in the ingest, e2e and curve phases (the ceiling pushes to Redis)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     phases = [p for p in args.phases.split(",") if p]
     if unknown := set(phases) - set(PHASES):
@@ -275,15 +280,19 @@ def main(argv: list[str] | None = None) -> None:
                 if phase in ("ceiling", "scale"):
                     continue
                 redis.Redis.from_url(redis_url).flushdb()
-                with postgres_server(work / f"pg-{phase}") as db_url:
+                with ExitStack() as stack:
+                    db_url = stack.enter_context(postgres_server(work / f"pg-{phase}"))
                     migrate(db_url)
                     phase_settings = settings.with_(database_url=db_url)
+                    if args.broker == "rabbitmq":
+                        vhost = stack.enter_context(rabbitmq_vhost())
+                        phase_settings = phase_settings.with_(broker_url=vhost)
                     if phase == "ingest":
                         results[phase] = phase_ingest(phase_settings, work, run, args.duration)
                     elif phase == "e2e":
                         results[phase] = phase_end_to_end(
                             phase_settings, work, run, args.rate, args.e2e_duration
-                        )
+                        ) | {"broker": args.broker}
                     elif phase == "curve":
                         rates = [float(r) for r in args.curve_rates.split(",")]
                         results[phase] = load_loop.curve(

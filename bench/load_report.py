@@ -94,7 +94,8 @@ class Report:
              f"{ceiling.errors} / {ingest.errors} / {half.errors}", "0",
              "met" if ceiling.errors + ingest.errors + half.errors == 0 else "MISSED"),
             (f"(c) end to end at {e2e['rate']:.0f}/s for {e2e['duration']:.0f} s, "
-             f"{e2e['targets']} Slack channels: alerts received",
+             f"{e2e['targets']} Slack channels, {e2e.get('broker', 'redis')} as the broker: "
+             "alerts received",
              f"{e2e['alerts']} of {e2e['sent']} ({e2e['posts']} posts)", "all, once each",
              "met" if missing == 0 and e2e["posts"] == e2e["alerts"] else
              f"MISSED: {missing} not received in time, {e2e['posts'] - e2e['alerts']} duplicates"),

@@ -34,11 +34,11 @@ from bench.load import WEBHOOK_ENV, routes_yaml
 from cxloop.router_worker import create_worker_app as router_app
 from services.ingest.service import insert_response, load_storable
 from shared import task_names
-from shared.batches import SimpleRequest
 from shared.db import migrate
 from shared.models import Delivery
 from shared.runtime import runtime
 from shared.settings import Settings
+from tests.support.batches import routing_batch
 from tests.support.services import postgres_server, redis_server
 
 TARGETS = 50
@@ -71,14 +71,6 @@ class Cost:
     def per(self, size: int) -> Cost:
         """The cost of one of `size` items run together."""
         return Cost(self.cpu_ms / size, self.calls / size, self.statements / size)
-
-
-def batch_of(ids: list[int]) -> list[SimpleRequest]:
-    """The router task's argument when its worker hands it these responses together."""
-    fields = {"name": task_names.PROCESS_RESPONSE, "kwargs": {}, "delivery_info": {},
-              "hostname": "bench", "ignore_result": True, "reply_to": None,
-              "correlation_id": None, "request_dict": {}}  # fmt: skip
-    return [SimpleRequest(id=f"bench-{i}", args=(i,), **fields) for i in ids]
 
 
 def cost_per_item(run: Callable[[T], object], items: list[T], engine: Engine, show: bool) -> Cost:
@@ -155,8 +147,9 @@ def main() -> None:
             size = max(1, args.batch)
             batches = [ids[i : i + size] for i in range(0, len(ids), size)]
             routed = cost_per_item(
-                lambda batch: router(batch_of(batch)), batches, engine, args.profile == "router"
-            ).per(size)
+                lambda batch: router(routing_batch(batch, hostname="bench")),
+                batches, engine, args.profile == "router",
+            ).per(size)  # fmt: skip
             with sessions() as session:
                 deliveries = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
             notifier = app.tasks[task_names.DELIVER]

@@ -16,7 +16,6 @@ from services.router import batch, service
 from services.router.config import load_config
 from services.router.decision import detector_for
 from shared import task_names
-from shared.batches import SimpleRequest
 from shared.celery_app import create_celery
 from shared.embedded import start_redis
 from shared.models import Case, Delivery, Response
@@ -24,17 +23,9 @@ from shared.settings import Settings
 from shared.sla import SlaRules
 from tests.conftest import EXAMPLES
 from tests.router.test_worker import batch_sizes, store
+from tests.support.batches import routing_batch
 from tests.support.processes import start_worker
 from tests.support.waiting import wait_until
-
-
-def request(response_id: int) -> SimpleRequest:
-    """One message of the batch, as the worker hands it to the task."""
-    return SimpleRequest(
-        id=f"task-{response_id}", name=task_names.PROCESS_RESPONSE, args=(response_id,),
-        kwargs={}, delivery_info={}, hostname="test", ignore_result=True, reply_to=None,
-        correlation_id=None, request_dict={},
-    )  # fmt: skip
 
 
 def routed(sessions: sessionmaker[Session]) -> set[int]:
@@ -75,7 +66,7 @@ def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
     app = create_worker_app(batch_settings)
     task: Task = app.tasks[task_names.PROCESS_RESPONSE]
     try:
-        sent = task([request(n) for n in ids])
+        sent = task(routing_batch(ids))
     finally:
         app.close()
 
