@@ -28,10 +28,12 @@ SETS = {
         "examples/airline/routes.yml",
         "examples/descriptions/airline-a.yml",
         "examples/descriptions/airline-b.yml",
+        "examples/descriptions/airline-c.yml",
     ),
     "ittix.csv": (
         "examples/descriptions/it-helpdesk-a.yml",
         "examples/descriptions/it-helpdesk-b.yml",
+        "examples/descriptions/it-helpdesk-c.yml",
     ),
 }
 

@@ -4,7 +4,8 @@ For every (data set, descriptions file) pair, builds a routing config from the d
 alone (its touchpoints and default, one catch-all receiver), routes every labelled comment as a
 text-only response through `services.router.decision.route_response`, and prints accuracy on the
 development part and on the held-out part, overall and per touchpoint, then the gap between the
-two wordings of each set. Choose on the development parts; read the held-out parts only to report.
+two wordings of each set (A and B) and the spread over all three (with C). Choose on the
+development parts; read the held-out parts only to report.
 
     .venv/bin/python bench/touchpoint_wordings.py                 # every pair below
     .venv/bin/python bench/touchpoint_wordings.py --only airline  # pairs whose set or file match
@@ -28,16 +29,16 @@ from services.router.evaluation import Labelled, held_out, load
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"  # the repository beside ../shared, as in the docs
 DESCRIPTIONS = ROOT / "examples" / "descriptions"
-# Data set -> the descriptions files written for it (two teams, plus the detector author's).
+# Data set -> the descriptions files written for it: teams A and B (the two wordings), C (a
+# third, written later the same way) and, for the airline, the detector author's.
 PAIRS = {
-    "airline_dev.csv": (
-        "descriptions/airline-a.yml",
-        "descriptions/airline-b.yml",
-        "airline/routes.yml",
-    ),
-    "se14r.csv": ("descriptions/restaurant-aspects-a.yml", "descriptions/restaurant-aspects-b.yml"),
-    "mams.csv": ("descriptions/restaurant-staff-a.yml", "descriptions/restaurant-staff-b.yml"),
-    "ittix.csv": ("descriptions/it-helpdesk-a.yml", "descriptions/it-helpdesk-b.yml"),
+    data: tuple(f"descriptions/{name}-{team}.yml" for team in "abc") + extra
+    for data, name, extra in (
+        ("airline_dev.csv", "airline", ("airline/routes.yml",)),
+        ("se14r.csv", "restaurant-aspects", ()),
+        ("mams.csv", "restaurant-staff", ()),
+        ("ittix.csv", "it-helpdesk", ()),
+    )
 }
 
 
@@ -109,17 +110,20 @@ def main() -> None:
     print("\n== summary (dev / held-out)")
     for data, name, dev, held in summary:
         print(f"  {data:<16} {name:<42} {dev:.3f} / {held:.3f}")
-    print("\n== A/B gap (|a - b|, dev / held-out)")
+    print("\n== A/B gap (|a - b|, dev / held-out); spread over A, B and C (max - min)")
     by_set: dict[str, dict[str, tuple[float, float]]] = {}
     for data, name, dev, held in summary:
-        if name.endswith(("-a.yml", "-b.yml")):
+        if name.endswith(("-a.yml", "-b.yml", "-c.yml")):
             by_set.setdefault(data, {})[name[-5]] = (dev, held)
     for data, found in by_set.items():
         if {"a", "b"} <= set(found):
             (da, ha), (db, hb) = found["a"], found["b"]
+            devs, helds = [d for d, _ in found.values()], [h for _, h in found.values()]
             print(
                 f"  {data:<16} {abs(da - db):.3f} / {abs(ha - hb):.3f}   "
-                f"weaker: {min(da, db):.3f} / {min(ha, hb):.3f}"
+                f"weaker: {min(da, db):.3f} / {min(ha, hb):.3f}   "
+                f"spread over {len(found)}: {max(devs) - min(devs):.3f} / "
+                f"{max(helds) - min(helds):.3f}"
             )
 
 
