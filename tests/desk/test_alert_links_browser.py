@@ -7,13 +7,9 @@ import pytest
 from shared import alert_actions as aa
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.support.browser import browser_log_in
+from tests.support.browser import ARGS, BROWSER_TEST, CHROMIUM, browser_log_in
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 def link(base_url: str, case_id: int, action: str) -> str:

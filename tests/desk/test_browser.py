@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.support.browser import browser_log_in
+from tests.support.browser import ARGS, BROWSER_TEST, CHROMIUM, browser_log_in
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -3,9 +3,6 @@ words, offer only valid actions, pick filters from the configuration and survive
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,22 +10,18 @@ from shared.db import transaction
 from shared.models import Case, Delivery
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.support.browser import browser_log_in, overflowing
+from tests.support.browser import (
+    ARGS,
+    BROWSER_TEST,
+    CHROMIUM,
+    WIDTHS,
+    browser_log_in,
+    overflowing,
+    screenshots,
+)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
-WIDTHS = (1366, 390)
+pytestmark = BROWSER_TEST
 LONG = "customer-experience-escalations-distribution-list-for-europe@very-long-example.com"
-
-
-def _shots() -> Path:
-    """Where screenshots go (CXLOOP_SCREENSHOTS, else a temporary directory)."""
-    path = Path(os.environ.get("CXLOOP_SCREENSHOTS", "/tmp/cxloop-desk-shots"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -55,7 +48,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
             page.get_by_label("Touchpoint").select_option("delivery")
             page.get_by_role("button", name="Apply").click()
             sync_api.expect(page.locator("table.queue tbody tr")).to_have_count(1)
-            page.screenshot(path=str(_shots() / f"queue-{width}.png"), full_page=True)
+            page.screenshot(path=str(screenshots() / f"queue-{width}.png"), full_page=True)
             assert overflowing(page) == [], f"queue at {width}px"
 
             page.get_by_role("link", name=f"#{world.delivery_case}").click()
@@ -68,7 +61,7 @@ def test_case_page_and_queue_fit_1366_and_390_and_speak_in_words(
             sync_api.expect(why.locator("ul.why-sentences")).to_contain_text("over the fence")
             sync_api.expect(why.locator("ul.why-alerted")).to_contain_text("delivery-team")
             sync_api.expect(page.locator("table.deliveries")).to_contain_text(LONG)
-            page.screenshot(path=str(_shots() / f"case-{width}.png"), full_page=True)
+            page.screenshot(path=str(screenshots() / f"case-{width}.png"), full_page=True)
             assert overflowing(page) == [], f"case page at {width}px"
             assert "\\u0027" not in page.content()
             page.close()
@@ -103,7 +96,7 @@ def test_valid_actions_bad_filters_and_reassigning_away_in_the_browser(
         sync_api.expect(page.locator(".notice").first).to_contain_text("was ignored")
         sync_api.expect(page.get_by_role("heading", name="Queue")).to_be_visible()
         sync_api.expect(page.locator("body")).not_to_contain_text("Error 422")
-        page.screenshot(path=str(_shots() / "queue-bad-filter-390.png"), full_page=True)
+        page.screenshot(path=str(screenshots() / "queue-bad-filter-390.png"), full_page=True)
         teams = page.get_by_label("Team").locator("option").all_inner_texts()
         assert {"delivery", "stores", "billing"} <= set(teams)
         page.close()
@@ -144,7 +137,7 @@ def test_an_owner_takes_and_snoozes_a_case_from_its_page(
         sync_api.expect(page.locator(".flash")).to_contain_text("Snoozed")
         sync_api.expect(page.locator("dd.snoozed")).to_contain_text("reminders wait")
         sync_api.expect(page.locator("ol.timeline")).to_contain_text("Dora took the case")
-        page.screenshot(path=str(_shots() / "case-take-snooze-390.png"), full_page=True)
+        page.screenshot(path=str(screenshots() / "case-take-snooze-390.png"), full_page=True)
         browser.close()
     with transaction(sessions) as s:
         case = s.get(Case, world.delivery_case)

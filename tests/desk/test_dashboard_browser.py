@@ -20,14 +20,17 @@ from shared.followups.models import FollowUp
 from shared.models import Case
 from tests.desk.conftest import NOW, World
 from tests.desk.factories import PASSWORD, make_case, make_response
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import WIDTHS, _shots
-from tests.support.browser import browser_log_in, overflowing
+from tests.support.browser import (
+    ARGS,
+    BROWSER_TEST,
+    CHROMIUM,
+    WIDTHS,
+    browser_log_in,
+    overflowing,
+    screenshots,
+)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 H = timedelta(hours=1)
 CAUSES = {
     "delivery": ["carrier_delay", "damaged_in_transit", "address_issue", "lost_parcel"],
@@ -132,7 +135,7 @@ def test_the_dashboard_reads_at_1366_and_390(
             assert page.evaluate(SMALLEST_TEXT, "svg.chart:not([style*=none]) text") >= 10
             assert overflowing(page) == [], f"dashboard at {width}px"
             page.locator("h1").scroll_into_view_if_needed()
-            page.screenshot(path=str(_shots() / f"dashboard-{width}.png"))
-            page.locator("div.charts").screenshot(path=str(_shots() / f"charts-{width}.png"))
+            page.screenshot(path=str(screenshots() / f"dashboard-{width}.png"))
+            page.locator("div.charts").screenshot(path=str(screenshots() / f"charts-{width}.png"))
             page.close()
         browser.close()

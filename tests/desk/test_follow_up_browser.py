@@ -11,14 +11,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.followups import links
 from shared.followups.models import FollowUp, FollowUpCustomer
 from tests.desk.conftest import World
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import _shots
 from tests.desk.test_follow_up_answers import SECRET, sent_follow_up
+from tests.support.browser import ARGS, BROWSER_TEST, CHROMIUM, screenshots
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -37,7 +33,7 @@ def test_a_customer_answers_once_and_opts_out_in_the_browser(
         expect(page.get_by_role("button", name="8", exact=True)).to_have_attribute(
             "aria-pressed", "true"
         )
-        page.screenshot(path=str(_shots() / "follow-up-390.png"))
+        page.screenshot(path=str(screenshots() / "follow-up-390.png"))
         with sessions() as s:
             assert s.get(FollowUp, follow_up_id).status == "sent"  # type: ignore[union-attr]
         page.get_by_role("button", name="9", exact=True).click()  # changed their mind

@@ -16,9 +16,8 @@ from shared.enums import CaseStatus
 from shared.models import Case, CaseEvent, Incident, IncidentCase
 from tests.desk.conftest import World, auth
 from tests.desk.factories import PASSWORD, T0, make_case
-from tests.desk.test_browser import ARGS, CHROMIUM
 from tests.desk.test_pages import csrf, log_in
-from tests.support.browser import browser_log_in
+from tests.support.browser import ARGS, CHROMIUM, browser_log_in
 
 RESOLVE = {"root_cause": "carrier_delay", "resolution_note": "Courier depot back online"}
 

@@ -10,13 +10,9 @@ from flask import Flask
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.support.browser import browser_log_in
+from tests.support.browser import ARGS, BROWSER_TEST, CHROMIUM, browser_log_in
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 LATER = datetime(2026, 3, 4, 12, tzinfo=UTC)  # 20h after the desk's NOW, 5 of them working
 
 

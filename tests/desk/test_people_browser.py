@@ -7,14 +7,17 @@ import pytest
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM
-from tests.desk.test_browser_ux import WIDTHS, _shots
-from tests.support.browser import browser_log_in, overflowing
+from tests.support.browser import (
+    ARGS,
+    BROWSER_TEST,
+    CHROMIUM,
+    WIDTHS,
+    browser_log_in,
+    overflowing,
+    screenshots,
+)
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -37,7 +40,7 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
             expect(page.get_by_role("heading", name="Users")).to_be_visible()
             expect(page.locator("table.people tbody tr")).to_have_count(5 + WIDTHS.index(width))
             assert overflowing(page) == [], f"users page at {width}px"
-            page.screenshot(path=str(_shots() / f"users-{width}.png"))
+            page.screenshot(path=str(screenshots() / f"users-{width}.png"))
 
             email = f"nia{width}@example.com"
             page.get_by_label("Email").fill(email)
@@ -53,7 +56,7 @@ def test_an_admin_adds_disables_and_re_roles_people_in_the_browser(
                 "admin@example.com: set role (owner → champion)"
             )
             assert overflowing(page) == [], f"user page at {width}px"
-            page.screenshot(path=str(_shots() / f"user-{width}.png"), full_page=True)
+            page.screenshot(path=str(screenshots() / f"user-{width}.png"), full_page=True)
             page.close()
 
         page = browser.new_page(viewport={"width": 1366, "height": 900})

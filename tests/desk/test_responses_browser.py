@@ -7,14 +7,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.desk.conftest import World
 from tests.desk.factories import PASSWORD
-from tests.desk.test_browser import ARGS, CHROMIUM
 from tests.desk.test_responses_page import add_decided
-from tests.support.browser import browser_log_in, overflowing
+from tests.support.browser import ARGS, BROWSER_TEST, CHROMIUM, browser_log_in, overflowing
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
-]
+pytestmark = BROWSER_TEST
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -1,12 +1,33 @@
-"""Driving the desk in a real browser: the one way a test logs a person in, and the one way it
-measures what overflows."""
+"""Driving the desk in a real browser: which Chromium and how it runs, the widths and where the
+screenshots go, the one way a test logs a person in, and the one way it measures what overflows."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+# A browser test is slow, and needs the machine's Chromium (`.ci/run` installs it).
+BROWSER_TEST = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt: chromium)"),
+]
+WIDTHS = (1366, 390)  # a laptop and a phone
+
+
+def screenshots() -> Path:
+    """Where screenshots go (CXLOOP_SCREENSHOTS, else a temporary directory)."""
+    path = Path(os.environ.get("CXLOOP_SCREENSHOTS", "/tmp/cxloop-desk-shots"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def browser_log_in(page: Page, email: str, password: str, *, at: str | None = None) -> None:
