@@ -151,6 +151,10 @@ NEGATORS = frozenset(
     ("not", "no", "never", "n't", "dont", "didnt", "isnt", "wasnt", "without", "cannot", "cant")
 )
 
+# Complaint cues a negator does not turn into praise: remedies asked for and demands ("no refund",
+# "no excuse", "don't know why"). Other negated complaints are mild praise ("no delays").
+NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))
+
 # Emoji and emoticons: a short shipped table, no network at run time.
 EMOJI: dict[str, float] = {
     **dict.fromkeys("😡😠🤬😤👎💩😒🙄😞😩😫😖😣😢😭😔😕🤦😑😐", -0.4),

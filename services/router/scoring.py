@@ -23,6 +23,8 @@ _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
 _STEMMER = snowballstemmer.stemmer("english")
+# A negator turns a cue this many words after it ("not delayed", "no major issues").
+_NEGATION_SPAN = 2
 
 
 @dataclass(frozen=True)
@@ -72,38 +74,64 @@ _PHRASE_STARTS = frozenset(
 )
 
 
-def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float]:
-    """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation."""
-    stems = [stem(t) for t in tokens]
-    complaint = praise = 0.0
-    i = 0
-    while i < len(stems):
-        negated = any(s in lexicon.NEGATORS for s in stems[max(0, i - 2) : i])
-        value: float | None = None
-        size = 1
-        for size in (4, 3, 2) if stems[i] in _PHRASE_STARTS else ():
+def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
+    """The cue starting at stem i, if any, and how many stems it spans (longest phrase first)."""
+    if stems[i] in _PHRASE_STARTS:
+        for size in (4, 3, 2):
+            if len(stems) - i < size:
+                continue
             phrase = " ".join(stems[i : i + size])
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
-            if value is not None and len(stems[i : i + size]) == size:
-                break
-        else:
-            size = 1
-            value = (
-                lexicon.COMPLAINT_TERMS.get(stems[i])
-                or lexicon.PRAISE_TERMS.get(stems[i])
-                or lexicon.DEMAND_WORDS.get(stems[i])
-            )
-            if value is not None and negated:
-                # "not delayed" is no complaint; "not friendly" is one.
-                value = -0.5 * value if value > 0 else 0.0
+            if value is not None:
+                return value, size
+    value = (
+        lexicon.COMPLAINT_TERMS.get(stems[i])
+        or lexicon.PRAISE_TERMS.get(stems[i])
+        or lexicon.DEMAND_WORDS.get(stems[i])
+    )
+    return value, 1
+
+
+def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float, int]:
+    """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation.
+
+    A negated cue turns: "not friendly" is a mild complaint, "no delays" or "never disappointed"
+    mild praise (a remedy asked for or a demand stays what it was: "no refund" is no praise). The
+    negator that turned a complaint, or that opens a praise phrase ("no problem"), is spent: it
+    is not a complaint cue itself ("never") and not counted among the sentence's negations.
+    Returns the two sums and the number of negators spent.
+    """
+    stems = [stem(t) for t in tokens]
+    cues: list[tuple[int, int, float]] = []
+    spent: set[int] = set()
+    i = 0
+    while i < len(stems):
+        value, size = _cue_at(stems, i)
+        if value and size > 1:
+            if value > 0 and stems[i] in lexicon.NEGATORS:
+                spent.add(i)
+        elif value:
+            window = range(max(0, i - _NEGATION_SPAN), i)
+            negators = [j for j in window if stems[j] in lexicon.NEGATORS]
+            if negators and (value > 0 or stems[i] not in lexicon.NOT_TURNED_BY_NEGATION):
+                value = -0.5 * value
+                if value > 0:
+                    spent.update(negators)
+            elif negators:
+                value = 0.0
         if value:
-            if value < 0:
-                complaint += weight * value
-            else:
-                praise += weight * value
-            evidence.append(f"{' '.join(tokens[i : i + size])!r} {weight * value:+.2f}")
+            cues.append((i, size, value))
         i += size
-    return complaint, praise
+    complaint = praise = 0.0
+    for start, size, value in cues:
+        if size == 1 and start in spent:
+            continue
+        if value < 0:
+            complaint += weight * value
+        else:
+            praise += weight * value
+        evidence.append(f"{' '.join(tokens[start : start + size])!r} {weight * value:+.2f}")
+    return complaint, praise, len(spent)
 
 
 @cache
@@ -169,10 +197,12 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
     polarity, subjectivity, raw = _textblob(clauses, evidence)
     complaint = praise = 0.0
+    spent = 0
     for weight, words in clauses:
-        more_complaint, more_praise = _cues(words, weight, evidence)
+        more_complaint, more_praise, more_spent = _cues(words, weight, evidence)
         complaint += more_complaint
         praise += more_praise
+        spent += more_spent
     spans = _TIME_SPAN.findall(clean.lower())
     if spans:
         complaint -= 0.3
@@ -187,7 +217,8 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
         "vader": _vader().polarity_scores(clean)["compound"],
         "emphatic_complaint": complaint if emphasis else 0.0,
         "question": float("?" in tokens),
-        "negations": float(sum(t in lexicon.NEGATORS for t in tokens)),
+        # Negations that turned a complaint into praise ("no issues") are not counted.
+        "negations": float(sum(t in lexicon.NEGATORS for t in tokens) - spent),
         "textblob_raw": raw,
     }
     return signals, evidence

@@ -48,6 +48,31 @@ def test_negation_turns_praise_into_complaint() -> None:
     assert analyse("not happy").polarity < THRESHOLD < analyse("happy").polarity
 
 
+@pytest.mark.parametrize(
+    ("text", "turned"),
+    [
+        ("No major issues so far", "'issues' +0.12"),
+        ("I'm never disappointed with this brand", "'disappointed' +0.17"),
+        ("The parcel was not delayed", "'delayed' +0.15"),
+    ],
+)
+def test_a_negated_complaint_is_mild_praise_and_its_negator_is_spent(
+    text: str, turned: str
+) -> None:
+    evidence = analyse(text).evidence
+    assert turned in evidence
+    assert not any(e.startswith(("'never'", "'no'", "'not'")) for e in evidence)
+
+
+def test_a_spent_negator_is_not_counted_against_the_customer() -> None:
+    assert analyse("I'm never disappointed with this brand").polarity >= THRESHOLD
+
+
+def test_a_negated_remedy_stays_a_complaint() -> None:
+    assert analyse("No refund, no excuse, nothing.").polarity < THRESHOLD
+    assert "'refund'" not in " ".join(analyse("Still no refund").evidence)
+
+
 def test_words_after_but_outweigh_the_words_before() -> None:
     praise_first = analyse("The seats were comfortable but the food was cold and awful")
     praise_last = analyse("The food was cold and awful but the seats were comfortable")
