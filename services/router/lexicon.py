@@ -151,6 +151,20 @@ NEGATORS = frozenset(
     ("not", "no", "never", "n't", "dont", "didnt", "isnt", "wasnt", "without", "cannot", "cant")
 )
 
+# The answers a survey's open question gets when there is nothing to report ("What could we
+# improve?" "Nothing."): regular expressions over the lower-cased opening of a comment, before
+# punctuation or its end. Lexicons misread them ("nothing" negates what follows for VADER, and is
+# a complaint cue of its own: "nothing works").
+NULL_ANSWERS = (
+    r"no|none|nope|nil|nada|n/?a|not really|not much|not at the moment|can'?t think of anything",
+    r"no (?:complaints?|comments?|suggestions?|issues?|problems?)( at all)?",
+    r"nothing(?: really| else| at all| in particular| at (?:the|this) (?:moment|time)| for now)?",
+    r"nothing (?:comes|springs) to mind",
+    r"(?:nothing|not much|not a lot)(?: much| else| really)?(?: that)?"
+    r"(?: i(?:'d| would| could| can))? (?:to )?"
+    r"(?:add|improve|change|report|say|complain about|mention|suggest|share)",
+)
+
 # Complaint cues a negator does not turn into praise: remedies asked for and demands ("no refund",
 # "no excuse", "don't know why"). Other negated complaints are mild praise ("no delays").
 NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))

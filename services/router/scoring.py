@@ -250,6 +250,20 @@ def measure_sentence(clean: str) -> tuple[dict[str, float], list[str]]:
     return signals, [turned, *said_before, *said_after]
 
 
+# A null answer opens the comment and ends it or ends at punctuation ("Nothing, all good").
+_NULL_ANSWER = re.compile(
+    r"\s*(?:" + "|".join(lexicon.NULL_ANSWERS) + r")\s*(?:[,.;:!\-\u2013\u2014]+|$)", re.IGNORECASE
+)
+
+
+def _null_answer(clean: str) -> tuple[str, str] | None:
+    """Split a comment that opens with a null answer ("Nothing to improve.") from what follows."""
+    found = _NULL_ANSWER.match(clean)
+    if found is None:
+        return None
+    return clean[: found.end()].strip(" ,.;:!-\u2013\u2014"), clean[found.end() :].strip()
+
+
 # Evidence lists the cues of the sentences that carried the decision, at most this many.
 _SENTENCES_SHOWN = 3
 _GRIPE_CHARS = 160
@@ -290,6 +304,13 @@ def analyse(text: str) -> Sentiment:
     if not text.strip():
         return Sentiment(0.0, 0.0, language="und", analysed=False, evidence=("empty comment",))
     clean = normalise(text)
+    null = _null_answer(clean)
+    if null is not None:
+        said = f"a null answer ({null[0]!r}): nothing to report"
+        if not any(c.isalpha() for c in null[1]):
+            return Sentiment(0.0, 0.0, "en", True, (said,))
+        rest = analyse(null[1])
+        return replace(rest, evidence=(f"{said}; the rest read alone", *rest.evidence))
     detected = language.detect(clean)
     if detected.code in ("en", "und"):
         english = score_english(text, clean)

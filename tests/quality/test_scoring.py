@@ -73,6 +73,49 @@ def test_a_negated_remedy_stays_a_complaint() -> None:
     assert "'refund'" not in " ".join(analyse("Still no refund").evidence)
 
 
+NULL_ANSWERS = [
+    "Nothing",
+    "Nothing to improve.",
+    "Not much to improve",
+    "Nothing I would change!",
+    "No complaints",
+    "Nothing really",
+    "N/A",
+    "Nothing comes to mind",
+]
+
+
+@pytest.mark.parametrize("text", NULL_ANSWERS)
+def test_a_null_answer_to_an_open_question_reports_nothing(text: str) -> None:
+    result = analyse(text)
+    assert (result.polarity, result.analysed) == (0.0, True)
+    assert result.evidence[0].startswith("a null answer (")
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [
+        ("Nothing, keep up the good work", False),
+        ("Nope - but the app keeps crashing when I pay", True),
+        ("No, the parcel never arrived", True),
+    ],
+)
+def test_what_follows_a_null_answer_is_read_alone(text: str, dissatisfied: bool) -> None:
+    result = analyse(text)
+    assert (result.polarity < THRESHOLD) is dissatisfied
+    assert result.evidence[0].endswith("nothing to report; the rest read alone")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Nothing works", "No one answered", "Nothing to eat on a 5 hour flight", "No refund yet"],
+)
+def test_complaints_that_open_like_a_null_answer_stay_complaints(text: str) -> None:
+    result = analyse(text)
+    assert result.polarity < THRESHOLD
+    assert not result.evidence[0].startswith("a null answer")
+
+
 def test_words_after_but_outweigh_the_words_before() -> None:
     praise_first = analyse("The seats were comfortable but the food was cold and awful")
     praise_last = analyse("The food was cold and awful but the seats were comfortable")

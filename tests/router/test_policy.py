@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from services.router.policy import Disagreement, OnDisagreement, Scores, Thresholds, decide
-from services.router.scoring import Sentiment
+from services.router.scoring import Sentiment, analyse
 from shared.enums import Priority
 
 T = Thresholds()
@@ -135,6 +135,12 @@ def test_score_and_comment_disagreement_is_flagged(
         assert decision.reasons[-1] == (
             "score and comment disagree: a low-priority check case (p3)"
         )
+
+
+@pytest.mark.parametrize("comment", ["Nothing to improve", "Nothing, all good", "No complaints"])
+def test_a_promoter_who_has_nothing_to_add_is_no_case(comment: str) -> None:
+    decision = decide(Scores(nps=10), analyse(comment), T, has_comment=True)
+    assert (decision.dissatisfied, decision.disagreement) == (False, None)
 
 
 def test_by_policy_a_disagreement_is_flagged_without_a_case() -> None:
