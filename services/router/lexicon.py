@@ -91,6 +91,7 @@ PRAISE_PHRASES: dict[str, float] = {
     "no problem": 0.3,
     "no worri": 0.3,
     "no issu": 0.3,
+    "never let me down": 0.4,
     "well done": 0.4,
     "good job": 0.4,
     "great job": 0.4,

@@ -23,8 +23,11 @@ _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
 _STEMMER = snowballstemmer.stemmer("english")
-# A negator turns a cue this many words after it ("not delayed", "no major issues").
+# A negator turns a cue this many words after it ("not delayed", "no major issues"), or up to
+# _LIGHT_SPAN words after it when only these stand between ("haven't had any issues").
 _NEGATION_SPAN = 2
+_LIGHT_SPAN = 4
+_LIGHT = frozenset(("a", "an", "the", "ani", "singl", "have", "has", "had", "be", "been", "to"))
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,19 @@ def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
     return value, 1
 
 
+def _negators_of(stems: list[str], i: int) -> list[int]:
+    """The negators that turn the cue at i: up to two words before it, or further back across
+    only articles, quantifiers and light verbs ("never had any problems", "didn't have to wait";
+    not "will not fix the problem", where "not" negates the fixing)."""
+    found = [j for j in range(max(0, i - _NEGATION_SPAN), i) if stems[j] in lexicon.NEGATORS]
+    first, j = max(0, i - _LIGHT_SPAN), i - 1
+    while j >= first and stems[j] in _LIGHT:
+        j -= 1
+    if first <= j < i - _NEGATION_SPAN and stems[j] in lexicon.NEGATORS:
+        found.append(j)
+    return found
+
+
 def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float, float, int]:
     """Sum the complaint (negative) and praise (positive) cues of one clause, honouring negation.
 
@@ -111,8 +127,7 @@ def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float,
             if value > 0 and stems[i] in lexicon.NEGATORS:
                 spent.add(i)
         elif value:
-            window = range(max(0, i - _NEGATION_SPAN), i)
-            negators = [j for j in window if stems[j] in lexicon.NEGATORS]
+            negators = _negators_of(stems, i)
             if negators and (value > 0 or stems[i] not in lexicon.NOT_TURNED_BY_NEGATION):
                 value = -0.5 * value
                 if value > 0:

@@ -54,6 +54,8 @@ def test_negation_turns_praise_into_complaint() -> None:
         ("No major issues so far", "'issues' +0.12"),
         ("I'm never disappointed with this brand", "'disappointed' +0.17"),
         ("The parcel was not delayed", "'delayed' +0.15"),
+        ("Never had any problems", "'problems' +0.12"),
+        ("We didn't have to wait long", "'wait' +0.15"),
     ],
 )
 def test_a_negated_complaint_is_mild_praise_and_its_negator_is_spent(
@@ -66,6 +68,12 @@ def test_a_negated_complaint_is_mild_praise_and_its_negator_is_spent(
 
 def test_a_spent_negator_is_not_counted_against_the_customer() -> None:
     assert analyse("I'm never disappointed with this brand").polarity >= THRESHOLD
+
+
+def test_a_negated_action_leaves_its_object_a_complaint() -> None:
+    result = analyse("They will not fix the problem")
+    assert result.polarity < THRESHOLD
+    assert "'problem' -0.25" in result.evidence
 
 
 def test_a_negated_remedy_stays_a_complaint() -> None:
