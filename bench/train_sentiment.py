@@ -23,8 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from services.router import reading
-from services.router.evaluation import BASELINE_THRESHOLDS, Binary, held_out, load
-from services.router.scoring import _vader, measure_sentence, normalise, textblob_sentiment
+from services.router.evaluation import (
+    BASELINE_THRESHOLDS,
+    Binary,
+    baseline_vader,
+    held_out,
+    load,
+)
+from services.router.scoring import measure_sentence, normalise, textblob_sentiment
 
 OUT = Path(__file__).resolve().parents[1] / "services/router/data/sentiment.json"
 # One file per domain: airline tweets, restaurant and hotel review sentences, long hotel reviews,
@@ -67,7 +73,7 @@ def balanced(y: np.ndarray) -> np.ndarray:
 def domain(path: Path) -> dict[str, np.ndarray]:
     """Read one set: inputs, labels, held-out flags and both baselines' raw scores."""
     rows = [r for r in load(path) if r.dissatisfied is not None]
-    vader = _vader()
+    vader = baseline_vader()
     return {
         "x": np.array([summaries(r.text) for r in rows]),
         "y": np.array([float(bool(r.dissatisfied)) for r in rows]),

@@ -24,12 +24,13 @@ from services.router.evaluation import (
     BASELINE_THRESHOLDS,
     Binary,
     Labelled,
+    baseline_vader,
     descriptions_config,
     held_out,
     load,
     tune_threshold,
 )
-from services.router.scoring import _vader, analyse, textblob_sentiment
+from services.router.scoring import analyse, textblob_sentiment
 from services.router.simulation import learning_curves
 
 
@@ -129,7 +130,7 @@ def evaluate_set(path: Path, config: RouterConfig, sources: Sequence[RouterConfi
     result.priorities = dict(Counter(str(o.priority) for o in outcomes if o.dissatisfied))
     judged = [(r, o) for r, o in zip(rows, outcomes, strict=True) if r.dissatisfied is not None]
     if judged:
-        vader = _vader()
+        vader = baseline_vader()
         textblob = [textblob_sentiment(r.text)[0] for r, _ in judged]
         compound = [vader.polarity_scores(r.text)["compound"] for r, _ in judged]
         held = [held_out(r.text) for r, _ in judged]

@@ -8,9 +8,11 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import yaml
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from services.router.config import ConfigError, RouterConfig, load_config, parse_config
 from services.router.routing import Route
@@ -31,6 +33,12 @@ REASON_TOUCHPOINT = {
 # the independent checks compare against these on every domain.
 BASELINE_THRESHOLDS = {"textblob": 0.16, "vader": 0.36}
 HELD_OUT_SHARE = 5  # one comment in five, chosen by a hash of its text, is never looked at
+
+
+@cache
+def baseline_vader() -> SentimentIntensityAnalyzer:
+    """VADER as published, for the baseline: the router's own adds words to its lexicon."""
+    return SentimentIntensityAnalyzer()
 
 
 @dataclass(frozen=True)

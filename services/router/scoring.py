@@ -151,7 +151,10 @@ def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float,
 
 @cache
 def _vader() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
+    """VADER with the customer-feedback words its lexicon lacks (`lexicon.VADER_ADDED`)."""
+    analyser = SentimentIntensityAnalyzer()
+    analyser.lexicon.update(lexicon.VADER_ADDED)
+    return analyser
 
 
 def _emoji(text: str, evidence: list[str]) -> float:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.router.scoring import analyse
+from services.router.evaluation import baseline_vader
+from services.router.scoring import _vader, analyse
 
 THRESHOLD = -0.05  # the policy's default polarity_below
 
@@ -68,6 +69,19 @@ def test_a_negated_complaint_is_mild_praise_and_its_negator_is_spent(
 
 def test_a_spent_negator_is_not_counted_against_the_customer() -> None:
     assert analyse("I'm never disappointed with this brand").polarity >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [("No issues so far", False), ("No hassle", False), ("Lots of issues with the app", True)],
+)
+def test_vader_knows_the_problem_words_of_customer_feedback(text: str, dissatisfied: bool) -> None:
+    assert (analyse(text).polarity < THRESHOLD) is dissatisfied
+
+
+def test_the_baseline_is_vader_as_published() -> None:
+    assert "issues" in _vader().lexicon
+    assert "issues" not in baseline_vader().lexicon
 
 
 def test_a_negated_action_leaves_its_object_a_complaint() -> None:
