@@ -270,7 +270,8 @@ def measure_sentence(clean: str) -> tuple[dict[str, float], list[str]]:
 
 # A null answer opens the comment and ends it or ends at punctuation ("Nothing, all good").
 _NULL_ANSWER = re.compile(
-    r"\s*(?:" + "|".join(lexicon.NULL_ANSWERS) + r")\s*(?:[,.;:!\-\u2013\u2014]+|$)", re.IGNORECASE
+    r"\s*(?P<answer>" + "|".join(lexicon.NULL_ANSWERS) + r")\s*(?:[,.;:!\-\u2013\u2014]+|$)",
+    re.IGNORECASE,
 )
 
 
@@ -279,7 +280,7 @@ def _null_answer(clean: str) -> tuple[str, str] | None:
     found = _NULL_ANSWER.match(clean)
     if found is None:
         return None
-    return clean[: found.end()].strip(" ,.;:!-\u2013\u2014"), clean[found.end() :].strip()
+    return found.group("answer"), clean[found.end() :].strip()
 
 
 # Evidence lists the cues of the sentences that carried the decision, at most this many.
