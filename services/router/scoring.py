@@ -18,7 +18,9 @@ _MENTION = re.compile(r"(?<!\w)@\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
-_TIME_SPAN = re.compile(r"\b\d+(?:\.\d+)?\s*\+?\s*(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b")
+_TIME_SPAN = re.compile(
+    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b"
+)
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
@@ -206,11 +208,41 @@ def _textblob(
     return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
+_IDIOM = re.compile(
+    "|".join(rf"\b(?P<idiom{n}>{pattern})\b" for n, (pattern, _) in enumerate(lexicon.IDIOMS)),
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[\w']+")
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def _plain(clean: str, evidence: list[str]) -> str:
+    """Put idioms into the plain words every scorer reads right ("could not be better": excellent).
+
+    An idiom with a negator among the three words before it stays as written: in "never resolved
+    my issue" the issue stands.
+    """
+
+    def plain(found: re.Match[str]) -> str:
+        before = _WORD.findall(clean[: found.start()].lower())[-3:]
+        if any(w in lexicon.IDIOM_NEGATORS or w.endswith("n't") for w in before):
+            return found.group(0)
+        meaning = lexicon.IDIOMS[int(str(found.lastgroup).removeprefix("idiom"))][1]
+        evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
+        return meaning
+
+    if lexicon.IDIOM_WORDS.isdisjoint(_LETTERS.findall(clean.lower())):
+        return clean
+    read, count = _IDIOM.subn(plain, clean.replace("\u2019", "'"))
+    return read if count else clean
+
+
 def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
+    evidence: list[str] = []
+    clean = _plain(clean, evidence)
     tokens = _tokens(clean)
     clauses = _clauses(tokens)
-    evidence: list[str] = []
     if len(clauses) > 1:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")
     polarity, subjectivity, raw = _textblob(clauses, evidence)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from services.router import lexicon
 from services.router.evaluation import baseline_vader
 from services.router.scoring import _vader, analyse
 
@@ -55,7 +58,7 @@ def test_negation_turns_praise_into_complaint() -> None:
         ("No major issues so far", "'issues' +0.12"),
         ("I'm never disappointed with this brand", "'disappointed' +0.17"),
         ("The parcel was not delayed", "'delayed' +0.15"),
-        ("Never had any problems", "'problems' +0.12"),
+        ("Never had any delays", "'delays' +0.15"),
         ("We didn't have to wait long", "'wait' +0.15"),
     ],
 )
@@ -93,6 +96,84 @@ def test_a_negated_action_leaves_its_object_a_complaint() -> None:
 def test_a_negated_remedy_stays_a_complaint() -> None:
     assert analyse("No refund, no excuse, nothing.").polarity < THRESHOLD
     assert "'refund'" not in " ".join(analyse("Still no refund").evidence)
+
+
+IDIOMS_OF_PRAISE = [
+    "Can't fault it",
+    "Could not be better",
+    "Couldn't be happier with the service",
+    "Could not have been easier to book",
+    "Couldn't ask for more",
+    "Nothing was too much trouble",
+    "I have been a customer for years and never been let down",
+    "Haven't had a single problem",
+    "Problem was sorted out quickly",
+    "My issue was resolved on the first call",
+    "I can't recommend them enough",
+    "No one could have been more helpful",
+    "They never let us down",
+    "Service was second to none",
+    "Nothing to fault",
+    "Not bad at all",
+    "Does what it says on the tin",
+    "Wouldn't shop anywhere else",
+    "They sorted out my problem in minutes",
+    "Called on Monday and they fixed it the same day",
+    "Had a small problem with my order but it was fixed straight away",
+]
+IDIOMS_OF_COMPLAINT = [
+    "Could be a lot better",
+    "Couldn't have been worse",
+    "Nobody seems to care",
+    "Leaves a lot to be desired",
+    "There is room for improvement",
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [*((t, False) for t in IDIOMS_OF_PRAISE), *((t, True) for t in IDIOMS_OF_COMPLAINT)],
+)
+def test_idioms_are_read_for_what_they_mean_not_word_by_word(text: str, dissatisfied: bool) -> None:
+    result = analyse(text)
+    assert (result.polarity < THRESHOLD) is dissatisfied
+    assert any(e.startswith("idiom ") for e in result.evidence)
+
+
+def test_every_idiom_in_the_table_is_exercised_above() -> None:
+    """Each idiom has an example here, so the behaviour above covers its key words too."""
+    examples = [e.lower() for e in (*IDIOMS_OF_PRAISE, *IDIOMS_OF_COMPLAINT)]
+    for pattern, _ in lexicon.IDIOMS:
+        assert any(re.search(rf"\b(?:{pattern})\b", e) for e in examples), pattern
+
+
+def test_the_explanation_names_the_idiom_and_its_plain_meaning() -> None:
+    assert (
+        "idiom 'Could not be better' read as 'excellent'" in analyse("Could not be better").evidence
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "My issue was never resolved",
+        "The problem still hasn't been fixed",
+        "They never fixed my problem",
+        "I can't recommend them",
+        "They let us down again",
+    ],
+)
+def test_a_resolution_or_praise_that_is_negated_stays_a_complaint(text: str) -> None:
+    result = analyse(text)
+    assert result.polarity < THRESHOLD
+    assert not any(e.startswith("idiom ") for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "text", ["Delivery took three weeks", "Had to chase three times for an update"]
+)
+def test_waits_in_words_and_chasing_are_complaints(text: str) -> None:
+    assert analyse(text).polarity < THRESHOLD
 
 
 NULL_ANSWERS = [

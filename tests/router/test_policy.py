@@ -143,6 +143,14 @@ def test_a_promoter_who_has_nothing_to_add_is_no_case(comment: str) -> None:
     assert (decision.dissatisfied, decision.disagreement) == (False, None)
 
 
+@pytest.mark.parametrize(
+    "comment", ["Can't fault it", "Couldn't be happier", "Never had a single problem"]
+)
+def test_a_promoter_praising_in_an_idiom_is_no_case(comment: str) -> None:
+    decision = decide(Scores(nps=10), analyse(comment), T, has_comment=True)
+    assert (decision.dissatisfied, decision.disagreement) == (False, None)
+
+
 def test_by_policy_a_disagreement_is_flagged_without_a_case() -> None:
     quiet = Thresholds(on_disagreement=OnDisagreement.NONE)
     for scores, sentiment in [(Scores(nps=10), STRONG), (Scores(nps=1), KIND)]:
