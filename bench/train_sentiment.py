@@ -117,7 +117,7 @@ def lodo(domains: dict[str, dict[str, np.ndarray]]) -> list[str]:
         lines.append(
             f"| {name} | {len(truth)} | {ours:.3f} | {tb:.3f} | {va:.3f} | {gains[-1]:+.3f} |"
         )
-    lines.append(f"| mean gain | | | | | {np.mean(gains):+.3f} |")
+    lines.append(f"| mean gain | | | | | {np.mean(gains):+.4f} |")
     return lines
 
 

@@ -12,6 +12,7 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("refund", "overbook", "bump", "divert", "leak", "spill", "dirti"), -0.25),
     **dict.fromkeys(("late", "later", "overcharg", "complaint", "complain", "compens"), -0.25),
     **dict.fromkeys(("unhelp", "unprofession", "unaccept", "incompet", "ignor", "error"), -0.35),
+    **dict.fromkeys(("uninterest", "disinterest"), -0.3),
     **dict.fromkeys(("problem", "issu", "hassl", "mess", "chao", "nightmar", "joke"), -0.25),
     **dict.fromkeys(("rude", "worst", "useless", "pathet", "ridicul", "disgust"), -0.35),
     **dict.fromkeys(("frustrat", "annoy", "upset", "angri", "furious", "disappoint"), -0.35),
@@ -23,6 +24,10 @@ COMPLAINT_TERMS: dict[str, float] = {
     # Products, apps and accounts: what breaks, what is refused, what is taken.
     **dict.fromkeys(("defect", "faulti", "malfunct", "glitch", "bug", "freez", "uninstal"), -0.3),
     **dict.fromkeys(("wast", "overpr", "unauthor", "fraud", "deni", "declin", "refus"), -0.3),
+    # What goes wrong with service, food, rooms and apps that neither TextBlob nor VADER scores.
+    **dict.fromkeys(("laggi", "buggi", "sluggish", "unreli", "unrespons", "inconveni"), -0.3),
+    **dict.fromkeys(("bland", "stale", "tasteless", "overcook", "undercook", "soggi"), -0.3),
+    **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -71,11 +76,25 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "custom servic": -0.1,
     "stop work": -0.4,
     "not worth": -0.35,
+    "out of stock": -0.3,
+    "gone downhil": -0.4,
+    "go downhil": -0.4,
+    "went downhil": -0.4,
     "not turn on": -0.35,
     "money back": -0.35,
     "sent it back": -0.3,
     "return it": -0.3,
 }
+
+# "Too" before a word says there is too much of something ("too expensive", "too slow", "far too
+# noisy"): a complaint, unless the word is one of these ("me too, I love it", "you're too kind").
+EXCESS = -0.25
+NOT_EXCESS = frozenset(
+    (
+        *("and", "but", "or", "so", "as", "i", "we", "you", "they", "it", "the", "a", "is"),
+        *("was", "are", "were", "am", "be", "kind", "good", "lol", "haha", "thank", "thx"),
+    )
+)
 
 # Questions that demand action rather than ask for information.
 DEMAND_WORDS: dict[str, float] = {"whi": -0.2}
@@ -86,6 +105,10 @@ PRAISE_TERMS: dict[str, float] = {
     **dict.fromkeys(("love", "luv", "awesom", "amaz", "excel", "fantast", "outstand"), 0.3),
     **dict.fromkeys(("smooth", "friend", "pleasant", "comfort", "recommend"), 0.2),
     **dict.fromkeys(("enjoy", "impress", "glad", "happi", "yay", "woohoo", "rock"), 0.25),
+    # Qualities of service, food, rooms and apps that neither TextBlob nor VADER scores.
+    **dict.fromkeys(("attent", "cozi", "cosi", "courteous", "effici", "reliabl", "intuit"), 0.2),
+    **dict.fromkeys(("seamless", "knowledg", "punctual", "profession", "polit"), 0.2),
+    **dict.fromkeys(("spotless", "tasti", "thorough", "accommod", "conveni"), 0.2),
 }
 
 PRAISE_PHRASES: dict[str, float] = {
@@ -105,7 +128,10 @@ PRAISE_PHRASES: dict[str, float] = {
 # TextBlob, VADER and the cues then read instead. The explanation names both.
 _CANNOT = r"(?:can'?t|cannot|can not|couldn'?t|could not)"
 _COULD_NOT = r"(?:couldn'?t|could not)"
-_TROUBLE_NOUN = r"(?:problems?|issues?|query|queries|complaints?|faults?)"
+_TROUBLE_NOUN = (
+    r"(?:problems?|issues?|query|queries|complaints?|faults?|errors?|mistakes?|bugs?|glitch(?:es)?|"
+    r"leaks?)"
+)
 _RESOLVED = r"(?:resolved|sorted(?: out)?|fixed|solved|rectified|dealt with)"
 _BETTER = (
     r"(?:better|happier|easier|nicer|friendlier|kinder|quicker|faster|smoother|simpler|"
@@ -183,7 +209,8 @@ IDIOM_WORDS = frozenset(
         *("problem", "problems", "issue", "issues", "query", "queries", "complaint"),
         *("complaints", "second", "beyond", "enough", "else", "bad", "tin", "improvement"),
         *("desired", "standard", "scratch", "par", "care", "cares", "cared", "resolved"),
-        *("sorted", "fixed", "solved", "rectified", "dealt"),
+        *("sorted", "fixed", "solved", "rectified", "dealt", "error", "errors", "mistake"),
+        *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
     )
 )
 # An idiom with one of these, or a word ending in "n't", among the three words before it is left

@@ -18,8 +18,12 @@ _MENTION = re.compile(r"(?<!\w)@\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
+# A span of time is how long something took ("waited 3 hours", "took three weeks"): a complaint
+# cue, unless it says how fast it was ("within two days", "in under 5 minutes", "in just a day").
 _TIME_SPAN = re.compile(
-    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b"
+    r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )"
+    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
+    r"(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b"
 )
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
@@ -89,6 +93,9 @@ def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
             if value is not None:
                 return value, size
+    following = stems[i + 1] if i + 1 < len(stems) else ""
+    if stems[i] == "too" and following.isalpha() and following not in lexicon.NOT_EXCESS:
+        return lexicon.EXCESS, 1
     value = (
         lexicon.COMPLAINT_TERMS.get(stems[i])
         or lexicon.PRAISE_TERMS.get(stems[i])

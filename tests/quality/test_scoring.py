@@ -170,10 +170,43 @@ def test_a_resolution_or_praise_that_is_negated_stays_a_complaint(text: str) -> 
 
 
 @pytest.mark.parametrize(
-    "text", ["Delivery took three weeks", "Had to chase three times for an update"]
+    "text",
+    [
+        "Delivery took three weeks",
+        "Had to chase three times for an update",
+        "Prices are too high now",
+        "The room was far too small",
+        "The quality has really gone downhill",
+        "Staff seemed uninterested",
+        "Item was out of stock after I paid",
+        "Overcooked pasta and a lukewarm soup",
+        "The app is laggy and unreliable",
+    ],
 )
-def test_waits_in_words_and_chasing_are_complaints(text: str) -> None:
+def test_waits_in_words_excess_decline_and_flaws_are_complaints(text: str) -> None:
     assert analyse(text).polarity < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cozy atmosphere and attentive service",
+        "Knowledgeable, courteous staff",
+        "The plumber arrived on time and fixed the leak quickly",
+    ],
+)
+def test_qualities_of_service_lexicons_miss_are_praise(text: str) -> None:
+    assert analyse(text).polarity > -THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [("Arrived within 2 days", "time span"), ("You are too kind", "'too'")],
+)
+def test_speed_and_courtesy_are_not_read_as_complaints(text: str, cue: str) -> None:
+    result = analyse(text)
+    assert result.polarity >= THRESHOLD
+    assert not any(e.startswith(cue) for e in result.evidence)
 
 
 NULL_ANSWERS = [
