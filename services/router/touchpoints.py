@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from services.router import lexicon
 from services.router.related import GROUPS
 from services.router.scoring import normalise, stem
 from services.router.vectors import word_vectors
@@ -125,8 +126,8 @@ def _hashtag(match: re.Match[str]) -> str:
 
 @functools.cache
 def _valences() -> dict[str, float]:
-    """VADER's word valences (-4..4), loaded once per process."""
-    return dict(SentimentIntensityAnalyzer().lexicon)
+    """VADER's word valences (-4..4) as the router reads them, loaded once per process."""
+    return {**SentimentIntensityAnalyzer().lexicon, **lexicon.VADER_ADDED}
 
 
 def _evaluative(word: str) -> bool:
