@@ -333,6 +333,21 @@ def test_empty_comment_is_not_analysed() -> None:
     assert result.polarity == 0.0
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Second to none", "en"),
+        ("Efficient and polite", "en"),
+        ("Schnelle Lieferung", "de"),
+        ("Ottimo servizio", "it"),
+    ],
+)
+def test_a_short_answer_is_taken_for_another_language_only_when_the_detector_is_sure(
+    text: str, code: str
+) -> None:
+    assert analyse(text).language == code
+
+
 def test_short_english_is_still_analysed() -> None:
     result = analyse("so rude!!")
     assert result.analysed is True
