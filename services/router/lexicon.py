@@ -139,6 +139,8 @@ _BETTER = (
     r"accommodating|attentive|polite|courteous|kind|pleasant))"
 )
 _WORSE = r"(?:worse|slower|ruder|more (?:unhelpful|rude|useless|frustrating|difficult|stressful))"
+# What a resolved problem reads as; it also turns its sentence, as "but" does (scoring.py).
+RESOLVED = "resolved well"
 IDIOMS: tuple[tuple[str, str], ...] = (
     (_COULD_NOT + r" (?:have )?(?:be|been|get|gotten|got) (?:any |much )?" + _BETTER, "excellent"),
     (
@@ -188,17 +190,17 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     (
         _TROUBLE_NOUN + r" (?:was|were|got|has been|have been|had been|is|are) (?:all )?"
         r"(?:quickly |promptly |swiftly |soon |easily |immediately |finally )?" + _RESOLVED,
-        "resolved well",
+        RESOLVED,
     ),
     (
         r"(?:it|this|that|they|everything) (?:was|were|got|has been|have been|had been) (?:all )?"
         r"(?:quickly |promptly |swiftly |soon |easily |immediately |finally )?" + _RESOLVED,
-        "resolved well",
+        RESOLVED,
     ),
-    (_RESOLVED + r" (?:it|them|this|that|everything)", "resolved well"),
+    (_RESOLVED + r" (?:it|them|this|that|everything)", RESOLVED),
     (
         _RESOLVED + r" (?:my|the|our|this|that|all|every|any) (?:\w+ )?" + _TROUBLE_NOUN,
-        "resolved well",
+        RESOLVED,
     ),
 )
 # Every idiom above contains one of these words (letters only: "can't" gives "can"), so a sentence

@@ -247,7 +247,6 @@ def _plain(clean: str, evidence: list[str]) -> str:
 def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
     evidence: list[str] = []
-    clean = _plain(clean, evidence)
     tokens = _tokens(clean)
     clauses = _clauses(tokens)
     if len(clauses) > 1:
@@ -281,30 +280,44 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     return signals, evidence
 
 
-# A sentence turns at its first "but" or "however": what follows is what the reader takes away
-# ("Friendly staff, but the room was filthy"). Each part is measured alone and weighs per
+# A sentence turns at its first "but" or "however" ("Friendly staff, but the room was filthy"), or
+# where a problem it tells of was resolved ("Had an issue with billing, they sorted it the same
+# day"): what follows is what the reader takes away. Each part is measured alone and weighs per
 # character 0.5 before the turn and 1.5 after it, the weights VADER gives words either side of
 # "but". ("Although" and "though" are left to the clause weights above: what follows them may be
 # the concession or the point.)
-_TURN = re.compile(r"\b(?:but|however)\b", re.IGNORECASE)
+_TURN = re.compile(rf"\b(?:but|however)\b|(?=\b{lexicon.RESOLVED}\b)", re.IGNORECASE)
 _BEFORE_TURN, _AFTER_TURN = 0.5, 1.5
 
 
 def measure_sentence(clean: str) -> tuple[dict[str, float], list[str]]:
-    """Measure one sentence of a comment as a reader weighs it: after its turn, if it has one."""
-    turn = _TURN.search(clean)
-    if turn is None or not clean[: turn.start()].strip() or not clean[turn.end() :].strip():
-        return measure(clean)
+    """Measure one sentence of a comment as a reader weighs it: after its turn, if it has one.
+
+    Idioms are put into plain words first, for every part.
+    """
+    idioms: list[str] = []
+    clean = _plain(clean, idioms)
+    turn = next(
+        (
+            t
+            for t in _TURN.finditer(clean)
+            if clean[: t.start()].strip() and clean[t.end() :].strip()
+        ),
+        None,
+    )
+    if turn is None:
+        signals, evidence = measure(clean)
+        return signals, [*idioms, *evidence]
     before, after = clean[: turn.start()], clean[turn.end() :]
     (early, said_before), (late, said_after) = measure(before), measure(after)
     weight_before, weight_after = _BEFORE_TURN * len(before), _AFTER_TURN * len(after)
     total = weight_before + weight_after
     signals = {k: (early[k] * weight_before + late[k] * weight_after) / total for k in early}
+    at = repr(turn.group(0).lower()) if turn.group(0) else "the problem's resolution"
     turned = (
-        f"turns at {turn.group(0).lower()!r}: what follows weighs {_AFTER_TURN:g}, "
-        f"what came before {_BEFORE_TURN:g}"
+        f"turns at {at}: what follows weighs {_AFTER_TURN:g}, what came before {_BEFORE_TURN:g}"
     )
-    return signals, [turned, *said_before, *said_after]
+    return signals, [*idioms, turned, *said_before, *said_after]
 
 
 # A null answer opens the comment and ends it or ends at punctuation ("Nothing, all good").

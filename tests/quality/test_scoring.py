@@ -147,6 +147,12 @@ def test_every_idiom_in_the_table_is_exercised_above() -> None:
         assert any(re.search(rf"\b(?:{pattern})\b", e) for e in examples), pattern
 
 
+def test_a_problem_resolved_turns_the_sentence_like_but() -> None:
+    result = analyse("Had an issue with billing, they resolved it the same day")
+    assert result.polarity >= THRESHOLD
+    assert any(e.startswith("turns at the problem's resolution") for e in result.evidence)
+
+
 def test_the_explanation_names_the_idiom_and_its_plain_meaning() -> None:
     assert (
         "idiom 'Could not be better' read as 'excellent'" in analyse("Could not be better").evidence
