@@ -165,6 +165,11 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "no problems",
     ),
     (r"second to none|above and beyond", "excellent"),
+    (
+        r"(?:wasn'?t|was not|weren'?t|were not|didn'?t|did not|never|hadn'?t|had not) (?:been )?"
+        r"expect(?:ing|ed)?(?: (?:it|them|him|her) to be)? (?:such|so)",
+        "surprisingly",
+    ),
     (_CANNOT + r" recommend (?:\w+ ){0,3}?(?:highly |strongly )?enough", "highly recommend"),
     (
         r"(?:wouldn'?t|would not) (?:go|shop|fly|bank|stay|buy) any ?(?:where|one) else",
@@ -213,6 +218,7 @@ IDIOM_WORDS = frozenset(
         *("desired", "standard", "scratch", "par", "care", "cares", "cared", "resolved"),
         *("sorted", "fixed", "solved", "rectified", "dealt", "error", "errors", "mistake"),
         *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
+        *("expect", "expecting", "expected"),
     )
 )
 # An idiom with one of these, or a word ending in "n't", among the three words before it is left

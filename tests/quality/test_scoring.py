@@ -120,6 +120,7 @@ IDIOMS_OF_PRAISE = [
     "They sorted out my problem in minutes",
     "Called on Monday and they fixed it the same day",
     "Had a small problem with my order but it was fixed straight away",
+    "Wasn't expecting such fast service",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -127,6 +128,7 @@ IDIOMS_OF_COMPLAINT = [
     "Nobody seems to care",
     "Leaves a lot to be desired",
     "There is room for improvement",
+    "Did not expect such poor service",
 ]
 
 
