@@ -189,6 +189,8 @@ def test_a_resolution_or_praise_that_is_negated_stays_a_complaint(text: str) -> 
         "Item was out of stock after I paid",
         "Overcooked pasta and a lukewarm soup",
         "The app is laggy and unreliable",
+        "Drains my battery",
+        "Loads forever and then shows a blank screen",
     ],
 )
 def test_waits_in_words_excess_decline_and_flaws_are_complaints(text: str) -> None:
