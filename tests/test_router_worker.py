@@ -34,7 +34,7 @@ from cxloop.router_worker import create_worker_app
 from services.router import reading, scoring, vectors
 from shared.settings import Settings
 loaded = lambda: [f.cache_info().currsize for f in
-                  (vectors.word_vectors, reading.weights, scoring._vader)]
+                  (vectors.word_vectors, reading.weights, scoring.vader)]
 assert loaded() == [0, 0, 0], loaded()
 create_worker_app(Settings(data_dir={str(tmp_path)!r}, routes_file={str(EXAMPLE_ROUTES)!r}))
 assert loaded() == [1, 1, 1], loaded()

@@ -228,10 +228,6 @@ IDIOM_WORDS = frozenset(
         *("expect", "expecting", "expected"),
     )
 )
-# An idiom with one of these, or a word ending in "n't", among the three words before it is left
-# as it is ("never resolved my issue", "still not sorted out": the problem stands).
-IDIOM_NEGATORS = frozenset(("not", "never", "no", "nobody", "nothing", "still", "yet", "cannot"))
-
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
 TEXTBLOB_NEUTRAL = frozenset(
     [
@@ -286,6 +282,10 @@ TEXTBLOB_NEUTRAL = frozenset(
 NEGATORS = frozenset(
     ("not", "no", "never", "n't", "dont", "didnt", "isnt", "wasnt", "without", "cannot", "cant")
 )
+
+# An idiom with a negator, or one of these, among the three words before it is left as it is
+# ("never resolved my issue", "still not sorted out", "nobody fixed it": the problem stands).
+IDIOM_NEGATORS = NEGATORS | {"nobody", "nothing", "still", "yet"}
 
 # The answers a survey's open question gets when there is nothing to report ("What could we
 # improve?" "Nothing."): regular expressions over the lower-cased opening of a comment, before

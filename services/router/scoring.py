@@ -159,7 +159,7 @@ def _cues(tokens: list[str], weight: float, evidence: list[str]) -> tuple[float,
 
 
 @cache
-def _vader() -> SentimentIntensityAnalyzer:
+def vader() -> SentimentIntensityAnalyzer:
     """VADER with the customer-feedback words its lexicon lacks (`lexicon.VADER_ADDED`)."""
     analyser = SentimentIntensityAnalyzer()
     analyser.lexicon.update(lexicon.VADER_ADDED)
@@ -219,7 +219,7 @@ _IDIOM = re.compile(
     "|".join(rf"\b(?P<idiom{n}>{pattern})\b" for n, (pattern, _) in enumerate(lexicon.IDIOMS)),
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[\w']+")
+_MEANING = {f"idiom{n}": meaning for n, (_, meaning) in enumerate(lexicon.IDIOMS)}
 _LETTERS = re.compile(r"[a-z]+")
 
 
@@ -231,10 +231,9 @@ def _plain(clean: str, evidence: list[str]) -> str:
     """
 
     def plain(found: re.Match[str]) -> str:
-        before = _WORD.findall(clean[: found.start()].lower())[-3:]
-        if any(w in lexicon.IDIOM_NEGATORS or w.endswith("n't") for w in before):
+        if lexicon.IDIOM_NEGATORS.intersection(_tokens(clean[: found.start()])[-3:]):
             return found.group(0)
-        meaning = lexicon.IDIOMS[int(str(found.lastgroup).removeprefix("idiom"))][1]
+        meaning = _MEANING[str(found.lastgroup)]
         evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
         return meaning
 
@@ -270,7 +269,7 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
         "complaint": complaint,
         "praise": praise,
         "emoji": _emoji(clean, evidence),
-        "vader": _vader().polarity_scores(clean)["compound"],
+        "vader": vader().polarity_scores(clean)["compound"],
         "emphatic_complaint": complaint if emphasis else 0.0,
         "question": float("?" in tokens),
         # Negations that turned a complaint into praise ("no issues") are not counted.

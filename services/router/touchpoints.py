@@ -17,11 +17,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import lexicon
 from services.router.related import GROUPS
-from services.router.scoring import normalise, stem
+from services.router.scoring import normalise, stem, vader
 from services.router.vectors import word_vectors
 
 _GROUPS = tuple(frozenset(stem(w) for w in group) for group in GROUPS)
@@ -126,8 +124,9 @@ def _hashtag(match: re.Match[str]) -> str:
 
 @functools.cache
 def _valences() -> dict[str, float]:
-    """VADER's word valences (-4..4) as the router reads them, loaded once per process."""
-    return {**SentimentIntensityAnalyzer().lexicon, **lexicon.VADER_ADDED}
+    """VADER's word valences (-4..4) as the router's sentiment reads them (one per process)."""
+    valences: dict[str, float] = vader().lexicon
+    return valences
 
 
 def _evaluative(word: str) -> bool:

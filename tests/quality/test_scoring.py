@@ -8,7 +8,7 @@ import pytest
 
 from services.router import lexicon
 from services.router.evaluation import baseline_vader
-from services.router.scoring import _vader, analyse
+from services.router.scoring import analyse, vader
 
 THRESHOLD = -0.05  # the policy's default polarity_below
 
@@ -83,7 +83,7 @@ def test_vader_knows_the_problem_words_of_customer_feedback(text: str, dissatisf
 
 
 def test_the_baseline_is_vader_as_published() -> None:
-    assert "issues" in _vader().lexicon
+    assert "issues" in vader().lexicon
     assert "issues" not in baseline_vader().lexicon
 
 
