@@ -28,6 +28,8 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("laggi", "buggi", "sluggish", "unreli", "unrespons", "inconveni"), -0.3),
     **dict.fromkeys(("bland", "stale", "tasteless", "overcook", "undercook", "soggi"), -0.3),
     **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
+    **dict.fromkeys(("overh", "overheat", "clutter", "flimsi", "peel", "shrank", "shrunk"), -0.3),
+    **dict.fromkeys(("unskipp", "bounc"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -91,6 +93,10 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "money back": -0.35,
     "sent it back": -0.3,
     "return it": -0.3,
+    "drop out": -0.3,
+    "was told": -0.2,
+    "were told": -0.2,
+    "keep drop": -0.3,
 }
 
 # "Too" before a word says there is too much of something ("too expensive", "too slow", "far too
@@ -156,7 +162,11 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "excellent",
     ),
     (_COULD_NOT + r" (?:have )?(?:be|been|get|gotten|got) (?:any |much )?" + _WORSE, "terrible"),
-    (_CANNOT + r" (?:ask|wish|hope) for (?:any(?:thing|one) )?(?:more|better)", "perfect"),
+    (
+        _CANNOT + r" (?:have )?(?:ask|asked|wish|wished|hope|hoped) for (?:any(?:thing|one) )?"
+        r"(?:more|better)",
+        "perfect",
+    ),
     (_CANNOT + r" (?:really )?fault(?: (?:it|them|him|her|you|anything))?", "faultless"),
     (r"(?:nothing|not a thing|not one thing) to fault", "faultless"),
     (
@@ -183,6 +193,26 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "very happy",
     ),
     (r"not bad at all", "good"),
+    # A star taken off says the rest pleased ("Lose a star because ...", "Would be 5 stars if
+    # ..."): what follows is a gripe, not the verdict. ("The only downside was ..." is left as it
+    # is: alone, such a sentence is the complaint, and in a happy review the rest outweighs it.)
+    (
+        r"only reason for (?:4|four) stars?|"
+        r"(?:lose|loses|losing|lost|minus|docked|knocked? off|dropp?(?:ed|ing)?) (?:a|one|1) star|"
+        r"(?:4|four) stars? (?:because|as|since|for|instead of 5|not 5)|"
+        r"would (?:be|have been|give(?: it)?) (?:5|five) stars? (?:if|but|except)",
+        "otherwise excellent, one small downside",
+    ),
+    (r"(?:5|five) stars? (?:isn'?t|is not|aren'?t|are not) enough", "excellent"),
+    # Praise in the past is a decline now ("Used to love this app", "Was great until the update").
+    (
+        r"used to (?:really |absolutely )?(?:love|like|enjoy|be (?:great|good|excellent|"
+        r"amazing|brilliant|reliable|my (?:favou?rite|go-to)))|"
+        r"(?:was|were|used to be) (?:really |so )?(?:great|good|fine|perfect|amazing|excellent|"
+        r"brilliant) until",
+        "worse now",
+    ),
+    (r"\bat best", "disappointingly"),
     (r"does (?:exactly )?what it says on the tin", "good"),
     (
         r"could (?:have )?(?:be|been|do|have done) (?:a (?:lot|bit|little) |much |far |way )?"
@@ -211,7 +241,13 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     ),
     (_RESOLVED + r" (?:it|them|this|that|everything)", RESOLVED),
     (
-        _RESOLVED + r" (?:my|the|our|this|that|all|every|any) (?:\w+ )?" + _TROUBLE_NOUN,
+        r"(?:the |my |all |those |these )?(?:" + _TROUBLE_NOUN[3:-1] + r"|crash(?:es)?|lag) "
+        r"(?:[\w']+ ){0,8}?(?:are|is|have|has) "
+        r"(?:now |all |completely |finally )?(?:been )?(?:gone|disappeared|vanished)",
+        RESOLVED,
+    ),
+    (
+        _RESOLVED + r" (?:my|the|our|this|that|all|every|any|a|an) (?:\w+ )?" + _TROUBLE_NOUN,
         RESOLVED,
     ),
 )
@@ -225,7 +261,8 @@ IDIOM_WORDS = frozenset(
         *("desired", "standard", "scratch", "par", "care", "cares", "cared", "resolved"),
         *("sorted", "fixed", "solved", "rectified", "dealt", "error", "errors", "mistake"),
         *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
-        *("expect", "expecting", "expected"),
+        *("expect", "expecting", "expected", "only", "star", "stars", "used", "until"),
+        *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag"),
     )
 )
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
@@ -309,7 +346,15 @@ NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))
 # valued as its "problem" (-1.7) and "trouble" (-1.7) are, a little milder. Without them VADER
 # reads "No issues so far" and "No hassle" as negative: "no" keeps its own -1.2 when the next
 # word is not in the lexicon. The baselines use VADER as published.
-VADER_ADDED: dict[str, float] = {"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5}
+VADER_ADDED: dict[str, float] = {
+    **{"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5},
+    # What breaks in products and apps, valued as its "faulty" (-1.3): without them "no
+    # overheating" and "no clutter" read as complaints (the bare "no" again).
+    **dict.fromkeys(("overheating", "overheats", "overheated", "clutter", "cluttered"), -1.3),
+    **dict.fromkeys(("laggy", "buggy", "glitchy", "glitch", "glitches", "flimsy"), -1.3),
+    **dict.fromkeys(("crash", "crashes", "crashing", "crashed", "peeling", "unreliable"), -1.3),
+    **dict.fromkeys(("unresponsive", "overpriced", "soggy", "bland", "stale", "lukewarm"), -1.3),
+}
 
 # Emoji and emoticons: a short shipped table, no network at run time.
 EMOJI: dict[str, float] = {

@@ -21,7 +21,7 @@ _TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
 # A span of time is how long something took ("waited 3 hours", "took three weeks"): a complaint
 # cue, unless it says how fast it was ("within two days", "in under 5 minutes", "in just a day").
 _TIME_SPAN = re.compile(
-    r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )"
+    r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )(?<!\bin )"
     r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
     r"(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b"
 )
