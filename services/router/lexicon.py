@@ -29,7 +29,7 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("bland", "stale", "tasteless", "overcook", "undercook", "soggi"), -0.3),
     **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
     **dict.fromkeys(("overh", "overheat", "clutter", "flimsi", "peel", "shrank", "shrunk"), -0.3),
-    **dict.fromkeys(("unskipp", "bounc"), -0.3),
+    **dict.fromkeys(("unskipp", "bounc", "nonexist"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -95,6 +95,10 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "return it": -0.3,
     "drop out": -0.3,
     "was told": -0.2,
+    "hidden fee": -0.35,
+    "hidden charg": -0.35,
+    "hidden cost": -0.35,
+    "non exist": -0.35,
     "were told": -0.2,
     "keep drop": -0.3,
 }
@@ -145,7 +149,7 @@ _TROUBLE_NOUN = (
     r"(?:problems?|issues?|query|queries|complaints?|faults?|errors?|mistakes?|bugs?|glitch(?:es)?|"
     r"leaks?)"
 )
-_RESOLVED = r"(?:resolved|sorted(?: out)?|fixed|solved|rectified|dealt with)"
+_RESOLVED = r"(?:resolved|sorted(?: out)?|fixed|solved|rectified|dealt with|refunded)"
 _BETTER = (
     r"(?:better|happier|easier|nicer|friendlier|kinder|quicker|faster|smoother|simpler|"
     r"more (?:pleased|satisfied|happy|impressed|helpful|friendly|professional|efficient|"
@@ -189,6 +193,18 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     ),
     (_CANNOT + r" recommend (?:\w+ ){0,3}?(?:highly |strongly )?enough", "highly recommend"),
     (
+        _CANNOT + r" (?:speak|say|praise) (?:\w+ ){0,4}?(?:highly|good things|well) (?:\w+ ){0,3}?"
+        r"enough|" + _CANNOT + r" thank (?:\w+ ){0,3}?enough",
+        "highly recommend",
+    ),
+    (r"nothing (?:at all |really )?to complain about", "faultless"),
+    (r"while (?:i|we|you) (?:wait|waited|were waiting|was waiting)", "on the spot"),
+    (
+        r"saves? (?:me |us |you )?(?:so much |a lot of |loads of |lots of |hours of |a ton of )"
+        r"time",
+        "very useful",
+    ),
+    (
         r"(?:wouldn'?t|would not) (?:go|shop|fly|bank|stay|buy) any ?(?:where|one) else",
         "very happy",
     ),
@@ -197,8 +213,9 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     # ..."): what follows is a gripe, not the verdict. ("The only downside was ..." is left as it
     # is: alone, such a sentence is the complaint, and in a happy review the rest outweighs it.)
     (
-        r"only reason for (?:4|four) stars?|"
-        r"(?:lose|loses|losing|lost|minus|docked|knocked? off|dropp?(?:ed|ing)?) (?:a|one|1) star|"
+        r"only reason (?:for (?:4|four) stars?|(?:it'?s |it is )?not (?:5|five)(?: stars?)?)|"
+        r"(?:lose|loses|losing|lost|minus|docked|knock(?:ed|ing)?(?: off)?|took off|taking off|"
+        r"dropp?(?:ed|ing)?) (?:a|one|1) star|"
         r"(?:4|four) stars? (?:because|as|since|for|instead of 5|not 5)|"
         r"would (?:be|have been|give(?: it)?) (?:5|five) stars? (?:if|but|except)",
         "otherwise excellent, one small downside",
@@ -207,7 +224,7 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     # Praise in the past is a decline now ("Used to love this app", "Was great until the update").
     (
         r"used to (?:really |absolutely )?(?:love|like|enjoy|be (?:great|good|excellent|"
-        r"amazing|brilliant|reliable|my (?:favou?rite|go-to)))|"
+        r"amazing|brilliant|reliable|my (?:favou?rite|go[- ]?to)))|"
         r"(?:was|were|used to be) (?:really |so )?(?:great|good|fine|perfect|amazing|excellent|"
         r"brilliant) until",
         "worse now",
@@ -240,6 +257,7 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         RESOLVED,
     ),
     (_RESOLVED + r" (?:it|them|this|that|everything)", RESOLVED),
+    (r"(?:got|had) (?:it|them|this|that|everything) (?:all )?" + _RESOLVED, RESOLVED),
     (
         r"(?:the |my |all |those |these )?(?:" + _TROUBLE_NOUN[3:-1] + r"|crash(?:es)?|lag) "
         r"(?:[\w']+ ){0,8}?(?:are|is|have|has) "
@@ -262,7 +280,8 @@ IDIOM_WORDS = frozenset(
         *("sorted", "fixed", "solved", "rectified", "dealt", "error", "errors", "mistake"),
         *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
         *("expect", "expecting", "expected", "only", "star", "stars", "used", "until"),
-        *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag"),
+        *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag", "speak", "say"),
+        *("praise", "thank", "complain", "save", "saves", "refunded", "got", "had", "while"),
     )
 )
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
@@ -348,6 +367,8 @@ NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))
 # word is not in the lexicon. The baselines use VADER as published.
 VADER_ADDED: dict[str, float] = {
     **{"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5},
+    # In feedback a "joke" is what the service was ("Absolute joke"), not a laugh.
+    "joke": -1.5,
     # What breaks in products and apps, valued as its "faulty" (-1.3): without them "no
     # overheating" and "no clutter" read as complaints (the bare "no" again).
     **dict.fromkeys(("overheating", "overheats", "overheated", "clutter", "cluttered"), -1.3),

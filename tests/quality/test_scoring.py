@@ -133,6 +133,14 @@ IDIOMS_OF_PRAISE = [
     "Lose a star because the app is slow to open",
     "Would be 5 stars if the hourly forecast was easier to find",
     "Five stars isn't enough",
+    "Knocked a star for the slow return process",
+    "Only reason it's not 5 is the app",
+    "Can't speak highly enough of them",
+    "I can't thank the nurses enough",
+    "Nothing to complain about at all",
+    "Saves me so much time",
+    "Phoned them and got it sorted while I waited",
+    "The agent apologised and refunded it straight away",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -211,6 +219,10 @@ def test_a_resolution_or_praise_that_is_negated_stays_a_complaint(text: str) -> 
         "My connection keeps dropping out",
         "I was told it would be refunded",
         "The payment bounced",
+        "Absolute joke.",
+        "Hidden fees everywhere",
+        "Signal is basically non existent",
+        "Used to be my go to, now the portions are tiny",
     ],
 )
 def test_waits_in_words_excess_decline_and_flaws_are_complaints(text: str) -> None:
