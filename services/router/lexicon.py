@@ -29,7 +29,7 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("bland", "stale", "tasteless", "overcook", "undercook", "soggi"), -0.3),
     **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
     **dict.fromkeys(("overh", "overheat", "clutter", "flimsi", "peel", "shrank", "shrunk"), -0.3),
-    **dict.fromkeys(("unskipp", "bounc", "nonexist"), -0.3),
+    **dict.fromkeys(("unskipp", "bounc", "nonexist", "delet"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -95,6 +95,11 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "return it": -0.3,
     "drop out": -0.3,
     "was told": -0.2,
+    "not respond": -0.3,
+    "not disclos": -0.3,
+    "keep break": -0.35,
+    "drop everi": -0.3,
+    "snap off": -0.35,
     "hidden fee": -0.35,
     "hidden charg": -0.35,
     "hidden cost": -0.35,
@@ -102,6 +107,9 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "were told": -0.2,
     "keep drop": -0.3,
 }
+
+# Phrases that hold a cue's word but are no cue: a product's feature ("noise cancelling").
+NOT_CUES = frozenset(("nois cancel",))
 
 # "Too" before a word says there is too much of something ("too expensive", "too slow", "far too
 # noisy"): a complaint, unless the word is one of these ("me too, I love it", "you're too kind").
@@ -147,7 +155,7 @@ _CANNOT = r"(?:can'?t|cannot|can not|couldn'?t|could not)"
 _COULD_NOT = r"(?:couldn'?t|could not)"
 _TROUBLE_NOUN = (
     r"(?:problems?|issues?|query|queries|complaints?|faults?|errors?|mistakes?|bugs?|glitch(?:es)?|"
-    r"leaks?)"
+    r"leaks?|crash(?:es)?)"
 )
 _RESOLVED = r"(?:resolved|sorted(?: out)?|fixed|solved|rectified|dealt with|refunded)"
 _BETTER = (
@@ -185,6 +193,11 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         + _TROUBLE_NOUN,
         "no problems",
     ),
+    (
+        r"not (?:a single|one|once had a|one single) (?:complaint|problem|issue|fault|hiccup)",
+        "no problems",
+    ),
+    (r"(?:nobody|no one|no-one|noone) does (?:\w+ ){0,5}?(?:like|better than) ", "excellent"),
     (r"second to none|above and beyond", "excellent"),
     (
         r"(?:wasn'?t|was not|weren'?t|were not|didn'?t|did not|never|hadn'?t|had not) (?:been )?"
@@ -198,6 +211,18 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "highly recommend",
     ),
     (r"nothing (?:at all |really )?to complain about", "faultless"),
+    (r"(?:nobody|no one|no-one|noone) (?:has |had |ever |even )*complained", "no complaints"),
+    (_CANNOT + r" (?:really )?beat (?:it|that|this|them|the price|the value)", "excellent value"),
+    (
+        _CANNOT + r" believe (?:i|we) (?:ever )?(?:lived|managed|coped|survived) without",
+        "love it",
+    ),
+    # Not a bare "without asking": "They moved me to a new plan without asking" is the complaint.
+    (
+        r"without (?:me |us )?even (?:having to )?(?:ask|asking)|"
+        r"without (?:me |us )?(?:having|needing) to ask",
+        "proactively",
+    ),
     (r"while (?:i|we|you) (?:wait|waited|were waiting|was waiting)", "on the spot"),
     (
         r"saves? (?:me |us |you )?(?:so much |a lot of |loads of |lots of |hours of |a ton of )"
@@ -281,7 +306,8 @@ IDIOM_WORDS = frozenset(
         *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
         *("expect", "expecting", "expected", "reason", "star", "stars", "used", "until"),
         *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag", "complain"),
-        *("save", "saves", "refunded", "while"),
+        *("save", "saves", "refunded", "while", "complained", "beat", "believe", "ask", "asking"),
+        *("hiccup", "does"),
     )
 )
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").

@@ -18,12 +18,23 @@ _MENTION = re.compile(r"(?<!\w)@\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
-# A span of time is how long something took ("waited 3 hours", "took three weeks"): a complaint
-# cue, unless it says how fast it was ("within two days", "in under 5 minutes", "in just a day").
+# A span of time is how long something took ("waited 3 hours", "took three weeks", "takes a week to
+# reply"): a complaint cue, unless it says how fast it was ("within two days", "in under 5
+# minutes", "in about 10 minutes") or is the length of what was bought ("a 13 hour flight", "the 7
+# day free trial", "2 day delivery").
+_LENGTH_OF = (
+    r"(?:flight|trip|drive|journey|shift|day|layover|stopover|trial|delivery|walk|ride|course|"
+    r"stay|warranty|guarantee|return|window|period|plan|pass|free|service|support|access|cover)"
+)
 _TIME_SPAN = re.compile(
     r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )(?<!\bin )"
+    r"(?<!in about )(?<!in around )(?<!in roughly )"
     r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
-    r"(?:hours?|hrs?|h|minutes?|mins?|days?|weeks?)\b"
+    r"(?:(?:hours|hrs|h|minutes|mins|days|weeks)\b|"
+    r"(?:hour|hr|minute|min|day|week)\b(?![ -]+" + _LENGTH_OF + r"\b))"
+    r"|\b(?:took|takes|taking|take|taken) (?:over |more than |almost |nearly )?(?:a|an|one) "
+    r"(?:week|month|year)s?\b"
+    r"|\b(?:took|takes|taking|take|taken) (?:over|more than) (?:a|an) (?:hour|day)\b"
 )
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
@@ -62,9 +73,13 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# Contractions typed without the apostrophe ("dont", "wont", "doesnt"), as much feedback is.
+_BARE_NOT = re.compile(r"\b(do|does|did|is|was|are|were|have|has|had|would|could|should|wo|ca)nt\b")
+
+
 def _tokens(text: str) -> list[str]:
     lowered = text.lower().replace("\u2019", "'").replace("cannot", "can not")
-    lowered = lowered.replace("n't", " not").replace("'s", " is")
+    lowered = _BARE_NOT.sub(r"\1 not", lowered.replace("n't", " not").replace("'s", " is"))
     return _TOKEN.findall(lowered)
 
 
@@ -79,7 +94,8 @@ def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
 
 # First words of the cue phrases: only these can start one, so other words skip the look-ups.
 _PHRASE_STARTS = frozenset(
-    phrase.split()[0] for phrase in (*lexicon.COMPLAINT_PHRASES, *lexicon.PRAISE_PHRASES)
+    phrase.split()[0]
+    for phrase in (*lexicon.COMPLAINT_PHRASES, *lexicon.PRAISE_PHRASES, *lexicon.NOT_CUES)
 )
 
 
@@ -90,6 +106,8 @@ def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
             if len(stems) - i < size:
                 continue
             phrase = " ".join(stems[i : i + size])
+            if phrase in lexicon.NOT_CUES:
+                return None, size
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
             if value is not None:
                 return value, size

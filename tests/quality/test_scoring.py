@@ -141,6 +141,13 @@ IDIOMS_OF_PRAISE = [
     "Saves me so much time",
     "Phoned them and got it sorted while I waited",
     "The agent apologised and refunded it straight away",
+    "Our whole team moved over and nobody complained",
+    "For the price, you really can't beat it",
+    "Can't believe I lived without this",
+    "They waived my fee without me even asking",
+    "Never had a single crash",
+    "Not a single complaint after two seasons",
+    "Nobody does a Sunday roast like this place",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -223,6 +230,15 @@ def test_a_resolution_or_praise_that_is_negated_stays_a_complaint(text: str) -> 
         "Hidden fees everywhere",
         "Signal is basically non existent",
         "Used to be my go to, now the portions are tiny",
+        "Seller wont respond",
+        "Deleted",
+        "The integrations keep breaking after every update",
+        "Signal drops every time I get on the train",
+        "The wheel snapped off",
+        "The fee was not disclosed",
+        "They moved me to a new plan without asking",
+        "Audio goes out of sync after about 20 minutes",
+        "Support takes a week to reply to every message",
     ],
 )
 def test_waits_in_words_excess_decline_and_flaws_are_complaints(text: str) -> None:
@@ -241,11 +257,20 @@ def test_qualities_of_service_lexicons_miss_are_praise(text: str) -> None:
     assert analyse(text).polarity > -THRESHOLD
 
 
+def test_a_feature_named_with_a_complaint_word_is_no_complaint() -> None:
+    result = analyse("Noise cancelling is superb")
+    assert result.polarity >= THRESHOLD
+    assert not any("cancel" in e for e in result.evidence)
+
+
 @pytest.mark.parametrize(
     ("text", "cue"),
     [
         ("Arrived within 2 days", "time span"),
         ("Card arrived in 3 days", "time span"),
+        ("Comfortable seats for a 13 hour flight", "time span"),
+        ("Sharpened all my knives in about 10 minutes", "time span"),
+        ("Started the 7 day free trial", "time span"),
         ("You are too kind", "'too'"),
     ],
 )
