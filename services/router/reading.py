@@ -38,6 +38,7 @@ SIGNALS = (
     "emphatic_complaint",
     "question",
     "negations",
+    "complaint_kind",
 )
 SUMMARIES = (
     *(f"mean_{name}" for name in SIGNALS),

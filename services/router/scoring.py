@@ -11,7 +11,7 @@ import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import foreign, language, lexicon, reading
+from services.router import foreign, language, lexicon, reading, severity
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
@@ -280,6 +280,11 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     if spans:
         complaint -= 0.3
         evidence.append(f"time span {spans[0]!r} -0.30")
+    # The severe kinds the priority counts (money lost, safety, a threat to leave, legal action,
+    # abuse, contact repeated without an answer) are complaints however flatly they are told.
+    kinds = severity.complaint_kinds(clean)
+    for kind, said in kinds:
+        evidence.append(f"{severity.KINDS[kind]}: {said!r}")
     emphasis = "!" in tokens or any(w.isupper() and len(w) > 2 for w in clean.split())
     signals = {
         "textblob": polarity,
@@ -290,6 +295,7 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
         "vader": vader().polarity_scores(clean)["compound"],
         "emphatic_complaint": complaint if emphasis else 0.0,
         "question": float("?" in tokens),
+        "complaint_kind": float(len(kinds)),
         # Negations that turned a complaint into praise ("no issues") are not counted.
         "negations": float(sum(t in lexicon.NEGATORS for t in tokens) - spent),
         "textblob_raw": raw,

@@ -257,6 +257,19 @@ def test_qualities_of_service_lexicons_miss_are_praise(text: str) -> None:
     assert analyse(text).polarity > -THRESHOLD
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("I have called them four times about this.", "repeated contact without an answer"),
+        ("I am taking this to the ombudsman.", "legal action or a regulator"),
+    ],
+)
+def test_a_severe_kind_of_complaint_told_flatly_is_a_complaint(text: str, kind: str) -> None:
+    result = analyse(text)
+    assert result.polarity < THRESHOLD
+    assert any(e.startswith(f"{kind}: ") for e in result.evidence)
+
+
 def test_a_feature_named_with_a_complaint_word_is_no_complaint() -> None:
     result = analyse("Noise cancelling is superb")
     assert result.polarity >= THRESHOLD
