@@ -11,31 +11,13 @@ import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from services.router import foreign, language, lexicon, reading, severity
+from services.router import foreign, idioms, language, lexicon, reading, severity
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"(?<!\w)@\w+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _HASHTAG = re.compile(r"#(\w+)")
 _TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
-# A span of time is how long something took ("waited 3 hours", "took three weeks", "takes a week to
-# reply"): a complaint cue, unless it says how fast it was ("within two days", "in under 5
-# minutes", "in about 10 minutes") or is the length of what was bought ("a 13 hour flight", "the 7
-# day free trial", "2 day delivery").
-_LENGTH_OF = (
-    r"(?:flight|trip|drive|journey|shift|day|layover|stopover|trial|delivery|walk|ride|course|"
-    r"stay|warranty|guarantee|return|window|period|plan|pass|free|service|support|access|cover)"
-)
-_TIME_SPAN = re.compile(
-    r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )(?<!\bin )"
-    r"(?<!in about )(?<!in around )(?<!in roughly )"
-    r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
-    r"(?:(?:hours|hrs|h|minutes|mins|days|weeks)\b|"
-    r"(?:hour|hr|minute|min|day|week)\b(?![ -]+" + _LENGTH_OF + r"\b))"
-    r"|\b(?:took|takes|taking|take|taken) (?:over |more than |almost |nearly )?(?:a|an|one) "
-    r"(?:week|month|year)s?\b"
-    r"|\b(?:took|takes|taking|take|taken) (?:over|more than) (?:a|an) (?:hour|day)\b"
-)
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
@@ -233,11 +215,6 @@ def _textblob(
     return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
-_IDIOM = re.compile(
-    "|".join(rf"\b(?P<idiom{n}>{pattern})\b" for n, (pattern, _) in enumerate(lexicon.IDIOMS)),
-    re.IGNORECASE,
-)
-_MEANING = {f"idiom{n}": meaning for n, (_, meaning) in enumerate(lexicon.IDIOMS)}
 _LETTERS = re.compile(r"[a-z]+")
 
 
@@ -249,15 +226,15 @@ def _plain(clean: str, evidence: list[str]) -> str:
     """
 
     def plain(found: re.Match[str]) -> str:
-        if lexicon.IDIOM_NEGATORS.intersection(_tokens(clean[: found.start()])[-3:]):
+        if idioms.NEGATORS.intersection(_tokens(clean[: found.start()])[-3:]):
             return found.group(0)
-        meaning = _MEANING[str(found.lastgroup)]
+        meaning = idioms.MEANING[str(found.lastgroup)]
         evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
         return meaning
 
-    if lexicon.IDIOM_WORDS.isdisjoint(_LETTERS.findall(clean.lower())):
+    if idioms.WORDS.isdisjoint(_LETTERS.findall(clean.lower())):
         return clean
-    read, count = _IDIOM.subn(plain, clean.replace("\u2019", "'"))
+    read, count = idioms.PATTERN.subn(plain, clean.replace("\u2019", "'"))
     return read if count else clean
 
 
@@ -276,7 +253,7 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
         complaint += more_complaint
         praise += more_praise
         spent += more_spent
-    spans = _TIME_SPAN.findall(clean.lower())
+    spans = lexicon.TIME_SPAN.findall(clean.lower())
     if spans:
         complaint -= 0.3
         evidence.append(f"time span {spans[0]!r} -0.30")
@@ -309,7 +286,7 @@ def measure(clean: str) -> tuple[dict[str, float], list[str]]:
 # character 0.5 before the turn and 1.5 after it, the weights VADER gives words either side of
 # "but". ("Although" and "though" are left to the clause weights above: what follows them may be
 # the concession or the point.)
-_TURN = re.compile(rf"\b(?:but|however)\b|(?=\b{lexicon.RESOLVED}\b)", re.IGNORECASE)
+_TURN = re.compile(rf"\b(?:but|however)\b|(?=\b{idioms.RESOLVED}\b)", re.IGNORECASE)
 _BEFORE_TURN, _AFTER_TURN = 0.5, 1.5
 
 

@@ -122,22 +122,15 @@ def _hashtag(match: re.Match[str]) -> str:
     return " " + _split_tag(tag.lower()) + " "
 
 
-@functools.cache
-def _valences() -> dict[str, float]:
-    """VADER's word valences (-4..4) as the router's sentiment reads them (one per process)."""
-    valences: dict[str, float] = vader().lexicon
-    return valences
-
-
 def _evaluative(word: str) -> bool:
     """Tell whether a word only says how the customer feels (strong valence, in no word group)."""
-    return abs(_valences().get(word, 0.0)) >= EVALUATIVE and stem(word) not in _GROUPED
+    return abs(vader().lexicon.get(word, 0.0)) >= EVALUATIVE and stem(word) not in _GROUPED
 
 
 def _clause_weight(clause: str) -> float:
     """Weigh a clause's evidence by its tone: complaints count more than praise."""
     words = _WORD.findall(normalise(clause).lower().replace("n't", " not"))
-    valences, valence = _valences(), 0.0
+    valences, valence = vader().lexicon, 0.0
     for i, word in enumerate(words):
         value = valences.get(word, 0.0)
         if value and _NEGATORS.intersection(words[max(0, i - 3) : i]):

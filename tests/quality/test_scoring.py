@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from services.router import lexicon
+from services.router import idioms
 from services.router.evaluation import baseline_vader
 from services.router.scoring import analyse, vader
 
@@ -175,7 +175,7 @@ def test_idioms_are_read_for_what_they_mean_not_word_by_word(text: str, dissatis
 def test_every_idiom_in_the_table_is_exercised_above() -> None:
     """Each idiom has an example here, so the behaviour above covers its key words too."""
     examples = [e.lower() for e in (*IDIOMS_OF_PRAISE, *IDIOMS_OF_COMPLAINT)]
-    for pattern, _ in lexicon.IDIOMS:
+    for pattern, _ in idioms.IDIOMS:
         assert any(re.search(rf"\b(?:{pattern})\b", e) for e in examples), pattern
 
 

@@ -1,0 +1,184 @@
+"""Idioms: phrases whose meaning is not the sum of their words, and the plain words they mean.
+
+`scoring` puts them into plain words before any scorer reads a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.router import lexicon
+
+# Every word-by-word scorer misreads them ("could not be better" reads as negated praise, "can't
+# fault it" as a negated complaint, "problem was sorted out" as a problem). Each is a regular
+# expression over a sentence (apostrophes straightened, case ignored) and the plain words that
+# mean the same, which TextBlob, VADER and the cues then read instead. The explanation names both.
+_CANNOT = r"(?:can'?t|cannot|can not|couldn'?t|could not)"
+_COULD_NOT = r"(?:couldn'?t|could not)"
+_TROUBLE_NOUN = (
+    r"(?:problems?|issues?|query|queries|complaints?|faults?|errors?|mistakes?|bugs?|glitch(?:es)?|"
+    r"leaks?|crash(?:es)?)"
+)
+_RESOLVED = r"(?:resolved|sorted(?: out)?|fixed|solved|rectified|dealt with|refunded)"
+_BETTER = (
+    r"(?:better|happier|easier|nicer|friendlier|kinder|quicker|faster|smoother|simpler|"
+    r"more (?:pleased|satisfied|happy|impressed|helpful|friendly|professional|efficient|"
+    r"accommodating|attentive|polite|courteous|kind|pleasant))"
+)
+_WORSE = r"(?:worse|slower|ruder|more (?:unhelpful|rude|useless|frustrating|difficult|stressful))"
+# What a resolved problem reads as; it also turns its sentence, as "but" does (scoring.py).
+RESOLVED = "resolved well"
+IDIOMS: tuple[tuple[str, str], ...] = (
+    (_COULD_NOT + r" (?:have )?(?:be|been|get|gotten|got) (?:any |much )?" + _BETTER, "excellent"),
+    (
+        r"(?:nobody|no one|no-one|noone|nothing) (?:could|would) (?:have )?(?:be|been) "
+        r"(?:any |much )?" + _BETTER,
+        "excellent",
+    ),
+    (_COULD_NOT + r" (?:have )?(?:be|been|get|gotten|got) (?:any |much )?" + _WORSE, "terrible"),
+    (
+        _CANNOT + r" (?:have )?(?:ask|asked|wish|wished|hope|hoped) for (?:any(?:thing|one) )?"
+        r"(?:more|better)",
+        "perfect",
+    ),
+    (_CANNOT + r" (?:really )?fault(?: (?:it|them|him|her|you|anything))?", "faultless"),
+    (r"(?:nothing|not a thing|not one thing) to fault", "faultless"),
+    (
+        r"nothing (?:was|is|seemed|seems|ever seems) (?:ever )?too much (?:trouble|bother)",
+        "very helpful",
+    ),
+    (r"(?:never|not once) (?:ever )?(?:been |once been )?let (?:me |us )?down", "excellent"),
+    (r"never lets? (?:me|us) down", "excellent"),
+    (
+        r"(?:haven'?t|have not|hasn'?t|has not|hadn'?t|had not|never|didn'?t|did not) (?:ever )?"
+        r"(?:had|have|experienced|encountered|hit) (?:a single|any|one|a|even one) "
+        + _TROUBLE_NOUN,
+        "no problems",
+    ),
+    (
+        r"not (?:a single|one|once had a|one single) (?:complaint|problem|issue|fault|hiccup)",
+        "no problems",
+    ),
+    (r"(?:nobody|no one|no-one|noone) does (?:\w+ ){0,5}?(?:like|better than) ", "excellent"),
+    (r"second to none|above and beyond", "excellent"),
+    (
+        r"(?:wasn'?t|was not|weren'?t|were not|didn'?t|did not|never|hadn'?t|had not) (?:been )?"
+        r"expect(?:ing|ed)?(?: (?:it|them|him|her) to be)? (?:such|so)",
+        "surprisingly",
+    ),
+    (_CANNOT + r" recommend (?:\w+ ){0,3}?(?:highly |strongly )?enough", "highly recommend"),
+    (
+        _CANNOT + r" (?:speak|say|praise) (?:\w+ ){0,4}?(?:highly|good things|well) (?:\w+ ){0,3}?"
+        r"enough|" + _CANNOT + r" thank (?:\w+ ){0,3}?enough",
+        "highly recommend",
+    ),
+    (r"nothing (?:at all |really )?to complain about", "faultless"),
+    (r"(?:nobody|no one|no-one|noone) (?:has |had |ever |even )*complained", "no complaints"),
+    (_CANNOT + r" (?:really )?beat (?:it|that|this|them|the price|the value)", "excellent value"),
+    (
+        _CANNOT + r" believe (?:i|we) (?:ever )?(?:lived|managed|coped|survived) without",
+        "love it",
+    ),
+    # Not a bare "without asking": "They moved me to a new plan without asking" is the complaint.
+    (
+        r"without (?:me |us )?even (?:having to )?(?:ask|asking)|"
+        r"without (?:me |us )?(?:having|needing) to ask",
+        "proactively",
+    ),
+    (r"while (?:i|we|you) (?:wait|waited|were waiting|was waiting)", "on the spot"),
+    (
+        r"saves? (?:me |us |you )?(?:so much |a lot of |loads of |lots of |hours of |a ton of )"
+        r"time",
+        "very useful",
+    ),
+    (
+        r"(?:wouldn'?t|would not) (?:go|shop|fly|bank|stay|buy) any ?(?:where|one) else",
+        "very happy",
+    ),
+    (r"not bad at all", "good"),
+    # A star taken off says the rest pleased ("Lose a star because ...", "Would be 5 stars if
+    # ..."): what follows is a gripe, not the verdict. ("The only downside was ..." is left as it
+    # is: alone, such a sentence is the complaint, and in a happy review the rest outweighs it.)
+    (
+        r"only reason (?:for (?:4|four) stars?|(?:it'?s |it is )?not (?:5|five)(?: stars?)?)|"
+        r"(?:lose|loses|losing|lost|minus|docked|knock(?:ed|ing)?(?: off)?|took off|taking off|"
+        r"dropp?(?:ed|ing)?) (?:a|one|1) star|"
+        r"(?:4|four) stars? (?:because|as|since|for|instead of 5|not 5)|"
+        r"would (?:be|have been|give(?: it)?) (?:5|five) stars? (?:if|but|except)",
+        "otherwise excellent, one small downside",
+    ),
+    (r"(?:5|five) stars? (?:isn'?t|is not|aren'?t|are not) enough", "excellent"),
+    # Praise in the past is a decline now ("Used to love this app", "Was great until the update").
+    (
+        r"used to (?:really |absolutely )?(?:love|like|enjoy|be (?:great|good|excellent|"
+        r"amazing|brilliant|reliable|my (?:favou?rite|go[- ]?to)))|"
+        r"(?:was|were|used to be) (?:really |so )?(?:great|good|fine|perfect|amazing|excellent|"
+        r"brilliant) until",
+        "worse now",
+    ),
+    (r"\bat best", "disappointingly"),
+    (r"does (?:exactly )?what it says on the tin", "good"),
+    (
+        r"could (?:have )?(?:be|been|do|have done) (?:a (?:lot|bit|little) |much |far |way )?"
+        r"better",
+        "disappointing",
+    ),
+    (
+        r"(?:always |some |plenty of |lots of )?room for improvement|"
+        r"(?:needs?|requires?) (?:some |a lot of |lots of |more )?improvement|"
+        r"leaves? (?:a lot|much|a great deal) to be desired|not up to (?:standard|scratch|par)",
+        "disappointing",
+    ),
+    (
+        r"(?:nobody|no one|no-one|noone) (?:seems? to |seemed to |really |actually )?cared?s?",
+        "careless",
+    ),
+    (
+        _TROUBLE_NOUN + r" (?:was|were|got|has been|have been|had been|is|are) (?:all )?"
+        r"(?:quickly |promptly |swiftly |soon |easily |immediately |finally )?" + _RESOLVED,
+        RESOLVED,
+    ),
+    (
+        r"(?:it|this|that|they|everything) (?:was|were|got|has been|have been|had been) (?:all )?"
+        r"(?:quickly |promptly |swiftly |soon |easily |immediately |finally )?" + _RESOLVED,
+        RESOLVED,
+    ),
+    (_RESOLVED + r" (?:it|them|this|that|everything)", RESOLVED),
+    (r"(?:got|had) (?:it|them|this|that|everything) (?:all )?" + _RESOLVED, RESOLVED),
+    (
+        r"(?:the |my |all |those |these )?(?:" + _TROUBLE_NOUN[3:-1] + r"|crash(?:es)?|lag) "
+        r"(?:[\w']+ ){0,8}?(?:are|is|have|has) "
+        r"(?:now |all |completely |finally )?(?:been )?(?:gone|disappeared|vanished)",
+        RESOLVED,
+    ),
+    (
+        _RESOLVED + r" (?:my|the|our|this|that|all|every|any|a|an) (?:\w+ )?" + _TROUBLE_NOUN,
+        RESOLVED,
+    ),
+)
+# Every idiom above contains one of these words (letters only: "can't" gives "can"), so a sentence
+# without any of them skips the idioms' regular expression (it costs a fifth of a tweet's reading).
+WORDS = frozenset(
+    (
+        *("could", "couldn", "can", "cannot", "fault", "faults", "much", "let", "lets"),
+        *("problem", "problems", "issue", "issues", "query", "queries", "complaint"),
+        *("complaints", "second", "beyond", "enough", "else", "bad", "tin", "improvement"),
+        *("desired", "standard", "scratch", "par", "care", "cares", "cared", "resolved"),
+        *("sorted", "fixed", "solved", "rectified", "dealt", "error", "errors", "mistake"),
+        *("mistakes", "bug", "bugs", "glitch", "glitches", "leak", "leaks"),
+        *("expect", "expecting", "expected", "reason", "star", "stars", "used", "until"),
+        *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag", "complain"),
+        *("save", "saves", "refunded", "while", "complained", "beat", "believe", "ask", "asking"),
+        *("hiccup", "does"),
+    )
+)
+
+# An idiom with a negator, or one of these, among the three words before it is left as it is
+# ("never resolved my issue", "still not sorted out", "nobody fixed it": the problem stands).
+NEGATORS = lexicon.NEGATORS | {"nobody", "nothing", "still", "yet"}
+
+PATTERN = re.compile(
+    "|".join(rf"\b(?P<idiom{n}>{pattern})\b" for n, (pattern, _) in enumerate(IDIOMS)),
+    re.IGNORECASE,
+)
+MEANING = {f"idiom{n}": meaning for n, (_, meaning) in enumerate(IDIOMS)}
