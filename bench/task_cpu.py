@@ -4,12 +4,12 @@ the machine barely moves, unlike the latencies of bench/load.py.
     .venv/bin/python -m bench.task_cpu [--responses 300] [--batch 20] [--profile router|notifier]
 
 Stores dissatisfied responses like ingest does, runs the router's task on each in this process
-(`Task.apply`: the task body, its transaction and the publish of its notifier tasks, not the
-worker's receive and acknowledgement), then the notifier's task on each delivery against a Slack
-stand-in. `--batch N` hands the router N responses per run, as its worker does when messages
-wait (`router_batch_size`). Prints CPU ms per item (time.process_time, so PostgreSQL's own CPU is
-not in it) and, with --profile, the top of a cProfile of one stage. Fresh PostgreSQL database
-and private Redis.
+(the task body, its transaction and the publish of its notifier tasks, not the worker's receive
+and acknowledgement), then the notifier's task on the deliveries against a Slack stand-in.
+`--batch N` hands each task N items per run, as their workers do when messages wait
+(`router_batch_size`, `notifier_batch_size`). Prints CPU ms per item (time.process_time, so
+PostgreSQL's own CPU is not in it) and, with --profile, the top of a cProfile of one stage.
+Fresh PostgreSQL database and private Redis.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from shared.db import migrate
 from shared.models import Delivery
 from shared.runtime import runtime
 from shared.settings import Settings
-from tests.support.batches import routing_batch
+from tests.support.batches import routing_batch, task_batch
 from tests.support.services import postgres_server, redis_server
 
-TARGETS = 50
+TARGETS = 400  # more channels than deliveries: no send waits for a rate limit
 T = TypeVar("T")
 
 
@@ -50,7 +50,7 @@ def response(n: int) -> dict[str, object]:
     return {
         "source": "bench", "response_id": f"BENCH-cpu-r-{n}",
         "submitted_at": "2026-01-15T10:30:00Z",
-        "respondent": {"id": f"c-{n}", "email": "ann@example.com", "name": "Ann"},
+        "respondent": {"id": f"c-{n}", "email": f"c-{n}@example.com", "name": "Ann"},
         "scores": {"nps": 2, "csat": 1},
         "comment": f"Ref BENCH-cpu-r-{n}: the courier was late and the parcel arrived damaged.",
         "attributes": {"region": "north", "plan": "plus", "shard": str(n % TARGETS)},
@@ -153,13 +153,16 @@ def main() -> None:
             with sessions() as session:
                 deliveries = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
             notifier = app.tasks[task_names.DELIVER]
+            sends = [deliveries[i : i + size] for i in range(0, len(deliveries), size)]
             delivered = cost_per_item(
-                lambda i: notifier.apply(args=[i]), deliveries, engine, args.profile == "notifier"
-            )
+                lambda batch: notifier(task_batch(task_names.DELIVER, batch, hostname="bench")),
+                sends, engine, args.profile == "notifier",
+            ).per(size)  # fmt: skip
             arrived = len(clock.arrived)
             runtime(settings).engine.dispose()
     print(f"router, per response ({len(ids)}, {size} per run): {routed}")
-    print(f"notifier, per delivery ({len(deliveries)}, {arrived} alerts received): {delivered}")
+    print(f"notifier, per delivery ({len(deliveries)}, {size} per run, {arrived} alerts received): "
+          f"{delivered}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ from celery import Celery
 from services.desk.config import load_desk_config
 from services.ingest.sources.config import ConfigError as SourcesError
 from services.ingest.sources.config import load_sources
-from services.router.config import ConfigError, load_config
+from services.router.config import ConfigError
 from services.router.decision import warm_up
+from services.router.tasks import current_config, current_sla
 from shared import task_names
 from shared.celery_app import create_celery
 from shared.settings import Settings
@@ -25,7 +26,9 @@ def create_worker_app(settings: Settings) -> Celery:
     traceback).
     """
     try:
-        config = load_config(settings.routes_file)
+        # Read through the tasks' own cache, so the pool processes forked from this one start
+        # with the parsed file instead of each parsing it before its first response.
+        config, _ = current_config(settings.routes_file)
     except ConfigError as exc:
         raise click.ClickException(f"invalid routing file:\n{exc}") from exc
     try:
@@ -33,6 +36,7 @@ def create_worker_app(settings: Settings) -> Celery:
         load_sources(settings.sources_file, os.environ)
     except (DeskConfigError, SourcesError) as exc:
         raise click.ClickException(f"invalid config file:\n{exc}") from exc
+    current_sla(settings.desk_file)
     warm_up(config)
     app = create_celery(
         settings,

@@ -228,7 +228,12 @@ def instrument_celery() -> None:
 
 def _on_retry(sender: Any = None, request: Any = None, **_: Any) -> None:
     name = getattr(request, "task", None) or getattr(sender, "name", "unknown")
-    _metrics().task_retries.labels(str(name)).inc()
+    task_retried(str(name))
+
+
+def task_retried(name: str) -> None:
+    """A task's item was sent again to run later (a batch task retries its items this way)."""
+    _metrics().task_retries.labels(name).inc()
 
 
 def _on_failure(sender: Any = None, **_: Any) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from shared import yaml_load
 from shared.reload import ReloadOnChange
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ class RoutesFileError(ValueError):
 def parse_touchpoint_names(text: str, *, source: str = "<routes>") -> tuple[str, ...]:
     """Return the declared touchpoints of routing YAML, then its default touchpoint."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml_load.safe_load(text)
     except yaml.YAMLError as exc:
         raise RoutesFileError(f"{source}: invalid YAML: {exc}") from None
     declared = document.get("touchpoints") if isinstance(document, dict) else None

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from shared import yaml_load
 from shared.enums import Priority
 from shared.reload import ReloadOnChange
 
@@ -300,7 +301,7 @@ def parse_sla_rules(data: dict[str, Any]) -> SlaRules:
     return SlaRules(parse_sla_policies(data), holidays, receivers)
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(yaml_load.SafeLoader):  # type: ignore[valid-type,misc]
     """Safe YAML whose impossible dates (2026-02-30) stay text, so validation names their key."""
 
 

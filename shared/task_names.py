@@ -16,6 +16,7 @@ REROUTE_CASE = "router.reroute_case"
 SWEEP_CORRECTIONS = "router.sweep_corrections"
 RETRAIN_TOUCHPOINTS = "router.retrain_touchpoints"
 DELIVER = "notifier.deliver"
+DELIVER_LATER = "notifier.deliver_later"  # a retry, with its countdown
 SWEEP_DELIVERIES = "notifier.sweep_pending"
 FLUSH_INCIDENT = "notifier.flush_incident"
 SWEEP_INCIDENTS = "notifier.sweep_incidents"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +23,7 @@ from services.notifier.channels import (
     resolve,
 )
 from services.notifier.concurrency import endpoint_slot
+from services.notifier.message import Alert
 from services.notifier.ratelimit import RateLimiter
 from shared import metrics
 from shared.backoff import backoff as shared_backoff
@@ -35,6 +37,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 SWEEP_TRICKLE = 10  # pending deliveries re-sent per sweep while the queue has a backlog
+RECORD_AFTER_S = 1.0  # a batch records the sends done by then together, later ones as they end
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class Outcome:
     retry_in: float | None = None
     released: tuple[int, ...] = ()
     booked: bool = False
+    error: Exception | None = field(default=None, compare=False)  # the task raises it
 
 
 def backoff(
@@ -92,28 +96,134 @@ def deliver(
 ) -> Outcome:
     """Make one attempt at a delivery; a redelivered or concurrent duplicate is a no-op.
 
-    `booked`: an earlier attempt was given this moment's send slot by the rate limit.
+    `booked`: an earlier attempt was given this moment's send slot by the rate limit. An
+    unexpected error is raised once the attempt is counted.
+    """
+    outcome = deliver_many(
+        sessions, settings, {delivery_id: booked}, limiter=limiter, breaker=breaker, now=now
+    )[delivery_id]
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome
+
+
+def deliver_many(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    wanted: Mapping[int, bool],
+    *,
+    limiter: RateLimiter | None,
+    breaker: Breaker | None = None,
+    now: Callable[[], datetime] = utcnow,
+    pool: Executor | None = None,
+) -> dict[int, Outcome]:
+    """Make one attempt at each delivery of `wanted` (id -> booked, as for `deliver`).
+
+    They are claimed and their alerts read in one transaction, sent side by side on `pool`, and
+    the sends recorded in one transaction (those done within RECORD_AFTER_S; any later one as it
+    ends): two commits for the batch instead of two for each.
+    Each is still claimed on its own terms, so a duplicate anywhere is a no-op, and one whose
+    send fails holds back none of the others. An unexpected error is returned in its outcome.
     """
     started = now()
-    claimed = time.monotonic()
+    claimed_at = time.monotonic()
+    outcomes: dict[int, Outcome] = {}
     with transaction(sessions) as session:
-        delivery = service.claim_delivery(
+        claimed = service.claim_deliveries(
             session,
-            delivery_id=delivery_id,
+            delivery_ids=list(wanted),
             now=started,
             lease=timedelta(seconds=settings.delivery_lease_s),
         )
-        if delivery is None:  # a booked slot stays booked while the delivery is not due yet
-            return replace(_not_claimed(session, delivery_id, started), booked=booked)
-        alert = alert_content.build_alert(
-            delivery,
-            public_url=settings.public_url,
-            move=alert_content.move_of(session, delivery),
-            assignment=alert_content.assignment_of(session, delivery),
-            touchpoints=_touchpoints(settings),
-            link_secret=_link_secret(settings),
-            incident=incidents.note_of(session, delivery),
-        )
+        for delivery_id in sorted(wanted.keys() - claimed.keys()):
+            # A booked slot stays booked while the delivery is not due yet.
+            outcome = _not_claimed(session, delivery_id, started)
+            outcomes[delivery_id] = replace(outcome, booked=wanted[delivery_id])
+        touchpoints, link_secret = _touchpoints(settings), _link_secret(settings)
+        attempts = [
+            _Claimed(delivery, _alert(session, settings, delivery, touchpoints, link_secret),
+                     wanted[delivery.id])
+            for delivery in claimed.values()
+        ]  # fmt: skip
+
+    def attempt(one: _Claimed) -> Outcome | _Send:
+        try:
+            return _attempt(sessions, settings, one, limiter, breaker, now, started)
+        except Exception as exc:  # noqa: BLE001 (returned: the others' sends must be recorded)
+            return Outcome("error", error=exc)
+
+    def settle(results: Iterable[tuple[_Claimed, Outcome | _Send]]) -> None:
+        sends = []
+        for one, result in results:
+            if isinstance(result, Outcome):
+                outcomes[one.delivery.id] = result
+            else:
+                sends.append(result)
+        if sends:
+            until = claimed_at + _record_budget(settings)
+            outcomes.update(_record(sessions, sends, breaker=breaker, now=now, until=until))
+
+    if pool is None or len(attempts) < 2:
+        settle((one, attempt(one)) for one in attempts)
+        return outcomes
+    # Sends that are quick are recorded together; a slow one does not keep the others
+    # unrecorded (sent twice if this worker died meanwhile) for longer than RECORD_AFTER_S.
+    futures = {pool.submit(attempt, one): one for one in attempts}
+    done, left = wait(futures, timeout=RECORD_AFTER_S)
+    settle((futures[future], future.result()) for future in done)
+    while left:
+        done, left = wait(left, return_when=FIRST_COMPLETED)
+        settle((futures[future], future.result()) for future in done)
+    return outcomes
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A delivery this worker holds the lease of, with its alert, and whether a slot is booked."""
+
+    delivery: Delivery
+    alert: Alert
+    booked: bool
+
+
+@dataclass(frozen=True)
+class _Send:
+    """A send that went out (or was found posted), to record, and the route it took."""
+
+    record: service.Sent
+    route: Route
+    endpoint: str
+
+
+def _alert(
+    session: Session,
+    settings: Settings,
+    delivery: Delivery,
+    touchpoints: tuple[str, ...],
+    link_secret: str,
+) -> Alert:
+    return alert_content.build_alert(
+        delivery,
+        public_url=settings.public_url,
+        move=alert_content.move_of(session, delivery),
+        assignment=alert_content.assignment_of(session, delivery),
+        touchpoints=touchpoints,
+        link_secret=link_secret,
+        incident=incidents.note_of(session, delivery),
+    )
+
+
+def _attempt(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    claimed: _Claimed,
+    limiter: RateLimiter | None,
+    breaker: Breaker | None,
+    now: Callable[[], datetime],
+    started: datetime,
+) -> Outcome | _Send:
+    """Send one claimed delivery; record here any outcome but a send (`_record` does those)."""
+    delivery, alert = claimed.delivery, claimed.alert
     ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
     endpoint = None
     found = False
@@ -121,7 +231,7 @@ def deliver(
     try:
         route = resolve(settings, delivery.channel, delivery.target)
         endpoint = route.channel.endpoint(route.target)
-        if limiter is not None and route.channel.rate is not None and not booked:
+        if limiter is not None and route.channel.rate is not None and not claimed.booked:
             key = f"{route.channel.type}:{route.target}"
             horizon = settings.retry_countdown_max_s
             wait = limiter.take(key, route.channel.rate, book_within=horizon)
@@ -157,46 +267,66 @@ def deliver(
     except PermanentError as exc:
         _fail(sessions, delivery, str(exc), permanent=True, at=now())
         return Outcome("failed")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (returned, and raised by the task once all are recorded)
         # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
         # and let the task fail loudly. It may have sent, so look before the next send.
         error = f"unexpected {type(exc).__name__}"
         _transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
-        raise
-    sent_at = now()
-    record_until = claimed + _record_budget(settings)
+        return Outcome("error", error=exc)
+    sent = service.Sent(delivery, now(), route.channel.type, route.fallback, found, ref)
+    return _Send(sent, route, endpoint)
 
-    def record() -> bool:
+
+def _record(
+    sessions: sessionmaker[Session],
+    sends: Sequence[_Send],
+    *,
+    breaker: Breaker | None,
+    now: Callable[[], datetime],
+    until: float,
+) -> dict[int, Outcome]:
+    """Record the sends in one transaction, then count them and tell their endpoints' breakers."""
+    extra = {"delivery_ids": [send.record.delivery.id for send in sends]}
+
+    def record() -> set[int]:
         with transaction(sessions) as session:
-            return service.mark_sent(
-                session,
-                delivery=delivery,
-                now=sent_at,
-                via=route.channel.type,
-                fallback=route.fallback,
-                found=found,
-                message_ref=ref,
-            )
+            return service.mark_all_sent(session, [send.record for send in sends])
 
-    # The alert has gone out: a lost record means the lease runs out and it is sent again, and
-    # email cannot be looked up first. An outage shorter than the lease costs a wait instead of
-    # a duplicate; a longer one raises, and the sweep's ambiguous resend follows.
-    recorded = while_unavailable(record, until=record_until, doing="sent; recording it", extra=ids)
-    metrics.delivery(delivery.channel, "sent")
-    if recorded and delivery.kind == DeliveryKind.ASSIGNMENT and not delivery.step:
-        waited = (sent_at - delivery.case.created_at).total_seconds()
-        metrics.first_alert(delivery.channel, waited)
-    if route.fallback:
-        log.warning("written to the outbox: %s", route.fallback, extra=ids)
-    released: tuple[int, ...] = ()
-    state = breaker.success(endpoint, now().timestamp()) if breaker is not None else KEEP
-    if state != KEEP:
-        released = _release_waiting(sessions, route, delivery.channel, endpoint, now())
-        what = "circuit breaker closed" if state == RECLOSED else "endpoint answers again"
-        log.info("%s for %s; %d released", what, endpoint, len(released), extra=ids)
-    how = "found already posted" if found else f"delivered via {route.channel.type}"
-    log.info(how, extra=ids | {"recorded": recorded})
-    return Outcome("sent", released=released)
+    # The alerts have gone out: a lost record means the lease runs out and they are sent again,
+    # and email cannot be looked up first. An outage shorter than the lease costs a wait instead
+    # of duplicates; a longer one is returned as an error, and the sweep's ambiguous resend
+    # follows.
+    try:
+        recorded = while_unavailable(record, until=until, doing="sent; recording it", extra=extra)
+    except Exception as exc:  # noqa: BLE001 (every send of the batch shares the failure)
+        return {send.record.delivery.id: Outcome("error", error=exc) for send in sends}
+    outcomes = {}
+    answered: dict[str, tuple[int, ...]] = {}  # endpoint -> what its success released
+    for send in sends:
+        delivery, route = send.record.delivery, send.route
+        ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
+        metrics.delivery(delivery.channel, "sent")
+        if (
+            delivery.id in recorded
+            and delivery.kind == DeliveryKind.ASSIGNMENT
+            and not delivery.step
+        ):
+            waited = (send.record.at - delivery.case.created_at).total_seconds()
+            metrics.first_alert(delivery.channel, waited)
+        if route.fallback:
+            log.warning("written to the outbox: %s", route.fallback, extra=ids)
+        released: tuple[int, ...] = ()
+        if breaker is not None and send.endpoint not in answered:  # once per endpoint and batch
+            state = breaker.success(send.endpoint, now().timestamp())
+            if state != KEEP:
+                released = _release_waiting(sessions, route, delivery.channel, send.endpoint, now())
+                what = "circuit breaker closed" if state == RECLOSED else "endpoint answers again"
+                log.info("%s for %s; %d released", what, send.endpoint, len(released), extra=ids)
+            answered[send.endpoint] = released
+        how = "found already posted" if send.record.found else f"delivered via {route.channel.type}"
+        log.info(how, extra=ids | {"recorded": delivery.id in recorded})
+        outcomes[delivery.id] = Outcome("sent", released=released)
+    return outcomes
 
 
 def _record_budget(settings: Settings) -> float:

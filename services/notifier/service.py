@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,19 +20,34 @@ def claim_delivery(
     session: Session, *, delivery_id: int, now: datetime, lease: timedelta
 ) -> Delivery | None:
     """Take the delivery for this worker until now+lease; None if sent, failed, held or not due."""
+    return claim_deliveries(session, delivery_ids=[delivery_id], now=now, lease=lease).get(
+        delivery_id
+    )
+
+
+def claim_deliveries(
+    session: Session, *, delivery_ids: Sequence[int], now: datetime, lease: timedelta
+) -> dict[int, Delivery]:
+    """Take these deliveries for this worker until now+lease, in one statement and one read.
+
+    Each row is still claimed on its own terms (pending and due, or its lease run out): the ones
+    missing from the result are sent, failed, held, not due, or another worker's.
+    """
     # Core on the session's connection, statements built once: the ORM's bulk-update path and
     # building the statements cost more CPU than running them, on every delivery.
-    params = {"claimed_id": delivery_id, "claimed_at": now, "leased_until": now + lease}
-    result = session.connection().execute(_CLAIM, params)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.scalars(_CLAIMED, {"claimed_id": delivery_id}).one()
+    params = {"claimed_ids": sorted(set(delivery_ids)), "claimed_at": now,
+              "leased_until": now + lease}  # fmt: skip
+    claimed = list(session.connection().execute(_CLAIM, params).scalars())
+    if not claimed:
+        return {}
+    rows = session.scalars(_CLAIMED, {"claimed_ids": claimed}).unique()
+    return {delivery.id: delivery for delivery in rows}
 
 
 _CLAIM = (
     update(Delivery)
     .where(
-        Delivery.id == bindparam("claimed_id"),
+        Delivery.id.in_(bindparam("claimed_ids", expanding=True)),
         or_(
             Delivery.status == DeliveryStatus.PENDING,
             and_(
@@ -47,13 +63,15 @@ _CLAIM = (
         # Taken back from a worker whose lease ran out: it may have sent before it died.
         ambiguous=case((Delivery.status == DeliveryStatus.SENDING, True), else_=Delivery.ambiguous),
     )
+    .returning(Delivery.id)
 )
 # What build_alert reads: the case and its response, without the JSON no alert shows (the
 # vendor's raw payload, the router's decision, the detected touchpoints, the routes matched),
 # which would otherwise be fetched and parsed for every delivery.
 _CLAIMED = (
     select(Delivery)
-    .where(Delivery.id == bindparam("claimed_id"))
+    .where(Delivery.id.in_(bindparam("claimed_ids", expanding=True)))
+    .order_by(Delivery.id)
     .options(
         joinedload(Delivery.case).options(
             defer(Case.touchpoints),
@@ -70,6 +88,22 @@ def get_delivery(session: Session, *, delivery_id: int) -> Delivery | None:
     return session.get(Delivery, delivery_id)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A send to record: the claimed delivery, when and how it went, where the channel keeps it.
+
+    `found`: not sent now, but found in the channel, sent by an earlier ambiguous attempt.
+    `message_ref`: where the channel keeps the message, for updating it in place later.
+    """
+
+    delivery: Delivery
+    at: datetime
+    via: str
+    fallback: str | None = None
+    found: bool = False
+    message_ref: str | None = None
+
+
 def mark_sent(
     session: Session,
     *,
@@ -80,20 +114,30 @@ def mark_sent(
     found: bool = False,
     message_ref: str | None = None,
 ) -> bool:
-    """Record a successful send (once: False if it was already recorded) and its case event.
+    """Record a successful send (once: False if it was already recorded) and its case event."""
+    sent = Sent(delivery, now, via, fallback, found, message_ref)
+    return bool(mark_all_sent(session, [sent]))
 
-    `found`: not sent now, but found in the channel, sent by an earlier ambiguous attempt.
-    `message_ref`: where the channel keeps the message, for updating it in place later.
-    """
-    result = session.connection().execute(
-        _MARK_SENT, {"sent_id": delivery.id, "sent_now": now, "sent_ref": message_ref}
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        return False
-    detail: dict[str, Any] = {"via": via} | ({"fallback": fallback} if fallback else {})
-    detail |= {"found_earlier_post": True} if found else {}
-    _event(session, delivery, "delivered", detail, now)
-    return True
+
+def mark_all_sent(session: Session, sends: Sequence[Sent]) -> set[int]:
+    """Record these sends and their case events in the caller's transaction; return the ids of
+    the deliveries recorded now (one recorded before, or no longer claimed, is left alone)."""
+    conn = session.connection()
+    recorded: set[int] = set()
+    events = []
+    for sent in sends:
+        params = {"sent_id": sent.delivery.id, "sent_now": sent.at, "sent_ref": sent.message_ref}
+        if conn.execute(_MARK_SENT, params).rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        recorded.add(sent.delivery.id)
+        detail: dict[str, Any] = {"via": sent.via} | (
+            {"fallback": sent.fallback} if sent.fallback else {}
+        )
+        detail |= {"found_earlier_post": True} if sent.found else {}
+        events.append(_event_row(sent.delivery, "delivered", detail, sent.at))
+    if events:
+        conn.execute(_EVENT, events)
+    return recorded
 
 
 _MARK_SENT = (  # the common ending, built once (see claim_delivery); _release does the rest
@@ -233,17 +277,20 @@ def due_deliveries(
 def _event(
     session: Session, delivery: Delivery, action: str, detail: dict[str, Any], now: datetime
 ) -> None:
+    session.connection().execute(_EVENT, _event_row(delivery, action, detail, now))
+
+
+def _event_row(
+    delivery: Delivery, action: str, detail: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     base = {
         "delivery_id": delivery.id,
         "receiver": delivery.receiver,
         "channel": delivery.channel,
         "target": delivery.target,
     }
-    session.connection().execute(
-        _EVENT,
-        {"case_id": delivery.case_id, "at": now, "actor": ACTOR, "action": action,
-         "detail": base | detail},
-    )  # fmt: skip
+    return {"case_id": delivery.case_id, "at": now, "actor": ACTOR, "action": action,
+            "detail": base | detail}  # fmt: skip
 
 
 _EVENT = insert(CaseEvent)

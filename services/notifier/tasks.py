@@ -3,29 +3,91 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from celery import Task, shared_task
 
 from services.notifier import digests, flows, followup_flows, incidents, updates
-from services.notifier.breaker import breaker_for
+from services.notifier.breaker import Breaker, breaker_for
+from services.notifier.concurrency import send_pool
 from services.notifier.ratelimit import limiter_for
-from shared import task_names
-from shared.broker import send_ids
+from shared import metrics, task_names
+from shared.batches import BatchTask, SimpleRequest
+from shared.broker import BROKER_ERRORS, send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
 from shared.runtime import runtime
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 REFRESH_RETRIES = 5  # an update is a nicety: the case page stays the truth if Slack is down
 
 
-@shared_task(name=task_names.DELIVER, bind=True, max_retries=None)
-def deliver(self: Task, delivery_id: int, booked: bool = False) -> str:
-    """Send one delivery; retry transient failures later, never send a sent one again.
+@shared_task(name=task_names.DELIVER, base=BatchTask, bind=True)
+def deliver(self: Task, requests: Sequence[SimpleRequest]) -> int:
+    """Send a batch of deliveries (one message names one) in two transactions; return how many
+    went out. A retry is sent on as `deliver_later`, with its countdown (see there).
 
+    An unexpected error is raised once every other delivery of the batch is recorded and its
+    retry sent: the task fails loudly, and the sweep takes that delivery up again.
+    """
+    settings = settings_of(self.app)
+    wanted: dict[int, bool] = {}
+    queues: dict[int, str | None] = {}
+    for request in requests:
+        delivery_id = int(request.args[0])
+        wanted[delivery_id] = wanted.get(delivery_id, False) or bool(
+            request.kwargs.get("booked", False)
+        )
+        queues[delivery_id] = (request.delivery_info or {}).get("routing_key")
+    outcomes = flows.deliver_many(
+        runtime(settings).sessions,
+        settings,
+        wanted,
+        limiter=limiter_for(settings.effective_redis_url),
+        breaker=_breaker(settings),
+        pool=send_pool(settings.notifier_concurrency),
+    )
+    _enqueue(self, [i for outcome in outcomes.values() for i in outcome.released])
+    _retry_later(self, outcomes, queues, limit=settings.retry_countdown_max_s)
+    errors = [outcome.error for outcome in outcomes.values() if outcome.error is not None]
+    if errors:
+        raise errors[0]
+    return sum(outcome.status == "sent" for outcome in outcomes.values())
+
+
+def _retry_later(
+    task: Task, outcomes: Mapping[int, flows.Outcome], queues: Mapping[int, str | None],
+    *, limit: float,
+) -> None:  # fmt: skip
+    """Send `deliver_later` for each delivery to try again within `limit` seconds, to the queue
+    its message came from; a longer wait, or a broker outage, is left to the sweep."""
+    due = [(i, o) for i, o in outcomes.items() if o.error is None and o.retry_in is not None
+           and o.retry_in <= limit]  # fmt: skip
+    if not due:
+        return
+    try:
+        with task.app.producer_or_acquire() as producer:
+            for delivery_id, outcome in due:
+                where = {"queue": queues[delivery_id]} if queues.get(delivery_id) else {}
+                task.app.send_task(
+                    task_names.DELIVER_LATER, args=[delivery_id],
+                    kwargs={"booked": True} if outcome.booked else {},
+                    countdown=outcome.retry_in, producer=producer, **where,
+                )  # fmt: skip
+                metrics.task_retried(task_names.DELIVER)
+    except BROKER_ERRORS as exc:
+        log.warning("broker unavailable; the sweep will retry", extra={"error": str(exc)})
+
+
+@shared_task(name=task_names.DELIVER_LATER, bind=True, max_retries=None)
+def deliver_later(self: Task, delivery_id: int, booked: bool = False) -> str:
+    """Try one delivery again; retry transient failures later, never send a sent one again.
+
+    Retries are single tasks, not batches: a countdown message waits in the worker's timer
+    without taking a prefetch slot from fresh deliveries (a batch's waiting messages would).
     A retry within `retry_countdown_max_s` is a countdown message. A longer one is left to
     `notifier.sweep_pending` (the delivery is pending with its due_at): Redis hands a countdown
     message out again after its visibility timeout, so long countdowns would run twice.
@@ -39,11 +101,7 @@ def deliver(self: Task, delivery_id: int, booked: bool = False) -> str:
         delivery_id,
         limiter=limiter_for(settings.effective_redis_url),
         booked=booked,
-        breaker=breaker_for(
-            settings.effective_redis_url,
-            threshold=settings.breaker_threshold,
-            probe_s=settings.breaker_probe_s,
-        ),
+        breaker=_breaker(settings),
     )
     if outcome.released:  # the channel is back: what waited for it goes now, not at its due_at
         _enqueue(self, outcome.released)
@@ -51,6 +109,14 @@ def deliver(self: Task, delivery_id: int, booked: bool = False) -> str:
         kwargs = {"booked": True} if outcome.booked else {}
         raise self.retry(args=[delivery_id], kwargs=kwargs, countdown=outcome.retry_in)
     return outcome.status
+
+
+def _breaker(settings: Settings) -> Breaker:
+    return breaker_for(
+        settings.effective_redis_url,
+        threshold=settings.breaker_threshold,
+        probe_s=settings.breaker_probe_s,
+    )
 
 
 @shared_task(name=task_names.REFRESH_ALERTS, bind=True, max_retries=REFRESH_RETRIES)

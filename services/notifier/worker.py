@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from celery import Celery
 
 from services.notifier.channels.email import plain_login
+from shared import task_names
 from shared.celery_app import create_celery
 from shared.followups.config import load_follow_up
+from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.settings import Settings
 from shared.settings.webhooks import ConfigFileError, webhook_references
 from shared.sla import DeskConfigError
@@ -17,8 +21,21 @@ class NotifierConfigError(ValueError):
 
 
 def create_worker_app(settings: Settings) -> Celery:
-    """Build the Celery app that runs the notifier's tasks."""
-    return create_celery(settings, include=["services.notifier.tasks"])
+    """Build the Celery app that runs the notifier's tasks, deliveries in batches."""
+    app = create_celery(settings, include=["services.notifier.tasks"])
+    with suppress(RoutesFileError):  # read now, not before the first alert ("Wrong touchpoint")
+        touchpoint_names(settings.routes_file)
+    app.loader.import_default_modules()  # the worker would at start; the task is needed now
+    task = app.tasks[task_names.DELIVER]
+    task.flush_every, task.flush_interval = (
+        settings.notifier_batch_size,
+        settings.notifier_batch_wait_s,
+    )
+    # Room for two batches beyond what the pool holds: with less, every batch would wait out
+    # the interval half empty while the previous one is still being sent.
+    slots = settings.notifier_concurrency
+    app.conf.worker_prefetch_multiplier = max(1, -(-2 * settings.notifier_batch_size // slots))
+    return app
 
 
 def preflight(settings: Settings) -> None:

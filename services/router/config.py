@@ -24,6 +24,7 @@ from services.router.policy import OnDisagreement, Thresholds
 from services.router.routing import COMPUTED_LABELS, LABEL_VALUES, Route
 from services.router.severity import DEFAULT_POINTS, PriorityRules
 from services.router.touchpoints import TouchpointSpec
+from shared import yaml_load
 from shared.matchers import LABEL_NAME, Matcher, Op, parse_matcher
 
 ENV_NAME = r"[A-Z_][A-Z0-9_]*\Z"
@@ -204,7 +205,7 @@ def load_config(path: Path | str) -> RouterConfig:
 def parse_config(text: str, *, source: str = "<routes>") -> RouterConfig:
     """Validate routing YAML given as text; raise ConfigError naming every problem."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml_load.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(yaml)"

@@ -16,6 +16,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from services.router.config import ConfigError, RouterConfig, load_config, parse_config
 from services.router.routing import Route
+from shared import yaml_load
 
 # negativereason -> touchpoint, from the data set's README; "Can't Tell" has no touchpoint.
 REASON_TOUCHPOINT = {
@@ -157,7 +158,7 @@ def descriptions_config(path: Path, base: RouterConfig) -> RouterConfig:
     default_touchpoint), validated the same way, with the file, key and reason on error.
     """
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(str(path), [("(file)", f"cannot read: {exc}")]) from None
     if isinstance(document, dict) and "route" in document:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.router.decision import RoutingOutcome
 from services.router.severity import RECENT_CASES_COUNTED
+from shared.enums import CaseStatus
 from shared.models import Case, JSONType, Response, UTCDateTime
 
 _ROUTING_FIELDS = (
@@ -80,6 +81,50 @@ def recent_cases(
         "latest": submitted_at + window,
     }  # fmt: skip
     return int(session.connection().execute(query, params).scalar() or 0)
+
+
+def respondents_with_cases(
+    session: Session, rows: Sequence[Row[Any]], *, window: timedelta
+) -> set[tuple[str, str]]:
+    """Which respondents of these routing rows, as ("id", x) and ("email", y), have a case that
+    `recent_cases` could count (submitted within the window of one of the rows) or that
+    `resume_on_reply` could resume (waiting): one statement for a batch, so that the two
+    statements per response run only for the few respondents seen before."""
+    ids = sorted({row.respondent_id for row in rows if row.respondent_id})
+    emails = sorted({row.respondent_email for row in rows if row.respondent_email})
+    if not (ids or emails):
+        return set()
+    times = [row.submitted_at for row in rows if row.respondent_id or row.respondent_email]
+    params = {"ids": ids, "emails": emails, "earliest": min(times) - max(window, timedelta(0)),
+              "latest": max(times) + max(window, timedelta(0))}  # fmt: skip
+    found = session.connection().execute(_KNOWN[(bool(ids), bool(emails))], params).all()
+    return {("id", i) for i, _ in found if i} | {("email", e) for _, e in found if e}
+
+
+def respondent_keys(row: Row[Any]) -> set[tuple[str, str]]:
+    """A routing row's respondent as `respondents_with_cases` names them."""
+    keys = {("id", row.respondent_id)} if row.respondent_id else set()
+    return keys | ({("email", row.respondent_email)} if row.respondent_email else set())
+
+
+def _known_query(by_id: bool, by_email: bool) -> Select[str | None, str | None]:
+    same = [Response.respondent_id.in_(bindparam("ids", expanding=True))] if by_id else []
+    same += [Response.respondent_email.in_(bindparam("emails", expanding=True))] if by_email else []
+    return (
+        select(Response.respondent_id, Response.respondent_email)
+        .distinct()
+        .join(Case, Case.response_id == Response.id)
+        .where(
+            or_(*same),
+            or_(
+                Case.status == CaseStatus.WAITING,
+                Response.submitted_at.between(bindparam("earliest"), bindparam("latest")),
+            ),
+        )
+    )
+
+
+_KNOWN = {(i, e): _known_query(i, e) for i, e in ((True, False), (False, True), (True, True))}
 
 
 def claim_all_unrouted(

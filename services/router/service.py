@@ -25,6 +25,8 @@ from services.router.responses import (
     get_response,
     recent_cases,
     record_decisions,
+    respondent_keys,
+    respondents_with_cases,
 )
 from shared import metrics, silences
 from shared.enums import CaseStatus, DeliveryKind, DeliveryStatus
@@ -74,11 +76,26 @@ class Batch:
     events: list[dict[str, Any]] = field(default_factory=list)
     _silences: list[Row[Any]] | None = None
     _claimed: dict[int, Row[Any] | None] = field(default_factory=dict)
+    _unchecked: list[Row[Any]] = field(default_factory=list)  # respondents not looked up yet
+    _seen: set[tuple[str, str]] = field(default_factory=set)  # respondents with cases
 
     def claim(self, session: Session, response_ids: Sequence[int], now: datetime) -> None:
         """Claim these responses in one statement, for `route_into` to route one by one."""
         rows = claim_all_unrouted(session, response_ids=response_ids, now=now)
         self._claimed |= dict.fromkeys(response_ids) | {row.id: row for row in rows}
+        self._unchecked += rows
+
+    def seen_before(self, session: Session, response: Row[Any], window: timedelta) -> bool:
+        """Whether the response's respondent has cases to count or resume, looked up once for
+        the batch's respondents (`respondents_with_cases`)."""
+        if self._unchecked:
+            self._seen |= respondents_with_cases(session, self._unchecked, window=window)
+            self._unchecked = []
+        return bool(respondent_keys(response) & self._seen)
+
+    def opened(self, response: Row[Any]) -> None:
+        """A case of the respondent was opened in this batch: their next responses count it."""
+        self._seen |= respondent_keys(response)
 
     def claimed(self, session: Session, response_id: int, now: datetime) -> Row[Any] | None:
         """The response's routing fields if this batch claimed it (None: routed before); one
@@ -286,14 +303,16 @@ def route_into(
     if response is None:
         _routed_before(session, response_id=response_id, batch=batch)
         return
+    window = timedelta(days=config.priority.repeat_window_days)
+    seen = batch.seen_before(session, response, window)
     recent = recent_cases(
         session, response_id=response_id, respondent_id=response.respondent_id,
         respondent_email=response.respondent_email, submitted_at=response.submitted_at,
-        window=timedelta(days=config.priority.repeat_window_days),
-    )  # fmt: skip
+        window=window,
+    ) if seen else 0  # fmt: skip
     outcome = route_response(config, detector, generic_form(response), recent_cases=recent)
     batch.decisions.append(decision_params(response_id, outcome))
-    if not response.historical:
+    if seen and not response.historical:
         resume_on_reply(session, reply=response, rules=sla, now=now)
     metrics.after_commit(session, lambda: metrics.decided(dissatisfied=outcome.dissatisfied))
     if not outcome.dissatisfied:
@@ -304,6 +323,8 @@ def route_into(
         session, response_id=response_id, outcome=outcome, config=config, now=now, sla=sla,
         historical_at=historical_at, batch=batch,
     )  # fmt: skip
+    if created:
+        batch.opened(response)
     if created and historical_at is None:
         waited = (now - response.received_at).total_seconds()
         metrics.after_commit(session, lambda: metrics.case_opened(

@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from shared import yaml_load
 from shared.sla import DeskConfigError, known, mapping, parse_duration
 
 # The channels the notifier ships (services/notifier/followups registers one class each).
@@ -109,7 +110,7 @@ def parse_follow_up(data: Any) -> FollowUpConfig:
 def load_follow_up(path: Path) -> FollowUpConfig:
     """Read only the follow-up section of a desk file (the notifier needs no more of it)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise DeskConfigError(f"{path}: cannot read: {exc.strerror}") from exc
     except yaml.YAMLError as exc:

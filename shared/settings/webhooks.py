@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, Field, field_validator
 
+from shared import yaml_load
 from shared.settings.secret import Secret
 
 WEBHOOK_KEY = "webhook_url_env"  # the routing and desk files' key naming a webhook variable
@@ -63,7 +64,7 @@ class ConfigFileError(ValueError):
 def webhook_references(path: Path) -> list[str]:
     """The variables a routing or desk file names by `webhook_url_env`, each checked."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

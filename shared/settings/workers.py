@@ -41,6 +41,19 @@ class WorkerSettings(BaseModel):
         ge=1,
         description="Notifier threads (or processes on prefork) per notifier worker.",
     )
+    notifier_batch_size: int = Field(
+        16,
+        ge=1,
+        description=(
+            "Deliveries a notifier claims, sends side by side and records per batch (1: one at "
+            "a time). A batch costs two transactions instead of two per delivery."
+        ),
+    )
+    notifier_batch_wait_s: float = Field(
+        0.02,
+        gt=0,
+        description="How long a notifier worker waits for a batch to fill before sending it.",
+    )
     notifier_endpoint_concurrency: int = Field(
         4,
         ge=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import cast
 
@@ -278,3 +279,46 @@ def test_the_old_owner_is_told_by_email_where_a_moved_case_went(
     assert message.message["Subject"] == f"[P1] Case #{case.id} moved to billing-team (billing)"
     text = message.message.get_body(("plain",)).get_content()
     assert "champ@example.com corrected its touchpoint from delivery to billing" in text
+
+
+def test_a_batch_sends_each_delivery_once_and_a_failure_holds_back_none_of_the_others(
+    sessions: sessionmaker[Session], notifier_settings: Settings, slack: SlackStandin
+) -> None:
+    ids = [create_delivery(sessions, channel="slack", target=f"channel:#c{i}") for i in range(4)]
+    gone = create_delivery(sessions, channel="slack", target="nowhere")  # fails before sending
+    wanted = dict.fromkeys([gone, *ids], False)
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = flows.deliver_many(sessions, notifier_settings, wanted, limiter=None, pool=pool)
+    assert {i: o.status for i, o in outcomes.items()} == {gone: "failed"} | dict.fromkeys(
+        ids, "sent"
+    )
+    assert sorted(post.body["channel"] for post in slack.posts) == [f"#c{i}" for i in range(4)]
+    assert [_get(sessions, i).status for i in ids] == [DeliveryStatus.SENT] * 4
+    assert _get(sessions, gone).status == DeliveryStatus.FAILED
+    assert sorted(_actions(sessions)) == ["delivered"] * 4 + ["delivery_failed"]
+    again = flows.deliver_many(sessions, notifier_settings, wanted, limiter=None)
+    assert {o.status for o in again.values()} == {"skipped"}  # redelivered: nothing sent twice
+    assert len(slack.posts) == 4
+
+
+def test_an_unexpected_error_in_a_batch_is_returned_after_the_others_are_recorded(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    slack: SlackStandin,
+    smtp: SMTPRecorder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broken_id = create_delivery(sessions)  # email, whose send raises
+    fine_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
+
+    def broken(*_: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr("services.notifier.channels.email.EmailChannel.send", broken)
+    wanted = {broken_id: False, fine_id: False}
+    outcomes = flows.deliver_many(sessions, notifier_settings, wanted, limiter=None)
+    assert isinstance(outcomes[broken_id].error, KeyError)
+    assert outcomes[fine_id] == flows.Outcome("sent")
+    assert _get(sessions, fine_id).status == DeliveryStatus.SENT
+    broken_row = _get(sessions, broken_id)
+    assert (broken_row.status, broken_row.ambiguous) == (DeliveryStatus.PENDING, True)

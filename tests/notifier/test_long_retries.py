@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -30,12 +31,22 @@ def app(notifier_settings: Settings, redis_url: str) -> Iterator[Celery]:
 
 
 def test_a_retry_within_the_cap_is_a_countdown(
-    app: Celery, sessions: sessionmaker[Session], slack: SlackStandin
+    app: Celery, sessions: sessionmaker[Session], slack: SlackStandin, redis_url: str
 ) -> None:
     delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
-    slack.answer_next(1, Answer(429, "", {"Retry-After": "5"}))
-    with pytest.raises(Retry):
-        app.tasks[task_names.DELIVER](delivery_id)
+    slack.answer_next(2, Answer(429, "", {"Retry-After": "5"}))
+    assert app.tasks[task_names.DELIVER].apply(args=[delivery_id]).get() == 0  # none sent
+    # The batch's retry is a single task with its countdown, not a batch's waiting message.
+    [queued] = redis.Redis.from_url(redis_url).lrange(task_names.NOTIFIER_QUEUE, 0, -1)
+    message = json.loads(queued)
+    assert message["headers"]["task"] == task_names.DELIVER_LATER
+    assert message["headers"]["eta"] is not None
+    later = utcnow() + timedelta(seconds=5)
+    with sessions() as session, session.begin():  # its moment has come
+        session.get_one(Delivery, delivery_id).due_at = later - timedelta(seconds=10)
+    with pytest.raises(Retry):  # and the retry's own retry is a countdown again
+        app.tasks[task_names.DELIVER_LATER](delivery_id)
+    assert slack.requests == 2
 
 
 def test_a_retry_beyond_the_cap_waits_for_the_sweep_without_a_message(
@@ -43,7 +54,7 @@ def test_a_retry_beyond_the_cap_waits_for_the_sweep_without_a_message(
 ) -> None:
     delivery_id = create_delivery(sessions, channel="slack", target="channel:#alerts")
     slack.answer_next(1, Answer(503, "", {"Retry-After": "120"}))
-    assert app.tasks[task_names.DELIVER](delivery_id) == "retry"
+    assert app.tasks[task_names.DELIVER].apply(args=[delivery_id]).get() == 0
     assert redis.Redis.from_url(redis_url).llen(task_names.NOTIFIER_QUEUE) == 0
     with sessions() as session:
         delivery = session.get_one(Delivery, delivery_id)

@@ -138,7 +138,7 @@ def _edit(old: str, new: str) -> str:
         ),
         (
             "touchpoints:\n  delivery: {description: x\nreceivers: []\n",
-            "routes.yml: line 3, column 10: invalid YAML: expected ',' or '}'",
+            "routes.yml: line 3, column 10: invalid YAML: ",  # the wording is the parser's
         ),
         ("- just\n- a list\n", "routes.yml: (top): must be a mapping"),
     ],

@@ -261,6 +261,28 @@ def test_a_repeat_complainer_gets_a_higher_priority(
     assert priority_of(sessions, stranger)[0] == "p2"
 
 
+def test_in_a_batch_a_repeat_complainer_counts_cases_from_before_and_from_the_same_batch(
+    sessions: sessionmaker[Session], config: RouterConfig
+) -> None:
+    """The batch looks its respondents up once; a case it opens counts for the next response."""
+    plain = {"attributes": {"region": "eu"}}  # not enterprise: P2 alone, P1 as a repeat
+    route(sessions, config, store(sessions, respondent_id="c-9", **plain))  # an earlier batch
+    ids = [
+        store(sessions, respondent_id="c-9", **plain),  # seen before
+        store(sessions, respondent_email="new@example.com", **plain),  # new...
+        store(sessions, respondent_email="new@example.com", **plain),  # ...and again
+        store(sessions, respondent_email="other@example.com", **plain),  # new, once
+    ]
+    with sessions() as session, session.begin():
+        batch = service.Batch()
+        batch.claim(session, ids, NOW)
+        for response_id in ids:
+            service.route_into(batch, session, response_id=response_id, config=config,
+                               detector=detector_for(config), now=NOW)  # fmt: skip
+        batch.finish(session)
+    assert [priority_of(sessions, i)[0] for i in ids] == ["p1", "p2", "p1", "p2"]
+
+
 @pytest.mark.parametrize(
     ("who", "days_apart", "window_days", "expected"),
     [

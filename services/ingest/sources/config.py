@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from shared import yaml_load
 from shared.settings.secret import NO_SECRET, Secret
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Sources:
 def load_sources(path: Path, environ: Mapping[str, str]) -> Sources:
     """Read and validate the sources file; raise ConfigError with file, key and reason."""
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml_load.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
