@@ -2,13 +2,15 @@
 
 Services pass ids, never objects, and only ids of rows already committed. `send_ids` sends one
 task per id, in order, over one pooled producer; several ids go in one batch (on Redis, one
-pipelined round trip: about half the CPU of sending them one by one). When the broker is down
-(after the Celery app's publish retry policy and socket timeouts), the first broker error stops
-the send: it is logged as a warning naming the task and how many ids were left, and is not
-raised, so a web request or a task that already committed its work still succeeds. The caller
-gets the ids that were sent (none of a batch whose round trip failed). Nothing is lost: a
-periodic sweep re-sends every stored row whose task never ran (`router.sweep_unrouted`,
-`router.sweep_unfetched`, `router.sweep_corrections`, `notifier.sweep_pending`).
+pipelined round trip: about half the CPU of sending them one by one). `send_ids_together` sends
+one task naming them all, for a batch task that takes lists (`notifier.deliver`). When the
+broker is down (after the Celery app's publish retry policy and socket timeouts), the first
+broker error stops the send: it is logged as a warning naming the task and how many ids were
+left, and is not raised, so a web request or a task that already committed its work still
+succeeds. The caller gets the ids that were sent (none of a batch whose round trip failed).
+Nothing is lost: a periodic sweep re-sends every stored row whose task never ran
+(`router.sweep_unrouted`, `router.sweep_unfetched`, `router.sweep_corrections`,
+`notifier.sweep_pending`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
+from typing import Any
 
 import kombu.exceptions
 import redis.exceptions
@@ -35,25 +38,46 @@ def send_ids(
 ) -> list[int]:
     """Send task `name` once per id (to `queue`, else its routed queue); stop at the first broker
     error; return the ids sent."""
+    return _send(celery, name, [([item], [item]) for item in ids], queue=queue)
+
+
+def send_ids_together(
+    celery: Celery, name: str, ids: Sequence[int], *, queue: str | None = None
+) -> list[int]:
+    """Send task `name` once, naming all the ids (a batch task that takes lists); return them,
+    or none if the broker failed. Its worker receives and acknowledges one message instead of
+    one per id, and a message redelivered redoes them all, each claimed on its own."""
+    return _send(celery, name, [([list(ids)], list(ids))] if ids else [], queue=queue)
+
+
+def _send(
+    celery: Celery, name: str, messages: Sequence[tuple[list[Any], list[int]]], *,
+    queue: str | None,
+) -> list[int]:  # fmt: skip
+    """Send each message (its task arguments, and the ids they name) over one producer."""
     sent: list[int] = []
-    if not ids:
+    if not messages:
         return sent
     where = {"queue": queue} if queue else {}  # else the task's route decides
     try:
         with celery.producer_or_acquire() as producer:
-            batched = len(ids) > 1 and producer.supports_batch_publish
+            batched = len(messages) > 1 and producer.supports_batch_publish
             # A batch is sent when its block ends; if that fails, none counts as sent (the sweep
             # sends them again, and every task is idempotent).
             with producer.batch() if batched else nullcontext():
-                for item in ids:
-                    celery.send_task(name, args=[item], producer=producer, **where)
+                for args, named in messages:
+                    celery.send_task(name, args=args, producer=producer, **where)
                     if not batched:
-                        sent.append(item)
+                        sent.extend(named)
             if batched:
-                sent.extend(ids)
+                sent.extend(i for _, named in messages for i in named)
     except BROKER_ERRORS as exc:
         log.warning(
             "broker unavailable; the sweep will send the rest",
-            extra={"task": name, "unsent": len(ids) - len(sent), "error": str(exc)},
+            extra={
+                "task": name,
+                "unsent": sum(len(n) for _, n in messages) - len(sent),
+                "error": str(exc),
+            },
         )
     return sent

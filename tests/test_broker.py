@@ -14,7 +14,7 @@ from celery import Celery
 from celery.signals import before_task_publish
 
 from shared import task_names
-from shared.broker import send_ids
+from shared.broker import send_ids, send_ids_together
 from shared.celery_app import create_celery
 from shared.embedded import start_redis
 from shared.settings import Settings
@@ -45,6 +45,12 @@ def test_several_ids_are_sent_in_order_each_once(celery: Celery, redis_url: str)
     assert send_ids(celery, task_names.DELIVER, ids, queue=QUEUE) == ids
     assert send_ids(celery, task_names.DELIVER, [99], queue=QUEUE) == [99]
     assert queued_args(redis_url) == [f"[{n}]" for n in [*ids, 99]]
+
+
+def test_ids_sent_together_are_one_message_naming_them_all(celery: Celery, redis_url: str) -> None:
+    assert send_ids_together(celery, task_names.DELIVER, [4, 5, 6], queue=QUEUE) == [4, 5, 6]
+    assert send_ids_together(celery, task_names.DELIVER, [], queue=QUEUE) == []
+    assert queued_args(redis_url) == ["[[4, 5, 6]]"]
 
 
 def test_a_batch_whose_round_trip_fails_counts_none_as_sent(

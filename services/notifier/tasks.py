@@ -27,8 +27,9 @@ REFRESH_RETRIES = 5  # an update is a nicety: the case page stays the truth if S
 
 @shared_task(name=task_names.DELIVER, base=BatchTask, bind=True)
 def deliver(self: Task, requests: Sequence[SimpleRequest]) -> int:
-    """Send a batch of deliveries (one message names one) in two transactions; return how many
-    went out. A retry is sent on as `deliver_later`, with its countdown (see there).
+    """Send a batch of deliveries in two transactions; return how many went out. A message names
+    one delivery, or a list of them (a router batch's). A retry is sent on as `deliver_later`,
+    with its countdown (see there).
 
     An unexpected error is raised once every other delivery of the batch is recorded and its
     retry sent: the task fails loudly, and the sweep takes that delivery up again.
@@ -37,11 +38,11 @@ def deliver(self: Task, requests: Sequence[SimpleRequest]) -> int:
     wanted: dict[int, bool] = {}
     queues: dict[int, str | None] = {}
     for request in requests:
-        delivery_id = int(request.args[0])
-        wanted[delivery_id] = wanted.get(delivery_id, False) or bool(
-            request.kwargs.get("booked", False)
-        )
-        queues[delivery_id] = (request.delivery_info or {}).get("routing_key")
+        named = request.args[0] if isinstance(request.args[0], list) else [request.args[0]]
+        booked = bool(request.kwargs.get("booked", False))
+        for delivery_id in map(int, named):
+            wanted[delivery_id] = wanted.get(delivery_id, False) or booked
+            queues[delivery_id] = (request.delivery_info or {}).get("routing_key")
     outcomes = flows.deliver_many(
         runtime(settings).sessions,
         settings,

@@ -19,7 +19,7 @@ from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from shared import task_names
 from shared.batches import BatchTask, SimpleRequest
-from shared.broker import BROKER_ERRORS, send_ids
+from shared.broker import BROKER_ERRORS, send_ids, send_ids_together
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import TouchpointCorrection, utcnow
@@ -65,7 +65,7 @@ def _active_model(refresh_s: float) -> model_service.ActiveModel:
 @shared_task(name=task_names.PROCESS_RESPONSE, base=BatchTask, bind=True)
 def process_response(self: Task, requests: Sequence[SimpleRequest]) -> int:
     """Route a batch of stored responses (one message names one), then ask the notifier to
-    alert their cases' owners over one producer. `batch.route_batch` says how a failure is
+    alert their cases' owners in one message. `batch.route_batch` says how a failure is
     contained; a response it could not route is left to `router.sweep_unrouted`."""
     settings = settings_of(self.app)
     config, detector = current_config(settings.routes_file)
@@ -77,7 +77,8 @@ def process_response(self: Task, requests: Sequence[SimpleRequest]) -> int:
         until=time.monotonic() + 0.9 * settings.task_soft_time_limit_s,
     )  # fmt: skip
     _schedule_flushes(self.app, routed.flushes, limit=settings.retry_countdown_max_s)
-    sent = len(send_ids(self.app, task_names.DELIVER, routed.delivery_ids))
+    # One message for the batch's alerts: the notifier receives and acknowledges it once.
+    sent = len(send_ids_together(self.app, task_names.DELIVER, routed.delivery_ids))
     log.info("routed a batch of %d responses (%d left to the sweep); %d alerts sent",
              len(requests), len(routed.failed), sent)  # fmt: skip
     return sent

@@ -18,6 +18,7 @@ from shared import task_names
 from shared.models import Delivery, utcnow
 from shared.settings import Settings
 from tests.notifier.factories import create_delivery
+from tests.support.batches import task_batch
 from tests.support.slack_standin import Answer, SlackStandin
 
 
@@ -47,6 +48,17 @@ def test_a_retry_within_the_cap_is_a_countdown(
     with pytest.raises(Retry):  # and the retry's own retry is a countdown again
         app.tasks[task_names.DELIVER_LATER](delivery_id)
     assert slack.requests == 2
+
+
+def test_one_message_may_name_a_list_of_deliveries(
+    app: Celery, sessions: sessionmaker[Session], slack: SlackStandin
+) -> None:
+    ids = [create_delivery(sessions, channel="slack", target=f"channel:#c{n}") for n in range(3)]
+    single = create_delivery(sessions, channel="slack", target="channel:#single")
+    messages = task_batch(task_names.DELIVER, [single]) + task_batch(task_names.DELIVER, [0])
+    messages[1].args = (ids,)  # what a router batch sends: one message for its alerts
+    assert app.tasks[task_names.DELIVER](messages) == 4
+    assert sorted(post.body["channel"] for post in slack.posts) == ["#c0", "#c1", "#c2", "#single"]
 
 
 def test_a_retry_beyond_the_cap_waits_for_the_sweep_without_a_message(

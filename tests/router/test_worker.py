@@ -58,7 +58,7 @@ def store(sessions: sessionmaker[Session], external_id: str) -> int:
 
 
 def queued_deliveries(redis_url: str, task: str = task_names.DELIVER) -> list[int]:
-    """Delivery ids of the `notifier.deliver` tasks waiting in the notifier queue (or the case
+    """Delivery ids the `notifier.deliver` tasks waiting in the notifier queue name (or the case
     ids of `notifier.refresh_alerts`, the only other task the router sends the notifier)."""
     client = redis.Redis.from_url(redis_url)
     ids = []
@@ -66,7 +66,8 @@ def queued_deliveries(redis_url: str, task: str = task_names.DELIVER) -> list[in
         message = json.loads(raw)
         assert message["headers"]["task"] in (task_names.DELIVER, task_names.REFRESH_ALERTS)
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-        ids.extend([args[0]] if message["headers"]["task"] == task else [])
+        named = args[0] if isinstance(args[0], list) else [args[0]]  # a batch's: a list
+        ids.extend(named if message["headers"]["task"] == task else [])
     return sorted(ids)
 
 
