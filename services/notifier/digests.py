@@ -21,7 +21,7 @@ from services.notifier.channels.email import EmailChannel, multipart, sender_dom
 from services.notifier.channels.outbox import OutboxChannel
 from services.notifier.channels.slack import SlackChannel
 from services.notifier.digest_render import digest_email, digest_slack
-from services.notifier.flows import backoff
+from services.notifier.setbacks import backoff
 from shared import metrics
 from shared.db import transaction
 from shared.digests import Digest, from_json

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import alert_content, incidents, service
+from services.notifier import alert_content, incidents, service, setbacks
 from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
 from services.notifier.channels import (
     AmbiguousError,
@@ -25,10 +24,10 @@ from services.notifier.channels import (
 from services.notifier.concurrency import endpoint_slot
 from services.notifier.message import Alert
 from services.notifier.ratelimit import RateLimiter
+from services.notifier.setbacks import Outcome
 from shared import metrics
-from shared.backoff import backoff as shared_backoff
 from shared.db import transaction, while_unavailable
-from shared.enums import DeliveryKind, DeliveryStatus
+from shared.enums import DeliveryKind
 from shared.models import Delivery, utcnow
 from shared.routes_file import RoutesFileError, touchpoint_names
 from shared.secret_files import MissingSecretKey, secret_key
@@ -38,34 +37,6 @@ log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 SWEEP_TRICKLE = 10  # pending deliveries re-sent per sweep while the queue has a backlog
 RECORD_AFTER_S = 1.0  # a batch records the sends done by then together, later ones as they end
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt did; `retry_in` set means: run the task again after that many seconds.
-
-    `released` lists deliveries made due now because this send showed their endpoint works:
-    it closed the breaker, or it is the first success after failed sends. `booked` says the
-    rate limit booked a send slot at `retry_in`: the next attempt sends without asking again.
-    """
-
-    status: str
-    retry_in: float | None = None
-    released: tuple[int, ...] = ()
-    booked: bool = False
-    error: Exception | None = field(default=None, compare=False)  # the task raises it
-
-
-def backoff(
-    attempt: int,
-    *,
-    base: float,
-    cap: float,
-    retry_after: float | None = None,
-    rand: Callable[[], float] = random.random,
-) -> float:
-    """Exponential backoff with full jitter, capped; a server's Retry-After is the minimum."""
-    return shared_backoff(attempt - 1, base=base, cap=cap, retry_after=retry_after, jitter=rand)
 
 
 def _touchpoints(settings: Settings) -> tuple[str, ...]:
@@ -137,7 +108,7 @@ def deliver_many(
         )
         for delivery_id in sorted(wanted.keys() - claimed.keys()):
             # A booked slot stays booked while the delivery is not due yet.
-            outcome = _not_claimed(session, delivery_id, started)
+            outcome = setbacks.not_claimed(session, delivery_id, started)
             outcomes[delivery_id] = replace(outcome, booked=wanted[delivery_id])
         touchpoints, link_secret = _touchpoints(settings), _link_secret(settings)
         attempts = [
@@ -237,10 +208,10 @@ def _attempt(
             wait = limiter.take(key, route.channel.rate, book_within=horizon)
             if wait > 0:
                 log.info("target rate limit; waiting %.2fs", wait, extra=ids)
-                outcome = _wait(sessions, delivery, wait, now(), "rate_limited")
+                outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
                 return replace(outcome, booked=wait <= horizon)
         if breaker is not None and not breaker.allow(endpoint):
-            return _hold(sessions, settings, delivery, endpoint, now())
+            return setbacks.hold(sessions, settings, delivery, endpoint, now())
         with endpoint_slot(endpoint, settings.notifier_endpoint_concurrency):
             if delivery.ambiguous:
                 # An earlier attempt may have gone through: look before sending it again.
@@ -250,7 +221,7 @@ def _attempt(
     except RateLimited as exc:
         wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
         log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
-        return _wait(sessions, delivery, wait, now(), "rate_limited")
+        return setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
     except TransientError as exc:
         state = CLOSED
         if breaker is not None and endpoint is not None:
@@ -259,19 +230,19 @@ def _attempt(
             log.warning("circuit breaker opened for %s", endpoint, extra=ids)
         # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
         # delivery waiting minutes after the channel is back, with no one else to probe.
-        longest = _hold_wait(settings) if state != CLOSED else None
+        longest = setbacks.hold_wait(settings) if state != CLOSED else None
         ambiguous = isinstance(exc, AmbiguousError)
-        return _transient(
+        return setbacks.transient(
             sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
         )
     except PermanentError as exc:
-        _fail(sessions, delivery, str(exc), permanent=True, at=now())
+        setbacks.fail(sessions, delivery, str(exc), permanent=True, at=now())
         return Outcome("failed")
     except Exception as exc:  # noqa: BLE001 (returned, and raised by the task once all are recorded)
         # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
         # and let the task fail loudly. It may have sent, so look before the next send.
         error = f"unexpected {type(exc).__name__}"
-        _transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
+        setbacks.transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
         return Outcome("error", error=exc)
     sent = service.Sent(delivery, now(), route.channel.type, route.fallback, found, ref)
     return _Send(sent, route, endpoint)
@@ -335,46 +306,6 @@ def _record_budget(settings: Settings) -> float:
     return 0.9 * min(settings.delivery_lease_s, settings.task_soft_time_limit_s)
 
 
-def _wait(
-    sessions: sessionmaker[Session], delivery: Delivery, wait: float, at: datetime, status: str
-) -> Outcome:
-    """Give the delivery back for `wait` seconds; a wait the receiver asked for spends no budget."""
-    retry_from = delivery.retry_from + timedelta(seconds=wait) if delivery.retry_from else None
-    with transaction(sessions) as session:
-        service.release_claim(
-            session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
-        )
-    metrics.delivery(delivery.channel, status)
-    return Outcome(status, retry_in=wait)
-
-
-def _hold(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    delivery: Delivery,
-    endpoint: str,
-    at: datetime,
-) -> Outcome:
-    """Hold a delivery while its channel's breaker is open; the outage spends its budget."""
-    retry_from = delivery.retry_from or at
-    if at - retry_from >= timedelta(seconds=settings.delivery_budget_s):
-        error = f"{endpoint} unreachable for the whole retry budget: {delivery.last_error}"
-        _fail(sessions, delivery, error, False, at)
-        return Outcome("failed")
-    wait = _hold_wait(settings)
-    with transaction(sessions) as session:
-        service.release_claim(
-            session, delivery=delivery, due_at=at + timedelta(seconds=wait), retry_from=retry_from
-        )
-    metrics.delivery(delivery.channel, "held")
-    return Outcome("held", retry_in=wait)
-
-
-def _hold_wait(settings: Settings) -> float:
-    """Seconds a delivery waits while its breaker is open: one to two probe intervals, spread."""
-    return settings.breaker_probe_s * (1 + random.random())
-
-
 def _release_waiting(
     sessions: sessionmaker[Session], route: Route, channel: str, endpoint: str, at: datetime
 ) -> tuple[int, ...]:
@@ -402,80 +333,3 @@ def sweep(
             limit=SWEEP_BATCH,
             overdue_limit=SWEEP_TRICKLE if backlog else SWEEP_BATCH,
         )
-
-
-def _not_claimed(session: Session, delivery_id: int, now: datetime) -> Outcome:
-    current = service.get_delivery(session, delivery_id=delivery_id)
-    ids = {"delivery_id": delivery_id, "case_id": current.case_id if current else None}
-    if current is None:
-        log.warning("no such delivery", extra=ids)
-        return Outcome("missing")
-    if current.status == DeliveryStatus.PENDING and current.due_at > now:
-        return Outcome("not_due", retry_in=(current.due_at - now).total_seconds())
-    log.info("delivery is %s; nothing to do", current.status, extra=ids)
-    return Outcome("skipped")
-
-
-def _transient(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    delivery: Delivery,
-    error: str,
-    retry_after: float | None,
-    at: datetime,
-    ambiguous: bool = False,
-    longest: float | None = None,
-) -> Outcome:
-    """Schedule the next attempt within the time budget, or fail once the budget is spent."""
-    attempt = delivery.attempts + 1
-    retry_from = delivery.retry_from or at
-    left = (retry_from + timedelta(seconds=settings.delivery_budget_s) - at).total_seconds()
-    if left <= 0:
-        spent = (at - retry_from).total_seconds()
-        _fail(
-            sessions,
-            delivery,
-            f"gave up after {attempt} attempts in {spent:.0f}s: {error}",
-            False,
-            at,
-        )
-        return Outcome("failed")
-    delay = backoff(
-        attempt,
-        base=settings.retry_backoff_s,
-        cap=settings.retry_backoff_max_s,
-        retry_after=retry_after,
-    )
-    delay = min(delay, left, longest or left)  # the last attempt falls at the end of the budget
-    with transaction(sessions) as session:
-        service.schedule_retry(
-            session,
-            delivery=delivery,
-            now=at,
-            due_at=at + timedelta(seconds=delay),
-            error=error,
-            retry_from=retry_from,
-            ambiguous=ambiguous,
-        )
-    metrics.delivery(delivery.channel, "retry")
-    log.warning(
-        "attempt %d failed, retrying in %.2fs: %s",
-        attempt,
-        delay,
-        error,
-        extra={"case_id": delivery.case_id, "delivery_id": delivery.id, "ambiguous": ambiguous},
-    )
-    return Outcome("retry", retry_in=delay)
-
-
-def _fail(
-    sessions: sessionmaker[Session], delivery: Delivery, error: str, permanent: bool, at: datetime
-) -> None:
-    with transaction(sessions) as session:
-        service.mark_failed(session, delivery=delivery, now=at, error=error, permanent=permanent)
-    metrics.delivery(delivery.channel, "failed")
-    log.error(
-        "delivery failed: %s",
-        error,
-        extra={"case_id": delivery.case_id, "delivery_id": delivery.id, "permanent": permanent},
-    )

@@ -17,8 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier.channels import PermanentError, TransientError
-from services.notifier.flows import backoff
 from services.notifier.followups import Question, channel_for
+from services.notifier.setbacks import backoff
 from shared.db import transaction
 from shared.followups import links
 from shared.followups import service as followups

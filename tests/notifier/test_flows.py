@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import flows
+from services.notifier import flows, setbacks
 from services.notifier.channels import Rate
 from services.notifier.ratelimit import RateLimiter
 from shared.enums import DeliveryStatus
@@ -253,10 +253,10 @@ def test_backoff_is_jittered_exponential_capped_and_respects_retry_after(
     attempt: int, retry_after: float | None, low: float, high: float
 ) -> None:
     delays = [
-        flows.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after) for _ in range(200)
+        setbacks.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after) for _ in range(200)
     ]
     assert all(low <= d <= high for d in delays)
-    top = flows.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after, rand=lambda: 1.0)
+    top = setbacks.backoff(attempt, base=1.0, cap=300.0, retry_after=retry_after, rand=lambda: 1.0)
     assert top == high
 
 
