@@ -3,7 +3,8 @@
 Services pass ids, never objects, and only ids of rows already committed. `send_ids` sends one
 task per id, in order, over one pooled producer; several ids go in one batch (on Redis, one
 pipelined round trip: about half the CPU of sending them one by one). `send_ids_together` sends
-one task naming them all, for a batch task that takes lists (`notifier.deliver`). When the
+one task naming them all (or a few tasks naming a share each), for a batch task that takes lists
+(`router.process_response`, `notifier.deliver`). When the
 broker is down (after the Celery app's publish retry policy and socket timeouts), the first
 broker error stops the send: it is logged as a warning naming the task and how many ids were
 left, and is not raised, so a web request or a task that already committed its work still
@@ -42,12 +43,23 @@ def send_ids(
 
 
 def send_ids_together(
-    celery: Celery, name: str, ids: Sequence[int], *, queue: str | None = None
-) -> list[int]:
-    """Send task `name` once, naming all the ids (a batch task that takes lists); return them,
-    or none if the broker failed. Its worker receives and acknowledges one message instead of
-    one per id, and a message redelivered redoes them all, each claimed on its own."""
-    return _send(celery, name, [([list(ids)], list(ids))] if ids else [], queue=queue)
+    celery: Celery, name: str, ids: Sequence[int], *, per_message: int | None = None,
+    queue: str | None = None,
+) -> list[int]:  # fmt: skip
+    """Send task `name` once naming all the ids, or once per `per_message` of them (a batch
+    task that takes lists); return the ids sent. Its worker receives and acknowledges one
+    message instead of one per id, and a message redelivered redoes them all, each claimed on
+    its own."""
+    size = per_message or len(ids) or 1
+    chunks = [list(ids[start : start + size]) for start in range(0, len(ids), size)]
+    # One id goes bare, as `send_ids` sends it: a worker not yet upgraded still reads it.
+    messages = [([chunk if len(chunk) > 1 else chunk[0]], chunk) for chunk in chunks]
+    return _send(celery, name, messages, queue=queue)
+
+
+def named_ids(argument: int | list[int]) -> list[int]:
+    """The ids a message names: one (`send_ids`) or a list (`send_ids_together`)."""
+    return argument if isinstance(argument, list) else [argument]
 
 
 def _send(

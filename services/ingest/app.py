@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 
@@ -11,6 +12,9 @@ from flask.wrappers import Response as FlaskResponse
 
 from services.ingest.auth import MissingApiKeys, parse_api_keys
 from services.ingest.context import Ingest
+from services.ingest.enqueue import route_new
+from services.ingest.group_commit import GroupCommit
+from services.ingest.service import insert_responses
 from services.ingest.webhook_docs import signature_schemes
 from shared.celery_app import create_celery
 from shared.errors import register_error_handlers
@@ -50,13 +54,19 @@ def create_app(settings: Settings) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["cxloop.api_keys"] = parse_api_keys(settings.api_keys)  # bad entries stop here
     rt = runtime(settings)
+    celery = create_celery(settings)
     app.extensions["cxloop"] = Ingest(
         settings=settings,
         engine=rt.engine,
         sessions=rt.sessions,
-        celery=create_celery(settings),
+        celery=celery,
         redis=redis.Redis.from_url(
             settings.effective_redis_url, socket_connect_timeout=1, socket_timeout=1
+        ),
+        commits=GroupCommit(
+            functools.partial(insert_responses, rt.engine),
+            after=functools.partial(route_new, celery, rt.sessions),
+            max_items=settings.max_batch,
         ),
     )
     register_error_handlers(app)

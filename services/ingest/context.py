@@ -11,6 +11,8 @@ from flask import current_app, g, has_request_context
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.ingest.group_commit import GroupCommit
+from services.ingest.service import Stored
 from shared.settings import Settings
 
 
@@ -23,6 +25,7 @@ class Ingest:
     sessions: sessionmaker[Session]
     celery: Celery
     redis: redis.Redis
+    commits: GroupCommit[tuple[dict[str, Any], Any], Stored]  # POST /v1/responses(:batch)
 
     def close(self) -> None:
         """Release pooled connections (tests, graceful shutdown)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Connection, Insert, and_, or_, select, update
+from sqlalchemy import Connection, Engine, Insert, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -143,6 +144,13 @@ def insert_response(
     if unsent:
         conn.execute(update(Response).where(Response.id == row.id).values(enqueued_at=enqueued_at))
     return Stored(id=row.id, created=False, needs_routing=unsent)
+
+
+def insert_responses(engine: Engine, items: Sequence[tuple[dict[str, Any], Any]]) -> list[Stored]:
+    """Store loaded responses in one transaction, stamped as enqueued; one result per item."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        return [insert_response(conn, data=data, raw=raw, enqueued_at=now) for data, raw in items]
 
 
 def get_case(session: Session, *, case_id: int) -> Case | None:

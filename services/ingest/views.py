@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
@@ -20,9 +19,8 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
 from services.ingest.auth import Scope, protect
 from services.ingest.context import ingest, log_ids
-from services.ingest.enqueue import send_routing
 from services.ingest.metrics import API_SOURCE, count_rejections
-from services.ingest.service import Stored, insert_response, load_storable
+from services.ingest.service import Stored, load_storable
 from services.ingest.webhook_docs import GenericBatch
 from shared import metrics
 from shared.errors import http_error
@@ -106,24 +104,19 @@ def body(stored: Stored) -> dict[str, Any]:
 
 
 def _store_and_enqueue(items: list[tuple[dict[str, Any], Any]]) -> list[Stored]:
-    """Commit every item already stamped as enqueued, then send the routing tasks.
+    """Commit the items, stamped as enqueued, in this process's next group commit (the
+    leader of the group then sends the routing message for all of it).
 
     The log line per response stays: it ties response ids to request ids, and measured it costs
     about 0.02 ms of the request's 1.6 ms of CPU.
     """
-    svc = ingest()
-    now = datetime.now(UTC)
-    with svc.engine.begin() as conn:
-        stored = [insert_response(conn, data=d, raw=r, enqueued_at=now) for d, r in items]
+    stored = ingest().commits.submit(items)
     for (data, _), item in zip(items, stored, strict=True):
         log.info(
             "response accepted",
             extra=log_ids(response_id=item.id, source=data["source"], duplicate=not item.created),
         )
         metrics.response_accepted(API_SOURCE, "created" if item.created else "duplicate")
-    to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
-    if to_route:
-        send_routing(svc.celery, svc.sessions, to_route, stamped=True)
     return stored
 
 

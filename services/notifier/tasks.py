@@ -14,7 +14,7 @@ from services.notifier.concurrency import send_pool
 from services.notifier.ratelimit import limiter_for
 from shared import metrics, task_names
 from shared.batches import BatchTask, SimpleRequest
-from shared.broker import BROKER_ERRORS, send_ids
+from shared.broker import BROKER_ERRORS, named_ids, send_ids
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import utcnow
@@ -38,7 +38,7 @@ def deliver(self: Task, requests: Sequence[SimpleRequest]) -> int:
     wanted: dict[int, bool] = {}
     queues: dict[int, str | None] = {}
     for request in requests:
-        named = request.args[0] if isinstance(request.args[0], list) else [request.args[0]]
+        named = named_ids(request.args[0])
         booked = bool(request.kwargs.get("booked", False))
         for delivery_id in map(int, named):
             wanted[delivery_id] = wanted.get(delivery_id, False) or booked

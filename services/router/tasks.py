@@ -19,7 +19,7 @@ from services.router.incidents import FlushDue
 from services.router.learning import Detector
 from shared import task_names
 from shared.batches import BatchTask, SimpleRequest
-from shared.broker import BROKER_ERRORS, send_ids, send_ids_together
+from shared.broker import BROKER_ERRORS, named_ids, send_ids, send_ids_together
 from shared.celery_app import queue_depth, settings_of
 from shared.db import transaction
 from shared.models import TouchpointCorrection, utcnow
@@ -64,23 +64,29 @@ def _active_model(refresh_s: float) -> model_service.ActiveModel:
 
 @shared_task(name=task_names.PROCESS_RESPONSE, base=BatchTask, bind=True)
 def process_response(self: Task, requests: Sequence[SimpleRequest]) -> int:
-    """Route a batch of stored responses (one message names one), then ask the notifier to
-    alert their cases' owners in one message. `batch.route_batch` says how a failure is
-    contained; a response it could not route is left to `router.sweep_unrouted`."""
+    """Route a batch of stored responses (a message names one, or a list from ingest's group
+    commit), `router_batch_size` to a transaction; after each, ask the notifier to alert their
+    cases' owners in one message. `batch.route_batch` says how a failure is contained; a
+    response it could not route is left to `router.sweep_unrouted`."""
     settings = settings_of(self.app)
     config, detector = current_config(settings.routes_file)
     sessions = runtime(settings).sessions
     detector = _active_model(settings.learn_refresh_s).detector(sessions, config, detector)
-    routed = batch.route_batch(
-        sessions, [request.args[0] for request in requests], config=config, detector=detector,
-        sla=current_sla(settings.desk_file),
-        until=time.monotonic() + 0.9 * settings.task_soft_time_limit_s,
-    )  # fmt: skip
-    _schedule_flushes(self.app, routed.flushes, limit=settings.retry_countdown_max_s)
-    # One message for the batch's alerts: the notifier receives and acknowledges it once.
-    sent = len(send_ids_together(self.app, task_names.DELIVER, routed.delivery_ids))
+    sla = current_sla(settings.desk_file)
+    until = time.monotonic() + 0.9 * settings.task_soft_time_limit_s
+    ids = [int(i) for request in requests for i in named_ids(request.args[0])]
+    size, sent, failed = settings.router_batch_size, 0, 0
+    for start in range(0, len(ids), size):
+        routed = batch.route_batch(
+            sessions, ids[start : start + size], config=config, detector=detector, sla=sla,
+            until=until,
+        )  # fmt: skip
+        _schedule_flushes(self.app, routed.flushes, limit=settings.retry_countdown_max_s)
+        # One message for the alerts: the notifier receives and acknowledges it once.
+        sent += len(send_ids_together(self.app, task_names.DELIVER, routed.delivery_ids))
+        failed += len(routed.failed)
     log.info("routed a batch of %d responses (%d left to the sweep); %d alerts sent",
-             len(requests), len(routed.failed), sent)  # fmt: skip
+             len(ids), failed, sent)  # fmt: skip
     return sent
 
 

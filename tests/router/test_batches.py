@@ -23,7 +23,7 @@ from shared.settings import Settings
 from shared.sla import SlaRules
 from tests.conftest import EXAMPLES
 from tests.router.test_worker import batch_sizes, store
-from tests.support.batches import routing_batch
+from tests.support.batches import routing_batch, task_batch
 from tests.support.processes import start_worker
 from tests.support.waiting import wait_until
 
@@ -73,6 +73,36 @@ def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
     assert routed(sessions) == {ids[0], ids[2]}  # the broken one waits for the sweep
     assert sent > 0  # the routed ones' alerts went to the notifier's queue
     assert "routed a batch of 3 responses (1 left to the sweep)" in caplog.text
+
+
+def test_messages_naming_lists_are_routed_router_batch_size_to_a_transaction(
+    batch_settings: Settings, sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    # Ingest's group commit names several responses in one message; one named twice (a
+    # redelivered message, a second group) is still routed once.
+    caplog.set_level(logging.INFO, logger="services.router.tasks")
+    ids = [store(sessions, f"group-{n}") for n in range(5)]
+    chunks: list[list[int]] = []
+    route_batch = batch.route_batch
+
+    def recorded(sessions: sessionmaker[Session], ids: list[int], **kw: object) -> batch.Routed:
+        chunks.append(list(ids))
+        return route_batch(sessions, ids, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(batch, "route_batch", recorded)
+    app = create_worker_app(batch_settings.with_(router_batch_size=2))
+    try:
+        app.tasks[task_names.PROCESS_RESPONSE](
+            task_batch(task_names.PROCESS_RESPONSE, [ids[:3], ids[2:]])  # type: ignore[list-item]
+        )
+    finally:
+        app.close()
+
+    assert routed(sessions) == set(ids)
+    assert cases_per_response(sessions) == [1] * len(ids)
+    assert chunks == [ids[:2], [ids[2], ids[2]], ids[3:]]  # each chunk claims its own
+    assert "routed a batch of 6 responses (0 left to the sweep)" in caplog.text
 
 
 @pytest.mark.slow
