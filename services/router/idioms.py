@@ -88,7 +88,9 @@ IDIOMS: tuple[tuple[str, str], ...] = (
     (r"while (?:i|we|you) (?:wait|waited|were waiting|was waiting)", "on the spot"),
     (
         r"saves? (?:me |us |you )?(?:so much |a lot of |loads of |lots of |hours of |a ton of )"
-        r"time",
+        r"time|saves? (?:me |us |you )(?:probably |about |around |at least |over |easily )?"
+        r"(?:\d+|an?|one|two|three|four|five|ten|several|a few|hours|days) ?"
+        r"(?:hours?|minutes?|days?|weeks?)?(?: (?:a|per|every) (?:day|week|month))?",
         "very useful",
     ),
     (
@@ -117,6 +119,30 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "worse now",
     ),
     (r"\bat best", "disappointingly"),
+    # Expectations let down ("For $45 I expected better", "Not what I expected"); "better than
+    # expected" is the praise, in the other order.
+    (
+        r"(?:i|we) (?:had |honestly |really )?expected (?:much |far |a lot |a bit |a little |way )?"
+        r"(?:better|more)(?! than)|not what (?:i|we) (?:had )?(?:expected|paid for)",
+        "disappointing",
+    ),
+    (r"(?:a )?customers? for life", "very happy"),
+    # A brush-off ("Dealer says it's not their problem"), not a negated problem.
+    (r"not (?:my|their|our|his|her|its|your) (?:problem|issue|fault|responsibility)", "dismissive"),
+    (r"(?:felt|feel|feels|treated|treat (?:you|us|me)) like (?:just |only )?a number", "careless"),
+    # Describing oneself, not the service ("I am 78 and not good with computers").
+    (
+        r"(?:not|never been) (?:very |that |too |so |really )?(?:good|great|confident) with "
+        r"(?:computers|technology|tech|phones|the internet|apps|gadgets)",
+        "new to technology",
+    ),
+    (
+        r"that'?s (?:how|the way) (?:(?:it|things|customer service|service) (?:should|is supposed "
+        r"to|ought to) be(?: done)?|you (?:keep|treat|do|run)|to (?:do|run|treat|keep))",
+        "excellent",
+    ),
+    (r"game ?changer|life ?saver", "excellent"),
+    (r"counts? for nothing|(?:means|meant) nothing to (?:you|them)", "worthless"),
     (r"does (?:exactly )?what it says on the tin", "good"),
     (
         r"could (?:have )?(?:be|been|do|have done) (?:a (?:lot|bit|little) |much |far |way )?"
@@ -133,6 +159,7 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         r"(?:nobody|no one|no-one|noone) (?:seems? to |seemed to |really |actually )?cared?s?",
         "careless",
     ),
+    (r"^(?:the )?" + _TROUBLE_NOUN + r" " + _RESOLVED, RESOLVED),
     (
         _TROUBLE_NOUN + r" (?:was|were|got|has been|have been|had been|is|are) (?:all )?"
         r"(?:quickly |promptly |swiftly |soon |easily |immediately |finally )?" + _RESOLVED,
@@ -169,7 +196,9 @@ WORDS = frozenset(
         *("expect", "expecting", "expected", "reason", "star", "stars", "used", "until"),
         *("best", "gone", "disappeared", "vanished", "crash", "crashes", "lag", "complain"),
         *("save", "saves", "refunded", "while", "complained", "beat", "believe", "ask", "asking"),
-        *("hiccup", "does"),
+        *("hiccup", "does", "life", "count", "counts", "means", "meant", "my", "their"),
+        *("our", "his", "her", "its", "your", "number", "with", "way", "how", "changer"),
+        *("game", "gamechanger", "saver", "lifesaver", "saved"),
     )
 )
 

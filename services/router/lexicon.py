@@ -31,7 +31,8 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("bland", "stale", "tasteless", "overcook", "undercook", "soggi"), -0.3),
     **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
     **dict.fromkeys(("overh", "overheat", "clutter", "flimsi", "peel", "shrank", "shrunk"), -0.3),
-    **dict.fromkeys(("unskipp", "bounc", "nonexist", "delet"), -0.3),
+    **dict.fromkeys(("unskipp", "bounc", "nonexist", "delet", "lag", "fuss", "overcrowd"), -0.3),
+    **dict.fromkeys(("imposs", "missold"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -108,10 +109,11 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "non exist": -0.35,
     "were told": -0.2,
     "keep drop": -0.3,
+    "mis sold": -0.35,
 }
 
-# Phrases that hold a cue's word but are no cue: a product's feature ("noise cancelling").
-NOT_CUES = frozenset(("nois cancel",))
+# Phrases that hold a cue's word but are no cue: a product's feature ("noise cancelling"), jet lag.
+NOT_CUES = frozenset(("nois cancel", "jet lag"))
 
 # A span of time is how long something took ("waited 3 hours", "took three weeks", "takes a week to
 # reply"): a complaint cue, unless it says how fast it was ("within two days", "in under 5
@@ -123,6 +125,9 @@ _LENGTH_OF = (
 )
 TIME_SPAN = re.compile(
     r"(?<!within )(?<!under )(?<!than )(?<!just )(?<!only )(?<!\bin )"
+    # how long something lasts is endurance, not a wait ("the battery lasts two days")
+    r"(?<!last )(?<!lasts )(?<!lasted )(?<!lasting )(?<!lasts me )(?<!lasted me )"
+    r"(?<!lasts about )(?<!lasts over )(?<!lasts up to )(?<!lasted about )(?<!lasted over )"
     r"(?<!in about )(?<!in around )(?<!in roughly )"
     r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
     r"(?:(?:hours|hrs|h|minutes|mins|days|weeks)\b|"
@@ -155,6 +160,7 @@ PRAISE_TERMS: dict[str, float] = {
     **dict.fromkeys(("attent", "cozi", "cosi", "courteous", "effici", "reliabl", "intuit"), 0.2),
     **dict.fromkeys(("seamless", "knowledg", "punctual", "profession", "polit"), 0.2),
     **dict.fromkeys(("spotless", "tasti", "thorough", "accommod", "conveni"), 0.2),
+    **dict.fromkeys(("legend", "gem"), 0.3),
 }
 
 PRAISE_PHRASES: dict[str, float] = {
@@ -165,6 +171,9 @@ PRAISE_PHRASES: dict[str, float] = {
     "well done": 0.4,
     "good job": 0.4,
     "great job": 0.4,
+    # Someone waited for the customer: a kindness, not the customer's wait.
+    "wait for me": 0.2,
+    "wait for us": 0.2,
 }
 
 # Words TextBlob scores that say nothing about satisfaction in feedback ("more", "first", "fly").
@@ -217,6 +226,20 @@ TEXTBLOB_NEUTRAL = frozenset(
     ]
 )
 
+# Common misspellings of words that carry a customer's verdict, put right before any scorer reads
+# the text (every lexicon misses "dissapointed", "never recieved", "rediculous").
+MISSPELLINGS = {
+    r"dis{1,2}ap{1,2}oint": "disappoint",
+    r"recie?ve": "receive",
+    r"ter+ib+le|terrable": "terrible",
+    r"hor+ible|horrable": "horrible",
+    r"aweful": "awful",
+    r"red[ie]cul[ou]+s|ridiculus": "ridiculous",
+    r"ex[c]?el+ent": "excellent",
+    r"rec+om+end": "recommend",
+    r"unprofesional": "unprofessional",
+}
+
 # Words that turn the next cue around ("not delayed", "never late" is praise, not a complaint).
 NEGATORS = frozenset(
     ("not", "no", "never", "n't", "dont", "didnt", "isnt", "wasnt", "without", "cannot", "cant")
@@ -258,8 +281,8 @@ VADER_ADDED: dict[str, float] = {
 
 # Emoji and emoticons: a short shipped table, no network at run time.
 EMOJI: dict[str, float] = {
-    **dict.fromkeys("😡😠🤬😤👎💩😒🙄😞😩😫😖😣😢😭😔😕🤦😑😐", -0.4),
-    **dict.fromkeys("😊😀😁😃😄😍🥰😘❤💕💙💜👍👏🙌🎉😎✈🤗💯⭐🌟😻☺", 0.35),
+    **dict.fromkeys("😡😠🤬😤👎💩😒🙄😞😩😫😖😣😢😭😔😕🤦😑😐🙃", -0.4),
+    **dict.fromkeys("😊😀😁😃😄😍🥰😘❤💕💙💜👍👏🙌🎉😎✈🤗💯⭐🌟😻☺🙏", 0.35),
 }
 EMOTICONS: dict[str, float] = {
     ":)": 0.35,

@@ -48,10 +48,19 @@ def stem(word: str) -> str:
     return _STEMMER.stemWord(word)
 
 
+_MISSPELT = re.compile(
+    r"\b(?:" + "|".join(f"(?P<m{n}>{p})" for n, p in enumerate(lexicon.MISSPELLINGS)) + ")",
+    re.IGNORECASE,
+)
+_SPELLED = dict(enumerate(lexicon.MISSPELLINGS.values()))
+
+
 def normalise(text: str) -> str:
-    """Unescape HTML, drop URLs and @mentions, split CamelCase hashtags into words."""
+    """Unescape HTML, drop URLs and @mentions, split CamelCase hashtags into words, and put
+    right the commonest misspellings of verdict words (`lexicon.MISSPELLINGS`)."""
     text = _MENTION.sub(" ", _URL.sub(" ", html.unescape(text)))
     text = _HASHTAG.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
+    text = _MISSPELT.sub(lambda m: _SPELLED[int(m.lastgroup[1:])], text)  # type: ignore[index]
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -81,6 +90,13 @@ _PHRASE_STARTS = frozenset(
 )
 
 
+_WITHOUT_ANY = "without ani"
+
+
+def _complaint_term_at(stems: list[str], i: int) -> bool:
+    return i < len(stems) and lexicon.COMPLAINT_TERMS.get(stems[i], 0.0) < 0
+
+
 def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
     """The cue starting at stem i, if any, and how many stems it spans (longest phrase first)."""
     if stems[i] in _PHRASE_STARTS:
@@ -91,6 +107,8 @@ def _cue_at(stems: list[str], i: int) -> tuple[float | None, int]:
             if phrase in lexicon.NOT_CUES:
                 return None, size
             value = lexicon.COMPLAINT_PHRASES.get(phrase, lexicon.PRAISE_PHRASES.get(phrase))
+            if value is not None and phrase == _WITHOUT_ANY and _complaint_term_at(stems, i + size):
+                return None, 1  # "without any lag": a negated complaint, read at "lag"
             if value is not None:
                 return value, size
     following = stems[i + 1] if i + 1 < len(stems) else ""

@@ -148,6 +148,12 @@ IDIOMS_OF_PRAISE = [
     "Never had a single crash",
     "Not a single complaint after two seasons",
     "Nobody does a Sunday roast like this place",
+    "Sorted my mortgage in a week, I'll be a customer for life",
+    "I am 78 and not good with computers, and they were very patient on the phone",
+    "Kept us updated every five minutes. That's how it should be done",
+    "Game changer for our accounts team",
+    "Saves me probably 5 hours a week",
+    "Problem fixed first time",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -159,6 +165,10 @@ IDIOMS_OF_COMPLAINT = [
     "Used to love this app",
     "Was great until the last update",
     "Battery lasts 5 hours at best",
+    "For $45 I expected better",
+    "Been with you 12 years and the loyalty counts for nothing",
+    "The gearbox went two weeks later and the dealer says it's not their problem",
+    "Doctor barely looked at me. Felt like a number",
 ]
 
 
@@ -495,4 +505,42 @@ def test_a_long_review_that_complains_throughout_is_a_complaint_without_gripes()
     ],
 )
 def test_reviews_that_are_not_tweets_are_decided_right(text: str, dissatisfied: bool) -> None:
+    assert (analyse(text).polarity < THRESHOLD) is dissatisfied
+
+
+@pytest.mark.parametrize(
+    ("misspelt", "spelled"),
+    [
+        ("Been coming here for years, never dissapoints.", "never disappoints."),
+        ("I was so dissapointed with the room", "I was so disappointed with the room"),
+        ("Never recieved my order", "Never received my order"),
+        ("Rediculous wait at the desk", "Ridiculous wait at the desk"),
+        ("Exellent service, would reccomend", "Excellent service, would recommend"),
+    ],
+)
+def test_common_misspellings_of_verdict_words_read_as_spelled(misspelt: str, spelled: str) -> None:
+    assert analyse(misspelt).polarity == pytest.approx(analyse(spelled).polarity, abs=0.02)
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [
+        ("Battery easily lasts two days with moderate use.", False),  # endurance, not a wait
+        ("The charge lasted me 3 days on holiday, brilliant.", False),
+        ("Waited two days for a reply.", True),
+        ("It runs Photoshop and Lightroom at the same time without any lag.", False),
+        ("Constant lag in every game.", True),
+        ("Quiet cabin and good mood lighting that helped with the jet lag.", False),
+        ("They left without any explanation.", True),
+        ("Not what I paid for.", True),
+        ("Better than expected, really comfy.", False),
+        ("They sent a replacement the same day without any fuss.", False),
+        ("Mis-sold a contract: told 12 months, it is 24.", True),
+        ("Overcrowded every single morning.", True),
+        ("Driver waited for me when he saw me running for the bus. Legend 🙏", False),
+    ],
+)
+def test_endurance_negated_lag_and_expectations_are_read_as_customers_mean(
+    text: str, dissatisfied: bool
+) -> None:
     assert (analyse(text).polarity < THRESHOLD) is dissatisfied
