@@ -29,6 +29,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
+import psutil
 import psycopg
 import redis
 
@@ -132,7 +133,11 @@ def phase_ingest(settings: Settings, work: Path, run: str, duration: float) -> d
         sampler = load_gen.MemorySampler({"web": web.proc.pid})  # type: ignore[union-attr]
         with sampler.running():
             template = body_template(run)
-            full = saturate(f"http://{settings.bind}", template, f"{run}-b", duration)
+            url = f"http://{settings.bind}"
+            load_gen.run_wrk(url, KEY, template, f"{run}-bw", 2, connections=16)  # warm-up
+            before = ingest_costs(web.proc.pid, settings.database_url)  # type: ignore[union-attr]
+            full = load_gen.run_wrk(url, KEY, template, f"{run}-b", duration, connections=16)
+            after = ingest_costs(web.proc.pid, settings.database_url)  # type: ignore[union-attr]
             half_rate = max(1.0, full.rps / 2)
             paced = load_gen.paced_post(
                 f"http://{settings.bind}", KEY,
@@ -141,7 +146,34 @@ def phase_ingest(settings: Settings, work: Path, run: str, duration: float) -> d
             )  # fmt: skip
     finally:
         web.stop()
-    return {"throughput": full, "half_rate": half_rate, "half": paced, "memory": sampler}
+    costs = [(b - a) / max(1, full.requests) for a, b in zip(before, after, strict=True)]
+    return {
+        "throughput": full,
+        "half_rate": half_rate,
+        "half": paced,
+        "memory": sampler,
+        "per_request": dict(zip(("web_s", "postgres_s", "commits"), costs, strict=True)),
+    }
+
+
+def ingest_costs(web_pid: int, database_url: str) -> tuple[float, float, int]:
+    """CPU seconds of the web's process tree and of every PostgreSQL process, and transactions
+    committed in the database so far. The server is the machine's own (or the bench's): on a
+    machine where others use it, its CPU counts theirs too."""
+    web = load_loop.cpu_seconds({"web": web_pid}).get("web", 0.0)
+    postgres = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info["name"] or "").startswith("postgres"):
+            try:
+                times = proc.cpu_times()
+            except psutil.Error:
+                continue
+            postgres += times.user + times.system
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return web, postgres, int(row[0]) if row else 0
 
 
 def phase_end_to_end(

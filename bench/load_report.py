@@ -83,6 +83,7 @@ class Report:
         half = self.results["ingest"]["half"]
         half_lat = half.latencies_ms()
         half_p99 = percentile(half_lat, 99)
+        cost = self.results["ingest"]["per_request"]
         rows.append(("(b) cxloop ingest, saturated", f"{ingest.rps:,.0f} req/s", "", ""))
         if "ceiling" in self.results:
             ratio = ingest.rps / ceiling.rps if ceiling.rps else math.nan
@@ -92,6 +93,9 @@ class Report:
         rows += [
             ("(b) latency when saturated, p50 / p99",
              f"{ingest.p50_ms:.1f} / {ingest.p99_ms:.1f} ms", "", ""),
+            ("(b) per request when saturated: CPU of the web / of PostgreSQL; transactions",
+             f"{1000 * cost['web_s']:.2f} / {1000 * cost['postgres_s']:.2f} ms; "
+             f"{cost['commits']:.2f}", "", ""),
             (f"(b) p99 at half load ({self.results['ingest']['half_rate']:.0f} req/s, "
              f"{len(half_lat)} requests, p50 {percentile(half_lat, 50):.1f} ms)",
              f"{half_p99:.1f} ms", f"< {HALF_P99_TARGET_MS:.0f} ms",
