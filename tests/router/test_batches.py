@@ -16,6 +16,7 @@ from services.router import batch, service
 from services.router.config import load_config
 from services.router.decision import detector_for
 from shared import task_names
+from shared.batches import SimpleRequest
 from shared.celery_app import create_celery
 from shared.embedded import start_redis
 from shared.models import Case, Delivery, Response
@@ -37,6 +38,16 @@ def cases_per_response(sessions: sessionmaker[Session]) -> list[int]:
     with sessions() as session:
         counts = select(func.count()).select_from(Case).group_by(Case.response_id)
         return list(session.scalars(counts))
+
+
+def run_routing(settings: Settings, requests: list[SimpleRequest]) -> int:
+    """Run the router's batch task in this process, as a worker's pool process would."""
+    app = create_worker_app(settings)
+    task: Task = app.tasks[task_names.PROCESS_RESPONSE]
+    try:
+        return int(task(requests))
+    finally:
+        app.close()
 
 
 @pytest.fixture
@@ -63,12 +74,7 @@ def test_a_response_whose_routing_raises_holds_back_none_of_its_batch(
         route_into(batch, session, response_id=response_id, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(service, "route_into", route_or_break)
-    app = create_worker_app(batch_settings)
-    task: Task = app.tasks[task_names.PROCESS_RESPONSE]
-    try:
-        sent = task(routing_batch(ids))
-    finally:
-        app.close()
+    sent = run_routing(batch_settings, routing_batch(ids))
 
     assert routed(sessions) == {ids[0], ids[2]}  # the broken one waits for the sweep
     assert sent > 0  # the routed ones' alerts went to the notifier's queue
@@ -91,13 +97,8 @@ def test_messages_naming_lists_are_routed_router_batch_size_to_a_transaction(
         return route_batch(sessions, ids, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(batch, "route_batch", recorded)
-    app = create_worker_app(batch_settings.with_(router_batch_size=2))
-    try:
-        app.tasks[task_names.PROCESS_RESPONSE](
-            task_batch(task_names.PROCESS_RESPONSE, [ids[:3], ids[2:]])  # type: ignore[list-item]
-        )
-    finally:
-        app.close()
+    named = task_batch(task_names.PROCESS_RESPONSE, [ids[:3], ids[2:]])  # type: ignore[list-item]
+    run_routing(batch_settings.with_(router_batch_size=2), named)
 
     assert routed(sessions) == set(ids)
     assert cases_per_response(sessions) == [1] * len(ids)
