@@ -35,6 +35,8 @@ _ALIASES = (
 )
 _GRAMMAR = "and or the a an of to in on at for with from by how after before their our your its"
 _FILLER = "about into over under all any other etc via per when where what who which new"
+# Particles of phrasal verbs ("check out", "drop off", "sign up"): alone they name nothing.
+_PARTICLES = "out up off down back away around through"
 # Words every kind of feedback uses; they tell nothing about the touchpoint.
 _GENERIC = "time times experience experiences passenger passengers handling selection thing issue"
 _FUNCTION = (
@@ -42,7 +44,7 @@ _FUNCTION = (
     " not no so but just can will would could should get got this that there here than then too"
     " very really im ive dont cant its"
 )
-_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_GENERIC} {_FUNCTION}".split())
+_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_PARTICLES} {_GENERIC} {_FUNCTION}".split())
 DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
 # A comment word counts for the touchpoint whose configured word it is most similar to, when the
 # cosine similarity reaches SIMILAR and beats every other touchpoint's by MARGIN (words such as

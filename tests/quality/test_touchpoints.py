@@ -198,3 +198,14 @@ def test_general_word_groups_link_a_quality_to_what_it_describes() -> None:
         "service": ("slow~speed",),
         "price": ("overpriced~price",),
     }
+
+
+def test_a_phrasal_verbs_particle_names_no_touchpoint() -> None:
+    # "out" of "checking in or out" once outweighed "wifi": the Wi-Fi complaint went to reception
+    hotel = TouchpointDetector(
+        [
+            TouchpointSpec("front_desk", "When checking in or out took forever"),
+            TouchpointSpec("amenities", "When the pool, gym, spa, Wi-Fi or parking was closed"),
+        ]
+    )
+    assert hotel.detect("wifi kept dropping out, impossible to work")[0].name == "amenities"
