@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache
 
-import snowballstemmer
 from textblob.en import sentiment as textblob_sentiment
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from services.router import foreign, idioms, language, lexicon, reading, severity
+from services.router.text import normalise, stem, tokenise
 
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"(?<!\w)@\w+")
-_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_HASHTAG = re.compile(r"#(\w+)")
-_TOKEN = re.compile(r"[a-z]+|\d+|[!?]")
 _CONTRAST = frozenset(("but", "however", "although", "though"))
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
-_STEMMER = snowballstemmer.stemmer("english")
 # A negator turns a cue this many words after it ("not delayed", "no major issues"), or up to
 # _LIGHT_SPAN words after it when only these stand between ("haven't had any issues").
 _NEGATION_SPAN = 2
@@ -40,38 +33,6 @@ class Sentiment:
     evidence: tuple[str, ...] = ()
     # Sentences that read alone are complaints, in a comment that is not one as a whole.
     gripes: tuple[str, ...] = ()
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """Return the Snowball stem of a lower-case word (cached: vocabularies repeat)."""
-    return _STEMMER.stemWord(word)
-
-
-_MISSPELT = re.compile(
-    r"\b(?:" + "|".join(f"(?P<m{n}>{p})" for n, p in enumerate(lexicon.MISSPELLINGS)) + ")",
-    re.IGNORECASE,
-)
-_SPELLED = dict(enumerate(lexicon.MISSPELLINGS.values()))
-
-
-def normalise(text: str) -> str:
-    """Unescape HTML, drop URLs and @mentions, split CamelCase hashtags into words, and put
-    right the commonest misspellings of verdict words (`lexicon.MISSPELLINGS`)."""
-    text = _MENTION.sub(" ", _URL.sub(" ", html.unescape(text)))
-    text = _HASHTAG.sub(lambda m: " " + _CAMEL.sub(" ", m.group(1)) + " ", text)
-    text = _MISSPELT.sub(lambda m: _SPELLED[int(m.lastgroup[1:])], text)  # type: ignore[index]
-    return re.sub(r"\s+", " ", text).strip()
-
-
-# Contractions typed without the apostrophe ("dont", "wont", "doesnt"), as much feedback is.
-_BARE_NOT = re.compile(r"\b(do|does|did|is|was|are|were|have|has|had|would|could|should|wo|ca)nt\b")
-
-
-def _tokens(text: str) -> list[str]:
-    lowered = text.lower().replace("\u2019", "'").replace("cannot", "can not")
-    lowered = _BARE_NOT.sub(r"\1 not", lowered.replace("n't", " not").replace("'s", " is"))
-    return _TOKEN.findall(lowered)
 
 
 def _clauses(tokens: list[str]) -> list[tuple[float, list[str]]]:
@@ -244,7 +205,7 @@ def _plain(clean: str, evidence: list[str]) -> str:
     """
 
     def plain(found: re.Match[str]) -> str:
-        if idioms.NEGATORS.intersection(_tokens(clean[: found.start()])[-3:]):
+        if idioms.NEGATORS.intersection(tokenise(clean[: found.start()])[-3:]):
             return found.group(0)
         meaning = idioms.MEANING[str(found.lastgroup)]
         evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
@@ -259,7 +220,7 @@ def _plain(clean: str, evidence: list[str]) -> str:
 def measure(clean: str) -> tuple[dict[str, float], list[str]]:
     """Measure the signals of text that `normalise` already cleaned (the sentences of a comment)."""
     evidence: list[str] = []
-    tokens = _tokens(clean)
+    tokens = tokenise(clean)
     clauses = _clauses(tokens)
     if len(clauses) > 1:
         evidence.append(f"contrast: clause before it weighted {_BEFORE_CONTRAST:g}")

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.router.related import GROUPS
-from services.router.scoring import normalise, stem, vader
+from services.router.scoring import vader
+from services.router.text import normalise, stem
 from services.router.vectors import word_vectors
 
 _GROUPS = tuple(frozenset(stem(w) for w in group) for group in GROUPS)

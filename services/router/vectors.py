@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-from services.router.scoring import stem
+from services.router.text import stem
 
 
 @dataclass(frozen=True)
