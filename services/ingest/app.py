@@ -15,6 +15,7 @@ from services.ingest.context import Ingest
 from services.ingest.enqueue import route_new
 from services.ingest.group_commit import GroupCommit
 from services.ingest.service import insert_responses
+from services.ingest.sources.store import store_submissions
 from services.ingest.webhook_docs import signature_schemes
 from shared.celery_app import create_celery
 from shared.errors import register_error_handlers
@@ -65,6 +66,11 @@ def create_app(settings: Settings) -> Flask:
         ),
         commits=GroupCommit(
             functools.partial(insert_responses, rt.engine),
+            after=functools.partial(route_new, celery, rt.sessions),
+            max_items=settings.max_batch,
+        ),
+        webhook_commits=GroupCommit(
+            functools.partial(store_submissions, rt.sessions),
             after=functools.partial(route_new, celery, rt.sessions),
             max_items=settings.max_batch,
         ),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.group_commit import GroupCommit
 from services.ingest.service import Stored
+from services.ingest.sources.store import Stored as WebhookStored
 from shared.settings import Settings
 
 
@@ -26,6 +27,7 @@ class Ingest:
     celery: Celery
     redis: redis.Redis
     commits: GroupCommit[tuple[dict[str, Any], Any], Stored]  # POST /v1/responses(:batch)
+    webhook_commits: GroupCommit[tuple[dict[str, Any], dict[str, Any]], WebhookStored]
 
     def close(self) -> None:
         """Release pooled connections (tests, graceful shutdown)."""

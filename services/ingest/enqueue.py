@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Protocol
 
 from celery import Celery
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.ingest.service import Stored
 from shared import task_names
 from shared.broker import send_ids_together
 from shared.db import transaction
@@ -26,6 +26,16 @@ from shared.models import Response
 log = logging.getLogger(__name__)
 
 IDS_PER_MESSAGE = 20
+
+
+class Committed(Protocol):
+    """A response as a commit left it: its id, and whether it is due for routing."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def needs_routing(self) -> bool: ...
 
 
 def send_routing(
@@ -54,7 +64,7 @@ def send_routing(
     return sent
 
 
-def route_new(celery: Celery, sessions: sessionmaker[Session], stored: Sequence[Stored]) -> None:
+def route_new(celery: Celery, sessions: sessionmaker[Session], stored: Sequence[Committed]) -> None:
     """Send routing for the responses just committed that need it (stamped by the commit)."""
     to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
     if to_route:

@@ -3,8 +3,9 @@
 Order matters: the signature is checked over the raw bytes before anything is parsed, and an
 unsigned request is refused (401) without being stored. The one exception is a vendor's
 content-free endpoint test (Formbricks' `{"event": "testEndpoint"}`), answered 200 unstored.
-A verified event is parsed, mapped to the generic response, committed, answered 200, and only
-then sent for routing (or, for a thin event, for fetching). HEAD and GET answer vendors' URL
+A verified event is parsed, mapped to the generic response and committed (in one transaction with
+the events other threads of the process receive meanwhile: group commit) and answered 200; it
+is sent for routing (or, for a thin event, for fetching) only once committed. HEAD and GET answer vendors' URL
 checks; no route redirects.
 """
 
@@ -22,7 +23,6 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import BadRequest, NotFound, Unauthorized
 
 from services.ingest.context import ingest, log_ids
-from services.ingest.enqueue import send_routing
 from services.ingest.metrics import count_rejections
 from services.ingest.service import load_storable
 from services.ingest.sources.base import (
@@ -34,7 +34,7 @@ from services.ingest.sources.base import (
 from services.ingest.sources.config import SourceConfig, Sources, load_sources
 from services.ingest.sources.mapping import to_generic
 from services.ingest.sources.registry import adapter_for
-from services.ingest.sources.store import Stored, envelope, store_submission, store_thin
+from services.ingest.sources.store import Stored, envelope, store_thin
 from services.ingest.webhook_docs import (
     BODY,
     QualtricsForm,
@@ -177,13 +177,10 @@ def _accept_responses(
     items = _loaded(source, adapter, result)
     if not items:
         return {"status": "ignored", "reason": "no score or comment yet"}, 200
-    svc = ingest()
-    with transaction(svc.sessions) as session:
-        stored = [store_submission(session, data=d, raw=r) for d, r in items]
+    # Committed with the other events this process receives meanwhile; the group's leader
+    # then sends one routing message for them all (`services.ingest.group_commit`).
+    stored = ingest().webhook_commits.submit(items)
     _log(source, result, stored)
-    to_route = list(dict.fromkeys(s.id for s in stored if s.needs_routing))
-    if to_route:
-        send_routing(svc.celery, svc.sessions, to_route)
     return {"status": "accepted", "responses": [s.body() for s in stored]}, 200
 
 

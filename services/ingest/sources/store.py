@@ -7,15 +7,17 @@ duplicated or re-routed; the change is recorded on its timeline instead, so the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.service import content_values, store_response
+from shared.db import transaction
 from shared.models import Case, CaseEvent, Response
 
 ACTOR = "ingest"
@@ -128,6 +130,27 @@ def store_submission(session: Session, *, data: dict[str, Any], raw: dict[str, A
     if created:
         return Stored(row.id, Outcome.CREATED, needs_routing=True)
     return apply_update(session, row=locked(session, row), data=data, raw=raw)
+
+
+def store_submissions(
+    sessions: sessionmaker[Session], items: Sequence[tuple[dict[str, Any], dict[str, Any]]]
+) -> list[Stored]:
+    """Store webhook events' responses in one transaction, those to route stamped as enqueued.
+
+    The stamp saves a second transaction per event, as on the generic API's hot path
+    (`service.insert_response`): the caller sends routing next and clears the stamp of what it
+    could not send; should the process die in between, the sweep sends them after its grace.
+    """
+    with transaction(sessions) as session:
+        stored = [store_submission(session, data=data, raw=raw) for data, raw in items]
+        to_route = sorted({s.id for s in stored if s.needs_routing})
+        if to_route:
+            session.execute(
+                update(Response)
+                .where(Response.id.in_(to_route))
+                .values(enqueued_at=datetime.now(UTC))
+            )
+    return stored
 
 
 def store_thin(
