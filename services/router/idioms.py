@@ -26,6 +26,18 @@ _BETTER = (
     r"accommodating|attentive|polite|courteous|kind|pleasant))"
 )
 _WORSE = r"(?:worse|slower|ruder|more (?:unhelpful|rude|useless|frustrating|difficult|stressful))"
+_NOT_CLASS = (
+    r"(?! (?:hotels?|resorts?|propert(?:y|ies)|establishments?|accommodation|ratings?|reviews?"
+    r"|off))"
+)
+# A rating only wished for is no verdict ("I would change my review to 5 stars if ...").
+_NOT_WISHED = "".join(
+    f"(?<!{w} )" for w in ("to", "give", "give it", "be", "been", "rate it", "make it", "deserve")
+)
+# "on 1/10", "since 5/5": a date, not a rating.
+_NOT_DATE = "".join(
+    f"(?<!{w} )" for w in ("on", "since", "by", "from", "until", "till", "before", "after")
+)
 # What a resolved problem reads as; it also turns its sentence, as "but" does (scoring.py).
 RESOLVED = "resolved well"
 IDIOMS: tuple[tuple[str, str], ...] = (
@@ -98,18 +110,66 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         "very happy",
     ),
     (r"not bad at all", "good"),
+    # Coming back is the verdict ("Would book again", "We'll be back"); "again" alone is a
+    # complaint cue ("cancelled again").
+    (
+        r"(?:would|will|'d|'ll) (?:definitely |certainly |absolutely |happily |gladly |surely )?"
+        r"(?:book|buy|order|fly|stay|visit|use|come|go|shop|eat|purchase|choose|travel|recommend)"
+        r"(?: (?:here|there|them|it|this|with (?:them|you|her|him)|from (?:them|here)|back))? "
+        r"again|(?:would|will|'d|'ll) (?:definitely |certainly |absolutely |surely )?be back",
+        "happy to return",
+    ),
+    (r"nothing (?:went|goes|has gone|had gone|ever went|ever goes) wrong", "faultless"),
+    (
+        r"(?:never|not once|haven'?t|have not|hasn'?t|has not) (?:ever )?(?:had|given (?:me|us)|"
+        r"found) (?:a |any |one )?(?:single )?(?:reason|cause) to (?:leave|complain|switch|move|"
+        r"look elsewhere|go elsewhere)",
+        "very happy",
+    ),
+    (_CANNOT + r" imagine (?:[\w']+ ){0,4}?without (?:it|them|this|you|her|him)", "love it"),
     # A star taken off says the rest pleased ("Lose a star because ...", "Would be 5 stars if
     # ..."): what follows is a gripe, not the verdict. ("The only downside was ..." is left as it
     # is: alone, such a sentence is the complaint, and in a happy review the rest outweighs it.)
     (
         r"only reason (?:for (?:4|four) stars?|(?:it'?s |it is )?not (?:5|five)(?: stars?)?)|"
         r"(?:lose|loses|losing|lost|minus|docked|knock(?:ed|ing)?(?: off)?|took off|taking off|"
+        r"took|take|taking|"
         r"dropp?(?:ed|ing)?) (?:a|one|1) star|"
         r"(?:4|four) stars? (?:because|as|since|for|instead of 5|not 5)|"
         r"would (?:be|have been|give(?: it)?) (?:5|five) stars? (?:if|but|except)",
         "otherwise excellent, one small downside",
     ),
     (r"(?:5|five) stars? (?:isn'?t|is not|aren'?t|are not) enough", "excellent"),
+    # A rating written out is the customer's verdict ("That alone earns 5 stars", "Zero stars if
+    # I could"); a hotel's class is not ("a 5 star hotel").
+    (
+        _NOT_WISHED + r"(?:5|five|10|ten) stars?" + _NOT_CLASS + r"|(?:5|five) out of (?:5|five)|"
+        r"(?:10|ten) out of (?:10|ten)|" + _NOT_DATE + r"(?:5/5|10/10)(?![/\d])",
+        "excellent",
+    ),
+    (
+        _NOT_WISHED + r"(?:4|four) stars?" + _NOT_CLASS + r"|(?:4|four) out of (?:5|five)|"
+        r"(?:8|9|eight|nine) out of (?:10|ten)",
+        "very good",
+    ),
+    (
+        _NOT_WISHED + r"(?:0|zero|1|one|no|half a) stars?" + _NOT_CLASS + r"|"
+        r"(?:0|zero|1|one|2|two) out of (?:5|five|10|ten)|"
+        + _NOT_DATE
+        + r"(?:[01]/5|[0-2]/10)(?![/\d])",
+        "terrible",
+    ),
+    (_NOT_WISHED + r"(?:2|two) stars?" + _NOT_CLASS, "poor"),
+    (
+        r"(?:never|not once) (?:ever )?(?:had|tasted|eaten|seen|experienced|received|found|"
+        r"stayed (?:in|at)|been (?:to|at)) (?:a |an )?(?:\w+ )?" + _BETTER,
+        "the best",
+    ),
+    (
+        r"(?:never|not once) (?:ever )?(?:had|tasted|eaten|seen|experienced|received|found|"
+        r"stayed (?:in|at)|been (?:to|at)) (?:a |an )?(?:\w+ )?" + _WORSE,
+        "the worst",
+    ),
     # Praise in the past is a decline now ("Used to love this app", "Was great until the update").
     (
         r"used to (?:really |absolutely )?(?:love|like|enjoy|be (?:great|good|excellent|"
@@ -171,7 +231,7 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         RESOLVED,
     ),
     (_RESOLVED + r" (?:it|them|this|that|everything)", RESOLVED),
-    (r"(?:got|had) (?:it|them|this|that|everything) (?:all )?" + _RESOLVED, RESOLVED),
+    (r"(?:got|had) (?:it|them|this|that|everything|me|us) (?:all )?" + _RESOLVED, RESOLVED),
     (
         r"(?:the |my |all |those |these )?(?:" + _TROUBLE_NOUN[3:-1] + r"|crash(?:es)?|lag) "
         r"(?:[\w']+ ){0,8}?(?:are|is|have|has) "
@@ -198,7 +258,8 @@ WORDS = frozenset(
         *("save", "saves", "refunded", "while", "complained", "beat", "believe", "ask", "asking"),
         *("hiccup", "does", "life", "count", "counts", "means", "meant", "my", "their"),
         *("our", "his", "her", "its", "your", "number", "with", "way", "how", "changer"),
-        *("game", "gamechanger", "saver", "lifesaver", "saved"),
+        *("game", "gamechanger", "saver", "lifesaver", "saved", "again", "back", "wrong"),
+        *("out", "never", "once", "reason", "cause", "imagine"),
     )
 )
 

@@ -16,6 +16,7 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("unhelp", "unprofession", "unaccept", "incompet", "ignor", "error"), -0.35),
     **dict.fromkeys(("uninterest", "disinterest"), -0.3),
     **dict.fromkeys(("problem", "issu", "hassl", "mess", "chao", "nightmar", "joke"), -0.25),
+    **dict.fromkeys(("faff", "jargon", "upsel"), -0.25),
     **dict.fromkeys(("rude", "worst", "useless", "pathet", "ridicul", "disgust"), -0.35),
     **dict.fromkeys(("frustrat", "annoy", "upset", "angri", "furious", "disappoint"), -0.35),
     **dict.fromkeys(("hate", "suck", "fed", "scam", "shame", "lie", "liar", "never"), -0.3),
@@ -110,6 +111,21 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "were told": -0.2,
     "keep drop": -0.3,
     "mis sold": -0.35,
+    "stay away": -0.5,
+    "steer clear": -0.5,
+    **dict.fromkeys(("price hike", "price increas", "put the price up", "put my bill up"), -0.35),
+    **{
+        f"{verb} {whose} {what}": -0.35
+        for verb in ("increas", "rais")
+        for whose in ("my", "the")
+        for what in ("price", "bill")
+    },
+    # What keeps happening is the complaint ("keeps logging me out", "kept crashing").
+    **{
+        f"{keep} {verb}": -0.3
+        for keep in ("keep", "kept")
+        for verb in ("crash", "freez", "log", "ask", "charg", "cancel", "disconnect", "fail")
+    },
 }
 
 # Phrases that hold a cue's word but are no cue: a product's feature ("noise cancelling"), jet lag.
@@ -128,10 +144,12 @@ TIME_SPAN = re.compile(
     # how long something lasts is endurance, not a wait ("the battery lasts two days")
     r"(?<!last )(?<!lasts )(?<!lasted )(?<!lasting )(?<!lasts me )(?<!lasted me )"
     r"(?<!lasts about )(?<!lasts over )(?<!lasts up to )(?<!lasted about )(?<!lasted over )"
-    r"(?<!in about )(?<!in around )(?<!in roughly )"
+    r"(?<!in about )(?<!in around )(?<!in roughly )(?<!every )"
     r"\b(?:\d+(?:\.\d+)?|two|three|four|five|six|seven|eight|nine|ten|several)\s*\+?\s*"
     r"(?:(?:hours|hrs|h|minutes|mins|days|weeks)\b|"
     r"(?:hour|hr|minute|min|day|week)\b(?![ -]+" + _LENGTH_OF + r"\b))"
+    # time in hand is no wait ("made it with 15 minutes to spare", "landed 20 minutes early")
+    r"(?! (?:to spare|early|ahead of))"
     r"|\b(?:took|takes|taking|take|taken) (?:over |more than |almost |nearly )?(?:a|an|one) "
     r"(?:week|month|year)s?\b"
     r"|\b(?:took|takes|taking|take|taken) (?:over|more than) (?:a|an) (?:hour|day)\b"
@@ -268,7 +286,7 @@ NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))
 # reads "No issues so far" and "No hassle" as negative: "no" keeps its own -1.2 when the next
 # word is not in the lexicon. The baselines use VADER as published.
 VADER_ADDED: dict[str, float] = {
-    **{"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5},
+    **{"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5, "faff": -1.5},
     # In feedback a "joke" is what the service was ("Absolute joke"), not a laugh.
     "joke": -1.5,
     # What breaks in products and apps, valued as its "faulty" (-1.3): without them "no

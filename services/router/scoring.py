@@ -211,7 +211,7 @@ def _plain(clean: str, evidence: list[str]) -> str:
         evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
         return meaning
 
-    if idioms.WORDS.isdisjoint(_LETTERS.findall(clean.lower())):
+    if idioms.WORDS.isdisjoint(_LETTERS.findall(clean.lower())) and "/" not in clean:
         return clean
     read, count = idioms.PATTERN.subn(plain, clean.replace("\u2019", "'"))
     return read if count else clean

@@ -154,6 +154,17 @@ IDIOMS_OF_PRAISE = [
     "Game changer for our accounts team",
     "Saves me probably 5 hours a week",
     "Problem fixed first time",
+    "Solid. Nothing amazing, but nothing went wrong. Would book again.",
+    "Tiny place, friendly owner, we'll definitely be back",
+    "The in-app chat had my blocked card unblocked at 11pm. That alone earns 5 stars",
+    "I'd give it four out of five",
+    "Eight out of ten, would have been ten with a bigger screen",
+    "Solid 4 stars from me, a great little phone",
+    "Been going to her every 6 weeks and I've never had a better haircut",
+    "My card was declined abroad and the chat got me sorted in 5 mins",
+    "10/10 would onboard again",
+    "Been with you since 2015 and never had a reason to leave",
+    "Honestly can't imagine running the team without it now",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -169,6 +180,11 @@ IDIOMS_OF_COMPLAINT = [
     "Been with you 12 years and the loyalty counts for nothing",
     "The gearbox went two weeks later and the dealer says it's not their problem",
     "Doctor barely looked at me. Felt like a number",
+    "Zero stars if I could",
+    "1/10 would not recommend",
+    "Two stars. The food was cold and the waiter forgot us",
+    "One out of ten. Never again",
+    "Never had a worse night's sleep",
 ]
 
 
@@ -180,6 +196,58 @@ def test_idioms_are_read_for_what_they_mean_not_word_by_word(text: str, dissatis
     result = analyse(text)
     assert (result.polarity < THRESHOLD) is dissatisfied
     assert any(e.startswith("idiom ") for e in result.evidence)
+
+
+@pytest.mark.parametrize(
+    "text", ["Would never book again", "Cancelled again. I will not be flying with them again"]
+)
+def test_not_coming_back_stays_a_complaint(text: str) -> None:
+    assert analyse(text).polarity < THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Stay away.",
+        "keeps logging me out. every. single. day.",
+        "Why 30 days notice to cancel when you can increase my price with 14?",
+    ],
+)
+def test_warnings_recurring_faults_and_price_rises_are_complaints(text: str) -> None:
+    assert analyse(text).polarity < THRESHOLD
+
+
+def test_a_nuisance_denied_is_praise() -> None:
+    assert analyse("One app for everything, no faff.").polarity >= THRESHOLD
+
+
+def test_a_date_is_no_rating() -> None:
+    assert not any(e.startswith("idiom ") for e in analyse("Ordered on 1/10, arrived").evidence)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["A 5 star hotel in town", "Add a dark mode and I would change my review to 5 stars"],
+)
+def test_a_hotel_s_class_or_a_wished_for_rating_is_no_rating(text: str) -> None:
+    assert not any(e.startswith("idiom ") for e in analyse(text).evidence)
+
+
+def test_a_star_taken_off_is_a_gripe_in_a_happy_review() -> None:
+    text = "Very clear speaker. I took one star off because it was delivered late"
+    assert analyse(text).polarity >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Been going to her every 6 weeks",
+        "Made my connection with 15 minutes to spare",
+        "Landed 20 minutes early",
+    ],
+)
+def test_time_in_hand_is_no_wait(text: str) -> None:
+    assert not any(e.startswith("time span") for e in analyse(text).evidence)
 
 
 def test_every_idiom_in_the_table_is_exercised_above() -> None:
