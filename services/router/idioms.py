@@ -78,10 +78,10 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         r"expect(?:ing|ed)?(?: (?:it|them|him|her) to be)? (?:such|so)",
         "surprisingly",
     ),
-    (_CANNOT + r" recommend (?:\w+ ){0,3}?(?:highly |strongly )?enough", "highly recommend"),
+    (_CANNOT + r" recommend (?:\w+ ){0,5}?(?:highly |strongly )?enough", "highly recommend"),
     (
         _CANNOT + r" (?:speak|say|praise) (?:\w+ ){0,4}?(?:highly|good things|well) (?:\w+ ){0,3}?"
-        r"enough|" + _CANNOT + r" thank (?:\w+ ){0,3}?enough",
+        r"enough|" + _CANNOT + r" (?:thank|praise) (?:\w+ ){0,4}?enough",
         "highly recommend",
     ),
     (r"nothing (?:at all |really )?to complain about", "faultless"),

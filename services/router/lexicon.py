@@ -17,6 +17,7 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("uninterest", "disinterest"), -0.3),
     **dict.fromkeys(("problem", "issu", "hassl", "mess", "chao", "nightmar", "joke"), -0.25),
     **dict.fromkeys(("faff", "jargon", "upsel"), -0.25),
+    **dict.fromkeys(("crook", "cowboy", "thiev", "dismiss"), -0.35),
     **dict.fromkeys(("rude", "worst", "useless", "pathet", "ridicul", "disgust"), -0.35),
     **dict.fromkeys(("frustrat", "annoy", "upset", "angri", "furious", "disappoint"), -0.35),
     **dict.fromkeys(("hate", "suck", "fed", "scam", "shame", "lie", "liar", "never"), -0.3),
@@ -112,6 +113,8 @@ COMPLAINT_PHRASES: dict[str, float] = {
     "keep drop": -0.3,
     "mis sold": -0.35,
     "stay away": -0.5,
+    "felt rush": -0.3,
+    "feel rush": -0.3,
     "steer clear": -0.5,
     **dict.fromkeys(("price hike", "price increas", "put the price up", "put my bill up"), -0.35),
     **{
@@ -287,6 +290,7 @@ NOT_TURNED_BY_NEGATION = frozenset(("refund", "compens", "excus", "whi"))
 # word is not in the lexicon. The baselines use VADER as published.
 VADER_ADDED: dict[str, float] = {
     **{"issue": -1.2, "issues": -1.2, "hassle": -1.5, "hassles": -1.5, "faff": -1.5},
+    **dict.fromkeys(("upsell", "upselling", "upsold"), -1.2),
     # In feedback a "joke" is what the service was ("Absolute joke"), not a laugh.
     "joke": -1.5,
     # What breaks in products and apps, valued as its "faulty" (-1.3): without them "no

@@ -165,6 +165,8 @@ IDIOMS_OF_PRAISE = [
     "10/10 would onboard again",
     "Been with you since 2015 and never had a reason to leave",
     "Honestly can't imagine running the team without it now",
+    "I can't praise the midwives enough",
+    "Can't recommend Rob and the lads enough",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -211,14 +213,19 @@ def test_not_coming_back_stays_a_complaint(text: str) -> None:
         "Stay away.",
         "keeps logging me out. every. single. day.",
         "Why 30 days notice to cancel when you can increase my price with 14?",
+        "Crooks.",
+        "felt rushed and dismissed",
     ],
 )
 def test_warnings_recurring_faults_and_price_rises_are_complaints(text: str) -> None:
     assert analyse(text).polarity < THRESHOLD
 
 
-def test_a_nuisance_denied_is_praise() -> None:
-    assert analyse("One app for everything, no faff.").polarity >= THRESHOLD
+@pytest.mark.parametrize(
+    "text", ["One app for everything, no faff.", "Honest garage, no upselling"]
+)
+def test_a_nuisance_denied_is_praise(text: str) -> None:
+    assert analyse(text).polarity >= THRESHOLD
 
 
 def test_a_date_is_no_rating() -> None:
