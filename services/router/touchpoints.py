@@ -45,7 +45,15 @@ _FUNCTION = (
     " not no so but just can will would could should get got this that there here than then too"
     " very really im ive dont cant its"
 )
-_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_PARTICLES} {_GENERIC} {_FUNCTION}".split())
+# Verbs and adverbs of any complaint ("stop working", "feels like", "won't ... properly"): a team
+# writing in its customers' voice uses them; they name no touchpoint.
+_VAGUE = (
+    "work works worked working like something anything everything properly feel feels felt stop"
+    " stops stopped make makes made take takes took go goes going went come comes came seem seems"
+    " seemed use used using want wants need needs try tried trying way lot also even still only"
+    " well much many"
+)
+_STOP = frozenset(f"{_GRAMMAR} {_FILLER} {_PARTICLES} {_GENERIC} {_FUNCTION} {_VAGUE}".split())
 DIRECT, PHRASE, RELATED = 1.0, 1.5, 0.5
 # A comment word counts for the touchpoint whose configured word it is most similar to, when the
 # cosine similarity reaches SIMILAR and beats every other touchpoint's by MARGIN (words such as

@@ -209,3 +209,15 @@ def test_a_phrasal_verbs_particle_names_no_touchpoint() -> None:
         ]
     )
     assert hotel.detect("wifi kept dropping out, impossible to work")[0].name == "amenities"
+
+
+def test_the_verbs_of_any_complaint_name_no_touchpoint() -> None:
+    # descriptions in the customer's voice: "working" once sent a flickering screen to the keyboard
+    laptop = TouchpointDetector(
+        [
+            TouchpointSpec("keyboard", "Keys stick or stop working, or the trackpad is jumpy"),
+            TouchpointSpec("display", "Something is wrong with the screen, like it flickers"),
+        ]
+    )
+    complaint = "The panel flickers when it's dim. Working at night gives me a headache"
+    assert laptop.detect(complaint)[0].name == "display"
