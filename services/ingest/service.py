@@ -75,22 +75,32 @@ def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
     }
 
 
-def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple[Response, bool]:
-    """Store a loaded generic response once per (source, response_id); return (row, created).
+def insert_or_find(session: Session, *, data: dict[str, Any], raw: Any) -> tuple[int, bool]:
+    """Store a loaded generic response once per (source, response_id) in the session's
+    transaction; return its row id and whether this call created it.
 
-    INSERT ... ON CONFLICT DO NOTHING makes concurrent repeats safe without a savepoint: the
-    loser of a race inserts nothing and reads the winner's row.
+    One Core statement on the session's connection (the ORM's bulk-insert path and reading the
+    new row back cost a webhook more than its INSERT). INSERT ... ON CONFLICT DO NOTHING makes
+    concurrent repeats safe without a savepoint: the loser of a race inserts nothing and reads
+    the winner's id.
     """
     check_storable(data=data, raw=raw)
-    new_id = _insert_once(session, _row_values(data, raw))
+    conn = session.connection()
+    new_id = _insert_once(conn, _row_values(data, raw))
     if new_id is not None:
-        return session.get_one(Response, new_id), True
-    existing = session.scalars(
-        select(Response).where(
+        return new_id, True
+    existing = conn.execute(
+        select(Response.id).where(
             Response.source == data["source"], Response.external_id == data["response_id"]
         )
-    ).one()
+    ).scalar_one()
     return existing, False
+
+
+def store_response(session: Session, *, data: dict[str, Any], raw: Any) -> tuple[Response, bool]:
+    """Store a loaded generic response once per (source, response_id); return (row, created)."""
+    response_id, created = insert_or_find(session, data=data, raw=raw)
+    return session.get_one(Response, response_id), created
 
 
 @dataclass(frozen=True)
@@ -115,10 +125,9 @@ def _insert_statement(dialect_name: str) -> Insert:
 _INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
 
 
-def _insert_once(executor: Connection | Session, values: dict[str, Any]) -> int | None:
-    """The one INSERT of a response, on a connection or a session; the new id, or None if known."""
-    bind = executor.get_bind() if isinstance(executor, Session) else executor
-    return executor.execute(_INSERTS[bind.dialect.name], values).scalar_one_or_none()
+def _insert_once(conn: Connection, values: dict[str, Any]) -> int | None:
+    """The one INSERT of a response; the new id, or None if the response is already stored."""
+    return conn.execute(_INSERTS[conn.dialect.name], values).scalar_one_or_none()
 
 
 def insert_response(

@@ -5,8 +5,8 @@ unsigned request is refused (401) without being stored. The one exception is a v
 content-free endpoint test (Formbricks' `{"event": "testEndpoint"}`), answered 200 unstored.
 A verified event is parsed, mapped to the generic response and committed (in one transaction with
 the events other threads of the process receive meanwhile: group commit) and answered 200; it
-is sent for routing (or, for a thin event, for fetching) only once committed. HEAD and GET answer vendors' URL
-checks; no route redirects.
+is sent for routing (or, for a thin event, for fetching) only once committed. HEAD and GET
+answer vendors' URL checks; no route redirects.
 """
 
 from __future__ import annotations

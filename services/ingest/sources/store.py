@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.ingest.service import content_values, store_response
+from services.ingest.service import content_values, insert_or_find, store_response
 from shared.db import transaction
 from shared.models import Case, CaseEvent, Response
 
@@ -126,10 +126,11 @@ def apply_update(
 
 def store_submission(session: Session, *, data: dict[str, Any], raw: dict[str, Any]) -> Stored:
     """Store a loaded generic response, or update the row a previous event created."""
-    row, created = store_response(session, data=data, raw=raw)
-    if created:
-        return Stored(row.id, Outcome.CREATED, needs_routing=True)
-    return apply_update(session, row=locked(session, row), data=data, raw=raw)
+    response_id, created = insert_or_find(session, data=data, raw=raw)
+    if created:  # no ORM row is loaded for it: the hot path of a survey blast
+        return Stored(response_id, Outcome.CREATED, needs_routing=True)
+    row = locked(session, session.get_one(Response, response_id))
+    return apply_update(session, row=row, data=data, raw=raw)
 
 
 def store_submissions(
