@@ -75,9 +75,12 @@ def _row_values(data: dict[str, Any], raw: Any) -> dict[str, Any]:
     }
 
 
-def insert_or_find(session: Session, *, data: dict[str, Any], raw: Any) -> tuple[int, bool]:
+def insert_or_find(
+    session: Session, *, data: dict[str, Any], raw: Any, enqueued_at: datetime | None = None
+) -> tuple[int, bool]:
     """Store a loaded generic response once per (source, response_id) in the session's
-    transaction; return its row id and whether this call created it.
+    transaction, stamped `enqueued_at` if given; return its row id and whether this call
+    created it.
 
     One Core statement on the session's connection (the ORM's bulk-insert path and reading the
     new row back cost a webhook more than its INSERT). INSERT ... ON CONFLICT DO NOTHING makes
@@ -86,7 +89,7 @@ def insert_or_find(session: Session, *, data: dict[str, Any], raw: Any) -> tuple
     """
     check_storable(data=data, raw=raw)
     conn = session.connection()
-    new_id = _insert_once(conn, _row_values(data, raw))
+    new_id = _insert_once(conn, _row_values(data, raw) | {"enqueued_at": enqueued_at})
     if new_id is not None:
         return new_id, True
     existing = conn.execute(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.service import content_values, insert_or_find, store_response
@@ -124,13 +124,19 @@ def apply_update(
     return Stored(row.id, Outcome.UPDATED, needs_routing=True)
 
 
-def store_submission(session: Session, *, data: dict[str, Any], raw: dict[str, Any]) -> Stored:
-    """Store a loaded generic response, or update the row a previous event created."""
-    response_id, created = insert_or_find(session, data=data, raw=raw)
+def store_submission(
+    session: Session, *, data: dict[str, Any], raw: dict[str, Any], enqueued_at: datetime
+) -> Stored:
+    """Store a loaded generic response, or update the row a previous event created; a response
+    due for routing is stamped as enqueued at `enqueued_at` (the caller sends it next)."""
+    response_id, created = insert_or_find(session, data=data, raw=raw, enqueued_at=enqueued_at)
     if created:  # no ORM row is loaded for it: the hot path of a survey blast
         return Stored(response_id, Outcome.CREATED, needs_routing=True)
     row = locked(session, session.get_one(Response, response_id))
-    return apply_update(session, row=row, data=data, raw=raw)
+    stored = apply_update(session, row=row, data=data, raw=raw)
+    if stored.needs_routing:
+        row.enqueued_at = enqueued_at
+    return stored
 
 
 def store_submissions(
@@ -142,16 +148,9 @@ def store_submissions(
     (`service.insert_response`): the caller sends routing next and clears the stamp of what it
     could not send; should the process die in between, the sweep sends them after its grace.
     """
+    now = datetime.now(UTC)
     with transaction(sessions) as session:
-        stored = [store_submission(session, data=data, raw=raw) for data, raw in items]
-        to_route = sorted({s.id for s in stored if s.needs_routing})
-        if to_route:
-            session.execute(
-                update(Response)
-                .where(Response.id.in_(to_route))
-                .values(enqueued_at=datetime.now(UTC))
-            )
-    return stored
+        return [store_submission(session, data=d, raw=r, enqueued_at=now) for d, r in items]
 
 
 def store_thin(
