@@ -151,12 +151,17 @@ def paced_post(
                 result.late_start = max(result.late_start, sent - due)
         conn.close()
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    run_threads(worker, threads)
+    return result
+
+
+def run_threads(target: Callable[[], None], count: int) -> None:
+    """Run `target` in `count` threads at once and wait for them all."""
+    pool = [threading.Thread(target=target, daemon=True) for _ in range(count)]
     for thread in pool:
         thread.start()
     for thread in pool:
         thread.join()
-    return result
 
 
 @dataclass

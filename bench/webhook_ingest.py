@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.load import KEY, body_template, fill, ingest_costs
+from bench.load_gen import run_threads
 from shared.db import migrate
 from shared.settings import Settings
 from shared.settings.secret import Secret
@@ -58,11 +59,7 @@ def post_for(
                 counts[response.status not in (200, 202)] += 1
         conn.close()
 
-    pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+    run_threads(worker, threads)
     return counts[0], counts[1]
 
 
