@@ -30,9 +30,11 @@ _NOT_CLASS = (
     r"(?! (?:hotels?|resorts?|propert(?:y|ies)|establishments?|accommodation|ratings?|reviews?"
     r"|off))"
 )
-# A rating only wished for is no verdict ("I would change my review to 5 stars if ...").
+# A rating only wished for, or left behind, is no verdict ("I would change my review to 5 stars
+# if ...", "went from 5 stars to 2").
 _NOT_WISHED = "".join(
-    f"(?<!{w} )" for w in ("to", "give", "give it", "be", "been", "rate it", "make it", "deserve")
+    f"(?<!{w} )"
+    for w in ("to", "from", "give", "give it", "be", "been", "rate it", "make it", "deserve")
 )
 # "on 1/10", "since 5/5": a date, not a rating.
 _NOT_DATE = "".join(

@@ -234,7 +234,11 @@ def test_a_date_is_no_rating() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["A 5 star hotel in town", "Add a dark mode and I would change my review to 5 stars"],
+    [
+        "A 5 star hotel in town",
+        "Add a dark mode and I would change my review to 5 stars",
+        "Went from 5 stars to 2 stars after the update",
+    ],
 )
 def test_a_hotel_s_class_or_a_wished_for_rating_is_no_rating(text: str) -> None:
     assert not any(e.startswith("idiom ") for e in analyse(text).evidence)
