@@ -20,9 +20,8 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-import yaml
-
-from services.router.config import RouterConfig, parse_config
+from bench.touchpoint_wordings import one_owner_config
+from services.router.config import RouterConfig
 from services.router.decision import detector_for, route_response
 
 _WORD = re.compile(r"[a-z]+")
@@ -35,13 +34,8 @@ _STOP = frozenset(
 
 def config_for(touchpoints: dict[str, str], default: str) -> RouterConfig:
     """A routing config with these descriptions, one catch-all owner."""
-    document = {
-        "touchpoints": {key: {"description": text} for key, text in touchpoints.items()},
-        "default_touchpoint": default,
-        "receivers": [{"name": "owner"}],
-        "route": {"receiver": "owner"},
-    }
-    return parse_config(yaml.safe_dump(document, sort_keys=False), source="bench")
+    specs = {key: {"description": text} for key, text in touchpoints.items()}
+    return one_owner_config(specs, default, "bench")
 
 
 def words(text: str) -> set[str]:

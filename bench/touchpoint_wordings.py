@@ -19,6 +19,7 @@ import argparse
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -42,16 +43,22 @@ PAIRS = {
 }
 
 
-def config_from(path: Path) -> RouterConfig:
-    """Build a routing config from a file's touchpoints and default, with one catch-all owner."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+def one_owner_config(touchpoints: dict[str, Any], default: str, source: str) -> RouterConfig:
+    """A routing config with these touchpoints and default, and one catch-all owner."""
     minimal = {
-        "touchpoints": document["touchpoints"],
-        "default_touchpoint": document.get("default_touchpoint", "general"),
+        "touchpoints": touchpoints,
+        "default_touchpoint": default,
         "receivers": [{"name": "owner"}],
         "route": {"receiver": "owner"},
     }
-    return parse_config(yaml.safe_dump(minimal, sort_keys=False), source=str(path))
+    return parse_config(yaml.safe_dump(minimal, sort_keys=False), source=source)
+
+
+def config_from(path: Path) -> RouterConfig:
+    """Build a routing config from a file's touchpoints and default, with one catch-all owner."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    default = document.get("default_touchpoint", "general")
+    return one_owner_config(document["touchpoints"], default, str(path))
 
 
 def accuracy(pairs: list[tuple[str, str]]) -> tuple[float, Counter[str], Counter[str]]:

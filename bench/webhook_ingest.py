@@ -12,9 +12,11 @@ three move far less with the machine's noise than requests/s do. The client shar
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import hmac
 import http.client
+import itertools
 import tempfile
 import threading
 import time
@@ -39,8 +41,8 @@ Headers = Callable[[bytes], dict[str, str]]
 
 
 def post_for(
-    netloc: str, path: str, headers: Headers, body: Callable[[int], bytes], duration: float,
-    threads: int,
+    netloc: str, path: str, headers: Headers, body: Callable[[int], bytes], threads: int,
+    duration: float,
 ) -> tuple[int, int]:  # fmt: skip
     """Post from `threads` keep-alive connections for `duration` s; return (accepted, failed)."""
     counter, lock = iter(range(10**9)), threading.Lock()
@@ -61,6 +63,12 @@ def post_for(
 
     run_threads(worker, threads)
     return counts[0], counts[1]
+
+
+def unique_bodies(template: str, prefix: str) -> Callable[[int], bytes]:
+    """Request bodies, each a response with an id never posted before (the warm-up's included)."""
+    run, numbers = time.monotonic_ns(), itertools.count()
+    return lambda _: fill(template, f"{prefix}{run}-{next(numbers)}", 0)
 
 
 def signed(data: bytes) -> dict[str, str]:
@@ -117,15 +125,11 @@ def main(argv: list[str] | None = None) -> None:
                 }
                 print(f"{'path':12} {'req/s':>7} {'failed':>6} {'web ms':>7} {'PG ms':>6} tx/req")
                 for name, (path, headers, prefix) in paths.items():
-                    figures = measure(
-                        pid, db_url,
-                        lambda seconds, path=path, headers=headers, prefix=prefix: post_for(
-                            settings.bind, path, headers,
-                            lambda i, p=prefix: fill(template, f"{p}{time.monotonic_ns()}-{i}", 0),
-                            seconds, args.threads,
-                        ),
-                        args.duration,
+                    run = functools.partial(
+                        post_for, settings.bind, path, headers, unique_bodies(template, prefix),
+                        args.threads,
                     )  # fmt: skip
+                    figures = measure(pid, db_url, run, args.duration)
                     print(
                         f"{name:12} {figures['rps']:7.0f} {figures['failed']:6.0f} "
                         f"{figures['web_ms']:7.2f} {figures['postgres_ms']:6.2f} "

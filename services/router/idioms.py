@@ -245,8 +245,10 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         RESOLVED,
     ),
 )
-# Every idiom above contains one of these words (letters only: "can't" gives "can"), so a sentence
-# without any of them skips the idioms' regular expression (it costs a fifth of a tweet's reading).
+_LETTERS = re.compile(r"[a-z]+")
+# Every idiom above but the written ratings ("10/10") contains one of these words (letters only:
+# "can't" gives "can"), so a sentence without any of them skips the idioms' regular expression
+# (it costs a fifth of a tweet's reading).
 WORDS = frozenset(
     (
         *("could", "couldn", "can", "cannot", "fault", "faults", "much", "let", "lets"),
@@ -264,6 +266,13 @@ WORDS = frozenset(
         *("out", "never", "once", "reason", "cause", "imagine"),
     )
 )
+
+
+def may_hold(clean: str) -> bool:
+    """Tell whether a sentence can hold an idiom: it has one of WORDS, or a rating such as
+    "10/10" (no letters), so that the others skip the idioms' regular expression."""
+    return "/" in clean or not WORDS.isdisjoint(_LETTERS.findall(clean.lower()))
+
 
 # An idiom with a negator, or one of these, among the three words before it is left as it is
 # ("never resolved my issue", "still not sorted out", "nobody fixed it": the problem stands).

@@ -194,9 +194,6 @@ def _textblob(
     return polarity, sum(w * s for w, _, s in scored) / total, raw
 
 
-_LETTERS = re.compile(r"[a-z]+")
-
-
 def _plain(clean: str, evidence: list[str]) -> str:
     """Put idioms into the plain words every scorer reads right ("could not be better": excellent).
 
@@ -211,7 +208,7 @@ def _plain(clean: str, evidence: list[str]) -> str:
         evidence.append(f"idiom {found.group(0)!r} read as {meaning!r}")
         return meaning
 
-    if idioms.WORDS.isdisjoint(_LETTERS.findall(clean.lower())) and "/" not in clean:
+    if not idioms.may_hold(clean):
         return clean
     read, count = idioms.PATTERN.subn(plain, clean.replace("\u2019", "'"))
     return read if count else clean

@@ -46,7 +46,7 @@ def start_attempt(session: Session, *, response_id: int, now: datetime) -> Attem
     row = session.get(Response, response_id)
     if row is None or row.fetch_due_at is None:
         return None
-    row = locked(session, row)
+    row = locked(session, row.id)
     if row.fetch_due_at is None:
         return None
     row.fetch_attempts += 1
@@ -99,7 +99,7 @@ def apply_fetched(session: Session, *, attempt: Attempt, data: dict[str, Any]) -
     The fetch stays pending if a newer thin event arrived after this attempt began (it reset
     the attempt count), so that event's own fetch still runs.
     """
-    row = locked(session, session.get_one(Response, attempt.response_id))
+    row = locked(session, attempt.response_id)
     if row.fetch_attempts >= attempt.number:
         row.fetch_due_at = None
     row.routing_error = None
@@ -121,7 +121,7 @@ def record_failure(session: Session, *, response_id: int, error: str) -> None:
     row = session.get(Response, response_id)
     if row is None:
         return
-    row = locked(session, row)
+    row = locked(session, row.id)
     row.routing_error = error
     row.fetch_due_at = None
     note_on_case(session, response_id=row.id, action="fetch_failed", detail={"error": error})

@@ -68,11 +68,11 @@ def envelope(
     }
 
 
-def locked(session: Session, row: Response) -> Response:
-    """Re-read the row under a row lock so concurrent events for it apply one after the other."""
+def locked(session: Session, response_id: int) -> Response:
+    """Read the row under a row lock so concurrent events for it apply one after the other."""
     return session.scalars(
         select(Response)
-        .where(Response.id == row.id)
+        .where(Response.id == response_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
@@ -132,7 +132,7 @@ def store_submission(
     response_id, created = insert_or_find(session, data=data, raw=raw, enqueued_at=enqueued_at)
     if created:  # no ORM row is loaded for it: the hot path of a survey blast
         return Stored(response_id, Outcome.CREATED, needs_routing=True)
-    row = locked(session, session.get_one(Response, response_id))
+    row = locked(session, response_id)
     stored = apply_update(session, row=row, data=data, raw=raw)
     if stored.needs_routing:
         row.enqueued_at = enqueued_at
@@ -184,7 +184,7 @@ def store_thin(
         row.routed_at = now
         row.fetch_due_at = now
         return Stored(row.id, Outcome.AWAITING_FETCH, needs_fetch=True)
-    row = locked(session, row)
+    row = locked(session, row.id)
     previous = row.raw or {}
     if raw.get("event_id") and previous.get("event_id") == raw.get("event_id"):
         return Stored(row.id, Outcome.DUPLICATE)
