@@ -16,6 +16,9 @@ State lives in Redis so that every worker process sees the same breaker.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import redis
 
 from services.notifier.ratelimit import redis_client
@@ -24,11 +27,20 @@ _TTL_MS = 7 * 24 * 3600 * 1000  # forget a breaker nobody touched for a week
 CLOSED, OPEN, OPENED = 0, 1, 2
 KEEP, RELEASE, RECLOSED = 0, 1, 2  # what a success asks of the notifier
 
-# Closed: allow. Open: allow the caller that takes the probe slot, which lasts the probe interval.
-_ALLOW = """
-if redis.call('HGET', KEYS[1], 'open') ~= '1' then return 1 end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
-return 0
+# For each endpoint (two keys each): 2 closed, every send may go; 1 open, and this caller took
+# the probe slot, which lasts the probe interval: one send may go; 0 open, none may.
+_ADMITS = """
+local out = {}
+for i = 1, #KEYS, 2 do
+  if redis.call('HGET', KEYS[i], 'open') ~= '1' then
+    out[#out + 1] = 2
+  elseif redis.call('SET', KEYS[i + 1], '1', 'NX', 'PX', ARGV[1]) then
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
 """
 
 # Record a failure of a send that started at ARGV[4]; open at the threshold, with the probe slot
@@ -53,23 +65,31 @@ end
 return 0
 """
 
-# Record a success at ARGV[1]. Open: close, release the waiting deliveries (2). Closed after
-# failures: reset the count in a row and release them (1) unless released within the interval.
+# Record a success at ARGV[1] for each endpoint (four keys each). Open: close, release the
+# waiting deliveries (2). Closed after failures: reset the count in a row and release them (1)
+# unless released within the interval. Else 0.
 _SUCCESS = """
-redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[3])
-local was_open = redis.call('HGET', KEYS[1], 'open') == '1'
-local waiting = redis.call('HGET', KEYS[1], 'waiting') == '1'
-if was_open then
-  redis.call('DEL', KEYS[1], KEYS[2])
-  redis.call('SET', KEYS[4], '1', 'PX', ARGV[2])
-  return 2
+local function succeeded(hash, probe, ok, released)
+  redis.call('SET', ok, ARGV[1], 'PX', ARGV[3])
+  local was_open = redis.call('HGET', hash, 'open') == '1'
+  local waiting = redis.call('HGET', hash, 'waiting') == '1'
+  if was_open then
+    redis.call('DEL', hash, probe)
+    redis.call('SET', released, '1', 'PX', ARGV[2])
+    return 2
+  end
+  redis.call('HDEL', hash, 'failures')
+  if waiting and redis.call('SET', released, '1', 'NX', 'PX', ARGV[2]) then
+    redis.call('HDEL', hash, 'waiting')
+    return 1
+  end
+  return 0
 end
-redis.call('HDEL', KEYS[1], 'failures')
-if waiting and redis.call('SET', KEYS[4], '1', 'NX', 'PX', ARGV[2]) then
-  redis.call('HDEL', KEYS[1], 'waiting')
-  return 1
+local out = {}
+for i = 1, #KEYS, 4 do
+  out[#out + 1] = succeeded(KEYS[i], KEYS[i + 1], KEYS[i + 2], KEYS[i + 3])
 end
-return 0
+return out
 """
 
 
@@ -88,7 +108,7 @@ class Breaker:
         self.probe_ms = max(1, int(probe_s * 1000))
         self.prefix = prefix
         self._client = client
-        self._allow = client.register_script(_ALLOW)
+        self._admits = client.register_script(_ADMITS)
         self._failure = client.register_script(_FAILURE)
         self._success = client.register_script(_SUCCESS)
 
@@ -98,7 +118,17 @@ class Breaker:
 
     def allow(self, endpoint: str) -> bool:
         """Say whether a send may go now: the breaker is closed, or this send is the probe."""
-        return bool(self._allow(keys=self._keys(endpoint)[:2], args=[self.probe_ms]))
+        return self.admits([endpoint])[endpoint] > 0
+
+    def admits(self, endpoints: Iterable[str]) -> dict[str, float]:
+        """How many sends each endpoint takes now, in one round trip for a batch: any number
+        (closed), one (open, and that send is the probe) or none."""
+        wanted = list(dict.fromkeys(endpoints))
+        if not wanted:
+            return {}
+        keys = [key for endpoint in wanted for key in self._keys(endpoint)[:2]]
+        answers = self._admits(keys=keys, args=[self.probe_ms])
+        return {e: (0, 1, math.inf)[int(a)] for e, a in zip(wanted, answers, strict=True)}
 
     def failure(self, endpoint: str, started: float) -> int:
         """Record a failed send that began at `started` (epoch seconds); CLOSED, OPEN or OPENED."""
@@ -108,8 +138,17 @@ class Breaker:
     def success(self, endpoint: str, at: float) -> int:
         """Record a send that succeeded at `at`: KEEP, RELEASE the waiting deliveries, or
         RECLOSED (the breaker had been open: release them too)."""
-        args: list[int | str] = [repr(at), self.probe_ms, _TTL_MS]
-        return int(self._success(keys=self._keys(endpoint), args=args))
+        return self.successes([endpoint], at)[endpoint]
+
+    def successes(self, endpoints: Iterable[str], at: float) -> dict[str, int]:
+        """Record sends to these endpoints that succeeded by `at`, in one round trip; what
+        `success` answers, per endpoint."""
+        wanted = list(dict.fromkeys(endpoints))
+        if not wanted:
+            return {}
+        keys = [key for endpoint in wanted for key in self._keys(endpoint)]
+        answers = self._success(keys=keys, args=[repr(at), self.probe_ms, _TTL_MS])
+        return {e: int(a) for e, a in zip(wanted, answers, strict=True)}
 
     def is_open(self, endpoint: str) -> bool:
         """Say whether the endpoint's breaker is open (for tests and operators)."""

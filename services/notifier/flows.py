@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, replace
@@ -117,29 +118,32 @@ def deliver_many(
             for delivery in claimed.values()
         ]  # fmt: skip
 
-    def attempt(one: _Claimed) -> Outcome | _Send:
+    ready, setback = _admit(sessions, settings, attempts, limiter, breaker, now, started)
+    outcomes.update(setback)
+
+    def attempt(one: _Ready) -> Outcome | _Send:
         try:
-            return _attempt(sessions, settings, one, limiter, breaker, now, started)
+            return _send(sessions, settings, one, breaker, now, started)
         except Exception as exc:  # noqa: BLE001 (returned: the others' sends must be recorded)
             return Outcome("error", error=exc)
 
-    def settle(results: Iterable[tuple[_Claimed, Outcome | _Send]]) -> None:
+    def settle(results: Iterable[tuple[_Ready, Outcome | _Send]]) -> None:
         sends = []
         for one, result in results:
             if isinstance(result, Outcome):
-                outcomes[one.delivery.id] = result
+                outcomes[one.claimed.delivery.id] = result
             else:
                 sends.append(result)
         if sends:
             until = claimed_at + _record_budget(settings)
             outcomes.update(_record(sessions, sends, breaker=breaker, now=now, until=until))
 
-    if pool is None or len(attempts) < 2:
-        settle((one, attempt(one)) for one in attempts)
+    if pool is None or len(ready) < 2:
+        settle((one, attempt(one)) for one in ready)
         return outcomes
     # Sends that are quick are recorded together; a slow one does not keep the others
     # unrecorded (sent twice if this worker died meanwhile) for longer than RECORD_AFTER_S.
-    futures = {pool.submit(attempt, one): one for one in attempts}
+    futures = {pool.submit(attempt, one): one for one in ready}
     done, left = wait(futures, timeout=RECORD_AFTER_S)
     settle((futures[future], future.result()) for future in done)
     while left:
@@ -155,6 +159,15 @@ class _Claimed:
     delivery: Delivery
     alert: Alert
     booked: bool
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A claimed delivery cleared to send now: its route, and the endpoint behind it."""
+
+    claimed: _Claimed
+    route: Route
+    endpoint: str
 
 
 @dataclass(frozen=True)
@@ -184,47 +197,116 @@ def _alert(
     )
 
 
-def _attempt(
+def _admit(
     sessions: sessionmaker[Session],
     settings: Settings,
-    claimed: _Claimed,
+    attempts: Sequence[_Claimed],
     limiter: RateLimiter | None,
     breaker: Breaker | None,
     now: Callable[[], datetime],
     started: datetime,
+) -> tuple[list[_Ready], dict[int, Outcome]]:
+    """Clear the batch's deliveries to send: each one's route, its slot in its target's rate
+    limit and its endpoint's breaker, one Redis round trip for all the slots and one for all the
+    breakers. Those that may not send now are set back here and returned as outcomes."""
+    outcomes: dict[int, Outcome] = {}
+    routed: list[_Ready] = []
+    for one in attempts:
+        try:
+            route = resolve(settings, one.delivery.channel, one.delivery.target)
+            routed.append(_Ready(one, route, route.channel.endpoint(route.target)))
+        except Exception as exc:  # noqa: BLE001 (set back like a failed send)
+            outcomes[one.delivery.id] = _setback(sessions, settings, one.delivery, exc, now)
+    passing = routed
+    if limiter is not None:
+        asking = [r for r in routed if r.route.channel.rate is not None and not r.claimed.booked]
+        horizon = settings.retry_countdown_max_s
+        try:
+            waits = limiter.take_each(
+                [(f"{r.route.channel.type}:{r.route.target}", r.route.channel.rate)
+                 for r in asking if r.route.channel.rate is not None],
+                book_within=horizon,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 (every asking delivery shares the failure)
+            waits = []
+            for r in asking:
+                outcomes[r.claimed.delivery.id] = _setback(
+                    sessions, settings, r.claimed.delivery, exc, now
+                )
+        for r, wait in zip(asking, waits, strict=True):
+            if wait > 0:
+                delivery = r.claimed.delivery
+                log.info("target rate limit; waiting %.2fs", wait, extra=_ids(delivery))
+                outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
+                outcomes[delivery.id] = replace(outcome, booked=wait <= horizon)
+        passing = [r for r in routed if r.claimed.delivery.id not in outcomes]
+    if breaker is None or not passing:
+        return passing, outcomes
+    try:
+        admits = breaker.admits(r.endpoint for r in passing)
+    except Exception as exc:  # noqa: BLE001 (every delivery left shares the failure)
+        for r in passing:
+            outcomes[r.claimed.delivery.id] = _setback(
+                sessions, settings, r.claimed.delivery, exc, now
+            )
+        return [], outcomes
+    ready, taken = [], Counter[str]()
+    for r in passing:
+        if taken[r.endpoint] < admits[r.endpoint]:
+            taken[r.endpoint] += 1
+            ready.append(r)
+        else:  # open, and the probe (if this batch took it) goes with another delivery
+            delivery = r.claimed.delivery
+            outcomes[delivery.id] = setbacks.hold(sessions, settings, delivery, r.endpoint, now())
+    return ready, outcomes
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ready: _Ready,
+    breaker: Breaker | None,
+    now: Callable[[], datetime],
+    started: datetime,
 ) -> Outcome | _Send:
-    """Send one claimed delivery; record here any outcome but a send (`_record` does those)."""
-    delivery, alert = claimed.delivery, claimed.alert
-    ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
-    endpoint = None
+    """Send one cleared delivery; record here any outcome but a send (`_record` does those)."""
+    delivery, alert = ready.claimed.delivery, ready.claimed.alert
+    route, endpoint = ready.route, ready.endpoint
     found = False
     ref = None
     try:
-        route = resolve(settings, delivery.channel, delivery.target)
-        endpoint = route.channel.endpoint(route.target)
-        if limiter is not None and route.channel.rate is not None and not claimed.booked:
-            key = f"{route.channel.type}:{route.target}"
-            horizon = settings.retry_countdown_max_s
-            wait = limiter.take(key, route.channel.rate, book_within=horizon)
-            if wait > 0:
-                log.info("target rate limit; waiting %.2fs", wait, extra=ids)
-                outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
-                return replace(outcome, booked=wait <= horizon)
-        if breaker is not None and not breaker.allow(endpoint):
-            return setbacks.hold(sessions, settings, delivery, endpoint, now())
         with endpoint_slot(endpoint, settings.notifier_endpoint_concurrency):
             if delivery.ambiguous:
                 # An earlier attempt may have gone through: look before sending it again.
                 found = route.channel.already_sent(alert, route.target, since=delivery.created_at)
             if not found:
                 ref = route.channel.send(alert, route.target)
-    except RateLimited as exc:
+    except Exception as exc:  # noqa: BLE001 (set back by kind; an unexpected one is returned)
+        return _setback(sessions, settings, delivery, exc, now, breaker, endpoint, started)
+    sent = service.Sent(delivery, now(), route.channel.type, route.fallback, found, ref)
+    return _Send(sent, route, endpoint)
+
+
+def _setback(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    exc: Exception,
+    now: Callable[[], datetime],
+    breaker: Breaker | None = None,
+    endpoint: str | None = None,
+    started: datetime | None = None,
+) -> Outcome:
+    """Record a delivery that did not go, by what stopped it: a rate limit, a failure that may
+    pass (counted by the endpoint's breaker when it failed sending), one that cannot, or a bug."""
+    ids = _ids(delivery)
+    if isinstance(exc, RateLimited):
         wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
         log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
         return setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
-    except TransientError as exc:
+    if isinstance(exc, TransientError):
         state = CLOSED
-        if breaker is not None and endpoint is not None:
+        if breaker is not None and endpoint is not None and started is not None:
             state = breaker.failure(endpoint, started.timestamp())
         if state == OPENED:
             log.warning("circuit breaker opened for %s", endpoint, extra=ids)
@@ -235,17 +317,18 @@ def _attempt(
         return setbacks.transient(
             sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
         )
-    except PermanentError as exc:
+    if isinstance(exc, PermanentError):
         setbacks.fail(sessions, delivery, str(exc), permanent=True, at=now())
         return Outcome("failed")
-    except Exception as exc:  # noqa: BLE001 (returned, and raised by the task once all are recorded)
-        # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
-        # and let the task fail loudly. It may have sent, so look before the next send.
-        error = f"unexpected {type(exc).__name__}"
-        setbacks.transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
-        return Outcome("error", error=exc)
-    sent = service.Sent(delivery, now(), route.channel.type, route.fallback, found, ref)
-    return _Send(sent, route, endpoint)
+    # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
+    # and let the task fail loudly. It may have sent, so look before the next send.
+    error = f"unexpected {type(exc).__name__}"
+    setbacks.transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
+    return Outcome("error", error=exc)
+
+
+def _ids(delivery: Delivery) -> dict[str, int]:
+    return {"case_id": delivery.case_id, "delivery_id": delivery.id}
 
 
 def _record(
@@ -271,11 +354,17 @@ def _record(
         recorded = while_unavailable(record, until=until, doing="sent; recording it", extra=extra)
     except Exception as exc:  # noqa: BLE001 (every send of the batch shares the failure)
         return {send.record.delivery.id: Outcome("error", error=exc) for send in sends}
+    states: dict[str, int] = {}
+    if breaker is not None:
+        try:
+            states = breaker.successes((send.endpoint for send in sends), now().timestamp())
+        except Exception:  # the sends are recorded; the breakers hear of the next ones
+            log.exception("could not tell the breakers of %d sends", len(sends), extra=extra)
     outcomes = {}
     answered: dict[str, tuple[int, ...]] = {}  # endpoint -> what its success released
     for send in sends:
         delivery, route = send.record.delivery, send.route
-        ids = {"case_id": delivery.case_id, "delivery_id": delivery.id}
+        ids = _ids(delivery)
         metrics.delivery(delivery.channel, "sent")
         if (
             delivery.id in recorded
@@ -287,13 +376,12 @@ def _record(
         if route.fallback:
             log.warning("written to the outbox: %s", route.fallback, extra=ids)
         released: tuple[int, ...] = ()
-        if breaker is not None and send.endpoint not in answered:  # once per endpoint and batch
-            state = breaker.success(send.endpoint, now().timestamp())
-            if state != KEEP:
-                released = _release_waiting(sessions, route, delivery.channel, send.endpoint, now())
-                what = "circuit breaker closed" if state == RECLOSED else "endpoint answers again"
-                log.info("%s for %s; %d released", what, send.endpoint, len(released), extra=ids)
-            answered[send.endpoint] = released
+        state = states.get(send.endpoint, KEEP)
+        if state != KEEP and send.endpoint not in answered:  # once per endpoint and batch
+            released = _release_waiting(sessions, route, delivery.channel, send.endpoint, now())
+            what = "circuit breaker closed" if state == RECLOSED else "endpoint answers again"
+            log.info("%s for %s; %d released", what, send.endpoint, len(released), extra=ids)
+        answered.setdefault(send.endpoint, released)
         how = "found already posted" if send.record.found else f"delivered via {route.channel.type}"
         log.info(how, extra=ids | {"recorded": delivery.id in recorded})
         outcomes[delivery.id] = Outcome("sent", released=released)

@@ -235,6 +235,18 @@ def test_rate_limit_is_shared_per_target_and_books_slots_first_come_first_served
     assert b.take("slack:channel:#other", rate) == 0
 
 
+def test_one_call_takes_a_slot_per_send_in_turn_each_at_its_own_rate(redis_url: str) -> None:
+    limiter = RateLimiter(redis.Redis.from_url(redis_url))
+    slow, fast = Rate(per_second=1.0, burst=2), Rate(per_second=50.0, burst=5)
+    wanted = [("slack:channel:#z", slow)] * 3 + [("slack:channel:#w", fast)] * 2
+    waits = limiter.take_each(wanted)
+    # A batch's sends to one target share its burst, and the one past it is given the next
+    # slot, as separate calls would be; another target's limit is its own.
+    assert waits[:2] == [0, 0] and 0.5 < waits[2] <= 1.0
+    assert waits[3:] == [0, 0]
+    assert 1.0 < limiter.take("slack:channel:#z", slow) <= 2.0  # the third's slot stays booked
+
+
 def test_a_slot_beyond_the_booking_horizon_is_not_booked(redis_url: str) -> None:
     limiter = RateLimiter(redis.Redis.from_url(redis_url))
     rate = Rate(per_second=1.0, burst=1)

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -165,6 +166,32 @@ def test_the_breaker_holds_deliveries_in_an_outage_and_a_probe_releases_them(
     for delivery_id in outcome.released:  # due now, although their backoff was up to 50 s
         assert deliver(delivery_id).status == "sent"
     assert len(slack.posts) == 5
+
+
+def test_a_batch_behind_an_open_breaker_sends_one_probe_and_its_success_releases_the_rest(
+    sessions: sessionmaker[Session],
+    notifier_settings: Settings,
+    slack: SlackStandin,
+    redis_url: str,
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    breaker = Breaker(client, threshold=1, probe_s=0.05)
+    assert breaker.failure("slack:bot", started=time.time()) == OPENED
+    deadline = time.monotonic() + 10
+    while client.exists(breaker.prefix + "slack:bot:probe"):  # the probe slot is free again
+        assert time.monotonic() < deadline, "the probe slot never expired"
+        time.sleep(0.01)
+    ids = [create_delivery(sessions, channel="slack", target=TARGET) for _ in range(3)]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = flows.deliver_many(
+            sessions, notifier_settings, dict.fromkeys(ids, False),
+            limiter=None, breaker=breaker, pool=pool,
+        )  # fmt: skip
+    assert len(slack.posts) == 1  # one probe, not one per delivery of the batch
+    [sent] = [o for o in outcomes.values() if o.status == "sent"]
+    held = sorted(i for i, o in outcomes.items() if o.status == "held")
+    assert len(held) == 2 and sorted(sent.released) == held
+    assert not breaker.is_open("slack:bot")
 
 
 def test_the_first_success_after_a_failed_send_releases_the_deliveries_backing_off(
