@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from services.router.grouping import Grouping
 from services.router.policy import Decision, Thresholds, ces_band, csat_band, nps_category
 from services.router.scoring import Sentiment
-from shared.matchers import Matcher
+from shared.matchers import Matcher, Op
+
+# With this many children or more a node indexes them by an equality matcher (see `candidates`).
+_INDEXED_FROM = 8
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,40 @@ class Route:
         """Return whether every matcher of this node holds."""
         return all(m.matches(labels) for m in self.matchers)
 
+    def candidates(self, labels: Mapping[str, str]) -> Sequence[Route]:
+        """The children that may take the labels, in order.
+
+        A tree with a route per team, store or region would otherwise try every child for every
+        response. With many children, those that require a value of the label most of them match
+        on are looked up by the response's value; the others are always tried.
+        """
+        index = self._index
+        if index is None:
+            return self.routes
+        name, by_value, always = index
+        picked = by_value.get(labels.get(name, ""), ())
+        return [self.routes[i] for i in (sorted((*picked, *always)) if always else picked)]
+
+    @cached_property
+    def _index(self) -> tuple[str, dict[str, tuple[int, ...]], tuple[int, ...]] | None:
+        if len(self.routes) < _INDEXED_FROM:
+            return None
+        equal = [
+            {m.name: m.value for m in child.matchers if m.op is Op.EQ} for child in self.routes
+        ]
+        names = Counter(name for found in equal for name in found)
+        if not names:
+            return None
+        name = names.most_common(1)[0][0]
+        by_value: dict[str, list[int]] = {}
+        always = []
+        for i, found in enumerate(equal):
+            if name in found:
+                by_value.setdefault(found[name], []).append(i)
+            else:
+                always.append(i)
+        return name, {v: tuple(ids) for v, ids in by_value.items()}, tuple(always)
+
     def walk(self) -> list[Route]:
         """Return this node and all its descendants, depth first."""
         return [self, *(node for child in self.routes for node in child.walk())]
@@ -41,7 +80,7 @@ def matching_routes(route: Route, labels: Mapping[str, str]) -> list[Route]:
     if not route.matches(labels):
         return []
     found: list[Route] = []
-    for child in route.routes:
+    for child in route.candidates(labels):
         matches = matching_routes(child, labels)
         found.extend(matches)
         if matches and not child.continue_:

@@ -202,3 +202,36 @@ def test_missing_scores_and_comment_leave_their_labels_out() -> None:
         "dissatisfied": "false",
         "source": "s",
     }
+
+
+def _scan(route: Route, labels: dict[str, str]) -> list[Route]:
+    """Alertmanager's Route.Match trying every child, the reference for the indexed walk."""
+    if not route.matches(labels):
+        return []
+    found: list[Route] = []
+    for child in route.routes:
+        matches = _scan(child, labels)
+        found.extend(matches)
+        if matches and not child.continue_:
+            break
+    return found or [route]
+
+
+def test_a_node_with_many_children_indexes_them_and_matches_exactly_as_a_full_scan() -> None:
+    def child(receiver: str, *matchers: str, continue_: bool = False) -> Route:
+        return Route(receiver, tuple(map(parse_matcher, matchers)), continue_)
+
+    children = (
+        child("p1-copy", 'priority = "p1"', continue_=True),  # no equality on the indexed label
+        *(child(f"team-{n}", f'store = "{n}"') for n in range(10)),
+        child("team-3-eu", 'store = "3"', 'region = "eu"'),  # shadowed by team-3, as in a scan
+        child("northern", 'store =~ "1[0-9]"'),
+        child("team-12-also", 'store = "12"', continue_=True),
+        child("catch-all"),
+    )
+    root = Route("champions", routes=children)
+    assert len(root.candidates({"store": "4"})) < len(children)  # indexed: not every child
+    for store in ("", "0", "3", "4", "9", "12", "15", "99"):
+        for extra in ({}, {"priority": "p1"}, {"region": "eu"}):
+            labels = {"store": store, **extra} if store else dict(extra)
+            assert matching_routes(root, labels) == _scan(root, labels), labels
