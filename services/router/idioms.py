@@ -121,6 +121,38 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         r"again|(?:would|will|'d|'ll) (?:definitely |certainly |absolutely |surely )?be back",
         "happy to return",
     ),
+    # So is staying on ("Will be renewing", "I'll stick with them"; "won't be renewing" is no match).
+    (
+        r"(?:will|'ll|shall) (?:definitely |certainly |absolutely |happily |gladly |surely )?"
+        r"(?:be renewing|renew|keep using|continue (?:to use|using)|be sticking with|"
+        r"stick with (?:them|you|it|this|her|him))|(?:i|we|i'll|we'll|i'd|we'd) keep coming back|"
+        r"(?:keeps?|kept) (?:me|us) coming back",
+        "happy to return",
+    ),
+    (
+        r"no regrets?(?! (?:about |over |in )?(?:leaving|switching|moving|cancell?ing|going))",
+        "glad",
+    ),
+    (r"without (?:a (?:word|murmur|hint|trace) of |any )?(?:complaint|complaining|grumbling)",
+     "gladly"),
+    (r"(?:wouldn'?t|would not) change (?:a|one) (?:single )?thing", "perfect"),
+    (_CANNOT + r" put (?:it|this|them) down", "love it"),
+    (r"(?:no|nae) bother(?: at all)?", "easy"),
+    (r"(?:daylight|highway) robbery", "overpriced"),
+    (r"worth (?:its|their|his|her) weight in gold", "excellent"),
+    # "Oh great, another ...": a sigh, not delight.
+    (
+        r"(?:oh|ah) (?:great|good|brilliant|lovely|wonderful|fantastic|joy|perfect|super|"
+        r"marvellous)(?=,)|(?:oh|ah) (?:great|good|brilliant|lovely|wonderful|fantastic|joy|"
+        r"perfect|super|marvellous|wow)(?=,? (?:yet )?another\b)",
+        "ugh",
+    ),
+    # Asking for the reason of something is calling it unjustified.
+    (
+        r"(?:could|can|would) (?:someone|somebody|anyone|you) (?:please )?(?:explain|tell me) why|"
+        r"is there (?:a|any) (?:good )?reason (?:why )?(?!to\b)(?=\w)",
+        "annoyed that",
+    ),
     (r"nothing (?:went|goes|has gone|had gone|ever went|ever goes) wrong", "faultless"),
     (
         r"(?:never|not once|haven'?t|have not|hasn'?t|has not) (?:ever )?(?:had|given (?:me|us)|"
@@ -263,7 +295,9 @@ WORDS = frozenset(
         *("hiccup", "does", "life", "count", "counts", "means", "meant", "my", "their"),
         *("our", "his", "her", "its", "your", "number", "with", "way", "how", "changer"),
         *("game", "gamechanger", "saver", "lifesaver", "saved", "again", "back", "wrong"),
-        *("out", "never", "once", "reason", "cause", "imagine"),
+        *("out", "never", "once", "reason", "cause", "imagine", "renewing", "renew", "keep"),
+        *("continue", "sticking", "regret", "regrets", "without", "change", "put", "bother"),
+        *("robbery", "oh", "ah", "explain", "tell", "weight"),
     )
 )
 

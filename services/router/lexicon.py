@@ -34,7 +34,9 @@ COMPLAINT_TERMS: dict[str, float] = {
     **dict.fromkeys(("greasi", "lukewarm", "mouldi", "moldi", "smelli", "cramp", "pricey"), -0.3),
     **dict.fromkeys(("overh", "overheat", "clutter", "flimsi", "peel", "shrank", "shrunk"), -0.3),
     **dict.fromkeys(("unskipp", "bounc", "nonexist", "delet", "lag", "fuss", "overcrowd"), -0.3),
-    **dict.fromkeys(("imposs", "missold"), -0.3),
+    **dict.fromkeys(("imposs", "missold", "rubbish", "drama", "wobbl", "trash"), -0.3),
+    **dict.fromkeys(("shambl", "shambol"), -0.35),
+    **dict.fromkeys(("outag", "buffer", "dropout"), -0.3),
 }
 
 # Multi-word complaint cues, matched on stems joined by spaces.
@@ -129,6 +131,17 @@ COMPLAINT_PHRASES: dict[str, float] = {
         for keep in ("keep", "kept")
         for verb in ("crash", "freez", "log", "ask", "charg", "cancel", "disconnect", "fail")
     },
+    # ... and what keeps rising ("the service fee keeps going up"; not "keeps me going").
+    **dict.fromkeys(("keep go up", "kept go up"), -0.35),
+    # Having to say it all again ("asked for the same documents", "I had to repeat myself").
+    **dict.fromkeys(("repeat myself", "all over again", "same document", "same detail"), -0.3),
+    **dict.fromkeys(("same question", "same inform"), -0.3),
+    "than it should": -0.3,  # "took longer than it should have"
+    "onli after": -0.3,  # "resolved, but only after I chased them three times"
+    # A question why something is so asks it to be justified ("Why does the shuttle stop at
+    # 11pm when flights land until 1am?"); "that's why we come back" is no question.
+    **{f"whi {aux}": -0.3 for aux in ("do", "doe", "did", "is", "are", "was", "were", "must")},
+    **{f"whi {aux}": -0.3 for aux in ("has", "have", "would", "should", "on earth")},
 }
 
 # Phrases that hold a cue's word but are no cue: a product's feature ("noise cancelling"), jet lag.
@@ -299,6 +312,13 @@ VADER_ADDED: dict[str, float] = {
     **dict.fromkeys(("laggy", "buggy", "glitchy", "glitch", "glitches", "flimsy"), -1.3),
     **dict.fromkeys(("crash", "crashes", "crashing", "crashed", "peeling", "unreliable"), -1.3),
     **dict.fromkeys(("unresponsive", "overpriced", "soggy", "bland", "stale", "lukewarm"), -1.3),
+    # British and Australian complaint words VADER does not know ("rubbish" as "crap" is -1.6);
+    # without "fuss" and "drama" the bare "no" made "no fuss" and "no dramas" complaints.
+    **dict.fromkeys(("rubbish", "trash", "trashy"), -1.6),
+    **dict.fromkeys(("shambles", "shambolic"), -1.9),
+    # What fails in a line or a stream, valued as "crash": "no dropouts" is praise.
+    **dict.fromkeys(("outage", "outages", "buffering", "dropout", "dropouts"), -1.3),
+    **dict.fromkeys(("fuss", "drama", "dramas", "wobbly", "wobbles", "wobbling"), -1.3),
 }
 
 # Emoji and emoticons: a short shipped table, no network at run time.

@@ -266,13 +266,50 @@ _TURN = re.compile(rf"\b(?:but|however)\b|(?=\b{idioms.RESOLVED}\b)", re.IGNOREC
 _BEFORE_TURN, _AFTER_TURN = 0.5, 1.5
 
 
+# Delight at a complaint is sarcasm ("Love waiting 3 hours on the tarmac", "Really enjoyed the 40
+# minutes of adverts", "Great if you enjoy having your radiators drain onto the carpet"): the
+# opener takes a clause or an activity as its object, and that object holds a complaint cue.
+# "Loved the food" takes neither, and "Love that they fixed my broken screen" is a resolution.
+_SARCASM = re.compile(
+    r"^\W*(?:(?:i|we) )?(?:just |really |absolutely |so |truly |totally )?"
+    r"(?P<verb>lov(?:e|ed|ing)|enjoy(?:ed|ing)?|ador(?:e|ed|ing))"
+    r" (?=how\b|that\b|the fact\b|the way\b|it when\b|when\b|[a-z]+ing\b|"
+    r"the (?:\d+|two|three|four|five|ten|twenty|forty) (?:minutes|hours|days|weeks)\b)"
+    r"|^\W*(?P<if>(?:great|perfect|ideal|brilliant|fantastic|wonderful|lovely),? if you "
+    r"(?:like|love|enjoy))\b",
+    re.IGNORECASE,
+)
+_RESOLUTION = re.compile(
+    r"\b(?:resolved|sorted|fixed|solved|rectified|dealt with|refunded|replaced|repaired)\b",
+    re.IGNORECASE,
+)
+
+
+def _sarcasm(clean: str, evidence: list[str]) -> str:
+    """Read delight at a complaint as the complaint it is (see _SARCASM)."""
+    found = _SARCASM.match(clean)
+    if found is None or _RESOLUTION.search(clean):
+        return clean
+    name = "verb" if found.group("verb") else "if"
+    delighted_at = re.split(r"\b(?:but|however|although|though)\b", clean[found.end(name) :])[0]
+    signals = measure(delighted_at)[0]
+    if signals["complaint"] + signals["praise"] >= 0 or signals["textblob"] > 0:
+        return clean  # "Love how easy it is to cancel": what delights is the ease
+    said = found.group(name)
+    verb = said.lower()
+    meaning = "hated" if verb.endswith("ed") else "hating" if verb.endswith("ing") else "hate"
+    evidence.append(f"sarcasm: {said!r} around a complaint, read as {meaning!r}")
+    return clean[: found.start(name)] + meaning + clean[found.end(name) :]
+
+
 def measure_sentence(clean: str) -> tuple[dict[str, float], list[str]]:
     """Measure one sentence of a comment as a reader weighs it: after its turn, if it has one.
 
-    Idioms are put into plain words first, for every part.
+    Idioms are put into plain words first, and delight at a complaint into the complaint, for
+    every part.
     """
     idioms: list[str] = []
-    clean = _plain(clean, idioms)
+    clean = _sarcasm(_plain(clean, idioms), idioms)
     turn = next(
         (
             t

@@ -167,6 +167,15 @@ IDIOMS_OF_PRAISE = [
     "Honestly can't imagine running the team without it now",
     "I can't praise the midwives enough",
     "Can't recommend Rob and the lads enough",
+    "Claims paid promptly. Will be renewing.",
+    "I'll stick with them",
+    "Pricey, but no regrets",
+    "The movers carried it up four flights without a word of complaint",
+    "Worth their weight in gold.",
+    "Wouldn't change a thing.",
+    "Can't put it down",
+    "Cracking wee airport, in and oot nae bother",
+    "That's why we keep coming back.",
 ]
 IDIOMS_OF_COMPLAINT = [
     "Could be a lot better",
@@ -187,6 +196,12 @@ IDIOMS_OF_COMPLAINT = [
     "Two stars. The food was cold and the waiter forgot us",
     "One out of ten. Never again",
     "Never had a worse night's sleep",
+    "£7.50 for a sandwich. Daylight robbery.",
+    "Oh great, a £45 admin fee for passing on a speeding ticket.",
+    "Oh brilliant, another £18 burger that arrives lukewarm",
+    "Could someone explain why a small side salad is £6.50?",
+    "Is there a reason the excess has gone up to £500?",
+    "Can someone tell me why checkout is 10am?",
 ]
 
 
@@ -201,7 +216,13 @@ def test_idioms_are_read_for_what_they_mean_not_word_by_word(text: str, dissatis
 
 
 @pytest.mark.parametrize(
-    "text", ["Would never book again", "Cancelled again. I will not be flying with them again"]
+    "text",
+    [
+        "Would never book again",
+        "Cancelled again. I will not be flying with them again",
+        "I won't be renewing",
+        "No regrets about leaving them",
+    ],
 )
 def test_not_coming_back_stays_a_complaint(text: str) -> None:
     assert analyse(text).polarity < THRESHOLD
@@ -215,6 +236,17 @@ def test_not_coming_back_stays_a_complaint(text: str) -> None:
         "Why 30 days notice to cancel when you can increase my price with 14?",
         "Crooks.",
         "felt rushed and dismissed",
+        "Why does the service fee keep going up?",
+        "Handler changed three times and each one asked for the same documents.",
+        "The savings rate is rubbish",
+        "Chair wobbles",
+        "Issue resolved, but only after I found the fix myself",
+        "Took longer than it should have.",
+        "Third outage this month.",
+        "Billing a shambles.",
+        "Trash",
+        "buffering buffering buffering",
+        "The error keeps coming back",
     ],
 )
 def test_warnings_recurring_faults_and_price_rises_are_complaints(text: str) -> None:
@@ -222,10 +254,37 @@ def test_warnings_recurring_faults_and_price_rises_are_complaints(text: str) -> 
 
 
 @pytest.mark.parametrize(
-    "text", ["One app for everything, no faff.", "Honest garage, no upselling"]
+    "text",
+    [
+        "One app for everything, no faff.",
+        "Honest garage, no upselling",
+        "Fine, no dramas",
+        "Claim settled in a week, no fuss.",
+        "solid. no dropouts since the new hub",
+    ],
 )
 def test_a_nuisance_denied_is_praise(text: str) -> None:
     assert analyse(text).polarity >= THRESHOLD
+
+
+@pytest.mark.parametrize(
+    ("text", "dissatisfied"),
+    [
+        ("Love waiting 3 hours on the tarmac", True),
+        ("Really enjoyed the 40 minutes of adverts. The film at the end was a nice bonus.", True),
+        ("Love being stuck on hold for an hour", True),
+        ("Love how easy it is to cancel", False),
+        ("Loved the food, the wait was long though", False),
+        ("Love that they fixed my broken screen in a day", False),
+        ("Oh wow, what a view from the room!", False),
+        ("Is there a reason to choose the premium plan?", False),
+    ],
+)
+def test_delight_at_a_complaint_is_sarcasm(text: str, dissatisfied: bool) -> None:
+    result = analyse(text)
+    assert (result.polarity < THRESHOLD) is dissatisfied
+    if text.lower().startswith(("love", "really enjoyed")):
+        assert any(e.startswith("sarcasm: ") for e in result.evidence) is dissatisfied
 
 
 def test_a_date_is_no_rating() -> None:
