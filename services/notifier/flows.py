@@ -118,7 +118,7 @@ def deliver_many(
             for delivery in claimed.values()
         ]  # fmt: skip
 
-    ready, setback = _admit(sessions, settings, attempts, limiter, breaker, now, started)
+    ready, setback = _admit(sessions, settings, attempts, limiter, breaker, now)
     outcomes.update(setback)
 
     def attempt(one: _Ready) -> Outcome | _Send:
@@ -204,61 +204,85 @@ def _admit(
     limiter: RateLimiter | None,
     breaker: Breaker | None,
     now: Callable[[], datetime],
-    started: datetime,
 ) -> tuple[list[_Ready], dict[int, Outcome]]:
     """Clear the batch's deliveries to send: each one's route, its slot in its target's rate
     limit and its endpoint's breaker, one Redis round trip for all the slots and one for all the
     breakers. Those that may not send now are set back here and returned as outcomes."""
     outcomes: dict[int, Outcome] = {}
-    routed: list[_Ready] = []
+    ready: list[_Ready] = []
     for one in attempts:
         try:
             route = resolve(settings, one.delivery.channel, one.delivery.target)
-            routed.append(_Ready(one, route, route.channel.endpoint(route.target)))
+            ready.append(_Ready(one, route, route.channel.endpoint(route.target)))
         except Exception as exc:  # noqa: BLE001 (set back like a failed send)
             outcomes[one.delivery.id] = _setback(sessions, settings, one.delivery, exc, now)
-    passing = routed
     if limiter is not None:
-        asking = [r for r in routed if r.route.channel.rate is not None and not r.claimed.booked]
-        horizon = settings.retry_countdown_max_s
-        try:
-            waits = limiter.take_each(
-                [(f"{r.route.channel.type}:{r.route.target}", r.route.channel.rate)
-                 for r in asking if r.route.channel.rate is not None],
-                book_within=horizon,
-            )  # fmt: skip
-        except Exception as exc:  # noqa: BLE001 (every asking delivery shares the failure)
-            waits = []
-            for r in asking:
+        ready = _within_rate(sessions, settings, ready, limiter, now, outcomes)
+    if breaker is not None:
+        ready = _past_breakers(sessions, settings, ready, breaker, now, outcomes)
+    return ready, outcomes
+
+
+def _within_rate(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ready: list[_Ready],
+    limiter: RateLimiter,
+    now: Callable[[], datetime],
+    outcomes: dict[int, Outcome],
+) -> list[_Ready]:
+    """Take the rate-limit slots of the deliveries that need one; set back those that must wait."""
+    asking = [(r, r.route.channel.rate) for r in ready if not r.claimed.booked]
+    wanted = [(f"{r.route.channel.type}:{r.route.target}", rate) for r, rate in asking if rate]
+    horizon = settings.retry_countdown_max_s
+    try:
+        waits = iter(limiter.take_each(wanted, book_within=horizon))
+    except Exception as exc:  # noqa: BLE001 (every delivery that asked shares the failure)
+        for r, rate in asking:
+            if rate:
                 outcomes[r.claimed.delivery.id] = _setback(
                     sessions, settings, r.claimed.delivery, exc, now
                 )
-        for r, wait in zip(asking, waits, strict=True):
-            if wait > 0:
-                delivery = r.claimed.delivery
-                log.info("target rate limit; waiting %.2fs", wait, extra=_ids(delivery))
-                outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
-                outcomes[delivery.id] = replace(outcome, booked=wait <= horizon)
-        passing = [r for r in routed if r.claimed.delivery.id not in outcomes]
-    if breaker is None or not passing:
-        return passing, outcomes
+        return [r for r in ready if r.claimed.delivery.id not in outcomes]
+    for r, rate in asking:
+        wait = next(waits) if rate else 0.0
+        if wait > 0:
+            delivery = r.claimed.delivery
+            log.info("target rate limit; waiting %.2fs", wait, extra=_ids(delivery))
+            outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
+            outcomes[delivery.id] = replace(outcome, booked=wait <= horizon)
+    return [r for r in ready if r.claimed.delivery.id not in outcomes]
+
+
+def _past_breakers(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    ready: list[_Ready],
+    breaker: Breaker,
+    now: Callable[[], datetime],
+    outcomes: dict[int, Outcome],
+) -> list[_Ready]:
+    """Ask the endpoints' breakers; hold the deliveries an open breaker does not let through
+    (all of them, or all but the probe when this batch took the probe slot)."""
+    if not ready:
+        return ready
     try:
-        admits = breaker.admits(r.endpoint for r in passing)
-    except Exception as exc:  # noqa: BLE001 (every delivery left shares the failure)
-        for r in passing:
+        admits = breaker.admits(r.endpoint for r in ready)
+    except Exception as exc:  # noqa: BLE001 (every delivery shares the failure)
+        for r in ready:
             outcomes[r.claimed.delivery.id] = _setback(
                 sessions, settings, r.claimed.delivery, exc, now
             )
-        return [], outcomes
-    ready, taken = [], Counter[str]()
-    for r in passing:
+        return []
+    passing, taken = [], Counter[str]()
+    for r in ready:
         if taken[r.endpoint] < admits[r.endpoint]:
             taken[r.endpoint] += 1
-            ready.append(r)
-        else:  # open, and the probe (if this batch took it) goes with another delivery
+            passing.append(r)
+        else:
             delivery = r.claimed.delivery
             outcomes[delivery.id] = setbacks.hold(sessions, settings, delivery, r.endpoint, now())
-    return ready, outcomes
+    return passing
 
 
 def _send(

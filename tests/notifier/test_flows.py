@@ -186,6 +186,22 @@ def test_unexpected_error_counts_an_attempt_and_propagates(
     )
 
 
+def test_a_rate_limit_that_cannot_be_asked_sends_nothing_and_leaves_the_batch_to_the_sweep(
+    sessions: sessionmaker[Session], notifier_settings: Settings, smtp: SMTPRecorder
+) -> None:
+    down = RateLimiter(redis.Redis.from_url("redis://127.0.0.1:1", socket_connect_timeout=0.5))
+    ids = [create_delivery(sessions, target=f"{name}@example.com") for name in ("a", "b")]
+    outcomes = flows.deliver_many(
+        sessions, notifier_settings, dict.fromkeys(ids, False), limiter=down
+    )
+    assert [outcomes[i].status for i in ids] == ["error", "error"]  # raised by the task
+    assert smtp.messages == []
+    for delivery_id in ids:
+        delivery = _get(sessions, delivery_id)
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.last_error == "unexpected ConnectionError"
+
+
 def _burst_used(redis_url: str) -> RateLimiter:
     """A limiter whose email bucket for the factories' default target has no burst left."""
     limiter = RateLimiter(redis.Redis.from_url(redis_url))
