@@ -267,8 +267,8 @@ _BEFORE_TURN, _AFTER_TURN = 0.5, 1.5
 
 
 # Delight at a complaint is sarcasm ("Love waiting 3 hours on the tarmac", "Really enjoyed the 40
-# minutes of adverts", "Great if you enjoy having your radiators drain onto the carpet"): the
-# opener takes a clause or an activity as its object, and that object holds a complaint cue.
+# minutes of adverts", "Great if you like waiting an hour for a table"): the opener takes a
+# clause or an activity as its object, and that object holds a complaint cue.
 # "Loved the food" takes neither, and "Love that they fixed my broken screen" is a resolution.
 _SARCASM = re.compile(
     r"^\W*(?:(?:i|we) )?(?:just |really |absolutely |so |truly |totally )?"
@@ -283,6 +283,7 @@ _RESOLUTION = re.compile(
     r"\b(?:resolved|sorted|fixed|solved|rectified|dealt with|refunded|replaced|repaired)\b",
     re.IGNORECASE,
 )
+_CONTRAST_WORD = re.compile(r"\b(?:but|however|although|though)\b", re.IGNORECASE)
 
 
 def _sarcasm(clean: str, evidence: list[str]) -> str:
@@ -291,13 +292,12 @@ def _sarcasm(clean: str, evidence: list[str]) -> str:
     if found is None or _RESOLUTION.search(clean):
         return clean
     name = "verb" if found.group("verb") else "if"
-    delighted_at = re.split(r"\b(?:but|however|although|though)\b", clean[found.end(name) :])[0]
-    signals = measure(delighted_at)[0]
+    signals = measure(_CONTRAST_WORD.split(clean[found.end(name) :], maxsplit=1)[0])[0]
     if signals["complaint"] + signals["praise"] >= 0 or signals["textblob"] > 0:
         return clean  # "Love how easy it is to cancel": what delights is the ease
     said = found.group(name)
-    verb = said.lower()
-    meaning = "hated" if verb.endswith("ed") else "hating" if verb.endswith("ing") else "hate"
+    tense = said.lower()
+    meaning = "hated" if tense.endswith("ed") else "hating" if tense.endswith("ing") else "hate"
     evidence.append(f"sarcasm: {said!r} around a complaint, read as {meaning!r}")
     return clean[: found.start(name)] + meaning + clean[found.end(name) :]
 

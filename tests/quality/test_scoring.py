@@ -273,6 +273,7 @@ def test_a_nuisance_denied_is_praise(text: str) -> None:
         ("Love waiting 3 hours on the tarmac", True),
         ("Really enjoyed the 40 minutes of adverts. The film at the end was a nice bonus.", True),
         ("Love being stuck on hold for an hour", True),
+        ("Great if you like waiting an hour for a table", True),
         ("Love how easy it is to cancel", False),
         ("Loved the food, the wait was long though", False),
         ("Love that they fixed my broken screen in a day", False),
@@ -283,7 +284,7 @@ def test_a_nuisance_denied_is_praise(text: str) -> None:
 def test_delight_at_a_complaint_is_sarcasm(text: str, dissatisfied: bool) -> None:
     result = analyse(text)
     assert (result.polarity < THRESHOLD) is dissatisfied
-    if text.lower().startswith(("love", "really enjoyed")):
+    if text.lower().startswith(("love", "really enjoyed", "great if")):
         assert any(e.startswith("sarcasm: ") for e in result.evidence) is dissatisfied
 
 
