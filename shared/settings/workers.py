@@ -28,7 +28,7 @@ class WorkerSettings(BaseModel):
         ),
     )
     router_batch_wait_s: float = Field(
-        0.05,
+        0.1,
         gt=0,
         description="How long a router worker waits for a batch to fill before routing it.",
     )
@@ -50,7 +50,7 @@ class WorkerSettings(BaseModel):
         ),
     )
     notifier_batch_wait_s: float = Field(
-        0.02,
+        0.05,
         gt=0,
         description="How long a notifier worker waits for a batch to fill before sending it.",
     )
