@@ -121,7 +121,7 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         r"again|(?:would|will|'d|'ll) (?:definitely |certainly |absolutely |surely )?be back",
         "happy to return",
     ),
-    # So is staying on ("Will be renewing", "I'll stick with them"; "won't be renewing" is no match).
+    # So is staying on ("Will be renewing", "I'll stick with them"; not "won't be renewing").
     (
         r"(?:will|'ll|shall) (?:definitely |certainly |absolutely |happily |gladly |surely )?"
         r"(?:be renewing|renew|keep using|continue (?:to use|using)|be sticking with|"
@@ -133,8 +133,10 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         r"no regrets?(?! (?:about |over |in )?(?:leaving|switching|moving|cancell?ing|going))",
         "glad",
     ),
-    (r"without (?:a (?:word|murmur|hint|trace) of |any )?(?:complaint|complaining|grumbling)",
-     "gladly"),
+    (
+        r"without (?:a (?:word|murmur|hint|trace) of |any )?(?:complaint|complaining|grumbling)",
+        "gladly",
+    ),
     (r"(?:wouldn'?t|would not) change (?:a|one) (?:single )?thing", "perfect"),
     (_CANNOT + r" put (?:it|this|them) down", "love it"),
     (r"(?:no|nae) bother(?: at all)?", "easy"),
