@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, replace
@@ -12,15 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.notifier import alert_content, incidents, service, setbacks
-from services.notifier.breaker import CLOSED, KEEP, OPENED, RECLOSED, Breaker
+from services.notifier import admission, alert_content, incidents, service, setbacks
+from services.notifier.admission import Claimed, Ready
+from services.notifier.breaker import KEEP, RECLOSED, Breaker
 from services.notifier.channels import (
-    AmbiguousError,
-    PermanentError,
-    RateLimited,
     Route,
-    TransientError,
-    resolve,
 )
 from services.notifier.concurrency import endpoint_slot
 from services.notifier.message import Alert
@@ -113,21 +108,21 @@ def deliver_many(
             outcomes[delivery_id] = replace(outcome, booked=wanted[delivery_id])
         touchpoints, link_secret = _touchpoints(settings), _link_secret(settings)
         attempts = [
-            _Claimed(delivery, _alert(session, settings, delivery, touchpoints, link_secret),
+            Claimed(delivery, _alert(session, settings, delivery, touchpoints, link_secret),
                      wanted[delivery.id])
             for delivery in claimed.values()
         ]  # fmt: skip
 
-    ready, setback = _admit(sessions, settings, attempts, limiter, breaker, now)
+    ready, setback = admission.admit(sessions, settings, attempts, limiter, breaker, now)
     outcomes.update(setback)
 
-    def attempt(one: _Ready) -> Outcome | _Send:
+    def attempt(one: Ready) -> Outcome | _Send:
         try:
             return _send(sessions, settings, one, breaker, now, started)
         except Exception as exc:  # noqa: BLE001 (returned: the others' sends must be recorded)
             return Outcome("error", error=exc)
 
-    def settle(results: Iterable[tuple[_Ready, Outcome | _Send]]) -> None:
+    def settle(results: Iterable[tuple[Ready, Outcome | _Send]]) -> None:
         sends = []
         for one, result in results:
             if isinstance(result, Outcome):
@@ -150,24 +145,6 @@ def deliver_many(
         done, left = wait(left, return_when=FIRST_COMPLETED)
         settle((futures[future], future.result()) for future in done)
     return outcomes
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    """A delivery this worker holds the lease of, with its alert, and whether a slot is booked."""
-
-    delivery: Delivery
-    alert: Alert
-    booked: bool
-
-
-@dataclass(frozen=True)
-class _Ready:
-    """A claimed delivery cleared to send now: its route, and the endpoint behind it."""
-
-    claimed: _Claimed
-    route: Route
-    endpoint: str
 
 
 @dataclass(frozen=True)
@@ -197,98 +174,10 @@ def _alert(
     )
 
 
-def _admit(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    attempts: Sequence[_Claimed],
-    limiter: RateLimiter | None,
-    breaker: Breaker | None,
-    now: Callable[[], datetime],
-) -> tuple[list[_Ready], dict[int, Outcome]]:
-    """Clear the batch's deliveries to send: each one's route, its slot in its target's rate
-    limit and its endpoint's breaker, one Redis round trip for all the slots and one for all the
-    breakers. Those that may not send now are set back here and returned as outcomes."""
-    outcomes: dict[int, Outcome] = {}
-    ready: list[_Ready] = []
-    for one in attempts:
-        try:
-            route = resolve(settings, one.delivery.channel, one.delivery.target)
-            ready.append(_Ready(one, route, route.channel.endpoint(route.target)))
-        except Exception as exc:  # noqa: BLE001 (set back like a failed send)
-            outcomes[one.delivery.id] = _setback(sessions, settings, one.delivery, exc, now)
-    if limiter is not None:
-        ready = _within_rate(sessions, settings, ready, limiter, now, outcomes)
-    if breaker is not None:
-        ready = _past_breakers(sessions, settings, ready, breaker, now, outcomes)
-    return ready, outcomes
-
-
-def _within_rate(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    ready: list[_Ready],
-    limiter: RateLimiter,
-    now: Callable[[], datetime],
-    outcomes: dict[int, Outcome],
-) -> list[_Ready]:
-    """Take the rate-limit slots of the deliveries that need one; set back those that must wait."""
-    asking = [(r, r.route.channel.rate) for r in ready if not r.claimed.booked]
-    wanted = [(f"{r.route.channel.type}:{r.route.target}", rate) for r, rate in asking if rate]
-    horizon = settings.retry_countdown_max_s
-    try:
-        waits = iter(limiter.take_each(wanted, book_within=horizon))
-    except Exception as exc:  # noqa: BLE001 (every delivery that asked shares the failure)
-        for r, rate in asking:
-            if rate:
-                outcomes[r.claimed.delivery.id] = _setback(
-                    sessions, settings, r.claimed.delivery, exc, now
-                )
-        return [r for r in ready if r.claimed.delivery.id not in outcomes]
-    for r, rate in asking:
-        wait = next(waits) if rate else 0.0
-        if wait > 0:
-            delivery = r.claimed.delivery
-            log.info("target rate limit; waiting %.2fs", wait, extra=_ids(delivery))
-            outcome = setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
-            outcomes[delivery.id] = replace(outcome, booked=wait <= horizon)
-    return [r for r in ready if r.claimed.delivery.id not in outcomes]
-
-
-def _past_breakers(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    ready: list[_Ready],
-    breaker: Breaker,
-    now: Callable[[], datetime],
-    outcomes: dict[int, Outcome],
-) -> list[_Ready]:
-    """Ask the endpoints' breakers; hold the deliveries an open breaker does not let through
-    (all of them, or all but the probe when this batch took the probe slot)."""
-    if not ready:
-        return ready
-    try:
-        admits = breaker.admits(r.endpoint for r in ready)
-    except Exception as exc:  # noqa: BLE001 (every delivery shares the failure)
-        for r in ready:
-            outcomes[r.claimed.delivery.id] = _setback(
-                sessions, settings, r.claimed.delivery, exc, now
-            )
-        return []
-    passing, taken = [], Counter[str]()
-    for r in ready:
-        if taken[r.endpoint] < admits[r.endpoint]:
-            taken[r.endpoint] += 1
-            passing.append(r)
-        else:
-            delivery = r.claimed.delivery
-            outcomes[delivery.id] = setbacks.hold(sessions, settings, delivery, r.endpoint, now())
-    return passing
-
-
 def _send(
     sessions: sessionmaker[Session],
     settings: Settings,
-    ready: _Ready,
+    ready: Ready,
     breaker: Breaker | None,
     now: Callable[[], datetime],
     started: datetime,
@@ -306,53 +195,11 @@ def _send(
             if not found:
                 ref = route.channel.send(alert, route.target)
     except Exception as exc:  # noqa: BLE001 (set back by kind; an unexpected one is returned)
-        return _setback(sessions, settings, delivery, exc, now, breaker, endpoint, started)
+        return setbacks.after_error(
+            sessions, settings, delivery, exc, now, breaker, endpoint, started
+        )
     sent = service.Sent(delivery, now(), route.channel.type, route.fallback, found, ref)
     return _Send(sent, route, endpoint)
-
-
-def _setback(
-    sessions: sessionmaker[Session],
-    settings: Settings,
-    delivery: Delivery,
-    exc: Exception,
-    now: Callable[[], datetime],
-    breaker: Breaker | None = None,
-    endpoint: str | None = None,
-    started: datetime | None = None,
-) -> Outcome:
-    """Record a delivery that did not go, by what stopped it: a rate limit, a failure that may
-    pass (counted by the endpoint's breaker when it failed sending), one that cannot, or a bug."""
-    ids = _ids(delivery)
-    if isinstance(exc, RateLimited):
-        wait = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
-        log.info("rate limited by the channel; waiting %.2fs", wait, extra=ids)
-        return setbacks.wait(sessions, delivery, wait, now(), "rate_limited")
-    if isinstance(exc, TransientError):
-        state = CLOSED
-        if breaker is not None and endpoint is not None and started is not None:
-            state = breaker.failure(endpoint, started.timestamp())
-        if state == OPENED:
-            log.warning("circuit breaker opened for %s", endpoint, extra=ids)
-        # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
-        # delivery waiting minutes after the channel is back, with no one else to probe.
-        longest = setbacks.hold_wait(settings) if state != CLOSED else None
-        ambiguous = isinstance(exc, AmbiguousError)
-        return setbacks.transient(
-            sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
-        )
-    if isinstance(exc, PermanentError):
-        setbacks.fail(sessions, delivery, str(exc), permanent=True, at=now())
-        return Outcome("failed")
-    # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
-    # and let the task fail loudly. It may have sent, so look before the next send.
-    error = f"unexpected {type(exc).__name__}"
-    setbacks.transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
-    return Outcome("error", error=exc)
-
-
-def _ids(delivery: Delivery) -> dict[str, int]:
-    return {"case_id": delivery.case_id, "delivery_id": delivery.id}
 
 
 def _record(
@@ -388,7 +235,7 @@ def _record(
     answered: dict[str, tuple[int, ...]] = {}  # endpoint -> what its success released
     for send in sends:
         delivery, route = send.record.delivery, send.route
-        ids = _ids(delivery)
+        ids = setbacks.ids_of(delivery)
         metrics.delivery(delivery.channel, "sent")
         if (
             delivery.id in recorded

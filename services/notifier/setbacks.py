@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.notifier import service
+from services.notifier.breaker import CLOSED, OPENED, Breaker
+from services.notifier.channels import AmbiguousError, PermanentError, RateLimited, TransientError
 from shared import metrics
 from shared.backoff import backoff as shared_backoff
 from shared.db import transaction
@@ -167,3 +169,48 @@ def fail(
         error,
         extra={"case_id": delivery.case_id, "delivery_id": delivery.id, "permanent": permanent},
     )
+
+
+def after_error(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    delivery: Delivery,
+    exc: Exception,
+    now: Callable[[], datetime],
+    breaker: Breaker | None = None,
+    endpoint: str | None = None,
+    started: datetime | None = None,
+) -> Outcome:
+    """Record a delivery that did not go, by what stopped it: a rate limit, a failure that may
+    pass (counted by the endpoint's breaker when it failed sending), one that cannot, or a bug."""
+    ids = ids_of(delivery)
+    if isinstance(exc, RateLimited):
+        pause = exc.retry_after if exc.retry_after is not None else settings.retry_backoff_s
+        log.info("rate limited by the channel; waiting %.2fs", pause, extra=ids)
+        return wait(sessions, delivery, pause, now(), "rate_limited")
+    if isinstance(exc, TransientError):
+        state = CLOSED
+        if breaker is not None and endpoint is not None and started is not None:
+            state = breaker.failure(endpoint, started.timestamp())
+        if state == OPENED:
+            log.warning("circuit breaker opened for %s", endpoint, extra=ids)
+        # While the breaker is open, wake like a held delivery: a long backoff would leave a lone
+        # delivery waiting minutes after the channel is back, with no one else to probe.
+        longest = hold_wait(settings) if state != CLOSED else None
+        ambiguous = isinstance(exc, AmbiguousError)
+        return transient(
+            sessions, settings, delivery, str(exc), exc.retry_after, now(), ambiguous, longest
+        )
+    if isinstance(exc, PermanentError):
+        fail(sessions, delivery, str(exc), permanent=True, at=now())
+        return Outcome("failed")
+    # A bug or an outage we did not foresee: count the attempt, leave the retry to the sweep,
+    # and let the task fail loudly. It may have sent, so look before the next send.
+    error = f"unexpected {type(exc).__name__}"
+    transient(sessions, settings, delivery, error, None, now(), ambiguous=True)
+    return Outcome("error", error=exc)
+
+
+def ids_of(delivery: Delivery) -> dict[str, int]:
+    """The ids a log line about a delivery carries."""
+    return {"case_id": delivery.case_id, "delivery_id": delivery.id}

@@ -279,6 +279,22 @@ IDIOMS: tuple[tuple[str, str], ...] = (
         RESOLVED,
     ),
 )
+# Delight at a complaint is sarcasm ("Love waiting 3 hours on the tarmac", "Really enjoyed the 40
+# minutes of adverts", "Great if you like waiting an hour for a table"): the opener takes a
+# clause or an activity as its object, and that object holds a complaint cue.
+# "Loved the food" takes neither, and "Love that they fixed my broken screen" is a resolution.
+SARCASM = re.compile(
+    r"^\W*(?:(?:i|we) )?(?:just |really |absolutely |so |truly |totally )?"
+    r"(?P<verb>lov(?:e|ed|ing)|enjoy(?:ed|ing)?|ador(?:e|ed|ing))"
+    r" (?=how\b|that\b|the fact\b|the way\b|it when\b|when\b|[a-z]+ing\b|"
+    r"the (?:\d+|two|three|four|five|ten|twenty|forty) (?:minutes|hours|days|weeks)\b)"
+    r"|^\W*(?P<if>(?:great|perfect|ideal|brilliant|fantastic|wonderful|lovely),? if you "
+    r"(?:like|love|enjoy))\b",
+    re.IGNORECASE,
+)
+# What was put right: delight at it is no sarcasm ("Love that they fixed my broken screen").
+RESOLUTION = re.compile(rf"\b(?:{_RESOLVED}|replaced|repaired)\b", re.IGNORECASE)
+
 _LETTERS = re.compile(r"[a-z]+")
 # Every idiom above but the written ratings ("10/10") contains one of these words (letters only:
 # "can't" gives "can"), so a sentence without any of them skips the idioms' regular expression

@@ -13,6 +13,7 @@ from services.router import foreign, idioms, language, lexicon, reading, severit
 from services.router.text import normalise, stem, tokenise
 
 _CONTRAST = frozenset(("but", "however", "although", "though"))
+_CONTRAST_WORD = re.compile(rf"\b(?:{'|'.join(_CONTRAST)})\b", re.IGNORECASE)
 # Weight of the clauses before a contrast word: "Not bad, but ..." is decided by what follows.
 _BEFORE_CONTRAST = 0.35
 # A negator turns a cue this many words after it ("not delayed", "no major issues"), or up to
@@ -266,30 +267,10 @@ _TURN = re.compile(rf"\b(?:but|however)\b|(?=\b{idioms.RESOLVED}\b)", re.IGNOREC
 _BEFORE_TURN, _AFTER_TURN = 0.5, 1.5
 
 
-# Delight at a complaint is sarcasm ("Love waiting 3 hours on the tarmac", "Really enjoyed the 40
-# minutes of adverts", "Great if you like waiting an hour for a table"): the opener takes a
-# clause or an activity as its object, and that object holds a complaint cue.
-# "Loved the food" takes neither, and "Love that they fixed my broken screen" is a resolution.
-_SARCASM = re.compile(
-    r"^\W*(?:(?:i|we) )?(?:just |really |absolutely |so |truly |totally )?"
-    r"(?P<verb>lov(?:e|ed|ing)|enjoy(?:ed|ing)?|ador(?:e|ed|ing))"
-    r" (?=how\b|that\b|the fact\b|the way\b|it when\b|when\b|[a-z]+ing\b|"
-    r"the (?:\d+|two|three|four|five|ten|twenty|forty) (?:minutes|hours|days|weeks)\b)"
-    r"|^\W*(?P<if>(?:great|perfect|ideal|brilliant|fantastic|wonderful|lovely),? if you "
-    r"(?:like|love|enjoy))\b",
-    re.IGNORECASE,
-)
-_RESOLUTION = re.compile(
-    r"\b(?:resolved|sorted|fixed|solved|rectified|dealt with|refunded|replaced|repaired)\b",
-    re.IGNORECASE,
-)
-_CONTRAST_WORD = re.compile(r"\b(?:but|however|although|though)\b", re.IGNORECASE)
-
-
 def _sarcasm(clean: str, evidence: list[str]) -> str:
-    """Read delight at a complaint as the complaint it is (see _SARCASM)."""
-    found = _SARCASM.match(clean)
-    if found is None or _RESOLUTION.search(clean):
+    """Read delight at a complaint as the complaint it is (see idioms.SARCASM)."""
+    found = idioms.SARCASM.match(clean)
+    if found is None or idioms.RESOLUTION.search(clean):
         return clean
     name = "verb" if found.group("verb") else "if"
     signals = measure(_CONTRAST_WORD.split(clean[found.end(name) :], maxsplit=1)[0])[0]
